@@ -1,0 +1,1 @@
+"""Platform plumbing: settings, database, Temporal client, embedded servers and the CLI."""

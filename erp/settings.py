@@ -1,0 +1,35 @@
+"""One settings object, read from the environment (prefix-free names an operator expects)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by an environment variable."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field(default="erp", alias="ERP_TASK_QUEUE")
+    data_dir: Path = Field(default=PROJECT_ROOT / ".data", alias="ERP_DATA_DIR")
+    api_host: str = Field(default="127.0.0.1", alias="ERP_API_HOST")
+    api_port: int = Field(default=8000, alias="ERP_API_PORT")
+    temporal_port: int = Field(default=7233, alias="ERP_TEMPORAL_PORT")
+    temporal_ui_port: int = Field(default=8233, alias="ERP_TEMPORAL_UI_PORT")
+    worker_metrics_port: int = Field(default=9000, alias="ERP_WORKER_METRICS_PORT")
+    db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
+    log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
+    update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings are read once per process."""
+    return Settings()

@@ -1,0 +1,14 @@
+"""Grants for the application role; each migration calls it after creating tables."""
+
+from alembic import op
+
+APPEND_ONLY = ("journal_entry", "journal_line", "stock_move", "audit_event")
+
+
+def grant_app_role(append_only: tuple[str, ...] = APPEND_ONLY) -> None:
+    """The app role may read and write everything except rewriting the append-only ledgers."""
+    op.execute("GRANT erp_app TO CURRENT_USER")
+    op.execute("GRANT USAGE ON SCHEMA public TO erp_app")
+    op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO erp_app")
+    op.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO erp_app")
+    op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(append_only)} FROM erp_app")

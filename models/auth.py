@@ -1,0 +1,43 @@
+"""Users, their roles and entities, bearer tokens (hashed) and delegations."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ARRAY, String
+from sqlmodel import Field, SQLModel
+
+from models.base import created_at, money
+
+ROLES = ("admin", "buyer", "approver", "warehouse", "ap_clerk", "sales_ops", "controller")
+
+
+class User(SQLModel, table=True):
+    """A person (or integration) that calls the API; the token is stored only as a SHA-256 hash."""
+
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=80)
+    display_name: str = ""
+    roles: list[str] = Field(default_factory=list, sa_type=ARRAY(String))
+    approval_limit: Decimal | None = money(None)
+    token_hash: str = Field(unique=True, max_length=64)
+    active: bool = True
+    created_at: datetime | None = created_at()
+
+
+class UserEntity(SQLModel, table=True):
+    """Which entities a user may see and act on."""
+
+    __tablename__ = "user_entity"
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", primary_key=True)
+
+
+class Delegation(SQLModel, table=True):
+    """While away, `delegator` lets `delegate` act for them between two dates."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delegator: str = Field(max_length=80, index=True)
+    delegate: str = Field(max_length=80, index=True)
+    valid_from: date
+    valid_to: date

@@ -1,0 +1,47 @@
+"""Outbound documents (outbox), processed API idempotency keys and one-shot side-effect claims."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from sqlalchemy.dialects.postgresql import JSONB
+
+from models.base import created_at
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A document or event written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    kind: str = Field(max_length=60)
+    entity_id: int | None = Field(default=None, foreign_key="entity.id")
+    document_type: str = Field(max_length=40)
+    document_id: str = Field(max_length=80)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONB)
+    created_at: datetime | None = created_at()
+    delivered_at: datetime | None = None
+
+
+class ApiIdempotency(SQLModel, table=True):
+    """The first response to a client's Idempotency-Key, replayed when the client retries."""
+
+    __tablename__ = "api_idempotency"
+    key: str = Field(primary_key=True, max_length=200)
+    username: str = Field(primary_key=True, max_length=80)
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=300)
+    body_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] | list[Any] | None = Field(default=None, sa_type=JSONB)
+    created_at: datetime | None = created_at()
+
+
+class AppliedEffect(SQLModel, table=True):
+    """A claimed key for a side effect that has no ledger row of its own (e.g. an inbound qty change)."""
+
+    __tablename__ = "applied_effect"
+    key: str = Field(primary_key=True, max_length=200)
+    created_at: datetime | None = created_at()

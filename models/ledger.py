@@ -1,0 +1,50 @@
+"""The double-entry general ledger: append-only journal entries and lines."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Index
+from sqlmodel import Field, SQLModel
+
+from models.base import MONEY, RATE, created_at
+
+
+class JournalEntry(SQLModel, table=True):
+    """One balanced posting; `idempotency_key` makes a retried posting return the first one."""
+
+    __tablename__ = "journal_entry"
+    __table_args__ = (Index("journal_entry_entity_period", "entity_id", "period"),)
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id")
+    idempotency_key: str = Field(unique=True, max_length=200)
+    posting_date: date
+    period: str = Field(max_length=7)
+    memo: str = ""
+    source_type: str = Field(max_length=40)
+    source_id: str = Field(max_length=80)
+    reverses_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
+    created_by: str = "system"
+    created_at: datetime | None = created_at()
+
+
+class JournalLine(SQLModel, table=True):
+    """A signed line (debit > 0, credit < 0) in transaction and functional currency."""
+
+    __tablename__ = "journal_line"
+    __table_args__ = (
+        Index("journal_line_entity_account", "entity_id", "account_id"),
+        CheckConstraint("amount <> 0 OR amount_func <> 0", name="journal_line_nonzero"),
+        CheckConstraint("(amount >= 0) = (amount_func >= 0) OR amount = 0 OR amount_func = 0",
+                        name="journal_line_same_sign"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="journal_entry.id", index=True)
+    entity_id: int = Field(foreign_key="entity.id")
+    account_id: int = Field(foreign_key="account.id")
+    currency: str = Field(max_length=3)
+    amount: Decimal = Field(sa_type=MONEY)
+    amount_func: Decimal = Field(sa_type=MONEY)
+    fx_rate: Decimal = Field(default=Decimal("1"), sa_type=RATE)
+    memo: str = ""
+    partner_type: str | None = Field(default=None, max_length=20)
+    partner_id: str | None = Field(default=None, max_length=40)

@@ -1,0 +1,1 @@
+"""Transactional services over PostgreSQL, shared by activities and the API (they take a Session)."""

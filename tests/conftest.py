@@ -1,0 +1,66 @@
+"""Real servers for the suite: an embedded PostgreSQL (or DATABASE_URL) and Temporal from the venv."""
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from erp.db import make_engine
+from erp.embedded import ensure_database, start_postgres
+from erp.migrate import upgrade
+from tests.factories import Factory
+
+ADMIN_URL_ENV = "DATABASE_URL"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, migrated database for this run; the server is embedded unless DATABASE_URL is set."""
+    given = os.environ.get(ADMIN_URL_ENV)
+    tmp: str | None = None
+    if given:
+        url = given
+    else:
+        tmp = tempfile.mkdtemp(prefix="erp-test-pg-")
+        server = start_postgres(Path(tmp) / "pg")
+        url = ensure_database(server.get_uri(), f"erp_test_{uuid.uuid4().hex[:8]}")
+    upgrade(url)
+    # Activities and the API read DATABASE_URL through the settings, as in production.
+    os.environ[ADMIN_URL_ENV] = url
+    yield url
+    if tmp:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """The application engine: it connects as the restricted erp_app role."""
+    eng = make_engine(database_url, app_role="erp_app")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database_url: str) -> Iterator[Engine]:
+    """The schema owner's engine (superuser in the embedded server), to prove triggers hold for it too."""
+    eng = make_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def factory(engine: Engine) -> Factory:
+    """Builds master data with unique codes so tests never collide."""
+    return Factory(engine)
+
+
+def scalar(engine: Engine, sql: str, **params: object) -> object:
+    """One value from a query (test helper)."""
+    with engine.connect() as conn:
+        return conn.execute(text(sql), params).scalar()
+
