@@ -1,0 +1,80 @@
+"""Account roles: the chart of accounts as seen by posting rules, mapped to real accounts elsewhere."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+NormalBalance = Literal["debit", "credit"]
+AccountType = Literal["asset", "liability", "equity", "income", "expense"]
+
+
+class AccountRole(StrEnum):
+    """What an account is for; each entity maps a role to one of its GL accounts."""
+
+    INVENTORY = "inventory"
+    GRNI = "grni"
+    AP = "ap"
+    AR = "ar"
+    REVENUE = "revenue"
+    SALES_DISCOUNT = "sales_discount"
+    SALES_TAX_PAYABLE = "sales_tax_payable"
+    INPUT_TAX = "input_tax"
+    COGS = "cogs"
+    PRICE_VARIANCE = "price_variance"
+    BANK = "bank"
+    PAYMENT_CLEARING = "payment_clearing"
+    MARKETPLACE_FEES = "marketplace_fees"
+    SALES_RETURNS = "sales_returns"
+    REFUNDS_PAYABLE = "refunds_payable"
+    STORE_CREDIT = "store_credit"
+    WRITE_OFF = "write_off"
+    SHRINKAGE = "shrinkage"
+    LANDED_COST_ACCRUAL = "landed_cost_accrual"
+    ACCRUED_LIABILITIES = "accrued_liabilities"
+    ACCRUED_EXPENSE = "accrued_expense"
+    FX_GAIN_LOSS = "fx_gain_loss"
+    RETAINED_EARNINGS = "retained_earnings"
+    EQUITY = "equity"
+    FREIGHT_EXPENSE = "freight_expense"
+
+
+R = AccountRole
+
+ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
+    R.INVENTORY: "asset",
+    R.AR: "asset",
+    R.INPUT_TAX: "asset",
+    R.BANK: "asset",
+    # Card/PSP money collected but not yet paid out to the bank.
+    R.PAYMENT_CLEARING: "asset",
+    R.GRNI: "liability",
+    R.AP: "liability",
+    R.SALES_TAX_PAYABLE: "liability",
+    R.REFUNDS_PAYABLE: "liability",
+    R.STORE_CREDIT: "liability",
+    R.LANDED_COST_ACCRUAL: "liability",
+    R.ACCRUED_LIABILITIES: "liability",
+    R.RETAINED_EARNINGS: "equity",
+    R.EQUITY: "equity",
+    R.REVENUE: "income",
+    # Contra-revenue: shown under income on the P&L, reducing it.
+    R.SALES_DISCOUNT: "income",
+    R.SALES_RETURNS: "income",
+    R.COGS: "expense",
+    R.PRICE_VARIANCE: "expense",
+    R.MARKETPLACE_FEES: "expense",
+    R.WRITE_OFF: "expense",
+    R.SHRINKAGE: "expense",
+    R.ACCRUED_EXPENSE: "expense",
+    # A single gain/loss account: a credit balance is a net gain.
+    R.FX_GAIN_LOSS: "expense",
+    R.FREIGHT_EXPENSE: "expense",
+}
+
+_CONTRA_REVENUE = frozenset({R.SALES_DISCOUNT, R.SALES_RETURNS})
+
+NORMAL_BALANCE: dict[AccountRole, NormalBalance] = {
+    role: ("debit" if kind in ("asset", "expense") or role in _CONTRA_REVENUE else "credit")
+    for role, kind in ACCOUNT_TYPE.items()
+}
