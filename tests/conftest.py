@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from erp.db import make_engine
@@ -64,3 +65,13 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
     with engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()
 
+
+
+@pytest.fixture()
+def api(engine: Engine) -> Iterator[TestClient]:
+    """The real FastAPI app over the test database (Temporal from TEMPORAL_ADDRESS when a test needs it)."""
+
+    from api.main import create_app
+
+    with TestClient(create_app()) as client:
+        yield client

@@ -1,0 +1,39 @@
+"""Activities of the task inbox: open, close and escalate tasks, and write audit events."""
+
+from sqlalchemy import Engine
+from temporalio import activity
+
+from erp.db import session_scope
+from models.contracts.tasks import AuditRecord, TaskClose, TaskEscalation, TaskOpened, TaskSpec
+from services import tasks
+
+
+class TaskActivities:
+    """Task inbox I/O; every method is idempotent (task_key, status guards, audit keys)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @activity.defn(name="tasks.open")
+    def open_task(self, spec: TaskSpec) -> TaskOpened:
+        """Open a task (once per task_key)."""
+        with session_scope(self.engine) as s:
+            return TaskOpened(task_id=tasks.open_task(s, spec))
+
+    @activity.defn(name="tasks.close")
+    def close_task(self, close: TaskClose) -> bool:
+        """Close a task with its decision and audit event."""
+        with session_scope(self.engine) as s:
+            return tasks.close_task(s, close)
+
+    @activity.defn(name="tasks.escalate")
+    def escalate_task(self, esc: TaskEscalation) -> bool:
+        """Re-route an overdue task."""
+        with session_scope(self.engine) as s:
+            return tasks.escalate_task(s, esc)
+
+    @activity.defn(name="audit.record")
+    def record_audit(self, rec: AuditRecord) -> None:
+        """Append an audit event."""
+        with session_scope(self.engine) as s:
+            tasks.record_audit(s, rec)

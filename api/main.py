@@ -1,0 +1,39 @@
+"""The FastAPI application: starts workflows, sends messages, reads lists from PostgreSQL."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.idempotency import IdempotencyMiddleware
+from api.routes import books, health, master, tasks, users
+from api.temporal_holder import TemporalHolder
+
+ROUTERS = [health.router, users.router, master.router, tasks.router, books.router]
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Temporal is connected on first use, so the API starts (and answers 503) while Temporal is down."""
+    app.state.temporal = TemporalHolder()
+    yield
+
+
+def create_app() -> FastAPI:
+    """Build the app with every router and error handler."""
+    app = FastAPI(
+        title="Retail ERP",
+        version="0.1.0",
+        description="Procure-to-pay, order-to-fulfill, returns and month-end close as durable workflows "
+        "over one double-entry ledger. Authenticate with a bearer token (see the README).",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.add_middleware(IdempotencyMiddleware)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app
+
+
+app = create_app()

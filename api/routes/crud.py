@@ -1,0 +1,106 @@
+"""A generic create/list/get/update/archive router for master data (codes unique and immutable)."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel, col, select
+
+from api.deps import PrincipalDep, SessionDep, check_entity, require
+from services.audit_log import audit_change
+from services.auth import Principal
+
+
+def crud_router(
+    *,
+    path: str,
+    table: type[SQLModel],
+    create: type[BaseModel],
+    update: type[BaseModel] | None,
+    write_roles: tuple[str, ...],
+    entity_scoped: bool,
+    archivable: bool = True,
+    after_create: Callable[[Session, Any, Any], Any] | None = None,
+) -> APIRouter:
+    """Routes for one master-data resource; entity-scoped resources are visible to members only."""
+    router = APIRouter(prefix=path, tags=["master data"])
+    name = table.__name__
+    writer = Depends(require(*write_roles))
+
+    def _load(session: Session, who: Principal, record_id: int) -> Any:
+        obj = session.get(table, record_id)
+        if obj is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} {record_id} not found")
+        if entity_scoped:
+            check_entity(who, obj.entity_id)
+        return obj
+
+    @router.get("", summary=f"List {name} records")
+    def list_records(
+        session: SessionDep, who: PrincipalDep, include_archived: bool = False,
+        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+    ) -> list[dict[str, Any]]:
+        query = select(table)
+        if entity_scoped:
+            query = query.where(col(table.entity_id).in_(who.entity_ids))  # type: ignore[attr-defined]
+        if archivable and not include_archived:
+            query = query.where(col(table.archived).is_(False))  # type: ignore[attr-defined]
+        query = query.order_by(col(table.id)).limit(limit).offset(offset)  # type: ignore[attr-defined]
+        return [r.model_dump() for r in session.exec(query).all()]
+
+    @router.get("/{record_id}", summary=f"Get one {name}")
+    def get_record(record_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+        return dict(_load(session, who, record_id).model_dump())
+
+    @router.post("", status_code=201, summary=f"Create a {name}")
+    def create_record(body: create, session: SessionDep, who: Principal = writer) -> dict[str, Any]:  # type: ignore[valid-type]
+        data = body.model_dump()  # type: ignore[attr-defined]
+        if entity_scoped:
+            check_entity(who, data["entity_id"])
+        if after_create is not None:
+            obj = after_create(session, who, data)
+        else:
+            if "created_by" in table.model_fields:
+                data["created_by"] = who.username
+            obj = table(**data)
+            session.add(obj)
+            session.flush()
+        audit_change(session, who, f"{name}.create", name, str(obj.id), None, obj.model_dump(),
+                     getattr(obj, "entity_id", None))
+        session.commit()
+        session.refresh(obj)
+        return dict(obj.model_dump())
+
+    if update is not None:
+
+        @router.patch("/{record_id}", summary=f"Change a {name} (codes are immutable)")
+        def update_record(record_id: int, body: update, session: SessionDep,  # type: ignore[valid-type]
+                          who: Principal = writer) -> dict[str, Any]:
+            obj = _load(session, who, record_id)
+            before = obj.model_dump()
+            for field, value in body.model_dump(exclude_unset=True).items():  # type: ignore[attr-defined]
+                setattr(obj, field, value)
+            session.add(obj)
+            session.flush()
+            audit_change(session, who, f"{name}.update", name, str(record_id), before, obj.model_dump(),
+                         getattr(obj, "entity_id", None))
+            session.commit()
+            session.refresh(obj)
+            return dict(obj.model_dump())
+
+    if archivable:
+
+        @router.post("/{record_id}/archive", summary=f"Archive a {name} (nothing is deleted)")
+        def archive_record(record_id: int, session: SessionDep, who: Principal = writer) -> dict[str, Any]:
+            obj = _load(session, who, record_id)
+            before = obj.model_dump()
+            obj.archived = True
+            session.add(obj)
+            session.flush()
+            audit_change(session, who, f"{name}.archive", name, str(record_id), before, obj.model_dump(),
+                         getattr(obj, "entity_id", None))
+            session.commit()
+            return dict(obj.model_dump())
+
+    return router

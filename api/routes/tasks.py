@@ -1,0 +1,104 @@
+"""The approvers' inbox: list open tasks, read one, decide it through a Temporal Update."""
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from sqlalchemy import text
+from sqlmodel import Session
+from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
+from api.schemas.base import Body
+from erp.settings import get_settings
+from models.contracts.errors import HTTP_STATUS
+from models.contracts.tasks import DecisionRequest, Delegator
+from models.tasks import Task
+from services.auth import Principal
+from services.tasks import open_tasks_for
+from workflows.registry import by_type_name
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+class DecisionBody(Body):
+    """A decision on a task: one of the task's options, a comment, and the revision the person saw."""
+
+    decision: str = Field(min_length=1, max_length=40, examples=["approve"])
+    comment: str | None = Field(default=None, max_length=2000, examples=["within budget"])
+    revision: int | None = Field(default=None, ge=0)
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.get("", summary="My open tasks (by my roles and my user), oldest due first")
+def list_tasks(session: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=500),
+               offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+    return [t.model_dump() for t in open_tasks_for(session, who, limit=limit, offset=offset)]
+
+
+@router.get("/{task_id}", summary="One task with its details")
+def get_task(task_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    task = _visible_task(session, who, task_id)
+    return task.model_dump()
+
+
+def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
+    check_entity(who, task.entity_id)
+    return task
+
+
+def _delegators(session: Session, actor: str) -> list[Delegator]:
+    rows = session.connection().execute(
+        text(
+            """
+            SELECT u.username, u.roles, u.approval_limit FROM delegation d JOIN app_user u ON u.username = d.delegator
+             WHERE d.delegate = :a AND current_date BETWEEN d.valid_from AND d.valid_to AND u.active
+            """
+        ),
+        {"a": actor},
+    )
+    return [Delegator(username=r[0], roles=list(r[1]), approval_limit=r[2]) for r in rows]
+
+
+@router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
+async def decide(task_id: int, body: DecisionBody, session: SessionDep, who: PrincipalDep,
+                 client: TemporalDep) -> JSONResponse:
+    task = _visible_task(session, who, task_id)
+    if task.status != "open":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id} is {task.status} already")
+    workflow_cls = by_type_name(task.workflow_type)
+    request = DecisionRequest(
+        task_id=task_id, decision=body.decision, actor=who.username, actor_roles=sorted(who.roles),
+        approval_limit=who.approval_limit, delegators=_delegators(session, who.username), comment=body.comment,
+        revision=body.revision, payload=body.payload,
+    )
+    session.close()  # do not hold a connection while the workflow runs
+    handle = client.get_workflow_handle(task.workflow_id)
+    # A deterministic id: a client retrying the same decision gets the first result, never a second decision.
+    update_id = f"task-{task_id}-{who.username}-{body.decision}"
+    try:
+        result = await handle.execute_update(
+            workflow_cls.decide, request, id=update_id,
+            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return JSONResponse({"status": "pending", "task_id": task_id, "update_id": update_id}, status_code=202)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            return JSONResponse({"detail": [{"loc": ["body", "decision"], "msg": cause.message,
+                                             "type": cause.type or "refused"}]},
+                                status_code=HTTP_STATUS.get(cause.type or "", 409))
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise HTTPException(status.HTTP_409_CONFLICT, f"the workflow of task {task_id} has ended") from exc
+        raise
+    return JSONResponse(result.model_dump(mode="json"), status_code=200)

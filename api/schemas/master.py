@@ -1,0 +1,193 @@
+"""Create and update bodies of the master data; codes are set at creation and never change."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from api.schemas.base import Body
+from rules.accounts import AccountRole
+
+Code = Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+Currency = Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+
+
+class EntityCreate(Body):
+    """A new company; its standard chart of accounts is created with it."""
+
+    code: str = Code
+    name: str = Field(min_length=1)
+    currency: str = Currency
+    time_zone: str = "UTC"
+
+    @field_validator("time_zone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        from zoneinfo import available_timezones
+
+        if v != "UTC" and v not in available_timezones():
+            raise ValueError(f"unknown time zone {v!r}")
+        return v
+
+
+class EntityUpdate(Body):
+    """Editable entity fields (the currency of books already posted never changes)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    time_zone: str | None = None
+
+
+class LocationCreate(Body):
+    """A new stock location."""
+
+    entity_id: int
+    code: str = Code
+    name: str = Field(min_length=1)
+    kind: Literal["warehouse", "store", "in_transit", "refurbish", "quarantine"] = "warehouse"
+
+
+class LocationUpdate(Body):
+    """Editable location fields."""
+
+    name: str | None = Field(default=None, min_length=1)
+
+
+class ItemCreate(Body):
+    """A new SKU."""
+
+    sku: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: str = Field(min_length=1)
+    unit: str = "ea"
+    pack_size: Decimal = Field(default=Decimal(1), gt=0)
+    weight_kg: Decimal = Field(default=Decimal(0), ge=0)
+    tax_class: str = "standard"
+    category: str = Field(min_length=1)
+    valuation_method: Literal["moving_average", "fifo"] = "moving_average"
+    tracking: Literal["none", "lot", "serial"] = "none"
+    allow_negative: bool = False
+    list_price: Decimal | None = Field(default=None, ge=0)
+    price_floor: Decimal | None = Field(default=None, ge=0)
+
+
+class ItemUpdate(Body):
+    """Editable item fields (valuation method and tracking are fixed once stock exists)."""
+
+    name: str | None = Field(default=None, min_length=1)
+    pack_size: Decimal | None = Field(default=None, gt=0)
+    weight_kg: Decimal | None = Field(default=None, ge=0)
+    tax_class: str | None = None
+    category: str | None = Field(default=None, min_length=1)
+    list_price: Decimal | None = Field(default=None, ge=0)
+    price_floor: Decimal | None = Field(default=None, ge=0)
+
+
+class SupplierCreate(Body):
+    """A new supplier."""
+
+    code: str = Code
+    name: str = Field(min_length=1)
+    currency: str = Currency
+    payment_terms: str = Field(default="NET30", pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
+    lead_time_days: int = Field(default=7, ge=0, le=365)
+    tax_id: str | None = None
+
+
+class SupplierUpdate(Body):
+    """Editable supplier fields."""
+
+    name: str | None = Field(default=None, min_length=1)
+    payment_terms: str | None = Field(default=None, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
+    lead_time_days: int | None = Field(default=None, ge=0, le=365)
+    tax_id: str | None = None
+
+
+class SupplierPriceCreate(Body):
+    """A contract price with its validity."""
+
+    supplier_id: int
+    item_id: int
+    price: Decimal = Field(gt=0)
+    currency: str = Currency
+    valid_from: date
+    valid_to: date | None = None
+
+
+class CustomerCreate(Body):
+    """A new customer."""
+
+    code: str = Field(min_length=1, max_length=40)
+    name: str = Field(min_length=1)
+    tax_region: str | None = None
+    currency: str = Currency
+
+
+class CustomerUpdate(Body):
+    """Editable customer fields."""
+
+    name: str | None = Field(default=None, min_length=1)
+    tax_region: str | None = None
+
+
+class ChannelCreate(Body):
+    """A new sales channel."""
+
+    entity_id: int
+    code: str = Code
+    name: str = Field(min_length=1)
+    kind: Literal["web", "marketplace", "pos"]
+    currency: str = Currency
+    allocation_priority: int = Field(default=100, ge=0)
+    safety_buffer: Decimal = Field(default=Decimal(0), ge=0)
+    max_share_pct: Decimal | None = Field(default=None, gt=0, le=100)
+    store_location_id: int | None = None
+
+
+class ChannelUpdate(Body):
+    """Editable channel fields."""
+
+    name: str | None = Field(default=None, min_length=1)
+    allocation_priority: int | None = Field(default=None, ge=0)
+    safety_buffer: Decimal | None = Field(default=None, ge=0)
+    max_share_pct: Decimal | None = Field(default=None, gt=0, le=100)
+
+
+class AccountCreate(Body):
+    """A GL account; at most one account per role and entity is used by postings."""
+
+    entity_id: int
+    code: str = Field(min_length=1, max_length=20)
+    name: str = Field(min_length=1)
+    type: Literal["asset", "liability", "equity", "income", "expense"]
+    role: AccountRole | None = None
+
+
+class AccountUpdate(Body):
+    """Editable account fields."""
+
+    name: str | None = Field(default=None, min_length=1)
+
+
+class TaxRateCreate(Body):
+    """A sales tax rate by region and tax class."""
+
+    region: str = Field(min_length=1)
+    tax_class: str = Field(min_length=1)
+    rate: Decimal = Field(ge=0, lt=1)
+    valid_from: date
+
+
+class FxRateCreate(Body):
+    """An exchange rate of a day."""
+
+    from_currency: str = Currency
+    to_currency: str = Currency
+    rate_date: date
+    rate: Decimal = Field(gt=0)
+
+
+class FiscalPeriodCreate(Body):
+    """Open a fiscal period explicitly (periods never opened count as open)."""
+
+    entity_id: int
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -1,0 +1,1 @@
+"""Pydantic contracts that cross the Temporal boundary (workflow, activity, update inputs/results)."""

@@ -1,0 +1,57 @@
+"""The Temporal worker: registers every workflow and activity; stops gracefully on SIGTERM/SIGINT."""
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import Worker
+
+from activities.registry import build_activities
+from erp.db import app_engine
+from erp.settings import get_settings
+from erp.temporal import connect
+from workflows.registry import WORKFLOWS
+
+log = logging.getLogger("erp.worker")
+
+
+def build_worker(client: Client, engine: Engine, task_queue: str, *, max_activities: int = 32) -> Worker:
+    """A worker with every workflow and activity; activities are sync and run in a thread pool."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(engine),
+        activity_executor=ThreadPoolExecutor(max_workers=max_activities),
+        max_concurrent_activities=max_activities,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+
+
+async def run_worker(metrics_port: int | None = None) -> None:
+    """Connect, run until SIGTERM/SIGINT, then let in-flight activities finish."""
+    settings = get_settings()
+    runtime = None
+    if metrics_port:
+        # The SDK's runtime metrics (task latencies, slots, polls) scraped by Prometheus.
+        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")))
+    client = await connect(settings, runtime=runtime)
+    worker = build_worker(client, app_engine(), settings.task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker started", extra={"task_queue": settings.task_queue})
+    async with worker:
+        await stop.wait()
+        log.info("worker stopping: finishing in-flight tasks")
+    log.info("worker stopped")
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(get_settings().worker_metrics_port))

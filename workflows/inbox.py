@@ -1,0 +1,69 @@
+"""Workflow-side task inbox: which tasks are open, and who may decide them (deterministic, no I/O)."""
+
+from dataclasses import dataclass, field
+
+from temporalio.exceptions import ApplicationError
+
+from models.contracts.errors import CONFLICT, FORBIDDEN, INVALID
+from models.contracts.tasks import DecisionRequest
+
+
+@dataclass
+class OpenTask:
+    """A task this workflow waits on, as the workflow remembers it."""
+
+    task_id: int
+    kind: str
+    options: list[str]
+    candidate_role: str | None = None
+    candidate_user: str | None = None
+    requested_by: str | None = None
+    revision: int | None = None
+    escalation_level: int = 0
+
+
+@dataclass
+class TaskBook:
+    """The open tasks of one workflow execution, by task id."""
+
+    tasks: dict[int, OpenTask] = field(default_factory=dict)
+
+    def add(self, task: OpenTask) -> None:
+        """Remember an opened task."""
+        self.tasks[task.task_id] = task
+
+    def pop(self, task_id: int) -> OpenTask | None:
+        """Forget a task once decided or cancelled."""
+        return self.tasks.pop(task_id, None)
+
+    def of_kind(self, kind: str) -> list[OpenTask]:
+        """Open tasks of one kind."""
+        return [t for t in self.tasks.values() if t.kind == kind]
+
+    def authorize(self, req: DecisionRequest) -> tuple[OpenTask, str | None]:
+        """The task and whom the actor acts for; raises a non-retryable refusal otherwise."""
+        task = self.tasks.get(req.task_id)
+        if task is None:
+            raise refusal(CONFLICT, f"task {req.task_id} is not open on this document (decided or cancelled)")
+        if req.decision not in task.options:
+            raise refusal(INVALID, f"decision must be one of {task.options}, not {req.decision!r}")
+        if task.revision is not None and req.revision is not None and req.revision != task.revision:
+            raise refusal(CONFLICT, f"the document is at revision {task.revision}, not {req.revision}: reload it")
+        if _may_act(task, req.actor, req.actor_roles):
+            return task, None
+        for d in req.delegators:
+            if _may_act(task, d.username, d.roles):
+                return task, d.username
+        who = task.candidate_user or f"role {task.candidate_role}"
+        raise refusal(FORBIDDEN, f"{req.actor} may not decide this task: it waits on {who}")
+
+
+def _may_act(task: OpenTask, username: str, roles: list[str]) -> bool:
+    if task.candidate_user is not None and task.candidate_user == username:
+        return True
+    return task.candidate_role is not None and (task.candidate_role in roles or "admin" in roles)
+
+
+def refusal(kind: str, message: str) -> ApplicationError:
+    """A business refusal: non-retryable, typed so the API can answer 403/409/422."""
+    return ApplicationError(message, type=kind, non_retryable=True)

@@ -1,0 +1,13 @@
+"""Every workflow class the worker runs; the API looks classes up here to send typed updates."""
+
+from typing import Any
+
+WORKFLOWS: list[type[Any]] = []
+
+
+def by_type_name(name: str) -> type[Any]:
+    """The workflow class registered under a workflow type name."""
+    for wf in WORKFLOWS:
+        if getattr(wf, "__temporal_workflow_definition").name == name:
+            return wf
+    raise KeyError(f"no workflow type {name!r} is registered")
