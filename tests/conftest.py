@@ -15,6 +15,7 @@ from erp.db import make_engine
 from erp.embedded import ensure_database, start_postgres
 from erp.migrate import upgrade
 from tests.factories import Factory
+from tests.temporal_fixtures import erp_worker, task_queue, temporal_dev, time_skipping  # noqa: F401
 
 ADMIN_URL_ENV = "DATABASE_URL"
 
