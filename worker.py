@@ -26,7 +26,7 @@ def build_worker(client: Client, engine: Engine, task_queue: str, *, max_activit
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=build_activities(engine),
+        activities=build_activities(engine, client),
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),

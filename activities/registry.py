@@ -4,11 +4,17 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
+from temporalio.client import Client
 
+from activities.inbound import InboundActivities
 from activities.tasks import TaskActivities
 
 
-def build_activities(engine: Engine) -> list[Callable[..., Any]]:
-    """Instantiate the activity classes with the engine and list their activity methods."""
+def build_activities(engine: Engine, client: Client | None = None) -> list[Callable[..., Any]]:
+    """Instantiate the activity classes with their dependencies and list their activity methods."""
     task_acts = TaskActivities(engine)
-    return [task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit]
+    inbound = InboundActivities(engine, client)
+    return [
+        task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit,
+        inbound.wait_for, inbound.stop_waiting, inbound.notify,
+    ]

@@ -92,4 +92,24 @@ class Reservation(SQLModel, table=True):
     created_at: datetime | None = created_at()
 
 
-__all__ = ["FifoLayer", "Reservation", "StockBalance", "StockMove", "qty"]
+__all__ = ["FifoLayer", "Reservation", "StockBalance", "StockMove", "StockWaiter", "qty"]
+
+
+class StockWaiter(SQLModel, table=True):
+    """A workflow waiting for inbound stock of an item at a location (e.g. a backordered order line)."""
+
+    __tablename__ = "stock_waiter"
+    __table_args__ = (
+        Index("stock_waiter_open", "item_id", "location_id", "status"),
+        CheckConstraint("status IN ('waiting','notified','cancelled')", name="stock_waiter_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    waiter_key: str = Field(unique=True, max_length=200)
+    workflow_id: str = Field(max_length=200)
+    workflow_type: str = Field(max_length=80)
+    item_id: int = Field(foreign_key="item.id")
+    location_id: int = Field(foreign_key="location.id")
+    qty: Decimal = Field(sa_type=QTY)
+    po_number: str | None = Field(default=None, max_length=40, index=True)
+    status: str = "waiting"
+    created_at: datetime | None = created_at()

@@ -409,12 +409,32 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('fifo_layer_open', 'fifo_layer', ['item_id', 'location_id', 'id'], unique=False)
+    op.create_table('stock_waiter',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('waiter_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('workflow_type', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('qty', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('po_number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.CheckConstraint("status IN ('waiting','notified','cancelled')", name='stock_waiter_status'),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], ),
+    sa.ForeignKeyConstraint(['location_id'], ['location.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('waiter_key')
+    )
+    op.create_index('stock_waiter_open', 'stock_waiter', ['item_id', 'location_id', 'status'], unique=False)
+    op.create_index(op.f('ix_stock_waiter_po_number'), 'stock_waiter', ['po_number'], unique=False)
     # ### end Alembic commands ###
     op.execute((Path(__file__).parent.parent / "invariants_0001.sql").read_text())
     grant_app_role()
 
 
 def downgrade() -> None:
+    op.drop_table('stock_waiter')
     for fn in ("erp_forbid_change", "erp_check_entry_period", "erp_check_entry_balanced",
                "erp_check_line_entry_balanced"):
         op.execute(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
