@@ -39,7 +39,9 @@ async def run_worker(metrics_port: int | None = None) -> None:
     runtime = None
     if metrics_port:
         # The SDK's runtime metrics (task latencies, slots, polls) scraped by Prometheus.
-        runtime = Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}")))
+        runtime = Runtime(
+            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}"))
+        )
     client = await connect(settings, runtime=runtime)
     worker = build_worker(client, app_engine(), settings.task_queue)
     stop = asyncio.Event()

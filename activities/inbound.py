@@ -38,7 +38,9 @@ class InboundActivities:
         """A waiter that no longer needs the stock (line cancelled or filled)."""
         with session_scope(self.engine) as s:
             s.connection().execute(
-                text("UPDATE stock_waiter SET status = 'cancelled' WHERE waiter_key = :k AND status = 'waiting'"),
+                text(
+                    "UPDATE stock_waiter SET status = 'cancelled' WHERE waiter_key = :k AND status = 'waiting'"
+                ),
                 {"k": waiter_key},
             )
 
@@ -48,17 +50,21 @@ class InboundActivities:
         assert self.client is not None, "the worker must pass a Temporal client to InboundActivities"
         pairs = [(line.item_id, line.location_id) for line in notice.lines]
         with session_scope(self.engine) as s:
-            rows = s.connection().execute(
-                text(
-                    """
+            rows = (
+                s.connection()
+                .execute(
+                    text(
+                        """
                     SELECT DISTINCT workflow_id, workflow_type FROM stock_waiter
                      WHERE status = 'waiting'
                        AND ((item_id, location_id) IN (SELECT * FROM unnest(CAST(:items AS int[]), CAST(:locs AS int[])))
                             OR (CAST(:po AS text) IS NOT NULL AND po_number = :po))
                     """
-                ),
-                {"items": [p[0] for p in pairs], "locs": [p[1] for p in pairs], "po": notice.po_number},
-            ).all()
+                    ),
+                    {"items": [p[0] for p in pairs], "locs": [p[1] for p in pairs], "po": notice.po_number},
+                )
+                .all()
+            )
         told = 0
         for workflow_id, workflow_type in rows:
             handle = self.client.get_workflow_handle(workflow_id)

@@ -11,7 +11,9 @@ from temporalio.client import Client
 from erp.db import app_engine
 from services.auth import Principal, principal_for_token
 
-bearer = HTTPBearer(auto_error=False, description="A user's bearer token (printed by `erp seed` / `erp users add`)")
+bearer = HTTPBearer(
+    auto_error=False, description="A user's bearer token (printed by `erp seed` / `erp users add`)"
+)
 
 
 def get_session() -> Iterator[Session]:
@@ -28,12 +30,14 @@ def get_principal(
 ) -> Principal:
     """The caller behind the bearer token, or 401."""
     if creds is None or not creds.credentials:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
     principal = principal_for_token(session, creds.credentials)
     if principal is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or revoked token",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
+        )
     return principal
 
 
@@ -61,10 +65,12 @@ async def get_temporal(request: Request) -> Client:
     """The shared Temporal client, connected lazily; 503 with Retry-After when the server is unreachable."""
     holder = request.app.state.temporal
     try:
-        return await holder.get()
+        client: Client = await holder.get()
+        return client
     except Exception as exc:  # any connection failure means: try again later
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service unavailable: {type(exc).__name__}",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"workflow service unavailable: {type(exc).__name__}",
             headers={"Retry-After": "5"},
         ) from exc
 

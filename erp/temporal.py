@@ -37,7 +37,9 @@ async def register_search_attributes(client: Client) -> list[str]:
         if exc.status != RPCStatusCode.UNIMPLEMENTED:
             raise
         have = set()
-    missing = {k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in ALL if k.name not in have}
+    missing = {
+        k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in ALL if k.name not in have
+    }
     if missing:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing),

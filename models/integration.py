@@ -3,9 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Field, SQLModel
-
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
 
 from models.base import created_at
 

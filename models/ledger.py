@@ -34,8 +34,10 @@ class JournalLine(SQLModel, table=True):
     __table_args__ = (
         Index("journal_line_entity_account", "entity_id", "account_id"),
         CheckConstraint("amount <> 0 OR amount_func <> 0", name="journal_line_nonzero"),
-        CheckConstraint("(amount >= 0) = (amount_func >= 0) OR amount = 0 OR amount_func = 0",
-                        name="journal_line_same_sign"),
+        CheckConstraint(
+            "(amount >= 0) = (amount_func >= 0) OR amount = 0 OR amount_func = 0",
+            name="journal_line_same_sign",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     entry_id: int = Field(foreign_key="journal_entry.id", index=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.base import COST, RATE, created_at, money, qty  # noqa: F401
+from models.base import COST, RATE, created_at, money, qty
 
 
 class Entity(SQLModel, table=True):

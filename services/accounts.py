@@ -21,10 +21,14 @@ def resolve_account(session: Session, entity_id: int, role_or_code: str, cache: 
         cache.update(account_ids_by_role(session, entity_id))
     if role_or_code in cache:
         return cache[role_or_code]
-    row = session.connection().execute(
-        text("SELECT id FROM account WHERE entity_id = :e AND code = :c AND NOT archived"),
-        {"e": entity_id, "c": role_or_code},
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT id FROM account WHERE entity_id = :e AND code = :c AND NOT archived"),
+            {"e": entity_id, "c": role_or_code},
+        )
+        .first()
+    )
     if row is None:
         raise NotFound("account", f"entity {entity_id} has no account with role or code {role_or_code!r}")
     return int(row[0])

@@ -42,26 +42,36 @@ class Principal:
 
 def principal_for_token(session: Session, token: str) -> Principal | None:
     """The active user holding this token, with their entities."""
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT u.username, u.roles, u.approval_limit,
                    COALESCE(array_agg(ue.entity_id) FILTER (WHERE ue.entity_id IS NOT NULL), '{}')
               FROM app_user u LEFT JOIN user_entity ue ON ue.user_id = u.id
              WHERE u.token_hash = :h AND u.active
              GROUP BY u.id
             """
-        ),
-        {"h": hash_token(token)},
-    ).first()
+            ),
+            {"h": hash_token(token)},
+        )
+        .first()
+    )
     if row is None:
         return None
     return Principal(row[0], frozenset(row[1]), frozenset(int(e) for e in row[3]), row[2])
 
 
 def add_user(
-    session: Session, *, username: str, roles: list[str], entity_ids: list[int],
-    approval_limit: Decimal | None = None, display_name: str = "", token: str | None = None,
+    session: Session,
+    *,
+    username: str,
+    roles: list[str],
+    entity_ids: list[int],
+    approval_limit: Decimal | None = None,
+    display_name: str = "",
+    token: str | None = None,
 ) -> tuple[User, str]:
     """Create a user and return it with its clear-text token (shown once, stored hashed)."""
     unknown = sorted(set(roles) - set(ROLES))
@@ -70,8 +80,13 @@ def add_user(
     if session.exec(select(User).where(User.username == username)).first():
         raise RuleViolation("username", f"user {username!r} exists already")
     token = token or new_token()
-    user = User(username=username, display_name=display_name or username, roles=roles,
-                approval_limit=approval_limit, token_hash=hash_token(token))
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        roles=roles,
+        approval_limit=approval_limit,
+        token_hash=hash_token(token),
+    )
     session.add(user)
     session.flush()
     assert user.id is not None

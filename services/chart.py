@@ -44,6 +44,8 @@ def create_entity(session: Session, *, code: str, name: str, currency: str, time
     assert entity.id is not None
     for role in AccountRole:
         acc_code, acc_name = STANDARD_CODES[role]
-        session.add(Account(entity_id=entity.id, code=acc_code, name=acc_name, type=ACCOUNT_TYPE[role], role=role))
+        session.add(
+            Account(entity_id=entity.id, code=acc_code, name=acc_name, type=ACCOUNT_TYPE[role], role=role)
+        )
     session.flush()
     return entity

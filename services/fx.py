@@ -13,9 +13,11 @@ def rate(session: Session, from_currency: str, to_currency: str, on: date) -> De
     """Units of to_currency per unit of from_currency on a date; inverse rates are used when stored."""
     if from_currency == to_currency:
         return Decimal("1")
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT rate, false AS inverse, rate_date FROM fx_rate
              WHERE from_currency = :f AND to_currency = :t AND rate_date <= :d
             UNION ALL
@@ -23,9 +25,11 @@ def rate(session: Session, from_currency: str, to_currency: str, on: date) -> De
              WHERE from_currency = :t AND to_currency = :f AND rate_date <= :d
             ORDER BY rate_date DESC, inverse LIMIT 1
             """
-        ),
-        {"f": from_currency, "t": to_currency, "d": on},
-    ).first()
+            ),
+            {"f": from_currency, "t": to_currency, "d": on},
+        )
+        .first()
+    )
     if row is None:
         raise NotFound("currency", f"no exchange rate {from_currency}->{to_currency} on or before {on}")
     value = Decimal(row[0])

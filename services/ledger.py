@@ -57,7 +57,11 @@ class PostedEntry:
 
 def entity_currency(session: Session, entity_id: int) -> str:
     """The functional currency of an entity."""
-    row = session.connection().execute(text("SELECT currency FROM entity WHERE id = :e"), {"e": entity_id}).first()
+    row = (
+        session.connection()
+        .execute(text("SELECT currency FROM entity WHERE id = :e"), {"e": entity_id})
+        .first()
+    )
     if row is None:
         raise NotFound("entity_id", f"entity {entity_id} does not exist")
     return str(row[0])
@@ -65,16 +69,23 @@ def entity_currency(session: Session, entity_id: int) -> str:
 
 def period_status(session: Session, entity_id: int, period: str) -> PeriodStatus:
     """The status of an entity's period; a period never opened explicitly is open."""
-    row = session.connection().execute(
-        text("SELECT status FROM fiscal_period WHERE entity_id = :e AND period = :p"), {"e": entity_id, "p": period}
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT status FROM fiscal_period WHERE entity_id = :e AND period = :p"),
+            {"e": entity_id, "p": period},
+        )
+        .first()
+    )
     return PeriodStatus(row[0]) if row else PeriodStatus.OPEN
 
 
 def _existing(session: Session, key: str) -> int | None:
-    row = session.connection().execute(
-        text("SELECT id FROM journal_entry WHERE idempotency_key = :k"), {"k": key}
-    ).first()
+    row = (
+        session.connection()
+        .execute(text("SELECT id FROM journal_entry WHERE idempotency_key = :k"), {"k": key})
+        .first()
+    )
     return int(row[0]) if row else None
 
 
@@ -97,7 +108,9 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
         raise RuleViolation("lines", "a journal entry needs at least two lines")
     amounts = [quantize(line.amount, req.currency) for line in req.lines]
     if sum(amounts, Decimal(0)) != 0:
-        raise RuleViolation("lines", f"debits and credits differ by {sum(amounts, Decimal(0))} {req.currency}")
+        raise RuleViolation(
+            "lines", f"debits and credits differ by {sum(amounts, Decimal(0))} {req.currency}"
+        )
     period = period_of(req.posting_date)
     check_posting_allowed(period, period_status(session, req.entity_id, period), req.actor_is_closer)
     func_currency = entity_currency(session, req.entity_id)
@@ -105,21 +118,31 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
     func_amounts = _functional_amounts(amounts, rate, func_currency)
 
     # ON CONFLICT keeps two racing attempts of the same activity from posting twice.
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             INSERT INTO journal_entry (entity_id, idempotency_key, posting_date, period, memo, source_type,
                                        source_id, reverses_entry_id, created_by)
             VALUES (:entity, :key, :pdate, :period, :memo, :stype, :sid, :rev, :actor)
             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """
-        ),
-        {
-            "entity": req.entity_id, "key": req.idempotency_key, "pdate": req.posting_date, "period": period,
-            "memo": req.memo, "stype": req.source_type, "sid": req.source_id, "rev": req.reverses_entry_id,
-            "actor": req.actor,
-        },
-    ).first()
+            ),
+            {
+                "entity": req.entity_id,
+                "key": req.idempotency_key,
+                "pdate": req.posting_date,
+                "period": period,
+                "memo": req.memo,
+                "stype": req.source_type,
+                "sid": req.source_id,
+                "rev": req.reverses_entry_id,
+                "actor": req.actor,
+            },
+        )
+        .first()
+    )
     if row is None:
         existing = _existing(session, req.idempotency_key)
         assert existing is not None
@@ -128,48 +151,84 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
     cache: dict[str, int] = {}
     values = [
         {
-            "entry_id": entry_id, "entity_id": req.entity_id,
+            "entry_id": entry_id,
+            "entity_id": req.entity_id,
             "account_id": resolve_account(session, req.entity_id, line.account, cache),
-            "currency": req.currency, "amount": amount, "amount_func": func, "fx_rate": rate,
-            "memo": line.memo, "partner_type": line.partner_type, "partner_id": line.partner_id,
+            "currency": req.currency,
+            "amount": amount,
+            "amount_func": func,
+            "fx_rate": rate,
+            "memo": line.memo,
+            "partner_type": line.partner_type,
+            "partner_id": line.partner_id,
         }
         for line, amount, func in zip(req.lines, amounts, func_amounts, strict=True)
         if amount or func
     ]
     session.connection().execute(insert(JournalLine), values)
     return PostedEntry(
-        entry_id, created=True, lines=tuple((line.account, a, f) for line, a, f in zip(req.lines, amounts, func_amounts, strict=True))
+        entry_id,
+        created=True,
+        lines=tuple(
+            (line.account, a, f) for line, a, f in zip(req.lines, amounts, func_amounts, strict=True)
+        ),
     )
 
 
-def reverse(session: Session, entry_id: int, *, idempotency_key: str, posting_date: date, actor: str) -> PostedEntry:
+def reverse(
+    session: Session, entry_id: int, *, idempotency_key: str, posting_date: date, actor: str
+) -> PostedEntry:
     """Cancel an entry by posting its mirror image in an open period (ledgers are never edited)."""
-    head = session.connection().execute(
-        text("SELECT entity_id, source_type, source_id, memo FROM journal_entry WHERE id = :i"), {"i": entry_id}
-    ).first()
+    head = (
+        session.connection()
+        .execute(
+            text("SELECT entity_id, source_type, source_id, memo FROM journal_entry WHERE id = :i"),
+            {"i": entry_id},
+        )
+        .first()
+    )
     if head is None:
         raise NotFound("entry_id", f"journal entry {entry_id} does not exist")
-    lines = session.connection().execute(
-        text("SELECT account_id, currency, amount, amount_func, memo FROM journal_line WHERE entry_id = :i ORDER BY id"),
-        {"i": entry_id},
-    ).all()
+    lines = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT account_id, currency, amount, amount_func, memo FROM journal_line WHERE entry_id = :i ORDER BY id"
+            ),
+            {"i": entry_id},
+        )
+        .all()
+    )
     existing = _existing(session, idempotency_key)
     if existing is not None:
         return PostedEntry(existing, created=False)
     period = period_of(posting_date)
     check_posting_allowed(period, period_status(session, head[0], period), actor_is_closer=False)
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             INSERT INTO journal_entry (entity_id, idempotency_key, posting_date, period, memo, source_type,
                                        source_id, reverses_entry_id, created_by)
             VALUES (:e, :k, :d, :p, :m, :st, :si, :rev, :a)
             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """
-        ),
-        {"e": head[0], "k": idempotency_key, "d": posting_date, "p": period, "m": f"reversal of {entry_id}: {head[3]}",
-         "st": head[1], "si": head[2], "rev": entry_id, "a": actor},
-    ).first()
+            ),
+            {
+                "e": head[0],
+                "k": idempotency_key,
+                "d": posting_date,
+                "p": period,
+                "m": f"reversal of {entry_id}: {head[3]}",
+                "st": head[1],
+                "si": head[2],
+                "rev": entry_id,
+                "a": actor,
+            },
+        )
+        .first()
+    )
     if row is None:
         found = _existing(session, idempotency_key)
         assert found is not None
@@ -178,8 +237,16 @@ def reverse(session: Session, entry_id: int, *, idempotency_key: str, posting_da
     session.connection().execute(
         insert(JournalLine),
         [
-            {"entry_id": new_id, "entity_id": head[0], "account_id": acc, "currency": cur, "amount": -amt,
-             "amount_func": -func, "fx_rate": Decimal(1), "memo": memo}
+            {
+                "entry_id": new_id,
+                "entity_id": head[0],
+                "account_id": acc,
+                "currency": cur,
+                "amount": -amt,
+                "amount_func": -func,
+                "fx_rate": Decimal(1),
+                "memo": memo,
+            }
             for acc, cur, amt, func, memo in lines
         ],
     )

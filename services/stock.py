@@ -62,16 +62,20 @@ class ItemLocation:
 
 
 def _item_location(session: Session, item_id: int, location_id: int) -> ItemLocation:
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT l.entity_id, e.currency, i.valuation_method, i.allow_negative
               FROM item i, location l JOIN entity e ON e.id = l.entity_id
              WHERE i.id = :i AND l.id = :l
             """
-        ),
-        {"i": item_id, "l": location_id},
-    ).first()
+            ),
+            {"i": item_id, "l": location_id},
+        )
+        .first()
+    )
     if row is None:
         raise NotFound("item_id", f"item {item_id} or location {location_id} does not exist")
     return ItemLocation(int(row[0]), str(row[1]), str(row[2]), bool(row[3]))
@@ -94,10 +98,16 @@ def ensure_balance(session: Session, item_id: int, location_id: int) -> ItemLoca
 
 
 def _existing_move(session: Session, key: str) -> MoveOut | None:
-    row = session.connection().execute(
-        text("SELECT id, qty, value, unit_cost, journal_entry_id FROM stock_move WHERE idempotency_key = :k"),
-        {"k": key},
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT id, qty, value, unit_cost, journal_entry_id FROM stock_move WHERE idempotency_key = :k"
+            ),
+            {"k": key},
+        )
+        .first()
+    )
     if row is None:
         return None
     return MoveOut(int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3]), row[4], created=False)
@@ -105,26 +115,38 @@ def _existing_move(session: Session, key: str) -> MoveOut | None:
 
 def _lock_balance(session: Session, item_id: int, location_id: int) -> tuple[Decimal, Decimal]:
     """Lock the balance row (valuation reads then writes it) and return on_hand and value."""
-    row = session.connection().execute(
-        text("SELECT on_hand, value FROM stock_balance WHERE item_id = :i AND location_id = :l FOR UPDATE"),
-        {"i": item_id, "l": location_id},
-    ).one()
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT on_hand, value FROM stock_balance WHERE item_id = :i AND location_id = :l FOR UPDATE"
+            ),
+            {"i": item_id, "l": location_id},
+        )
+        .one()
+    )
     return Decimal(row[0]), Decimal(row[1])
 
 
-def _issue_value(session: Session, info: ItemLocation, move: MoveIn, on_hand: Decimal, value: Decimal) -> Decimal:
+def _issue_value(
+    session: Session, info: ItemLocation, move: MoveIn, on_hand: Decimal, value: Decimal
+) -> Decimal:
     """Value of an outgoing quantity by the item's method; FIFO layers are consumed here."""
     qty = -move.qty
     if info.valuation_method == "fifo":
-        rows = session.connection().execute(
-            text(
-                """
+        rows = (
+            session.connection()
+            .execute(
+                text(
+                    """
                 SELECT id, qty_remaining, unit_cost FROM fifo_layer
                  WHERE item_id = :i AND location_id = :l AND qty_remaining > 0 ORDER BY received_on, id
                 """
-            ),
-            {"i": move.item_id, "l": move.location_id},
-        ).all()
+                ),
+                {"i": move.item_id, "l": move.location_id},
+            )
+            .all()
+        )
         layers = [FifoLayer(str(r[0]), Decimal(r[1]), Decimal(r[2])) for r in rows]
         try:
             issue = consume_fifo(layers, qty, info.currency)
@@ -172,26 +194,48 @@ def move(session: Session, move: MoveIn) -> MoveOut:
         posted = ledger.post(
             session,
             ledger.PostingRequest(
-                entity_id=info.entity_id, idempotency_key=f"{move.idempotency_key}:gl",
-                posting_date=move.posting_date, source_type=move.source_type, source_id=move.source_id,
-                currency=info.currency, lines=[LineIn(AccountRole.INVENTORY, delta_value, move.reason), *offsets],
-                memo=move.reason, actor=move.actor,
+                entity_id=info.entity_id,
+                idempotency_key=f"{move.idempotency_key}:gl",
+                posting_date=move.posting_date,
+                source_type=move.source_type,
+                source_id=move.source_id,
+                currency=info.currency,
+                lines=[LineIn(AccountRole.INVENTORY, delta_value, move.reason), *offsets],
+                memo=move.reason,
+                actor=move.actor,
             ),
         )
         entry_id = posted.entry_id
 
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             INSERT INTO stock_move (entity_id, item_id, location_id, lot, serial, qty, unit_cost, value, reason,
                                     source_type, source_id, idempotency_key, posting_date, journal_entry_id)
             VALUES (:e, :i, :l, :lot, :serial, :q, :c, :v, :r, :st, :si, :k, :d, :je) RETURNING id
             """
-        ),
-        {"e": info.entity_id, "i": move.item_id, "l": move.location_id, "lot": move.lot, "serial": move.serial,
-         "q": move.qty, "c": unit_cost, "v": delta_value, "r": move.reason, "st": move.source_type,
-         "si": move.source_id, "k": move.idempotency_key, "d": move.posting_date, "je": entry_id},
-    ).one()
+            ),
+            {
+                "e": info.entity_id,
+                "i": move.item_id,
+                "l": move.location_id,
+                "lot": move.lot,
+                "serial": move.serial,
+                "q": move.qty,
+                "c": unit_cost,
+                "v": delta_value,
+                "r": move.reason,
+                "st": move.source_type,
+                "si": move.source_id,
+                "k": move.idempotency_key,
+                "d": move.posting_date,
+                "je": entry_id,
+            },
+        )
+        .one()
+    )
     move_id = int(row[0])
     if move.qty > 0 and info.valuation_method == "fifo":
         session.connection().execute(
@@ -201,9 +245,20 @@ def move(session: Session, move: MoveIn) -> MoveOut:
                 VALUES (:i, :l, :m, :d, :q, :q, :c)
                 """
             ),
-            {"i": move.item_id, "l": move.location_id, "m": move_id, "d": move.posting_date, "q": move.qty, "c": unit_cost},
+            {
+                "i": move.item_id,
+                "l": move.location_id,
+                "m": move_id,
+                "d": move.posting_date,
+                "q": move.qty,
+                "c": unit_cost,
+            },
         )
-    consumed = _consume_reservation(session, move.consume_reservation_key) if move.consume_reservation_key else Decimal(0)
+    consumed = (
+        _consume_reservation(session, move.consume_reservation_key)
+        if move.consume_reservation_key
+        else Decimal(0)
+    )
     session.connection().execute(
         text(
             """
@@ -213,37 +268,67 @@ def move(session: Session, move: MoveIn) -> MoveOut:
              WHERE item_id = :i AND location_id = :l
             """
         ),
-        {"q": move.qty, "v": delta_value, "r": consumed, "ib": move.release_inbound, "i": move.item_id,
-         "l": move.location_id},
+        {
+            "q": move.qty,
+            "v": delta_value,
+            "r": consumed,
+            "ib": move.release_inbound,
+            "i": move.item_id,
+            "l": move.location_id,
+        },
     )
     return MoveOut(move_id, move.qty, delta_value, unit_cost, entry_id, created=True)
 
 
 def _consume_reservation(session: Session, key: str) -> Decimal:
-    row = session.connection().execute(
-        text("UPDATE reservation SET status = 'consumed' WHERE idempotency_key = :k AND status = 'active' RETURNING qty"),
-        {"k": key},
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "UPDATE reservation SET status = 'consumed' WHERE idempotency_key = :k AND status = 'active' RETURNING qty"
+            ),
+            {"k": key},
+        )
+        .first()
+    )
     return Decimal(row[0]) if row else Decimal(0)
 
 
 def reserve(
-    session: Session, *, item_id: int, location_id: int, qty: Decimal, idempotency_key: str,
-    source_type: str, source_id: str, buffer: Decimal = Decimal(0),
+    session: Session,
+    *,
+    item_id: int,
+    location_id: int,
+    qty: Decimal,
+    idempotency_key: str,
+    source_type: str,
+    source_id: str,
+    buffer: Decimal = Decimal(0),
 ) -> bool:
     """Reserve atomically with one conditional UPDATE (no read-then-write); False when short."""
     if qty <= 0:
         raise RuleViolation("qty", "a reservation needs a positive quantity")
     ensure_balance(session, item_id, location_id)
-    claimed = session.connection().execute(
-        text(
-            """
+    claimed = (
+        session.connection()
+        .execute(
+            text(
+                """
             INSERT INTO reservation (item_id, location_id, qty, source_type, source_id, idempotency_key, status)
             VALUES (:i, :l, :q, :st, :si, :k, 'active') ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
             """
-        ),
-        {"i": item_id, "l": location_id, "q": qty, "st": source_type, "si": source_id, "k": idempotency_key},
-    ).first()
+            ),
+            {
+                "i": item_id,
+                "l": location_id,
+                "q": qty,
+                "st": source_type,
+                "si": source_id,
+                "k": idempotency_key,
+            },
+        )
+        .first()
+    )
     if claimed is None:
         return True  # this key already reserved: a retried activity must not reserve twice
     updated = session.connection().execute(
@@ -263,15 +348,19 @@ def reserve(
 
 def release(session: Session, idempotency_key: str) -> Decimal:
     """Release an active reservation; releasing twice releases once."""
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             UPDATE reservation SET status = 'released' WHERE idempotency_key = :k AND status = 'active'
             RETURNING item_id, location_id, qty
             """
-        ),
-        {"k": idempotency_key},
-    ).first()
+            ),
+            {"k": idempotency_key},
+        )
+        .first()
+    )
     if row is None:
         return Decimal(0)
     session.connection().execute(
@@ -283,19 +372,28 @@ def release(session: Session, idempotency_key: str) -> Decimal:
 
 def claim_effect(session: Session, key: str) -> bool:
     """Claim a one-shot side effect; False when it was applied already."""
-    row = session.connection().execute(
-        text("INSERT INTO applied_effect (key) VALUES (:k) ON CONFLICT DO NOTHING RETURNING key"), {"k": key}
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            text("INSERT INTO applied_effect (key) VALUES (:k) ON CONFLICT DO NOTHING RETURNING key"),
+            {"k": key},
+        )
+        .first()
+    )
     return row is not None
 
 
-def add_inbound(session: Session, *, item_id: int, location_id: int, qty: Decimal, idempotency_key: str) -> bool:
+def add_inbound(
+    session: Session, *, item_id: int, location_id: int, qty: Decimal, idempotency_key: str
+) -> bool:
     """Add (or with qty < 0, remove) quantity on order, once per key."""
     ensure_balance(session, item_id, location_id)
     if not claim_effect(session, idempotency_key):
         return False
     session.connection().execute(
-        text("UPDATE stock_balance SET inbound = GREATEST(inbound + :q, 0) WHERE item_id = :i AND location_id = :l"),
+        text(
+            "UPDATE stock_balance SET inbound = GREATEST(inbound + :q, 0) WHERE item_id = :i AND location_id = :l"
+        ),
         {"q": qty, "i": item_id, "l": location_id},
     )
     return True

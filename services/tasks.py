@@ -14,9 +14,11 @@ from services.auth import Principal
 def open_task(session: Session, spec: TaskSpec) -> int:
     """Insert the task once per task_key and return its id."""
     values = spec.model_dump()
-    row = session.connection().execute(
-        text(
-            """
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
             INSERT INTO task (task_key, kind, workflow_id, workflow_type, subject_type, subject_id, entity_id, title,
                               candidate_role, candidate_user, requested_by, status, due_at, escalation_level,
                               options, details)
@@ -25,13 +27,18 @@ def open_task(session: Session, spec: TaskSpec) -> int:
                     CAST(:options AS jsonb), CAST(:details AS jsonb))
             ON CONFLICT (task_key) DO NOTHING RETURNING id
             """
-        ),
-        {**values, "options": _json(values["options"]), "details": _json(values["details"])},
-    ).first()
+            ),
+            {**values, "options": _json(values["options"]), "details": _json(values["details"])},
+        )
+        .first()
+    )
     if row is not None:
         return int(row[0])
-    return int(session.connection().execute(text("SELECT id FROM task WHERE task_key = :k"),
-                                            {"k": spec.task_key}).scalar_one())
+    return int(
+        session.connection()
+        .execute(text("SELECT id FROM task WHERE task_key = :k"), {"k": spec.task_key})
+        .scalar_one()
+    )
 
 
 def _json(value: Any) -> str:
@@ -56,10 +63,20 @@ def close_task(session: Session, close: TaskClose) -> bool:
     record_audit(
         session,
         AuditRecord(
-            idempotency_key=f"task:{task.id}:close", actor=close.decided_by or "system", acting_for=close.acting_for,
-            action=f"task.{close.decision or close.status}", subject_type=task.subject_type,
-            subject_id=task.subject_id, entity_id=task.entity_id, before=before,
-            after={"status": close.status, "decision": close.decision, "comment": close.comment, "kind": task.kind},
+            idempotency_key=f"task:{task.id}:close",
+            actor=close.decided_by or "system",
+            acting_for=close.acting_for,
+            action=f"task.{close.decision or close.status}",
+            subject_type=task.subject_type,
+            subject_id=task.subject_id,
+            entity_id=task.entity_id,
+            before=before,
+            after={
+                "status": close.status,
+                "decision": close.decision,
+                "comment": close.comment,
+                "kind": task.kind,
+            },
         ),
     )
     return True
@@ -74,8 +91,13 @@ def escalate_task(session: Session, esc: TaskEscalation) -> bool:
              WHERE id = :id AND status = 'open' AND escalation_level < :lvl
             """
         ),
-        {"role": esc.candidate_role, "user": esc.candidate_user, "lvl": esc.escalation_level, "due": esc.due_at,
-         "id": esc.task_id},
+        {
+            "role": esc.candidate_role,
+            "user": esc.candidate_user,
+            "lvl": esc.escalation_level,
+            "due": esc.due_at,
+            "id": esc.task_id,
+        },
     )
     return result.rowcount == 1
 
@@ -92,8 +114,11 @@ def record_audit(session: Session, rec: AuditRecord) -> None:
             ON CONFLICT (idempotency_key) DO NOTHING
             """
         ),
-        {**rec.model_dump(), "before": _json(rec.before) if rec.before is not None else None,
-         "after": _json(rec.after) if rec.after is not None else None},
+        {
+            **rec.model_dump(),
+            "before": _json(rec.before) if rec.before is not None else None,
+            "after": _json(rec.after) if rec.after is not None else None,
+        },
     )
 
 
@@ -103,8 +128,12 @@ def open_tasks_for(session: Session, who: Principal, *, limit: int = 100, offset
         select(Task)
         .where(Task.status == "open")
         .where(col(Task.entity_id).in_(who.entity_ids))
-        .where(or_(col(Task.candidate_user) == who.username,
-                   col(Task.candidate_role).in_(list(who.roles)) if "admin" not in who.roles else True))
+        .where(
+            or_(
+                col(Task.candidate_user) == who.username,
+                col(Task.candidate_role).in_(list(who.roles)) if "admin" not in who.roles else True,
+            )
+        )
         .order_by(col(Task.due_at).asc().nulls_last(), col(Task.id))
         .limit(limit)
         .offset(offset)

@@ -67,7 +67,6 @@ def scalar(engine: Engine, sql: str, **params: object) -> object:
         return conn.execute(text(sql), params).scalar()
 
 
-
 @pytest.fixture()
 def api(engine: Engine) -> Iterator[TestClient]:
     """The real FastAPI app over the test database (Temporal from TEMPORAL_ADDRESS when a test needs it)."""

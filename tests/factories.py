@@ -3,7 +3,7 @@
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -12,6 +12,8 @@ from models.auth import User, UserEntity
 from models.master import Channel, Customer, Entity, Item, Location, Supplier, SupplierPrice
 from services.auth import hash_token
 from services.chart import create_entity
+
+T = TypeVar("T")
 
 
 def _uid() -> str:
@@ -24,7 +26,7 @@ class Factory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def _save(self, obj: Any) -> Any:
+    def _save(self, obj: T) -> T:
         with Session(self.engine, expire_on_commit=False) as s:
             s.add(obj)
             s.commit()
@@ -45,7 +47,9 @@ class Factory:
 
     def item(self, *, method: str = "moving_average", category: str = "apparel", **kw: Any) -> Item:
         """A stock item."""
-        return self._save(Item(sku=f"SKU{_uid()}", name="Item", category=category, valuation_method=method, **kw))
+        return self._save(
+            Item(sku=f"SKU{_uid()}", name="Item", category=category, valuation_method=method, **kw)
+        )
 
     def supplier(self, currency: str = "EUR", **kw: Any) -> Supplier:
         """A supplier."""
@@ -55,8 +59,14 @@ class Factory:
         """A contract price valid from 2000-01-01."""
         assert supplier.id is not None and item.id is not None
         return self._save(
-            SupplierPrice(supplier_id=supplier.id, item_id=item.id, price=price, currency=supplier.currency,
-                          valid_from=kw.pop("valid_from", date(2000, 1, 1)), **kw)
+            SupplierPrice(
+                supplier_id=supplier.id,
+                item_id=item.id,
+                price=price,
+                currency=supplier.currency,
+                valid_from=kw.pop("valid_from", date(2000, 1, 1)),
+                **kw,
+            )
         )
 
     def customer(self, currency: str = "EUR", region: str = "DE") -> Customer:
@@ -66,14 +76,26 @@ class Factory:
     def channel(self, entity: Entity, kind: str = "web", **kw: Any) -> Channel:
         """A sales channel of the entity."""
         assert entity.id is not None
-        return self._save(Channel(entity_id=entity.id, code=f"CH{_uid()}", name=kind, kind=kind,
-                                  currency=entity.currency, **kw))
+        return self._save(
+            Channel(
+                entity_id=entity.id, code=f"CH{_uid()}", name=kind, kind=kind, currency=entity.currency, **kw
+            )
+        )
 
-    def user(self, *roles: str, entities: tuple[Entity, ...] = (), limit: Decimal | None = None) -> tuple[User, str]:
+    def user(
+        self, *roles: str, entities: tuple[Entity, ...] = (), limit: Decimal | None = None
+    ) -> tuple[User, str]:
         """A user with roles and entities; returns the user and its clear-text token."""
         token = f"tok-{uuid.uuid4().hex}"
-        user = self._save(User(username=f"u{_uid()}", display_name="Test", roles=list(roles),
-                               approval_limit=limit, token_hash=hash_token(token)))
+        user = self._save(
+            User(
+                username=f"u{_uid()}",
+                display_name="Test",
+                roles=list(roles),
+                approval_limit=limit,
+                token_hash=hash_token(token),
+            )
+        )
         for e in entities:
             assert user.id is not None and e.id is not None
             self._save(UserEntity(user_id=user.id, entity_id=e.id))

@@ -25,7 +25,12 @@ async def temporal_dev(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=venv_binary("temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=ALL,
-        dev_server_extra_args=["--sqlite-pragma", "journal_mode=WAL", "--sqlite-pragma", "synchronous=NORMAL"],
+        dev_server_extra_args=[
+            "--sqlite-pragma",
+            "journal_mode=WAL",
+            "--sqlite-pragma",
+            "synchronous=NORMAL",
+        ],
     )
     # The API under test connects through the settings, exactly like production.
     os.environ["TEMPORAL_ADDRESS"] = env.client.service_client.config.target_host

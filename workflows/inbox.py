@@ -48,7 +48,9 @@ class TaskBook:
         if req.decision not in task.options:
             raise refusal(INVALID, f"decision must be one of {task.options}, not {req.decision!r}")
         if task.revision is not None and req.revision is not None and req.revision != task.revision:
-            raise refusal(CONFLICT, f"the document is at revision {task.revision}, not {req.revision}: reload it")
+            raise refusal(
+                CONFLICT, f"the document is at revision {task.revision}, not {req.revision}: reload it"
+            )
         if _may_act(task, req.actor, req.actor_roles):
             return task, None
         for d in req.delegators:

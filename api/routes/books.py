@@ -15,34 +15,61 @@ finance = Depends(require("controller", "ap_clerk"))
 
 
 @router.get("/entities/{entity_id}/trial-balance", summary="Trial balance of an entity up to a date")
-def trial_balance(entity_id: int, session: SessionDep, who: Principal = finance,
-                  as_of: date | None = None) -> dict[str, Any]:
+def trial_balance(
+    entity_id: int, session: SessionDep, who: Principal = finance, as_of: date | None = None
+) -> dict[str, Any]:
     check_entity(who, entity_id)
-    rows = session.connection().execute(
-        text(
-            """
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT a.code, a.name, a.type, a.role, sum(l.amount_func) AS balance
               FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
              WHERE l.entity_id = :e AND (CAST(:d AS date) IS NULL OR e.posting_date <= :d)
              GROUP BY a.code, a.name, a.type, a.role ORDER BY a.code
             """
-        ),
-        {"e": entity_id, "d": as_of},
-    ).all()
-    lines = [{"code": r[0], "name": r[1], "type": r[2], "role": r[3], "debit": max(r[4], Decimal(0)),
-              "credit": max(-r[4], Decimal(0))} for r in rows]
+            ),
+            {"e": entity_id, "d": as_of},
+        )
+        .all()
+    )
+    lines = [
+        {
+            "code": r[0],
+            "name": r[1],
+            "type": r[2],
+            "role": r[3],
+            "debit": max(r[4], Decimal(0)),
+            "credit": max(-r[4], Decimal(0)),
+        }
+        for r in rows
+    ]
     debits = sum((x["debit"] for x in lines), Decimal(0))
     credits = sum((x["credit"] for x in lines), Decimal(0))
-    return {"entity_id": entity_id, "as_of": as_of, "lines": lines, "total_debit": debits, "total_credit": credits,
-            "balanced": debits == credits}
+    return {
+        "entity_id": entity_id,
+        "as_of": as_of,
+        "lines": lines,
+        "total_debit": debits,
+        "total_credit": credits,
+        "balanced": debits == credits,
+    }
 
 
 @router.get("/journal-entries", summary="Journal entries of a source document")
-def journal_entries(session: SessionDep, who: Principal = finance, source_type: str | None = None,
-                    source_id: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> list[dict[str, Any]]:
-    rows = session.connection().execute(
-        text(
-            """
+def journal_entries(
+    session: SessionDep,
+    who: Principal = finance,
+    source_type: str | None = None,
+    source_id: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT e.id, e.entity_id, e.idempotency_key, e.posting_date, e.memo, e.source_type, e.source_id,
                    e.reverses_entry_id,
                    json_agg(json_build_object('account', a.code, 'role', a.role, 'currency', l.currency,
@@ -52,46 +79,81 @@ def journal_entries(session: SessionDep, who: Principal = finance, source_type: 
                AND (CAST(:si AS text) IS NULL OR e.source_id = :si)
              GROUP BY e.id ORDER BY e.id DESC LIMIT :lim
             """
-        ),
-        {"ents": list(who.entity_ids), "st": source_type, "si": source_id, "lim": limit},
-    ).all()
-    keys = ("id", "entity_id", "idempotency_key", "posting_date", "memo", "source_type", "source_id",
-            "reverses_entry_id", "lines")
+            ),
+            {"ents": list(who.entity_ids), "st": source_type, "si": source_id, "lim": limit},
+        )
+        .all()
+    )
+    keys = (
+        "id",
+        "entity_id",
+        "idempotency_key",
+        "posting_date",
+        "memo",
+        "source_type",
+        "source_id",
+        "reverses_entry_id",
+        "lines",
+    )
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 @router.get("/stock/balances", summary="On hand, reserved, inbound, in transit and value per item x location")
-def stock_balances(session: SessionDep, who: PrincipalDep, entity_id: int, item_id: int | None = None,
-                   limit: int = Query(200, ge=1, le=5000)) -> list[dict[str, Any]]:
+def stock_balances(
+    session: SessionDep,
+    who: PrincipalDep,
+    entity_id: int,
+    item_id: int | None = None,
+    limit: int = Query(200, ge=1, le=5000),
+) -> list[dict[str, Any]]:
     check_entity(who, entity_id)
-    rows = session.connection().execute(
-        text(
-            """
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT b.item_id, i.sku, b.location_id, l.code, b.on_hand, b.reserved, b.inbound, b.in_transit, b.value,
                    b.on_hand - b.reserved AS available, b.on_hand + b.inbound + b.in_transit - b.reserved AS projected
               FROM stock_balance b JOIN item i ON i.id = b.item_id JOIN location l ON l.id = b.location_id
              WHERE b.entity_id = :e AND (CAST(:i AS bigint) IS NULL OR b.item_id = :i)
              ORDER BY i.sku, l.code LIMIT :lim
             """
-        ),
-        {"e": entity_id, "i": item_id, "lim": limit},
-    ).all()
-    keys = ("item_id", "sku", "location_id", "location", "on_hand", "reserved", "inbound", "in_transit", "value",
-            "available", "projected")
+            ),
+            {"e": entity_id, "i": item_id, "lim": limit},
+        )
+        .all()
+    )
+    keys = (
+        "item_id",
+        "sku",
+        "location_id",
+        "location",
+        "on_hand",
+        "reserved",
+        "inbound",
+        "in_transit",
+        "value",
+        "available",
+        "projected",
+    )
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
 @router.get("/audit", summary="Who did what to a document, when, acting for whom")
 def audit(session: SessionDep, who: PrincipalDep, subject_type: str, subject_id: str) -> list[dict[str, Any]]:
-    rows = session.connection().execute(
-        text(
-            """
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
             SELECT at, actor, acting_for, action, before, after, entity_id FROM audit_event
              WHERE subject_type = :t AND subject_id = :i AND (entity_id IS NULL OR entity_id = ANY(:ents))
              ORDER BY id
             """
-        ),
-        {"t": subject_type, "i": subject_id, "ents": list(who.entity_ids)},
-    ).all()
+            ),
+            {"t": subject_type, "i": subject_id, "ents": list(who.entity_ids)},
+        )
+        .all()
+    )
     keys = ("at", "actor", "acting_for", "action", "before", "after", "entity_id")
     return [dict(zip(keys, r, strict=True)) for r in rows]

@@ -33,13 +33,16 @@ def crud_router(
         if obj is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} {record_id} not found")
         if entity_scoped:
-            check_entity(who, obj.entity_id)
+            check_entity(who, obj.entity_id)  # type: ignore[attr-defined]
         return obj
 
     @router.get("", summary=f"List {name} records")
     def list_records(
-        session: SessionDep, who: PrincipalDep, include_archived: bool = False,
-        limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+        session: SessionDep,
+        who: PrincipalDep,
+        include_archived: bool = False,
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
     ) -> list[dict[str, Any]]:
         query = select(table)
         if entity_scoped:
@@ -66,8 +69,16 @@ def crud_router(
             obj = table(**data)
             session.add(obj)
             session.flush()
-        audit_change(session, who, f"{name}.create", name, str(obj.id), None, obj.model_dump(),
-                     getattr(obj, "entity_id", None))
+        audit_change(
+            session,
+            who,
+            f"{name}.create",
+            name,
+            str(obj.id),
+            None,
+            obj.model_dump(),
+            getattr(obj, "entity_id", None),
+        )
         session.commit()
         session.refresh(obj)
         return dict(obj.model_dump())
@@ -75,16 +86,28 @@ def crud_router(
     if update is not None:
 
         @router.patch("/{record_id}", summary=f"Change a {name} (codes are immutable)")
-        def update_record(record_id: int, body: update, session: SessionDep,  # type: ignore[valid-type]
-                          who: Principal = writer) -> dict[str, Any]:
+        def update_record(
+            record_id: int,
+            body: update,  # type: ignore[valid-type]
+            session: SessionDep,
+            who: Principal = writer,
+        ) -> dict[str, Any]:
             obj = _load(session, who, record_id)
             before = obj.model_dump()
             for field, value in body.model_dump(exclude_unset=True).items():  # type: ignore[attr-defined]
                 setattr(obj, field, value)
             session.add(obj)
             session.flush()
-            audit_change(session, who, f"{name}.update", name, str(record_id), before, obj.model_dump(),
-                         getattr(obj, "entity_id", None))
+            audit_change(
+                session,
+                who,
+                f"{name}.update",
+                name,
+                str(record_id),
+                before,
+                obj.model_dump(),
+                getattr(obj, "entity_id", None),
+            )
             session.commit()
             session.refresh(obj)
             return dict(obj.model_dump())
@@ -98,8 +121,16 @@ def crud_router(
             obj.archived = True
             session.add(obj)
             session.flush()
-            audit_change(session, who, f"{name}.archive", name, str(record_id), before, obj.model_dump(),
-                         getattr(obj, "entity_id", None))
+            audit_change(
+                session,
+                who,
+                f"{name}.archive",
+                name,
+                str(record_id),
+                before,
+                obj.model_dump(),
+                getattr(obj, "entity_id", None),
+            )
             session.commit()
             return dict(obj.model_dump())
 

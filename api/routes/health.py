@@ -30,5 +30,8 @@ async def ready(request: Request) -> JSONResponse:
     except Exception as exc:  # readiness reports any failure, it does not raise
         checks["temporal"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ok else "not ready", **checks}, status_code=200 if ok else 503,
-                        headers=None if ok else {"Retry-After": "5"})
+    return JSONResponse(
+        {"status": "ready" if ok else "not ready", **checks},
+        status_code=200 if ok else 503,
+        headers=None if ok else {"Retry-After": "5"},
+    )

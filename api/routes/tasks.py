@@ -35,8 +35,12 @@ class DecisionBody(Body):
 
 
 @router.get("", summary="My open tasks (by my roles and my user), oldest due first")
-def list_tasks(session: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=500),
-               offset: int = Query(0, ge=0)) -> list[dict[str, Any]]:
+def list_tasks(
+    session: SessionDep,
+    who: PrincipalDep,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
     return [t.model_dump() for t in open_tasks_for(session, who, limit=limit, offset=offset)]
 
 
@@ -68,16 +72,23 @@ def _delegators(session: Session, actor: str) -> list[Delegator]:
 
 
 @router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
-async def decide(task_id: int, body: DecisionBody, session: SessionDep, who: PrincipalDep,
-                 client: TemporalDep) -> JSONResponse:
+async def decide(
+    task_id: int, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
+) -> JSONResponse:
     task = _visible_task(session, who, task_id)
     if task.status != "open":
         raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id} is {task.status} already")
     workflow_cls = by_type_name(task.workflow_type)
     request = DecisionRequest(
-        task_id=task_id, decision=body.decision, actor=who.username, actor_roles=sorted(who.roles),
-        approval_limit=who.approval_limit, delegators=_delegators(session, who.username), comment=body.comment,
-        revision=body.revision, payload=body.payload,
+        task_id=task_id,
+        decision=body.decision,
+        actor=who.username,
+        actor_roles=sorted(who.roles),
+        approval_limit=who.approval_limit,
+        delegators=_delegators(session, who.username),
+        comment=body.comment,
+        revision=body.revision,
+        payload=body.payload,
     )
     session.close()  # do not hold a connection while the workflow runs
     handle = client.get_workflow_handle(task.workflow_id)
@@ -85,20 +96,31 @@ async def decide(task_id: int, body: DecisionBody, session: SessionDep, who: Pri
     update_id = f"task-{task_id}-{who.username}-{body.decision}"
     try:
         result = await handle.execute_update(
-            workflow_cls.decide, request, id=update_id,
+            workflow_cls.decide,
+            request,
+            id=update_id,
             rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
         )
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "task_id": task_id, "update_id": update_id}, status_code=202)
+        return JSONResponse(
+            {"status": "pending", "task_id": task_id, "update_id": update_id}, status_code=202
+        )
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
-            return JSONResponse({"detail": [{"loc": ["body", "decision"], "msg": cause.message,
-                                             "type": cause.type or "refused"}]},
-                                status_code=HTTP_STATUS.get(cause.type or "", 409))
+            return JSONResponse(
+                {
+                    "detail": [
+                        {"loc": ["body", "decision"], "msg": cause.message, "type": cause.type or "refused"}
+                    ]
+                },
+                status_code=HTTP_STATUS.get(cause.type or "", 409),
+            )
         raise
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(status.HTTP_409_CONFLICT, f"the workflow of task {task_id} has ended") from exc
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, f"the workflow of task {task_id} has ended"
+            ) from exc
         raise
     return JSONResponse(result.model_dump(mode="json"), status_code=200)

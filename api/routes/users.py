@@ -26,15 +26,27 @@ class UserCreate(Body):
 
 @router.get("/me", summary="The caller: roles, entities, approval limit")
 def me(who: PrincipalDep) -> dict[str, Any]:
-    return {"username": who.username, "roles": sorted(who.roles), "entity_ids": sorted(who.entity_ids),
-            "approval_limit": who.approval_limit}
+    return {
+        "username": who.username,
+        "roles": sorted(who.roles),
+        "entity_ids": sorted(who.entity_ids),
+        "approval_limit": who.approval_limit,
+    }
 
 
 @router.post("/users", status_code=201, summary="Create a user (admin)")
-def create_user(body: UserCreate, session: SessionDep, who: Principal = Depends(require("admin"))) -> dict[str, Any]:
+def create_user(
+    body: UserCreate, session: SessionDep, who: Principal = Depends(require("admin"))
+) -> dict[str, Any]:
     for entity_id in body.entity_ids:
         check_entity(who, entity_id)
-    user, token = add_user(session, username=body.username, roles=body.roles, entity_ids=body.entity_ids,
-                           approval_limit=body.approval_limit, display_name=body.display_name)
+    user, token = add_user(
+        session,
+        username=body.username,
+        roles=body.roles,
+        entity_ids=body.entity_ids,
+        approval_limit=body.approval_limit,
+        display_name=body.display_name,
+    )
     session.commit()
     return {"id": user.id, "username": user.username, "roles": user.roles, "token": token}

@@ -24,37 +24,66 @@ def test_roles_gate_writes_and_entities_gate_reads(api: TestClient, factory: Fac
     loc_other = factory.location(other)
 
     # A buyer may create items but not locations (admin only).
-    item = api.post("/items", json={"sku": f"SKU-{mine.code}", "name": "Tee", "category": "apparel"},
-                    headers=bearer(buyer))
+    item = api.post(
+        "/items",
+        json={"sku": f"SKU-{mine.code}", "name": "Tee", "category": "apparel"},
+        headers=bearer(buyer),
+    )
     assert item.status_code == 201, item.text
-    loc = api.post("/locations", json={"entity_id": mine.id, "code": f"WH-{mine.code}", "name": "Main"},
-                   headers=bearer(buyer))
+    loc = api.post(
+        "/locations",
+        json={"entity_id": mine.id, "code": f"WH-{mine.code}", "name": "Main"},
+        headers=bearer(buyer),
+    )
     assert loc.status_code == 403
-    assert api.post("/locations", json={"entity_id": mine.id, "code": f"WH-{mine.code}", "name": "Main"},
-                    headers=bearer(admin)).status_code == 201
+    assert (
+        api.post(
+            "/locations",
+            json={"entity_id": mine.id, "code": f"WH-{mine.code}", "name": "Main"},
+            headers=bearer(admin),
+        ).status_code
+        == 201
+    )
 
     # Another entity's records are invisible: 404, not 403, so ids cannot be probed.
     assert api.get(f"/locations/{loc_other.id}", headers=bearer(admin)).status_code == 404
     listed = api.get("/locations", headers=bearer(admin)).json()
     assert {row["entity_id"] for row in listed} == {mine.id}
     # Even an admin cannot create in an entity they do not belong to.
-    assert api.post("/locations", json={"entity_id": other.id, "code": f"X-{other.code}", "name": "x"},
-                    headers=bearer(admin)).status_code == 404
+    assert (
+        api.post(
+            "/locations",
+            json={"entity_id": other.id, "code": f"X-{other.code}", "name": "x"},
+            headers=bearer(admin),
+        ).status_code
+        == 404
+    )
 
 
 def test_bad_input_names_the_field_and_changes_nothing(api: TestClient, factory: Factory) -> None:
     entity = factory.entity()
     _, admin = factory.user("admin", entities=(entity,))
-    bad = api.post("/items", json={"sku": "X1", "name": "Tee", "category": "a", "pack_size": "0"},
-                   headers=bearer(admin))
+    bad = api.post(
+        "/items", json={"sku": "X1", "name": "Tee", "category": "a", "pack_size": "0"}, headers=bearer(admin)
+    )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"][-1] == "pack_size"
-    unknown = api.post("/items", json={"sku": "X1", "name": "Tee", "category": "a", "archived": True},
-                       headers=bearer(admin))
+    unknown = api.post(
+        "/items", json={"sku": "X1", "name": "Tee", "category": "a", "archived": True}, headers=bearer(admin)
+    )
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"][-1] == "archived"
     assert all(r["sku"] != "X1" for r in api.get("/items", headers=bearer(admin)).json())
-    price = api.post("/supplier-prices", json={"supplier_id": 999999, "item_id": 1, "price": "1.00",
-                                               "currency": "EUR", "valid_from": "2026-01-01"}, headers=bearer(admin))
+    price = api.post(
+        "/supplier-prices",
+        json={
+            "supplier_id": 999999,
+            "item_id": 1,
+            "price": "1.00",
+            "currency": "EUR",
+            "valid_from": "2026-01-01",
+        },
+        headers=bearer(admin),
+    )
     assert price.status_code == 422 and price.json()["detail"][0]["loc"][-1] == "supplier_id"
 
 
@@ -69,8 +98,9 @@ def test_codes_are_unique_and_immutable(api: TestClient, factory: Factory) -> No
     assert change.status_code == 422
     archived = api.post(f"/suppliers/{first.json()['id']}/archive", headers=bearer(admin))
     assert archived.json()["archived"] is True
-    trail = api.get("/audit", params={"subject_type": "Supplier", "subject_id": first.json()["id"]},
-                    headers=bearer(admin)).json()
+    trail = api.get(
+        "/audit", params={"subject_type": "Supplier", "subject_id": first.json()["id"]}, headers=bearer(admin)
+    ).json()
     assert [e["action"] for e in trail] == ["Supplier.create", "Supplier.archive"]
 
 

@@ -12,44 +12,58 @@ from sqlmodel import Session
 from rules.accounts import AccountRole
 from services import stock
 from services.errors import InsufficientStock
+from services.invariants import BooksCheck, check_books
 from services.stock import MoveIn
 from tests.factories import Factory
 
 D = Decimal
 
 
-def _receive(engine: Engine, item: int, loc: int, qty: str, cost: str, key: str, day: int = 1) -> stock.MoveOut:
+def _receive(
+    engine: Engine, item: int, loc: int, qty: str, cost: str, key: str, day: int = 1
+) -> stock.MoveOut:
     with Session(engine) as s:
-        out = stock.move(s, MoveIn(item_id=item, location_id=loc, qty=D(qty), unit_cost=D(cost), reason="receipt",
-                                   source_type="test", source_id=key, idempotency_key=key,
-                                   posting_date=date(2026, 10, day)))
+        out = stock.move(
+            s,
+            MoveIn(
+                item_id=item,
+                location_id=loc,
+                qty=D(qty),
+                unit_cost=D(cost),
+                reason="receipt",
+                source_type="test",
+                source_id=key,
+                idempotency_key=key,
+                posting_date=date(2026, 10, day),
+            ),
+        )
         s.commit()
         return out
 
 
 def _issue(engine: Engine, item: int, loc: int, qty: str, key: str) -> stock.MoveOut:
     with Session(engine) as s:
-        out = stock.move(s, MoveIn(item_id=item, location_id=loc, qty=-D(qty), reason="sale",
-                                   offset_account=AccountRole.COGS, source_type="test", source_id=key,
-                                   idempotency_key=key, posting_date=date(2026, 10, 20)))
+        out = stock.move(
+            s,
+            MoveIn(
+                item_id=item,
+                location_id=loc,
+                qty=-D(qty),
+                reason="sale",
+                offset_account=AccountRole.COGS,
+                source_type="test",
+                source_id=key,
+                idempotency_key=key,
+                posting_date=date(2026, 10, 20),
+            ),
+        )
         s.commit()
         return out
 
 
-def _inventory_gl(engine: Engine, entity_id: int) -> Decimal:
-    with engine.connect() as c:
-        return D(c.execute(text("SELECT COALESCE(sum(l.amount_func), 0) FROM journal_line l JOIN account a"
-                                " ON a.id = l.account_id WHERE l.entity_id = :e AND a.role = 'inventory'"),
-                           {"e": entity_id}).scalar())
-
-
-def _stock_value(engine: Engine, entity_id: int) -> tuple[Decimal, Decimal]:
-    with engine.connect() as c:
-        moves = c.execute(text("SELECT COALESCE(sum(value), 0) FROM stock_move WHERE entity_id = :e"),
-                          {"e": entity_id}).scalar()
-        balances = c.execute(text("SELECT COALESCE(sum(value), 0) FROM stock_balance WHERE entity_id = :e"),
-                             {"e": entity_id}).scalar()
-    return D(moves), D(balances)
+def _books(engine: Engine, entity_id: int) -> BooksCheck:
+    with Session(engine) as s:
+        return check_books(s, entity_id)
 
 
 def test_fifty_concurrent_reservations_for_the_last_ten_units_reserve_exactly_ten(
@@ -58,12 +72,20 @@ def test_fifty_concurrent_reservations_for_the_last_ten_units_reserve_exactly_te
     entity = factory.entity()
     loc, item = factory.location(entity), factory.item()
     assert item.id and loc.id
-    _receive(engine, item.id, loc.id, "10", "4.00", f"rcv:{item.sku}")
+    item_id, loc_id = item.id, loc.id
+    _receive(engine, item_id, loc_id, "10", "4.00", f"rcv:{item.sku}")
 
     def attempt(n: int) -> bool:
         with Session(engine) as s:
-            ok = stock.reserve(s, item_id=item.id, location_id=loc.id, qty=D(1),  # type: ignore[arg-type]
-                               idempotency_key=f"res:{item.sku}:{n}", source_type="order", source_id=str(n))
+            ok = stock.reserve(
+                s,
+                item_id=item_id,
+                location_id=loc_id,
+                qty=D(1),
+                idempotency_key=f"res:{item.sku}:{n}",
+                source_type="order",
+                source_id=str(n),
+            )
             s.commit()
             return ok
 
@@ -71,9 +93,12 @@ def test_fifty_concurrent_reservations_for_the_last_ten_units_reserve_exactly_te
         results = list(pool.map(attempt, range(50)))
     assert results.count(True) == 10
     with engine.connect() as c:
-        reserved = c.execute(text("SELECT reserved FROM stock_balance WHERE item_id = :i"), {"i": item.id}).scalar()
-        active = c.execute(text("SELECT count(*) FROM reservation WHERE item_id = :i AND status = 'active'"),
-                           {"i": item.id}).scalar()
+        reserved = c.execute(
+            text("SELECT reserved FROM stock_balance WHERE item_id = :i"), {"i": item.id}
+        ).scalar()
+        active = c.execute(
+            text("SELECT count(*) FROM reservation WHERE item_id = :i AND status = 'active'"), {"i": item.id}
+        ).scalar()
     assert (reserved, active) == (D(10), 10)
 
 
@@ -84,21 +109,32 @@ def test_a_retried_reservation_reserves_once_and_release_frees_it(engine: Engine
     _receive(engine, item.id, loc.id, "5", "1.00", f"rcv:{item.sku}")
     for _ in range(3):
         with Session(engine) as s:
-            assert stock.reserve(s, item_id=item.id, location_id=loc.id, qty=D(2), idempotency_key=f"r:{item.sku}",
-                                 source_type="order", source_id="1")
+            assert stock.reserve(
+                s,
+                item_id=item.id,
+                location_id=loc.id,
+                qty=D(2),
+                idempotency_key=f"r:{item.sku}",
+                source_type="order",
+                source_id="1",
+            )
             s.commit()
     with Session(engine) as s:
         assert stock.release(s, f"r:{item.sku}") == D(2)
         assert stock.release(s, f"r:{item.sku}") == D(0)
         s.commit()
     with engine.connect() as c:
-        assert c.execute(text("SELECT reserved FROM stock_balance WHERE item_id = :i"), {"i": item.id}).scalar() == 0
+        assert (
+            c.execute(text("SELECT reserved FROM stock_balance WHERE item_id = :i"), {"i": item.id}).scalar()
+            == 0
+        )
 
 
 def test_the_database_refuses_reserving_more_than_on_hand(engine: Engine, factory: Factory) -> None:
     entity = factory.entity()
     loc, item = factory.location(entity), factory.item()
-    _receive(engine, item.id, loc.id, "3", "1.00", f"rcv:{item.sku}")  # type: ignore[arg-type]
+    assert item.id and loc.id
+    _receive(engine, item.id, loc.id, "3", "1.00", f"rcv:{item.sku}")
     with engine.connect() as c, pytest.raises(Exception, match="reserved_within_on_hand"):
         c.execute(text("UPDATE stock_balance SET reserved = 4 WHERE item_id = :i"), {"i": item.id})
 
@@ -112,8 +148,8 @@ def test_moving_average_worked_example(engine: Engine, factory: Factory) -> None
     _receive(engine, item.id, loc.id, "10", "7.00", f"b:{item.sku}", day=2)
     out = _issue(engine, item.id, loc.id, "15", f"c:{item.sku}")
     assert out.value == D("-90.00")
-    assert _stock_value(engine, entity.id) == (D("30.00"), D("30.00"))
-    assert _inventory_gl(engine, entity.id) == D("30.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("30.00")
 
 
 def test_fifo_worked_example(engine: Engine, factory: Factory) -> None:
@@ -125,10 +161,12 @@ def test_fifo_worked_example(engine: Engine, factory: Factory) -> None:
     _receive(engine, item.id, loc.id, "10", "7.00", f"b:{item.sku}", day=2)
     out = _issue(engine, item.id, loc.id, "15", f"c:{item.sku}")
     assert out.value == D("-85.00")
-    assert _stock_value(engine, entity.id) == (D("35.00"), D("35.00"))
-    assert _inventory_gl(engine, entity.id) == D("35.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("35.00")
     with engine.connect() as c:
-        left = c.execute(text("SELECT sum(qty_remaining) FROM fifo_layer WHERE item_id = :i"), {"i": item.id}).scalar()
+        left = c.execute(
+            text("SELECT sum(qty_remaining) FROM fifo_layer WHERE item_id = :i"), {"i": item.id}
+        ).scalar()
     assert left == D(5)
 
 
@@ -139,8 +177,8 @@ def test_issuing_more_than_on_hand_is_refused_and_changes_nothing(engine: Engine
     _receive(engine, item.id, loc.id, "2", "3.00", f"a:{item.sku}")
     with pytest.raises(InsufficientStock):
         _issue(engine, item.id, loc.id, "3", f"b:{item.sku}")
-    assert _stock_value(engine, entity.id) == (D("6.00"), D("6.00"))
-    assert _inventory_gl(engine, entity.id) == D("6.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("6.00")
 
 
 def test_a_retried_move_is_recorded_once(engine: Engine, factory: Factory) -> None:
@@ -150,5 +188,5 @@ def test_a_retried_move_is_recorded_once(engine: Engine, factory: Factory) -> No
     first = _receive(engine, item.id, loc.id, "4", "2.50", f"a:{item.sku}")
     again = _receive(engine, item.id, loc.id, "4", "2.50", f"a:{item.sku}")
     assert first.created and not again.created and first.move_id == again.move_id
-    assert _stock_value(engine, entity.id) == (D("10.00"), D("10.00"))
-    assert _inventory_gl(engine, entity.id) == D("10.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("10.00")

@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench install clean-data
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## start PostgreSQL, Temporal + UI, worker, API and demo data (Ctrl-C stops all)
+	$(BIN)/erp up
+
+test: $(STAMP)  ## the whole suite against real PostgreSQL and Temporal (no Docker, no network)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+
+lint: $(STAMP)  ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+bench: $(STAMP)  ## speed ratios against baselines measured in the same run
+	$(BIN)/python -m bench.run
+
+clean-data:  ## forget the local database and Temporal history (asks nothing: be sure)
+	rm -rf .data

@@ -1,0 +1,137 @@
+"""The `erp` command: start the whole system, or one piece of it."""
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+
+from erp.logs import configure
+from erp.settings import get_settings
+
+app = typer.Typer(
+    help="Retail ERP: procure-to-pay, order-to-fulfill, returns and close on Temporal + PostgreSQL.",
+    no_args_is_help=True,
+)
+users_app = typer.Typer(help="Manage users and their tokens.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+@app.callback()
+def _setup() -> None:
+    configure(get_settings().log_json)
+
+
+@app.command()
+def up(
+    seed: Annotated[bool, typer.Option(help="Seed the demo retailer when the database is empty")] = True,
+) -> None:
+    """Start everything: PostgreSQL, Temporal with its UI, migrations, demo data, worker and API."""
+    from erp.up import run_stack
+
+    raise typer.Exit(run_stack(seed=seed))
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (idempotent)."""
+    from erp.db import database_url
+    from erp.migrate import upgrade
+
+    upgrade(database_url())
+    print("database schema is up to date")
+
+
+@app.command("temporal-setup")
+def temporal_setup() -> None:
+    """Register the project's search attributes on the namespace (idempotent)."""
+    from erp.temporal import connect, register_search_attributes
+
+    async def _run() -> list[str]:
+        return await register_search_attributes(await connect())
+
+    added = asyncio.run(_run())
+    print(f"search attributes added: {', '.join(added) or 'none (all present)'}")
+
+
+@app.command()
+def seed() -> None:
+    """Seed the demo retailer if the database is empty; prints the demo users and tokens."""
+    from erp.db import app_engine, session_scope
+    from erp.seed import seed_demo
+
+    with session_scope(app_engine()) as session:
+        users = seed_demo(session)
+    if not users:
+        print("database already has data: nothing seeded")
+        return
+    print("demo users (role: username token):")
+    for username, roles, token in users:
+        print(f"  {','.join(roles):<22} {username:<12} {token}")
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker (scale out by running more of them)."""
+    from worker import run_worker
+
+    settings = get_settings()
+    asyncio.run(run_worker(settings.worker_metrics_port or None))
+
+
+@app.command()
+def api(
+    host: Annotated[str | None, typer.Option(help="Interface to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind")] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from erp.embedded import require_free_port
+
+    settings = get_settings()
+    host = host or settings.api_host
+    port = port or settings.api_port
+    require_free_port("127.0.0.1" if host in ("0.0.0.0", "") else host, port, "the API")
+    uvicorn.run("api.main:app", host=host, port=port, log_level="info", access_log=False)
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    roles: Annotated[str, typer.Option(help="Comma-separated roles, e.g. buyer,approver")],
+    entities: Annotated[str, typer.Option(help="Comma-separated entity codes")],
+    approval_limit: Annotated[str | None, typer.Option(help="Approval limit in the entity currency")] = None,
+) -> None:
+    """Create a user and print its token (shown once; stored hashed)."""
+    from sqlmodel import col, select
+
+    from erp.db import app_engine, session_scope
+    from models.master import Entity
+    from services.auth import add_user
+
+    with session_scope(app_engine()) as session:
+        codes = [c.strip() for c in entities.split(",") if c.strip()]
+        found = session.exec(select(Entity).where(col(Entity.code).in_(codes))).all()
+        missing = sorted(set(codes) - {e.code for e in found})
+        if missing:
+            raise typer.BadParameter(f"unknown entities {missing}", param_hint="--entities")
+        _, token = add_user(
+            session,
+            username=username,
+            roles=[r.strip() for r in roles.split(",") if r.strip()],
+            entity_ids=[e.id for e in found if e.id is not None],
+            approval_limit=Decimal(approval_limit) if approval_limit else None,
+        )
+    print(token)
+
+
+def main() -> None:
+    """Console entry point."""
+    logging.captureWarnings(True)
+    app()
+
+
+if __name__ == "__main__":
+    main()

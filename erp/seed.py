@@ -1,0 +1,275 @@
+"""The demo retailer: two entities, a warehouse and three stores, channels, a catalogue, suppliers,
+users for every role, and opening stock posted through the real stock and ledger services."""
+
+import random
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.master import Channel, Customer, FxRate, Item, Location, Supplier, SupplierPrice, TaxRate
+from rules.accounts import AccountRole
+from services import stock
+from services.auth import add_user
+from services.chart import create_entity
+from services.stock import MoveIn
+
+D = Decimal
+OPENING_DATE = date(2026, 1, 1)
+CATEGORIES = {
+    # category: (count, tracking, valuation, cost range)
+    "apparel": (80, "none", "moving_average", (4, 30)),
+    "footwear": (40, "none", "moving_average", (15, 60)),
+    "accessories": (40, "none", "fifo", (2, 20)),
+    "electronics": (30, "serial", "fifo", (20, 250)),
+    "beauty": (30, "lot", "fifo", (2, 15)),
+    "home": (20, "none", "moving_average", (5, 80)),
+}
+SUPPLIERS = [
+    # code, name, currency, terms, lead time days
+    ("NORDTEX", "Nordtex Garments", "EUR", "NET30", 14),
+    ("BALTWEAR", "Baltic Wear", "EUR", "NET45", 21),
+    ("ALPSHOE", "Alpine Shoe Works", "EUR", "NET30", 10),
+    ("PORTOSTEP", "Porto Step", "EUR", "EOM30", 18),
+    ("ACCENTO", "Accento Accessori", "EUR", "NET30", 7),
+    ("SHENTECH", "Shenzhen Tech Trading", "USD", "NET60", 30),
+    ("VOLTEDGE", "Voltedge Electronics", "USD", "NET30", 25),
+    ("GLOWLAB", "Glowlab Cosmetics", "EUR", "NET14", 5),
+    ("PUREBEAU", "Pure Beauty", "GBP", "NET30", 9),
+    ("CASADOM", "Casa Domestica", "EUR", "NET30", 12),
+    ("HOMEKRAFT", "Homekraft", "EUR", "EOM0", 16),
+    ("RAPIDTEX", "Rapid Textiles", "EUR", "NET30", 4),
+]
+SUPPLIERS_BY_CATEGORY = {
+    "apparel": ["NORDTEX", "BALTWEAR", "RAPIDTEX"],
+    "footwear": ["ALPSHOE", "PORTOSTEP"],
+    "accessories": ["ACCENTO"],
+    "electronics": ["SHENTECH", "VOLTEDGE"],
+    "beauty": ["GLOWLAB", "PUREBEAU"],
+    "home": ["CASADOM", "HOMEKRAFT"],
+}
+USERS = [
+    # username, roles, approval limit
+    ("admin", ["admin"], None),
+    ("bea.buyer", ["buyer"], None),
+    ("ali.approver", ["approver"], D("5000")),
+    ("fin.manager", ["approver"], D("50000")),
+    ("cfo", ["approver", "controller"], D("1000000")),
+    ("wes.warehouse", ["warehouse"], None),
+    ("ada.ap", ["ap_clerk"], None),
+    ("sam.sales", ["sales_ops"], None),
+    ("carla.controller", ["controller"], None),
+]
+
+
+def is_empty(session: Session) -> bool:
+    """True when no entity exists yet."""
+    return session.connection().execute(text("SELECT NOT EXISTS (SELECT 1 FROM entity)")).scalar_one() is True
+
+
+def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
+    """Seed once; returns (username, roles, token) of the demo users, or [] when data exists."""
+    if not is_empty(session):
+        return []
+    rnd = random.Random(42)  # the same demo retailer on every machine
+    eu = create_entity(
+        session, code="EU01", name="Nordwind Retail GmbH", currency="EUR", time_zone="Europe/Berlin"
+    )
+    uk = create_entity(
+        session, code="UK01", name="Nordwind Retail Ltd", currency="GBP", time_zone="Europe/London"
+    )
+    assert eu.id is not None and uk.id is not None
+    locs = {
+        code: Location(entity_id=ent, code=code, name=name, kind=kind)
+        for code, name, kind, ent in [
+            ("WH-CENTRAL", "Central warehouse Kassel", "warehouse", eu.id),
+            ("ST-BERLIN", "Store Berlin Mitte", "store", eu.id),
+            ("ST-HAMBURG", "Store Hamburg", "store", eu.id),
+            ("ST-MUNICH", "Store Munich", "store", eu.id),
+            ("TRANSIT-EU", "In transit (EU)", "in_transit", eu.id),
+            ("REFURB-EU", "Refurbishment bench", "refurbish", eu.id),
+            ("QUAR-EU", "Quarantine", "quarantine", eu.id),
+            ("WH-LONDON", "London warehouse", "warehouse", uk.id),
+            ("TRANSIT-UK", "In transit (UK)", "in_transit", uk.id),
+        ]
+    }
+    session.add_all(locs.values())
+    suppliers = {
+        c: Supplier(
+            code=c,
+            name=n,
+            currency=cur,
+            payment_terms=t,
+            lead_time_days=lt,
+            created_by="admin",
+            tax_id=f"TAX-{c}",
+        )
+        for c, n, cur, t, lt in SUPPLIERS
+    }
+    session.add_all(suppliers.values())
+    session.flush()
+    items: list[tuple[Item, Decimal]] = []
+    for category, (count, tracking, method, (lo, hi)) in CATEGORIES.items():
+        for n in range(1, count + 1):
+            cost = D(rnd.randint(lo * 100, hi * 100)) / 100
+            item = Item(
+                sku=f"{category[:3].upper()}-{n:04d}",
+                name=f"{category.title()} item {n}",
+                category=category,
+                tracking=tracking,
+                valuation_method=method,
+                pack_size=D(rnd.choice([1, 1, 2, 6, 12])),
+                weight_kg=D(rnd.randint(1, 40)) / 10,
+                tax_class="reduced" if category == "beauty" else "standard",
+                list_price=(cost * D("2.4")).quantize(D("0.01")),
+                price_floor=(cost * D("1.1")).quantize(D("0.01")),
+            )
+            session.add(item)
+            items.append((item, cost))
+    session.flush()
+    for item, cost in items:
+        for code in SUPPLIERS_BY_CATEGORY[item.category][: rnd.randint(1, 2)]:
+            sup = suppliers[code]
+            assert sup.id is not None and item.id is not None
+            price = cost if sup.currency == "EUR" else (cost * D("1.08")).quantize(D("0.01"))
+            session.add(
+                SupplierPrice(
+                    supplier_id=sup.id,
+                    item_id=item.id,
+                    price=price,
+                    currency=sup.currency,
+                    valid_from=date(2026, 1, 1),
+                    valid_to=date(2027, 12, 31),
+                )
+            )
+    session.add_all(
+        [
+            Channel(
+                entity_id=eu.id,
+                code="WEB-EU",
+                name="Web shop EU",
+                kind="web",
+                currency="EUR",
+                allocation_priority=10,
+                safety_buffer=D(2),
+            ),
+            Channel(
+                entity_id=eu.id,
+                code="MKT-EU",
+                name="Marketplace EU",
+                kind="marketplace",
+                currency="EUR",
+                allocation_priority=20,
+                safety_buffer=D(5),
+                max_share_pct=D(30),
+            ),
+            *[
+                Channel(
+                    entity_id=eu.id,
+                    code=f"POS-{city}",
+                    name=f"Till {city.title()}",
+                    kind="pos",
+                    currency="EUR",
+                    allocation_priority=5,
+                    store_location_id=locs[f"ST-{city}"].id,
+                )
+                for city in ("BERLIN", "HAMBURG", "MUNICH")
+            ],
+            Channel(
+                entity_id=uk.id,
+                code="WEB-UK",
+                name="Web shop UK",
+                kind="web",
+                currency="GBP",
+                allocation_priority=10,
+                safety_buffer=D(1),
+            ),
+        ]
+    )
+    session.add_all(
+        [
+            Customer(
+                code=f"CUST-{n:04d}",
+                name=f"Customer {n}",
+                currency="EUR",
+                tax_region=rnd.choice(["DE", "DE", "DE", "FR", "AT", "NL"]),
+            )
+            for n in range(1, 51)
+        ]
+    )
+    session.add_all(
+        [
+            TaxRate(region=r, tax_class=c, rate=D(v), valid_from=date(2020, 1, 1))
+            for r, c, v in [
+                ("DE", "standard", "0.19"),
+                ("DE", "reduced", "0.07"),
+                ("FR", "standard", "0.20"),
+                ("FR", "reduced", "0.055"),
+                ("AT", "standard", "0.20"),
+                ("AT", "reduced", "0.10"),
+                ("NL", "standard", "0.21"),
+                ("NL", "reduced", "0.09"),
+                ("GB", "standard", "0.20"),
+                ("GB", "reduced", "0.05"),
+            ]
+        ]
+    )
+    session.add_all(
+        [
+            FxRate(from_currency=f, to_currency=t, rate_date=date(2026, 1, 1), rate=D(r))
+            for f, t, r in [("USD", "EUR", "0.9200"), ("GBP", "EUR", "1.1700"), ("USD", "GBP", "0.7900")]
+        ]
+    )
+    session.flush()
+    _opening_stock(session, rnd, items, locs)
+    users = []
+    for username, roles, limit in USERS:
+        entity_ids = [eu.id, uk.id]
+        # Demo tokens are predictable on purpose so the README can show them; `erp users add` makes real ones.
+        add_user(
+            session,
+            username=username,
+            roles=roles,
+            entity_ids=entity_ids,
+            approval_limit=limit,
+            token=f"demo-{username}",
+        )
+        users.append((username, roles, f"demo-{username}"))
+    return users
+
+
+def _opening_stock(
+    session: Session, rnd: random.Random, items: list[tuple[Item, Decimal]], locs: dict[str, Location]
+) -> None:
+    """Opening balances through the stock service: Dr inventory, Cr equity, one entry per move."""
+    for item, cost in items:
+        for code, qty_range in (
+            ("WH-CENTRAL", (20, 200)),
+            ("ST-BERLIN", (0, 15)),
+            ("ST-HAMBURG", (0, 10)),
+            ("ST-MUNICH", (0, 10)),
+            ("WH-LONDON", (0, 40)),
+        ):
+            qty = rnd.randint(*qty_range)
+            if qty == 0:
+                continue
+            loc = locs[code]
+            assert item.id is not None and loc.id is not None
+            unit_cost = cost if code != "WH-LONDON" else (cost * D("0.86")).quantize(D("0.01"))
+            stock.move(
+                session,
+                MoveIn(
+                    item_id=item.id,
+                    location_id=loc.id,
+                    qty=D(qty),
+                    unit_cost=unit_cost,
+                    reason="opening",
+                    source_type="opening_balance",
+                    source_id=item.sku,
+                    idempotency_key=f"opening:{item.sku}:{code}",
+                    posting_date=OPENING_DATE,
+                    offset_account=AccountRole.EQUITY,
+                    lot="OPEN-2026" if item.tracking == "lot" else None,
+                ),
+            )
