@@ -26,7 +26,7 @@ lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/mypy .
 
 bench: $(STAMP)  ## speed ratios against baselines measured in the same run
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean-data:  ## forget the local database and Temporal history (asks nothing: be sure)
 	rm -rf .data

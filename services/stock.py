@@ -308,7 +308,7 @@ def reserve(
     """Reserve atomically with one conditional UPDATE (no read-then-write); False when short."""
     if qty <= 0:
         raise RuleViolation("qty", "a reservation needs a positive quantity")
-    ensure_balance(session, item_id, location_id)
+    # No ensure_balance here: with no balance row there is no stock, and the UPDATE below finds no row.
     claimed = (
         session.connection()
         .execute(

@@ -1,0 +1,28 @@
+"""`make bench`: every benchmark in one run, each against a baseline measured in the same run."""
+
+import argparse
+import os
+from pathlib import Path
+
+from bench.harness import Result, fresh_database, report
+from bench.inbox_bench import inbox_list
+from bench.ledger_bench import posting_throughput
+from bench.stock_bench import reservations
+
+
+def main() -> None:
+    """Run the benchmarks and write bench/results/latest.json."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    results: list[Result] = []
+    with fresh_database() as (url, engine):
+        os.environ["DATABASE_URL"] = url  # the API under test reads it through the settings
+        results.append(posting_throughput(engine, entries=300 if args.quick else 2000))
+        results.append(reservations(engine, attempts=500 if args.quick else 4000))
+        results.append(inbox_list(engine, open_tasks=10_000, samples=30 if args.quick else 200))
+    report(results, Path(__file__).parent / "results" / "latest.json")
+
+
+if __name__ == "__main__":
+    main()
