@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from erp.db import make_engine
 from erp.embedded import ensure_database, start_postgres
 from erp.migrate import upgrade
+from erp.settings import get_settings
 from tests.factories import Factory
 from tests.temporal_fixtures import erp_worker, task_queue, temporal_dev, time_skipping  # noqa: F401
 
@@ -34,6 +35,7 @@ def database_url() -> Iterator[str]:
     upgrade(url)
     # Activities and the API read DATABASE_URL through the settings, as in production.
     os.environ[ADMIN_URL_ENV] = url
+    get_settings.cache_clear()
     yield url
     if tmp:
         shutil.rmtree(tmp, ignore_errors=True)

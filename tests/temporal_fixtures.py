@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from erp.embedded import venv_binary
+from erp.settings import get_settings
 from erp.temporal import register_search_attributes
 from worker import build_worker
 from workflows.search_attributes import ALL
@@ -34,6 +35,7 @@ async def temporal_dev(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
     )
     # The API under test connects through the settings, exactly like production.
     os.environ["TEMPORAL_ADDRESS"] = env.client.service_client.config.target_host
+    get_settings.cache_clear()
     yield env
     await env.shutdown()
 
@@ -41,8 +43,6 @@ async def temporal_dev(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
 @pytest_asyncio.fixture(scope="session")
 async def erp_worker(temporal_dev: WorkflowEnvironment, engine: Engine) -> AsyncIterator[Worker]:
     """The production worker on the default task queue, for the whole session."""
-    from erp.settings import get_settings
-
     worker = build_worker(temporal_dev.client, engine, get_settings().task_queue)
     async with worker:
         yield worker
