@@ -20,12 +20,18 @@ from workflows.registry import WORKFLOWS
 log = logging.getLogger("erp.worker")
 
 
-def build_worker(client: Client, engine: Engine, task_queue: str, *, max_activities: int = 32) -> Worker:
+def build_worker(
+    client: Client,
+    engine: Engine,
+    task_queue: str,
+    *,
+    max_activities: int = 32,
+) -> Worker:
     """A worker with every workflow and activity; activities are sync and run in a thread pool."""
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=list(WORKFLOWS),
         activities=build_activities(engine, client),
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
         max_concurrent_activities=max_activities,

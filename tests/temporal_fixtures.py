@@ -1,16 +1,22 @@
 """Real Temporal servers from the venv: the dev server (with our search attributes) and the
-time-skipping test server, plus a worker running every workflow and activity."""
+time-skipping test server, plus a worker running every workflow and activity.
 
+Tests that drive the API (a blocking TestClient) while a worker must make progress use
+`erp_worker`, which runs in its own thread; calling the TestClient from an async test blocks that
+test's event loop, so a worker started inside the test's loop would stall."""
+
+import asyncio
 import os
+import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import pytest_asyncio
 from sqlalchemy import Engine
+from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from erp.embedded import venv_binary
 from erp.settings import get_settings
@@ -40,12 +46,56 @@ async def temporal_dev(database_url: str) -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest_asyncio.fixture(scope="session")
-async def erp_worker(temporal_dev: WorkflowEnvironment, engine: Engine) -> AsyncIterator[Worker]:
+class BackgroundWorker:
+    """The production worker in its own thread and event loop, so sync tests (whose event loop is
+    idle while they run) and async tests that block on the API both see workflows progress."""
+
+    def __init__(self, address: str, engine: Engine, task_queue: str) -> None:
+        self.address, self.engine, self.task_queue = address, engine, task_queue
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self._loop = asyncio.new_event_loop()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="erp-test-worker", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._loop.run_until_complete(self._serve())
+        except BaseException as exc:  # surfaced to the fixture
+            self.error = exc
+            self.ready.set()
+
+    async def _serve(self) -> None:
+        client = await Client.connect(self.address, data_converter=pydantic_data_converter)
+        self._stop = asyncio.Event()
+        async with build_worker(client, self.engine, self.task_queue):
+            self.ready.set()
+            await self._stop.wait()
+
+    def start(self) -> None:
+        """Start and wait until the worker polls."""
+        self._thread.start()
+        self.ready.wait(30)
+        if self.error:
+            raise self.error
+
+    def stop(self) -> None:
+        """Ask the worker to shut down and wait for the thread."""
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+@pytest.fixture(scope="session")
+def erp_worker(temporal_dev: WorkflowEnvironment, engine: Engine) -> Iterator[BackgroundWorker]:
     """The production worker on the default task queue, for the whole session."""
-    worker = build_worker(temporal_dev.client, engine, get_settings().task_queue)
-    async with worker:
-        yield worker
+    worker = BackgroundWorker(
+        temporal_dev.client.service_client.config.target_host, engine, get_settings().task_queue
+    )
+    worker.start()
+    yield worker
+    worker.stop()
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -1,0 +1,87 @@
+"""An approver who lives in the terminal: `erp tasks list`, `show`, `approve` against the real API
+server, with clear messages when they may not act or are too late."""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from erp.settings import PROJECT_ROOT
+from tests.factories import Factory
+from tests.workflows.conftest import PROBE_QUEUE
+from tests.workflows.signoff_probe import SignOffInput, SignOffWorkflow
+from tests.workflows.test_task_inbox import _task_for
+
+
+@pytest.fixture()
+def api_server(engine: Engine, temporal_dev: WorkflowEnvironment) -> Iterator[str]:
+    """The API on a real socket (uvicorn in a thread), as the CLI would reach it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    yield url
+    server.should_exit = True
+    thread.join(10)
+
+
+def _erp(url: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ERP_API_URL": url, "ERP_TOKEN": token, "ERP_CONFIG": "/nonexistent/erp.json"}
+    return subprocess.run(
+        [sys.executable, "-m", "erp.cli", "tasks", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_approve_from_the_terminal(
+    temporal_dev: WorkflowEnvironment, engine: Engine, factory: Factory, api_server: str, probe_worker: None
+) -> None:
+    entity = factory.entity()
+    assert entity.id is not None
+    requester, requester_token = factory.user("approver", entities=(entity,))
+    approver, approver_token = factory.user("approver", entities=(entity,))
+    document = f"DOC-{uuid.uuid4().hex[:6]}"
+    handle = await temporal_dev.client.start_workflow(
+        SignOffWorkflow.run,
+        SignOffInput(document=document, entity_id=entity.id, requested_by=requester.username),
+        id=f"SignOff-{document}",
+        task_queue=PROBE_QUEUE,
+    )
+    task = await _task_for(engine, document)
+
+    listed = _erp(api_server, approver_token, "list")
+    assert listed.returncode == 0 and f"Sign off {document}" in listed.stdout
+    shown = _erp(api_server, approver_token, "show", str(task.id))
+    assert "decisions: approve, reject" in shown.stdout
+    own = _erp(api_server, requester_token, "approve", str(task.id))
+    assert own.returncode == 1 and "You may not do this" in own.stderr
+    done = _erp(api_server, approver_token, "approve", str(task.id), "--comment", "fine")
+    assert done.returncode == 0, done.stderr
+    assert f"approve recorded by {approver.username}" in done.stdout
+    again = _erp(api_server, approver_token, "reject", str(task.id), "--reason", "changed my mind")
+    assert again.returncode == 1 and "Too late" in again.stderr
+    assert (await handle.result()).decided_by == approver.username
