@@ -9,6 +9,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.tasks import TaskActivities
     from models.contracts.base import Contract
     from models.contracts.errors import FORBIDDEN
     from models.contracts.tasks import (
@@ -22,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.inbox import OpenTask, TaskBook, refusal
 
-ACTIVITY = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": RetryPolicy(maximum_attempts=20)}
+TIMEOUT = timedelta(seconds=30)
+RETRY = RetryPolicy(maximum_attempts=20)
 
 
 class SignOffInput(Contract):
@@ -55,8 +57,8 @@ class SignOffWorkflow:
                 sa.PENDING_ON.value_set(inp.role),
             ]
         )
-        opened: TaskOpened = await workflow.execute_activity(
-            "tasks.open",
+        opened: TaskOpened = await workflow.execute_activity_method(
+            TaskActivities.open_task,
             TaskSpec(
                 task_key=f"signoff:{inp.document}",
                 kind="signoff",
@@ -70,8 +72,8 @@ class SignOffWorkflow:
                 requested_by=inp.requested_by,
                 options=["approve", "reject"],
             ),
-            result_type=TaskOpened,
-            **ACTIVITY,  # type: ignore[arg-type]
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
         )
         self.book.add(
             OpenTask(
@@ -90,12 +92,13 @@ class SignOffWorkflow:
             task = self.book.tasks[opened.task_id]
             task.candidate_role, task.escalation_level = inp.escalate_to, 1
             workflow.upsert_search_attributes([sa.PENDING_ON.value_set(inp.escalate_to)])
-            await workflow.execute_activity(
-                "tasks.escalate",
+            await workflow.execute_activity_method(
+                TaskActivities.escalate_task,
                 TaskEscalation(
                     task_id=opened.task_id, candidate_role=inp.escalate_to, escalation_level=1, due_at=None
                 ),
-                **ACTIVITY,  # type: ignore[arg-type]
+                start_to_close_timeout=TIMEOUT,
+                retry_policy=RETRY,
             )
             await workflow.wait_condition(lambda: self.outcome is not None)
         assert self.outcome is not None
@@ -107,8 +110,8 @@ class SignOffWorkflow:
         # The validator ran authorize already; here it tells whom the actor acted for.
         _, acting_for = self.book.authorize(req)
         self.book.pop(req.task_id)
-        await workflow.execute_activity(
-            "tasks.close",
+        await workflow.execute_activity_method(
+            TaskActivities.close_task,
             TaskClose(
                 task_id=req.task_id,
                 status="decided",
@@ -117,7 +120,8 @@ class SignOffWorkflow:
                 acting_for=acting_for,
                 comment=req.comment,
             ),
-            **ACTIVITY,  # type: ignore[arg-type]
+            start_to_close_timeout=TIMEOUT,
+            retry_policy=RETRY,
         )
         stage = "approved" if req.decision == "approve" else "rejected"
         workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set("")])
