@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from rules.errors import RuleViolation
 from rules.periods import PeriodClosed
@@ -55,6 +55,9 @@ def install(app: FastAPI) -> None:
     async def db_rule(_: Request, exc: DBAPIError) -> JSONResponse:
         # Our triggers raise SQLSTATE ER0xx with a sentence meant for people (closed period, append-only).
         code = getattr(exc.orig, "sqlstate", None) or ""
+        if code.startswith("22") or isinstance(exc, DataError):  # a value the column cannot hold (size, NUL)
+            primary = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
+            return JSONResponse(_detail("request", primary, "invalid_value"), status_code=422)
         if code.startswith("ER"):
             primary = getattr(getattr(exc.orig, "diag", None), "message_primary", None) or str(exc.orig)
             return JSONResponse(

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
+from api.schemas.base import PathId, QueryId
 from services.auth import Principal
 
 router = APIRouter(tags=["books"])
@@ -16,7 +17,7 @@ finance = Depends(require("controller", "ap_clerk"))
 
 @router.get("/entities/{entity_id}/trial-balance", summary="Trial balance of an entity up to a date")
 def trial_balance(
-    entity_id: int, session: SessionDep, who: Principal = finance, as_of: date | None = None
+    entity_id: PathId, session: SessionDep, who: Principal = finance, as_of: date | None = None
 ) -> dict[str, Any]:
     check_entity(who, entity_id)
     rows = (
@@ -102,8 +103,8 @@ def journal_entries(
 def stock_balances(
     session: SessionDep,
     who: PrincipalDep,
-    entity_id: int,
-    item_id: int | None = None,
+    entity_id: QueryId,
+    item_id: QueryId | None = None,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[dict[str, Any]]:
     check_entity(who, entity_id)

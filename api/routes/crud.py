@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
+from api.schemas.base import PathId
 from services.audit_log import audit_change
 from services.auth import Principal
 
@@ -53,7 +54,7 @@ def crud_router(
         return [r.model_dump() for r in session.exec(query).all()]
 
     @router.get("/{record_id}", summary=f"Get one {name}")
-    def get_record(record_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    def get_record(record_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
         return dict(_load(session, who, record_id).model_dump())
 
     @router.post("", status_code=201, summary=f"Create a {name}")
@@ -87,7 +88,7 @@ def crud_router(
 
         @router.patch("/{record_id}", summary=f"Change a {name} (codes are immutable)")
         def update_record(
-            record_id: int,
+            record_id: PathId,
             body: update,  # type: ignore[valid-type]
             session: SessionDep,
             who: Principal = writer,
@@ -115,7 +116,7 @@ def crud_router(
     if archivable:
 
         @router.post("/{record_id}/archive", summary=f"Archive a {name} (nothing is deleted)")
-        def archive_record(record_id: int, session: SessionDep, who: Principal = writer) -> dict[str, Any]:
+        def archive_record(record_id: PathId, session: SessionDep, who: Principal = writer) -> dict[str, Any]:
             obj = _load(session, who, record_id)
             before = obj.model_dump()
             obj.archived = True

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
-from api.schemas.base import Body
+from api.schemas.base import Body, PathId
 from erp.settings import get_settings
 from models.contracts.errors import HTTP_STATUS
 from models.contracts.tasks import DecisionRequest, Delegator
@@ -45,7 +45,7 @@ def list_tasks(
 
 
 @router.get("/{task_id}", summary="One task with its details")
-def get_task(task_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_task(task_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     task = _visible_task(session, who, task_id)
     return task.model_dump()
 
@@ -73,7 +73,7 @@ def _delegators(session: Session, actor: str) -> list[Delegator]:
 
 @router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
 async def decide(
-    task_id: int, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
+    task_id: PathId, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
 ) -> JSONResponse:
     task = _visible_task(session, who, task_id)
     if task.status != "open":

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.base import Body
+from api.schemas.base import Body, Id
 from models.auth import ROLES
 from services.auth import Principal, add_user
 
@@ -20,7 +20,7 @@ class UserCreate(Body):
     username: str = Field(min_length=2, max_length=80, pattern=r"^[a-z0-9_.-]+$", examples=["ana.buyer"])
     display_name: str = ""
     roles: list[str] = Field(min_length=1, examples=[["buyer"]], description=f"any of {list(ROLES)}")
-    entity_ids: list[int] = Field(min_length=1)
+    entity_ids: list[Id] = Field(min_length=1)
     approval_limit: Decimal | None = Field(default=None, ge=0)
 
 

@@ -1,6 +1,15 @@
 """Request bodies forbid unknown fields (no mass assignment of status, amounts or approver)."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+# Database ids are positive 32-bit integers; anything else is refused with 422 before a query runs.
+MAX_ID = 2_147_483_647
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 class Body(BaseModel):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from api.schemas.base import Body
+from api.schemas.base import Body, Id
 from rules.accounts import AccountRole
 
 Code = Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -41,7 +41,7 @@ class EntityUpdate(Body):
 class LocationCreate(Body):
     """A new stock location."""
 
-    entity_id: int
+    entity_id: Id
     code: str = Code
     name: str = Field(min_length=1)
     kind: Literal["warehouse", "store", "in_transit", "refurbish", "quarantine"] = "warehouse"
@@ -105,8 +105,8 @@ class SupplierUpdate(Body):
 class SupplierPriceCreate(Body):
     """A contract price with its validity."""
 
-    supplier_id: int
-    item_id: int
+    supplier_id: Id
+    item_id: Id
     price: Decimal = Field(gt=0)
     currency: str = Currency
     valid_from: date
@@ -132,7 +132,7 @@ class CustomerUpdate(Body):
 class ChannelCreate(Body):
     """A new sales channel."""
 
-    entity_id: int
+    entity_id: Id
     code: str = Code
     name: str = Field(min_length=1)
     kind: Literal["web", "marketplace", "pos"]
@@ -140,7 +140,7 @@ class ChannelCreate(Body):
     allocation_priority: int = Field(default=100, ge=0)
     safety_buffer: Decimal = Field(default=Decimal(0), ge=0)
     max_share_pct: Decimal | None = Field(default=None, gt=0, le=100)
-    store_location_id: int | None = None
+    store_location_id: Id | None = None
 
 
 class ChannelUpdate(Body):
@@ -155,7 +155,7 @@ class ChannelUpdate(Body):
 class AccountCreate(Body):
     """A GL account; at most one account per role and entity is used by postings."""
 
-    entity_id: int
+    entity_id: Id
     code: str = Field(min_length=1, max_length=20)
     name: str = Field(min_length=1)
     type: Literal["asset", "liability", "equity", "income", "expense"]
@@ -189,5 +189,5 @@ class FxRateCreate(Body):
 class FiscalPeriodCreate(Body):
     """Open a fiscal period explicitly (periods never opened count as open)."""
 
-    entity_id: int
+    entity_id: Id
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

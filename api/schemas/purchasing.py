@@ -1,0 +1,87 @@
+"""Request bodies of procure-to-pay: purchase orders, receipts, confirmations, cancellations, invoices."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from api.schemas.base import Body
+
+Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+
+
+class PoLineBody(Body):
+    """An item to order at a location; omit price to use the supplier's contract price."""
+
+    item_id: int
+    location_id: int
+    qty: Decimal = Field(examples=["10"])
+    price: Decimal | None = Field(default=None, examples=["4.20"])
+
+
+class PoCreate(Body):
+    """A requisition / draft PO; the expected date defaults to order date + supplier lead time."""
+
+    entity_id: int
+    supplier_id: int
+    currency: str | None = Currency
+    order_date: date | None = None
+    expected_date: date | None = None
+    landed_cost_pct: Decimal = Field(default=Decimal(0), description="estimated freight/duty as % of value")
+    lines: list[PoLineBody] = Field(min_length=1)
+
+
+class ReceiptLineBody(Body):
+    """Accepted and rejected quantity of one PO line, with lot or serial numbers when tracked."""
+
+    line_no: int
+    qty: Decimal = Decimal(0)
+    rejected_qty: Decimal = Decimal(0)
+    lot: str | None = Field(default=None, max_length=80)
+    serials: list[str] = Field(default_factory=list)
+
+
+class ReceiptBody(Body):
+    """A delivery; the delivery note number makes a retried request idempotent."""
+
+    delivery_note: str = Field(min_length=1, max_length=80)
+    received_on: date | None = None
+    lines: list[ReceiptLineBody] = Field(min_length=1)
+
+
+class ConfirmationBody(Body):
+    """The supplier's confirmation: a delivery date and optionally confirmed quantities per line."""
+
+    reference: str = Field(min_length=1, max_length=80)
+    confirmed_date: date
+    lines: dict[int, Decimal] = Field(default_factory=dict)
+
+
+class CancelBody(Body):
+    """Why the PO (or its unreceived remainder) is cancelled."""
+
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class InvoiceLineBody(Body):
+    """An invoiced quantity and price; line_no is the PO line (None when the supplier cites none)."""
+
+    line_no: int | None
+    qty: Decimal
+    price: Decimal
+
+
+class InvoiceBody(Body):
+    """A supplier invoice for goods (lines) or landed cost (amount allocated by qty, value or weight)."""
+
+    po_number: str = Field(min_length=1, max_length=40)
+    supplier_id: int
+    invoice_number: str = Field(min_length=1, max_length=60)
+    invoice_date: date
+    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+    kind: Literal["goods", "landed_cost"] = "goods"
+    lines: list[InvoiceLineBody] = Field(default_factory=list)
+    tax: Decimal = Decimal(0)
+    amount: Decimal = Decimal(0)
+    basis: Literal["qty", "value", "weight"] = "value"
