@@ -7,10 +7,12 @@ from fastapi import FastAPI
 
 from api import errors
 from api.idempotency import IdempotencyMiddleware
+from api.metrics import MetricsMiddleware
+from api.metrics import router as metrics_router
 from api.routes import books, health, master, tasks, users
 from api.temporal_holder import TemporalHolder
 
-ROUTERS = [health.router, users.router, master.router, tasks.router, books.router]
+ROUTERS = [health.router, metrics_router, users.router, master.router, tasks.router, books.router]
 
 
 @asynccontextmanager
@@ -31,6 +33,7 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(MetricsMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app
