@@ -176,7 +176,13 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
 
 
 def reverse(
-    session: Session, entry_id: int, *, idempotency_key: str, posting_date: date, actor: str
+    session: Session,
+    entry_id: int,
+    *,
+    idempotency_key: str,
+    posting_date: date,
+    actor: str,
+    actor_is_closer: bool = False,
 ) -> PostedEntry:
     """Cancel an entry by posting its mirror image in an open period (ledgers are never edited)."""
     head = (
@@ -193,7 +199,8 @@ def reverse(
         session.connection()
         .execute(
             text(
-                "SELECT account_id, currency, amount, amount_func, memo FROM journal_line WHERE entry_id = :i ORDER BY id"
+                "SELECT account_id, currency, amount, amount_func, memo, fx_rate FROM journal_line"
+                " WHERE entry_id = :i ORDER BY id"
             ),
             {"i": entry_id},
         )
@@ -203,7 +210,7 @@ def reverse(
     if existing is not None:
         return PostedEntry(existing, created=False)
     period = period_of(posting_date)
-    check_posting_allowed(period, period_status(session, head[0], period), actor_is_closer=False)
+    check_posting_allowed(period, period_status(session, head[0], period), actor_is_closer)
     row = (
         session.connection()
         .execute(
@@ -244,10 +251,10 @@ def reverse(
                 "currency": cur,
                 "amount": -amt,
                 "amount_func": -func,
-                "fx_rate": Decimal(1),
+                "fx_rate": rate,
                 "memo": memo,
             }
-            for acc, cur, amt, func, memo in lines
+            for acc, cur, amt, func, memo, rate in lines
         ],
     )
     return PostedEntry(new_id, created=True)

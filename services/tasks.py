@@ -1,5 +1,6 @@
 """Task inbox persistence: open (idempotent), close, escalate, list; and the audit trail."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,6 @@ def open_task(session: Session, spec: TaskSpec) -> int:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, default=str)
 
 
