@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from activities.inbound import InboundActivities
+from activities.sales import SalesActivities
 from activities.tasks import TaskActivities
 
 
@@ -16,5 +17,5 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
     inbound = InboundActivities(engine, client)
     return [
         task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit,
-        inbound.wait_for, inbound.stop_waiting, inbound.notify,
+        inbound.wait_for, inbound.stop_waiting, inbound.notify, *SalesActivities(engine).all(),
     ]

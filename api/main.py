@@ -9,10 +9,19 @@ from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
-from api.routes import books, health, master, tasks, users
+from api.routes import books, health, master, orders, settlements, tasks, users
 from api.temporal_holder import TemporalHolder
 
-ROUTERS = [health.router, metrics_router, users.router, master.router, tasks.router, books.router]
+ROUTERS = [
+    health.router,
+    metrics_router,
+    users.router,
+    master.router,
+    tasks.router,
+    books.router,
+    orders.router,
+    settlements.router,
+]
 
 
 @asynccontextmanager

@@ -2,7 +2,10 @@
 
 from typing import Any
 
-WORKFLOWS: list[type[Any]] = []
+from workflows.sales.order import OrderWorkflow
+from workflows.sales.settlement import SettlementWorkflow
+
+WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow]
 
 
 def by_type_name(name: str) -> type[Any]:

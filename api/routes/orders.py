@@ -1,0 +1,221 @@
+"""Sales orders: intake from channels, payment, cancellation, warehouse events, and the order view."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
+from erp.settings import get_settings
+from models.contracts.errors import HTTP_STATUS
+from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
+from services.auth import Principal
+from services.order_intake import Caller, OrderAsk, price_order
+from services.order_views import list_orders, order_detail, order_header
+from workflows.sales.order import OrderWorkflow
+
+router = APIRouter(prefix="/orders", tags=["orders"])
+
+
+def _json(value: Any) -> Any:
+    """JSON-ready data with Decimals as exact strings (never floats)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})
+
+
+INTAKE_ROLES = ("sales_ops",)
+sales_ops = Depends(require(*INTAKE_ROLES))
+warehouse = Depends(require("warehouse"))
+# Selling below an item's price floor is a margin decision: controllers (and admins) only.
+FLOOR_OVERRIDE_ROLES = ("controller",)
+
+
+def _visible(session: SessionDep, who: Principal, number: str) -> dict[str, Any]:
+    header = order_header(session, number)
+    if header is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {number} not found")
+    check_entity(who, int(header["entity_id"]))
+    return header
+
+
+def _unavailable(exc: Exception) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"workflow service unavailable: {type(exc).__name__}",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def send_update(
+    handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None, what: str
+) -> JSONResponse:
+    """Send an update and map the workflow's refusals to 403/409/422; a timeout is 202 pending."""
+    try:
+        args = [] if arg is None else [arg]
+        result = await handle.execute_update(
+            update,
+            args=args,
+            id=update_id,
+            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            return JSONResponse(
+                {"detail": [{"loc": ["body", what], "msg": cause.message, "type": cause.type or "refused"}]},
+                status_code=HTTP_STATUS.get(cause.type or "", 409),
+            )
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise HTTPException(status.HTTP_409_CONFLICT, "the order's workflow has ended") from exc
+        if exc.status == RPCStatusCode.UNAVAILABLE:
+            raise _unavailable(exc) from exc
+        raise
+    return JSONResponse(_json(result.model_dump(mode="json")), status_code=200)
+
+
+@router.post(
+    "",
+    summary="Take an order from a channel (web, marketplace, POS); the same order twice starts once",
+    status_code=201,
+)
+async def create_order(
+    body: OrderBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+) -> JSONResponse:
+    ask = OrderAsk(
+        channel=body.channel,
+        external_id=body.external_id,
+        customer=body.customer,
+        ship_to_region=body.ship_to_region,
+        currency=body.currency,
+        payment_method=body.payment_method,
+        lines=body.lines,
+    )
+    caller = Caller(
+        username=who.username,
+        entity_ids=who.entity_ids,
+        may_override_floor=who.has_role(*FLOOR_OVERRIDE_ROLES),
+    )
+    order = price_order(session, ask, caller, date.today())
+    existing = order_header(session, order.order_number)
+    session.close()  # do not hold a connection while the workflow runs
+    if existing is not None and existing["status"] in ("closed", "cancelled"):
+        return JSONResponse(
+            _json(
+                {
+                    "order_number": order.order_number,
+                    "workflow_id": existing["workflow_id"],
+                    "created": False,
+                    "stage": existing["status"],
+                }
+            ),
+            status_code=200,
+        )
+    return await _start(client, order)
+
+
+async def _start(client: Client, order: Any) -> JSONResponse:
+    workflow_id = f"Order-{order.order_number}"
+    created = True
+    try:
+        handle = await client.start_workflow(
+            OrderWorkflow.run,
+            order,
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        created = False
+        handle = client.get_workflow_handle(workflow_id)
+    except RPCError as exc:
+        raise _unavailable(exc) from exc
+    answer = await send_update(handle, OrderWorkflow.sync, None, None, "order")
+    if answer.status_code != 200:
+        return answer
+    body = {
+        "order_number": order.order_number,
+        "workflow_id": workflow_id,
+        "created": created,
+        **OrderStatus.model_validate_json(bytes(answer.body)).model_dump(mode="json"),
+    }
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("", summary="Orders of my entities, newest first")
+def get_orders(
+    session: SessionDep,
+    who: PrincipalDep,
+    status_: str | None = Query(None, alias="status"),
+    channel: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    rows = list_orders(session, sorted(who.entity_ids), status_, channel, limit, offset)
+    return _json(rows)  # type: ignore[no-any-return]
+
+
+@router.get("/{number}", summary="One order: lines, allocations, shipments, payments, postings, tasks")
+def get_order(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    header = _visible(session, who, number)
+    return _json(order_detail(session, header))  # type: ignore[no-any-return]
+
+
+@router.post("/{number}/cancel", summary="Cancel before shipment (after shipment: use returns)")
+async def cancel_order(
+    number: str, body: CancelBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+) -> JSONResponse:
+    header = _visible(session, who, number)
+    shipped = order_detail(session, header)["shipments"]
+    session.close()
+    if shipped:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, f"order {number} has shipped; cancel it through a return: POST /returns"
+        )
+    handle = client.get_workflow_handle(str(header["workflow_id"]))
+    req = CancelRequest(actor=who.username, reason=body.reason)
+    return await send_update(handle, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
+
+
+@router.post("/{number}/payment", summary="Record a payment for an order waiting for one")
+async def pay_order(
+    number: str, body: PaymentBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+) -> JSONResponse:
+    header = _visible(session, who, number)
+    session.close()
+    handle = client.get_workflow_handle(str(header["workflow_id"]))
+    payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
+    return await send_update(handle, OrderWorkflow.pay, payment, f"pay-{number}", "amount")
+
+
+@router.post(
+    "/{number}/warehouse-events", summary="Picked, packed, shipped (carrier, tracking), short pick, damaged"
+)
+async def warehouse_event(
+    number: str,
+    body: WarehouseEventBody,
+    session: SessionDep,
+    client: TemporalDep,
+    who: Principal = warehouse,
+) -> JSONResponse:
+    header = _visible(session, who, number)
+    session.close()
+    handle = client.get_workflow_handle(str(header["workflow_id"]))
+    event = WarehouseEvent(**body.model_dump())
+    update_id = f"wh-{number}-{body.event_id}" if body.event_id else None
+    return await send_update(handle, OrderWorkflow.warehouse_event, event, update_id, body.kind)

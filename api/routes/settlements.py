@@ -1,0 +1,110 @@
+"""Marketplace payout reports: matched to shipped orders, fees posted, receivables cleared."""
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.routes.orders import send_update
+from api.schemas.sales import SettlementBody
+from erp.settings import get_settings
+from models.contracts.sales import SettlementInput, SettlementLineIn
+from rules.errors import RuleViolation
+from services.auth import Principal
+from workflows.sales.settlement import SettlementWorkflow
+
+router = APIRouter(prefix="/settlements", tags=["settlements"])
+
+
+def _json(value: Any) -> Any:
+    """JSON-ready data with Decimals as exact strings (never floats)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})
+
+
+finance = Depends(require("sales_ops", "controller"))
+
+
+@router.post(
+    "",
+    summary="Post a marketplace payout report; unmatched lines open a task for the controller",
+    status_code=201,
+)
+async def create_settlement(
+    body: SettlementBody, session: SessionDep, client: TemporalDep, who: Principal = finance
+) -> JSONResponse:
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
+            {"c": body.channel},
+        )
+        .first()
+    )
+    if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
+        raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
+    session.close()
+    workflow_id = f"Settlement-{body.channel}-{body.reference}"
+    report = SettlementInput(
+        workflow_id=workflow_id,
+        channel_id=int(row[0]),
+        channel_code=body.channel,
+        entity_id=int(row[1]),
+        reference=body.reference,
+        payout_date=body.payout_date,
+        currency=str(row[2]),
+        created_by=who.username,
+        lines=[
+            SettlementLineIn(line_no=i + 1, external_id=ln.external_id, gross=ln.gross, fees=ln.fees)
+            for i, ln in enumerate(body.lines)
+        ],
+    )
+    created = True
+    try:
+        handle = await client.start_workflow(
+            SettlementWorkflow.run,
+            report,
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        created = False
+        handle = client.get_workflow_handle(workflow_id)
+    except RPCError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "workflow service unavailable", headers={"Retry-After": "5"}
+        ) from exc
+    answer = await send_update(handle, SettlementWorkflow.matched, None, None, "settlement")
+    if answer.status_code == 200 and created:
+        answer.status_code = 201
+    return answer
+
+
+@router.get("/{settlement_id}", summary="A payout report with its lines")
+def get_settlement(settlement_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    head = (
+        session.connection()
+        .execute(text("SELECT * FROM marketplace_settlement WHERE id = :i"), {"i": settlement_id})
+        .mappings()
+        .first()
+    )
+    if head is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"settlement {settlement_id} not found")
+    check_entity(who, int(head["entity_id"]))
+    lines = (
+        session.connection()
+        .execute(
+            text("SELECT * FROM settlement_line WHERE settlement_id = :i ORDER BY line_no"),
+            {"i": settlement_id},
+        )
+        .mappings()
+        .all()
+    )
+    return _json({**head, "lines": [dict(r) for r in lines]})  # type: ignore[no-any-return]

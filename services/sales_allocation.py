@@ -1,0 +1,158 @@
+"""Allocate order lines to locations as the channel sees the stock, and reserve them atomically."""
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.contracts.sales import AllocateRequest, AllocateResult, LineNeed, Reserved
+from rules.allocation import LocationStock, OrderLine, allocate_order
+from rules.money import quantize_qty
+from services import stock
+from services.sales_orders import order_row, sourcing_locations
+
+# Ship from warehouses first; stores only when no warehouse has the goods.
+_PRIORITY = {"warehouse": 10, "store": 50}
+# Another order may take the stock between our read and our conditional UPDATE: re-read and retry.
+_ATTEMPTS = 4
+
+
+def _stocks(
+    session: Session, order: dict[str, Any], items: list[int], exclude: set[int]
+) -> dict[str, list[LocationStock]]:
+    """Per item, every sourcing location's stock with the channel's buffer and cap applied."""
+    locations = [loc for loc in sourcing_locations(session, order) if loc not in exclude]
+    if not locations or not items:
+        return {}
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
+            SELECT b.item_id, b.location_id, l.kind, b.on_hand, b.reserved,
+                   COALESCE((SELECT sum(r.qty) FROM reservation r JOIN sales_order o ON o.number = r.source_id
+                              WHERE r.status = 'active' AND r.source_type = 'sales_order'
+                                AND r.item_id = b.item_id AND r.location_id = b.location_id
+                                AND o.channel_id = :c), 0) AS channel_reserved
+              FROM stock_balance b JOIN location l ON l.id = b.location_id
+             WHERE b.item_id = ANY(:items) AND b.location_id = ANY(:locs)
+            """
+            ),
+            {"items": items, "locs": locations, "c": order["channel_id"]},
+        )
+        .all()
+    )
+    pos = order["kind"] == "pos"
+    buffer = Decimal(0) if pos else Decimal(order["safety_buffer"] or 0)
+    share = order["max_share_pct"]
+    result: dict[str, list[LocationStock]] = defaultdict(list)
+    for item_id, location_id, kind, on_hand, reserved, channel_reserved in rows:
+        cap = None
+        if share is not None and not pos:
+            # A capped channel (marketplace) may hold at most share% of what is on hand, its own holds included.
+            cap = max(
+                quantize_qty(Decimal(on_hand) * Decimal(share) / 100) - Decimal(channel_reserved), Decimal(0)
+            )
+        result[str(item_id)].append(
+            LocationStock(
+                location=str(location_id),
+                on_hand=Decimal(on_hand),
+                reserved=Decimal(reserved),
+                priority=_PRIORITY.get(kind, 90),
+                channel_buffer=buffer,
+                channel_cap=cap,
+            )
+        )
+    return result
+
+
+def _recorded(session: Session, order_id: int, req: AllocateRequest) -> AllocateResult:
+    """The result of a round that already ran (a retried activity)."""
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
+            SELECT line_no, location_id, qty, reservation_key FROM sales_allocation
+             WHERE order_id = :o AND round_key = :r ORDER BY id
+            """
+            ),
+            {"o": order_id, "r": req.round_key},
+        )
+        .all()
+    )
+    reserved = [Reserved(line_no=r[0], location_id=r[1], qty=Decimal(r[2]), key=r[3]) for r in rows]
+    return AllocateResult(reserved=reserved, backordered=_left(req.lines, reserved))
+
+
+def _left(lines: list[LineNeed], reserved: list[Reserved]) -> dict[int, Decimal]:
+    got: dict[int, Decimal] = defaultdict(Decimal)
+    for r in reserved:
+        got[r.line_no] += r.qty
+    return {line.line_no: line.qty - got[line.line_no] for line in lines if line.qty - got[line.line_no] > 0}
+
+
+def allocate(session: Session, req: AllocateRequest) -> AllocateResult:
+    """Pick locations with the pure rule, reserve each pick with one conditional UPDATE, backorder the rest."""
+    order = order_row(session, req.order_number)
+    order_id = int(order["id"])
+    if not stock.claim_effect(session, req.round_key):
+        return _recorded(session, order_id, req)
+    buffer = Decimal(0) if order["kind"] == "pos" else Decimal(order["safety_buffer"] or 0)
+    items = {line.line_no: line.item_id for line in req.lines}
+    need = [line for line in req.lines if line.qty > 0]
+    reserved: list[Reserved] = []
+    exclude = set(req.exclude_location_ids)
+    for attempt in range(_ATTEMPTS):
+        if not need:
+            break
+        stocks = _stocks(session, order, sorted({line.item_id for line in need}), exclude)
+        plans = allocate_order([OrderLine(str(n.line_no), str(n.item_id), n.qty) for n in need], stocks)
+        lost: dict[int, Decimal] = {}
+        for line, plan in zip(need, plans, strict=True):
+            for pick in plan.picks:
+                key = f"{req.round_key}:a{attempt}:line:{line.line_no}:loc:{pick.location}"
+                ok = stock.reserve(
+                    session,
+                    item_id=line.item_id,
+                    location_id=int(pick.location),
+                    qty=pick.qty,
+                    idempotency_key=key,
+                    source_type="sales_order",
+                    source_id=req.order_number,
+                    buffer=buffer,
+                )
+                if not ok:
+                    lost[line.line_no] = lost.get(line.line_no, Decimal(0)) + pick.qty
+                    continue
+                reserved.append(
+                    Reserved(line_no=line.line_no, location_id=int(pick.location), qty=pick.qty, key=key)
+                )
+                session.connection().execute(
+                    text(
+                        """
+                        INSERT INTO sales_allocation (order_id, line_no, location_id, qty, round_key, reservation_key)
+                        VALUES (:o, :ln, :l, :q, :r, :k)
+                        """
+                    ),
+                    {
+                        "o": order_id,
+                        "ln": line.line_no,
+                        "l": int(pick.location),
+                        "q": pick.qty,
+                        "r": req.round_key,
+                        "k": key,
+                    },
+                )
+            if line.line_no in lost:
+                lost[line.line_no] += plan.backordered
+        # Only a line that lost a race to another order is worth another look; a plain shortage stays short.
+        need = [LineNeed(line_no=ln, item_id=items[ln], qty=q) for ln, q in lost.items()]
+    return AllocateResult(reserved=reserved, backordered=_left(req.lines, reserved))
+
+
+def release(session: Session, keys: list[str]) -> Decimal:
+    """Release reservations (each once)."""
+    return sum((stock.release(session, key) for key in keys), Decimal(0))

@@ -1,0 +1,1 @@
+"""Order-to-fulfill workflows: one per sales order, one per marketplace payout report."""

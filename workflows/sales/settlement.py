@@ -1,0 +1,164 @@
+"""One marketplace payout report: match lines to orders and post them; a person resolves unmatched lines."""
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from models.contracts.errors import INVALID
+    from models.contracts.sales import (
+        SettlementInput,
+        SettlementLineResult,
+        SettlementMatch,
+        SettlementResult,
+    )
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from workflows import search_attributes as sa
+    from workflows.inbox import OpenTask, TaskBook, refusal
+
+WORKFLOW_TYPE = "MarketplaceSettlement"
+_ACT: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5)),
+}
+_OPTIONS = ["match", "dismiss"]
+# Receivables belong to the controller's team (there is no separate AR clerk role).
+_AR_ROLE = "controller"
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class SettlementWorkflow:
+    """Workflow id `Settlement-{channel}-{reference}`, so a report sent twice is posted once."""
+
+    @workflow.init
+    def __init__(self, report: SettlementInput) -> None:
+        self._report = report
+        self._result: SettlementResult | None = None
+        self._tasks = TaskBook()
+        self._task_lines: dict[int, int] = {}
+
+    @workflow.run
+    async def run(self, report: SettlementInput) -> SettlementResult:
+        """Match and post, open a task per unmatched line, finish when every task is decided."""
+        workflow.upsert_search_attributes(
+            [
+                sa.DOCUMENT_TYPE.value_set("marketplace_settlement"),
+                sa.DOCUMENT_NUMBER.value_set(report.reference),
+                sa.ENTITY.value_set(str(report.entity_id)),
+                sa.CHANNEL.value_set(report.channel_code),
+                sa.STAGE.value_set("matching"),
+            ]
+        )
+        result: SettlementResult = await workflow.execute_activity(
+            "sales.settle", report, result_type=SettlementResult, **_ACT
+        )
+        for line in result.lines:
+            if line.status != "unmatched":
+                continue
+            opened: TaskOpened = await workflow.execute_activity(
+                "tasks.open",
+                TaskSpec(
+                    task_key=f"settlement:{result.settlement_id}:line:{line.line_no}:unmatched",
+                    kind="settlement_unmatched",
+                    workflow_id=workflow.info().workflow_id,
+                    workflow_type=WORKFLOW_TYPE,
+                    subject_type="marketplace_settlement",
+                    subject_id=report.reference,
+                    entity_id=report.entity_id,
+                    title=f"Payout line {line.line_no} ({line.external_id}) matches no shipped order",
+                    candidate_role=_AR_ROLE,
+                    options=_OPTIONS,
+                    details={"line_no": line.line_no, "external_id": line.external_id},
+                ),
+                result_type=TaskOpened,
+                **_ACT,
+            )
+            self._tasks.add(
+                OpenTask(
+                    task_id=opened.task_id,
+                    kind="settlement_unmatched",
+                    options=_OPTIONS,
+                    candidate_role=_AR_ROLE,
+                )
+            )
+            self._task_lines[opened.task_id] = line.line_no
+        self._result = result.model_copy(update={"open_tasks": sorted(self._tasks.tasks)})
+        self._stage("exception" if self._tasks.tasks else "posted")
+        await workflow.wait_condition(lambda: not self._tasks.tasks and workflow.all_handlers_finished())
+        self._stage("posted")
+        return self._result
+
+    def _stage(self, stage: str) -> None:
+        workflow.upsert_search_attributes(
+            [sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(_AR_ROLE if self._tasks.tasks else "nothing")]
+        )
+
+    @workflow.update
+    async def matched(self) -> SettlementResult:
+        """The report as matched and posted (waits for the first pass)."""
+        await workflow.wait_condition(lambda: self._result is not None)
+        assert self._result is not None
+        return self._result
+
+    @workflow.query
+    def status(self) -> SettlementResult | None:
+        """The report's lines and open tasks."""
+        return self._result
+
+    @workflow.update
+    async def decide(self, req: DecisionRequest) -> DecisionResult:
+        """Match an unmatched line to an order (payload external_id) and post it, or dismiss it."""
+        task, acting_for = self._tasks.authorize(req)
+        assert self._result is not None
+        line_no = self._task_lines[task.task_id]
+        ask = SettlementMatch(
+            settlement_id=self._result.settlement_id,
+            line_no=line_no,
+            external_id=str(req.payload.get("external_id") or ""),
+        )
+        if req.decision == "match":
+            try:
+                done: SettlementLineResult = await workflow.execute_activity(
+                    "sales.match_settlement_line", ask, result_type=SettlementLineResult, **_ACT
+                )
+            except ActivityError as exc:
+                cause = exc.cause
+                raise refusal(
+                    INVALID, cause.message if isinstance(cause, ApplicationError) else str(exc)
+                ) from exc
+        else:
+            await workflow.execute_activity("sales.dismiss_settlement_line", ask, **_ACT)
+            done = SettlementLineResult(line_no=line_no, external_id=ask.external_id, status="dismissed")
+        self._tasks.pop(task.task_id)
+        await workflow.execute_activity(
+            "tasks.close",
+            TaskClose(
+                task_id=task.task_id,
+                status="decided",
+                decision=req.decision,
+                decided_by=req.actor,
+                acting_for=acting_for,
+                comment=req.comment,
+            ),
+            **_ACT,
+        )
+        lines = [done if ln.line_no == line_no else ln for ln in self._result.lines]
+        self._result = self._result.model_copy(
+            update={"lines": lines, "open_tasks": sorted(self._tasks.tasks)}
+        )
+        return DecisionResult(
+            task_id=task.task_id,
+            decision=req.decision,
+            decided_by=req.actor,
+            acting_for=acting_for,
+            stage="exception" if self._tasks.tasks else "posted",
+        )
+
+    @decide.validator
+    def _check_decide(self, req: DecisionRequest) -> None:
+        self._tasks.authorize(req)
+        if req.decision == "match" and not str(req.payload.get("external_id") or "").strip():
+            raise refusal(INVALID, "payload.external_id: name the order's external id")
