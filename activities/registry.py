@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from activities.close import CloseActivities
 from activities.inbound import InboundActivities
 from activities.sales import SalesActivities
 from activities.tasks import TaskActivities
@@ -18,4 +19,5 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
     return [
         task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit,
         inbound.wait_for, inbound.stop_waiting, inbound.notify, *SalesActivities(engine).all(),
+        *CloseActivities(engine).all(),
     ]

@@ -9,7 +9,7 @@ from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
-from api.routes import books, health, master, orders, settlements, tasks, users
+from api.routes import books, close, health, master, orders, reports, settlements, tasks, users
 from api.temporal_holder import TemporalHolder
 
 ROUTERS = [
@@ -21,6 +21,8 @@ ROUTERS = [
     books.router,
     orders.router,
     settlements.router,
+    close.router,
+    reports.router,
 ]
 
 

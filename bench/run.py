@@ -4,6 +4,7 @@ import argparse
 import os
 from pathlib import Path
 
+from bench.close_bench import close_over_million_lines
 from bench.harness import Result, fresh_database, report
 from bench.inbox_bench import inbox_list
 from bench.ledger_bench import posting_throughput
@@ -21,6 +22,7 @@ def main() -> None:
         results.append(posting_throughput(engine, entries=300 if args.quick else 2000))
         results.append(reservations(engine, attempts=500 if args.quick else 4000))
         results.append(inbox_list(engine, open_tasks=10_000, samples=30 if args.quick else 200))
+        results.extend(close_over_million_lines(engine, lines=100_000 if args.quick else 1_000_000))
     report(results, Path(__file__).parent / "results" / "latest.json")
 
 

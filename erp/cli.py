@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from erp.cli_close import close_app
 from erp.cli_tasks import tasks_app
 from erp.logs import configure
 from erp.settings import get_settings
@@ -18,6 +19,7 @@ app = typer.Typer(
 users_app = typer.Typer(help="Manage users and their tokens.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(close_app, name="close")
 
 
 @app.callback()

@@ -56,7 +56,8 @@ def run_stack(*, seed: bool) -> int:
             )
             started.append(("temporal", proc))
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_port}"
-        for step in (["migrate"], ["temporal-setup"], *([["seed"]] if seed else [])):
+        # The close schedules come last so the demo entities (from the seed) get theirs.
+        for step in (["migrate"], ["temporal-setup"], *([["seed"]] if seed else []), ["close", "schedule"]):
             subprocess.run([sys.executable, "-m", "erp.cli", *step], env=env, check=True)
         started.append(("worker", _child(["worker"], env)))
         api = _child(["api", "--host", settings.api_host, "--port", str(settings.api_port)], env)

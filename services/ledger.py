@@ -199,7 +199,7 @@ def reverse(
         session.connection()
         .execute(
             text(
-                "SELECT account_id, currency, amount, amount_func, memo, fx_rate FROM journal_line"
+                "SELECT account_id, currency, amount, amount_func, memo, fx_rate, partner_type, partner_id FROM journal_line"
                 " WHERE entry_id = :i ORDER BY id"
             ),
             {"i": entry_id},
@@ -253,8 +253,11 @@ def reverse(
                 "amount_func": -func,
                 "fx_rate": rate,
                 "memo": memo,
+                # Keep the partner so AP/AR subledgers see the reversal too.
+                "partner_type": ptype,
+                "partner_id": pid,
             }
-            for acc, cur, amt, func, memo, rate in lines
+            for acc, cur, amt, func, memo, rate, ptype, pid in lines
         ],
     )
     return PostedEntry(new_id, created=True)

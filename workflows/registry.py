@@ -2,10 +2,11 @@
 
 from typing import Any
 
+from workflows.close.month_end import MonthEndCloseWorkflow
 from workflows.sales.order import OrderWorkflow
 from workflows.sales.settlement import SettlementWorkflow
 
-WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow]
+WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow, MonthEndCloseWorkflow]
 
 
 def by_type_name(name: str) -> type[Any]:

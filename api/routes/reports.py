@@ -1,0 +1,147 @@
+"""Reports as JSON (and CSV where people export): statements, stock, margin, suppliers, working capital, KPIs."""
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from api.deps import SessionDep, check_entity, require
+from api.schemas.base import QueryId
+from services import analytics, reports, stock_reports
+from services.auth import Principal
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+finance = Depends(require("controller", "ap_clerk"))
+Period = Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2026-10"])]
+Format = Annotated[Literal["json", "csv"], Query(description="csv for a spreadsheet")]
+CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, "application/json": {}}}}
+
+
+def _csv(rows: Sequence[dict[str, Any]], name: str) -> Response:
+    """Rows as a CSV download (columns from the first row)."""
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _answer(body: dict[str, Any], rows_key: str, fmt: str, name: str) -> Any:
+    return _csv(body[rows_key], name) if fmt == "csv" else body
+
+
+@router.get(
+    "/trial-balance", summary="Trial balance of a period: opening, debits, credits, closing", responses=CSV
+)
+def trial_balance(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance, format: Format = "json"
+) -> Any:
+    check_entity(who, entity_id)
+    return _answer(
+        reports.trial_balance(session, entity_id, period), "lines", format, f"trial-balance-{period}"
+    )
+
+
+@router.get("/profit-and-loss", summary="Profit and loss of a period", responses=CSV)
+def profit_and_loss(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance, format: Format = "json"
+) -> Any:
+    check_entity(who, entity_id)
+    return _answer(
+        reports.profit_and_loss_report(session, entity_id, period), "rows", format, f"pnl-{period}"
+    )
+
+
+@router.get("/balance-sheet", summary="Balance sheet at period end", responses=CSV)
+def balance_sheet(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance, format: Format = "json"
+) -> Any:
+    check_entity(who, entity_id)
+    body = reports.balance_sheet_report(session, entity_id, period)
+    return _answer(body, "rows", format, f"balance-sheet-{period}")
+
+
+@router.get("/consolidated", summary="P&L and balance sheet of all my entities in a reporting currency")
+def consolidated(
+    session: SessionDep,
+    period: Period,
+    currency: Annotated[str, Query(pattern=r"^[A-Z]{3}$", examples=["EUR"])] = "EUR",
+    who: Principal = finance,
+) -> dict[str, Any]:
+    return reports.consolidated(session, sorted(who.entity_ids), period, currency)
+
+
+@router.get("/stock-valuation", summary="Quantity and value per item x location at period end", responses=CSV)
+def stock_valuation(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance, format: Format = "json"
+) -> Any:
+    check_entity(who, entity_id)
+    rows = stock_reports.stock_valuation(session, entity_id, period)
+    return _csv(rows, f"stock-valuation-{period}") if format == "csv" else {"period": period, "lines": rows}
+
+
+@router.get(
+    "/gross-margin", summary="Gross margin by channel, SKU, supplier, location or promotion", responses=CSV
+)
+def gross_margin(
+    session: SessionDep,
+    entity_id: QueryId,
+    period: Period,
+    by: Literal["channel", "sku", "supplier", "location", "promotion"] = "channel",
+    who: Principal = finance,
+    format: Format = "json",
+) -> Any:
+    check_entity(who, entity_id)
+    return _answer(
+        analytics.gross_margin(session, entity_id, period, by), "lines", format, f"margin-{by}-{period}"
+    )
+
+
+@router.get("/stock-turns", summary="Stock turns per item and slow movers", responses=CSV)
+def stock_turns(
+    session: SessionDep,
+    entity_id: QueryId,
+    period: Period,
+    window_days: int = Query(90, ge=1, le=730),
+    slow_after_days: int = Query(90, ge=1, le=730),
+    who: Principal = finance,
+    format: Format = "json",
+) -> Any:
+    check_entity(who, entity_id)
+    body = stock_reports.stock_turns_report(session, entity_id, period, window_days, slow_after_days)
+    return _answer(body, "items", format, f"stock-turns-{period}")
+
+
+@router.get(
+    "/supplier-scorecard", summary="On-time, fill rate, lead time, price variance, match rate", responses=CSV
+)
+def supplier_scorecard(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance, format: Format = "json"
+) -> Any:
+    check_entity(who, entity_id)
+    body = analytics.supplier_scorecard(session, entity_id, period)
+    return _answer(body, "suppliers", format, f"suppliers-{period}")
+
+
+@router.get("/working-capital", summary="DIO, DSO, DPO and the cash conversion cycle")
+def working_capital(
+    session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return analytics.working_capital(session, entity_id, period)
+
+
+@router.get(
+    "/kpis", summary="Stock accuracy, stockouts, PO cycle time, invoice match rate, close-cycle duration"
+)
+def kpis(session: SessionDep, entity_id: QueryId, period: Period, who: Principal = finance) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return analytics.kpis(session, entity_id, period)

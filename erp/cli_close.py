@@ -1,0 +1,95 @@
+"""`erp close ...`: run a month-end close by hand, backfill past months, install the monthly schedules."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from models.contracts.close import CloseInput
+from rules.errors import RuleViolation
+from rules.periods import next_period, period_bounds
+
+close_app = typer.Typer(help="Month-end close: run, backfill, schedule.", no_args_is_help=True)
+
+Entity = Annotated[str, typer.Option("--entity", help="Entity code, e.g. EU01")]
+
+
+def _periods(first: str, last: str) -> list[str]:
+    """Every period from `first` to `last`, both included."""
+    try:
+        period_bounds(first)
+        period_bounds(last)
+    except RuleViolation as exc:
+        raise typer.BadParameter(exc.reason) from exc
+    if first > last:
+        raise typer.BadParameter(f"--from {first} is after --to {last}")
+    periods = [first]
+    while periods[-1] != last:
+        periods.append(next_period(periods[-1]))
+    return periods
+
+
+async def _start(client: Client, entity: str, period: str, trigger: str) -> str:
+    """Start one close; an already running close of the period is reported, not duplicated."""
+    from erp.settings import get_settings
+    from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
+
+    workflow_id = close_workflow_id(entity, period)
+    try:
+        await client.start_workflow(
+            MonthEndCloseWorkflow.run,
+            CloseInput(entity_code=entity, period=period, trigger=trigger, requested_by="cli"),
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+        )
+    except WorkflowAlreadyStartedError:
+        return f"{workflow_id}: already running"
+    return f"{workflow_id}: started"
+
+
+async def _run_all(entity: str, periods: list[str], trigger: str) -> list[str]:
+    from erp.temporal import connect
+
+    client = await connect()
+    # Started in period order; each close then waits for its own sign-off.
+    return [await _start(client, entity, p, trigger) for p in periods]
+
+
+@close_app.command("run")
+def run(
+    entity: Entity,
+    period: Annotated[str, typer.Option("--period", help="Period to close, e.g. 2026-10")],
+) -> None:
+    """Start the close of one period (it waits for the controller's sign-off in the inbox)."""
+    for line in asyncio.run(_run_all(entity, _periods(period, period), "manual")):
+        typer.echo(line)
+
+
+@close_app.command("backfill")
+def backfill(
+    entity: Entity,
+    first: Annotated[str, typer.Option("--from", help="First period, e.g. 2026-01")],
+    last: Annotated[str, typer.Option("--to", help="Last period, e.g. 2026-06")],
+) -> None:
+    """Start one close per period from --from to --to (ids Close-{entity}-{period}, so re-running is safe)."""
+    for line in asyncio.run(_run_all(entity, _periods(first, last), "backfill")):
+        typer.echo(line)
+
+
+@close_app.command("schedule")
+def schedule() -> None:
+    """Create or update every entity's monthly close schedule (day 1, 00:05 local, previous month)."""
+    from erp.db import app_engine
+    from erp.schedules import active_entities, ensure_schedules
+    from erp.settings import get_settings
+    from erp.temporal import connect
+
+    async def _go() -> dict[str, str]:
+        return await ensure_schedules(
+            await connect(), active_entities(app_engine()), get_settings().task_queue
+        )
+
+    for code, outcome in asyncio.run(_go()).items():
+        typer.echo(f"month-end close schedule of {code}: {outcome}")

@@ -1,0 +1,145 @@
+"""Subledger-vs-control reconciliations at period end (SQL figures, compared by rules.close_checks)."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from rules.close_checks import ReconciliationDifference, reconcile
+from rules.money import quantize
+
+STOCK = "stock_vs_inventory_gl"
+AP = "ap_subledger_vs_control"
+AR = "ar_subledger_vs_control"
+_MAX_DOCUMENTS = 50
+
+# Per source document: the stock ledger's value vs what the same document put on the inventory account.
+_STOCK_DOCS = """
+WITH s AS (
+  SELECT source_type, source_id, sum(value) AS stock FROM stock_move
+   WHERE entity_id = :e AND posting_date <= :d GROUP BY source_type, source_id),
+g AS (
+  SELECT e.source_type, e.source_id, sum(l.amount_func) AS gl, array_agg(DISTINCT e.id ORDER BY e.id) AS entries
+    FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+   WHERE l.entity_id = :e AND a.role = 'inventory' AND e.posting_date <= :d
+   GROUP BY e.source_type, e.source_id)
+SELECT COALESCE(s.source_type, g.source_type) AS source_type, COALESCE(s.source_id, g.source_id) AS source_id,
+       COALESCE(s.stock, 0) AS subledger, COALESCE(g.gl, 0) AS control, g.entries
+  FROM s FULL JOIN g ON g.source_type = s.source_type AND g.source_id = s.source_id
+ WHERE COALESCE(s.stock, 0) <> COALESCE(g.gl, 0)
+ ORDER BY abs(COALESCE(s.stock, 0) - COALESCE(g.gl, 0)) DESC, 1, 2
+ LIMIT :lim
+"""
+
+# Every control figure in one pass over the ledger. The AP/AR subledger is journal-based for now: control
+# lines carrying a partner. A document-based subledger (open supplier invoices minus payments, customer
+# receivables minus receipts) replaces the `*_partners` columns once those documents exist.
+_TOTALS = """
+SELECT (SELECT COALESCE(sum(value), 0) FROM stock_move WHERE entity_id = :e AND posting_date <= :d) AS stock,
+       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'inventory'), 0) AS inventory_gl,
+       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ap' AND l.partner_type IS NOT NULL), 0) AS ap_partners,
+       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ap'), 0) AS ap_control,
+       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ar' AND l.partner_type IS NOT NULL), 0) AS ar_partners,
+       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ar'), 0) AS ar_control
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE l.entity_id = :e AND e.entity_id = :e AND e.posting_date <= :d AND a.role IN ('inventory', 'ap', 'ar')
+"""
+
+# What makes the control account differ: entries that hit it without naming a partner.
+_UNTAGGED_DOCS = """
+SELECT e.source_type, e.source_id, 0 AS subledger, sum(l.amount_func) AS control,
+       array_agg(DISTINCT e.id ORDER BY e.id) AS entries
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE l.entity_id = :e AND a.role = :role AND e.posting_date <= :d AND l.partner_type IS NULL
+ GROUP BY e.source_type, e.source_id HAVING sum(l.amount_func) <> 0
+ ORDER BY abs(sum(l.amount_func)) DESC, 1, 2
+ LIMIT :lim
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A reconciliation difference with the documents that explain it."""
+
+    difference: ReconciliationDifference
+    documents: list[dict[str, Any]]
+
+
+def _documents(rows: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "source_type": r.source_type,
+            "source_id": r.source_id,
+            "subledger": f"{Decimal(r.subledger):.2f}",
+            "control": f"{Decimal(r.control):.2f}",
+            "difference": f"{Decimal(r.subledger) - Decimal(r.control):.2f}",
+            "journal_entries": list(r.entries or []),
+        }
+        for r in rows
+    ]
+
+
+def _totals(session: Session, entity_id: int, as_of: date) -> Any:
+    return session.connection().execute(text(_TOTALS), {"e": entity_id, "d": as_of}).one()
+
+
+def stock_vs_gl(
+    session: Session, entity_id: int, as_of: date, currency: str, totals: Any = None
+) -> Finding | None:
+    """Stock ledger value vs the inventory GL account; documents are those whose two sides differ."""
+    t = totals or _totals(session, entity_id, as_of)
+    diff = reconcile(STOCK, quantize(Decimal(t.stock), currency), quantize(Decimal(t.inventory_gl), currency))
+    if diff is None:
+        return None
+    rows = session.connection().execute(
+        text(_STOCK_DOCS), {"e": entity_id, "d": as_of, "lim": _MAX_DOCUMENTS}
+    )
+    return Finding(diff, _documents(rows.all()))
+
+
+def _partner_check(
+    session: Session, name: str, role: str, entity_id: int, as_of: date, currency: str, totals: Any
+) -> Finding | None:
+    t = totals or _totals(session, entity_id, as_of)
+    subledger, control = (t.ap_partners, t.ap_control) if role == "ap" else (t.ar_partners, t.ar_control)
+    # Subledgers are shown with the control account's natural sign (payables positive).
+    sign = Decimal(-1) if role == "ap" else Decimal(1)
+    diff = reconcile(
+        name, quantize(sign * Decimal(subledger), currency), quantize(sign * Decimal(control), currency)
+    )
+    if diff is None:
+        return None
+    params = {"e": entity_id, "d": as_of, "role": role, "lim": _MAX_DOCUMENTS}
+    docs = _documents(session.connection().execute(text(_UNTAGGED_DOCS), params).all())
+    for d in docs:
+        d["control"] = f"{sign * Decimal(d['control']):.2f}"
+        d["difference"] = f"{-Decimal(d['control']):.2f}"
+    return Finding(diff, docs)
+
+
+def ap_vs_control(
+    session: Session, entity_id: int, as_of: date, currency: str, totals: Any = None
+) -> Finding | None:
+    """AP subledger (per supplier) vs the AP control account."""
+    return _partner_check(session, AP, "ap", entity_id, as_of, currency, totals)
+
+
+def ar_vs_control(
+    session: Session, entity_id: int, as_of: date, currency: str, totals: Any = None
+) -> Finding | None:
+    """AR subledger (per customer or order) vs the AR control account."""
+    return _partner_check(session, AR, "ar", entity_id, as_of, currency, totals)
+
+
+def all_checks(session: Session, entity_id: int, as_of: date, currency: str) -> list[Finding]:
+    """Every reconciliation that found a difference, in checklist order (one pass for all the totals)."""
+    totals = _totals(session, entity_id, as_of)
+    found = (
+        stock_vs_gl(session, entity_id, as_of, currency, totals),
+        ap_vs_control(session, entity_id, as_of, currency, totals),
+        ar_vs_control(session, entity_id, as_of, currency, totals),
+    )
+    return [f for f in found if f is not None]

@@ -1,0 +1,1 @@
+"""Record-to-report: month-end close, statements and reports."""

@@ -1,0 +1,1 @@
+"""Record-to-report: the month-end close workflow."""
