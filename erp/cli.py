@@ -9,6 +9,7 @@ import typer
 
 from erp.cli_close import close_app
 from erp.cli_tasks import tasks_app
+from erp.hard_exit import exits_hard
 from erp.logs import configure
 from erp.settings import get_settings
 
@@ -48,6 +49,7 @@ def migrate() -> None:
 
 
 @app.command("temporal-setup")
+@exits_hard
 def temporal_setup() -> None:
     """Register the project's search attributes on the namespace (idempotent)."""
     from erp.temporal import connect, register_search_attributes

@@ -7,6 +7,7 @@ import typer
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from erp.hard_exit import exits_hard
 from models.contracts.close import CloseInput
 from rules.errors import RuleViolation
 from rules.periods import next_period, period_bounds
@@ -58,6 +59,7 @@ async def _run_all(entity: str, periods: list[str], trigger: str) -> list[str]:
 
 
 @close_app.command("run")
+@exits_hard
 def run(
     entity: Entity,
     period: Annotated[str, typer.Option("--period", help="Period to close, e.g. 2026-10")],
@@ -68,6 +70,7 @@ def run(
 
 
 @close_app.command("backfill")
+@exits_hard
 def backfill(
     entity: Entity,
     first: Annotated[str, typer.Option("--from", help="First period, e.g. 2026-01")],
@@ -79,6 +82,7 @@ def backfill(
 
 
 @close_app.command("schedule")
+@exits_hard
 def schedule() -> None:
     """Create or update every entity's monthly close schedule (day 1, 00:05 local, previous month)."""
     from erp.db import app_engine

@@ -2,15 +2,30 @@
 range — one close per month, and running the same command twice starts nothing new."""
 
 import asyncio
+import os
+import subprocess
+import sys
 
 import pytest
 import typer
 from temporalio.testing import WorkflowEnvironment
-from typer.testing import CliRunner
 
-from erp.cli_close import _periods, close_app
+from erp.cli_close import _periods
+from erp.settings import PROJECT_ROOT
 from erp.temporal import connect
 from tests.factories import Factory
+
+
+def _erp_close(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real command in its own process, as an operator runs it (DATABASE_URL/TEMPORAL_ADDRESS set)."""
+    return subprocess.run(
+        [sys.executable, "-m", "erp.cli", "close", *args],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_periods_of_a_backfill_span_year_ends_and_refuse_nonsense() -> None:
@@ -25,14 +40,11 @@ def test_run_and_backfill_start_one_close_per_period_once(
     temporal_dev: WorkflowEnvironment, factory: Factory
 ) -> None:
     entity = factory.entity()
-    runner = CliRunner()
-    ran = runner.invoke(close_app, ["run", "--entity", entity.code, "--period", "2030-12"])
-    assert ran.exit_code == 0, ran.output
-    assert ran.output.splitlines() == [f"Close-{entity.code}-2030-12: started"]
-    filled = runner.invoke(
-        close_app, ["backfill", "--entity", entity.code, "--from", "2030-11", "--to", "2031-01"]
-    )
-    assert filled.output.splitlines() == [
+    ran = _erp_close("run", "--entity", entity.code, "--period", "2030-12")
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == [f"Close-{entity.code}-2030-12: started"]
+    filled = _erp_close("backfill", "--entity", entity.code, "--from", "2030-11", "--to", "2031-01")
+    assert filled.stdout.splitlines() == [
         f"Close-{entity.code}-2030-11: started",
         f"Close-{entity.code}-2030-12: already running",
         f"Close-{entity.code}-2031-01: started",
