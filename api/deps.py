@@ -61,8 +61,11 @@ def check_entity(principal: Principal, entity_id: int) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
 
 
-async def get_temporal(request: Request) -> Client:
-    """The shared Temporal client, connected lazily; 503 with Retry-After when the server is unreachable."""
+async def get_temporal(request: Request, _caller: PrincipalDep) -> Client:
+    """The shared Temporal client, connected lazily; 503 with Retry-After when the server is unreachable.
+
+    It depends on the principal so that authentication always comes first: an anonymous caller gets
+    401, never a hint about the workflow service."""
     holder = request.app.state.temporal
     try:
         client: Client = await holder.get()
