@@ -8,6 +8,7 @@ from temporalio.client import Client
 
 from activities.close import CloseActivities
 from activities.inbound import InboundActivities
+from activities.purchasing import PurchasingActivities
 from activities.sales import SalesActivities
 from activities.tasks import TaskActivities
 
@@ -19,5 +20,6 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
     return [
         task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit,
         inbound.wait_for, inbound.stop_waiting, inbound.notify, *SalesActivities(engine).all(),
+        *PurchasingActivities(engine).all(),
         *CloseActivities(engine).all(),
     ]

@@ -9,7 +9,7 @@ from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
-from api.routes import books, close, health, master, orders, reports, settlements, tasks, users
+from api.routes import books, close, health, master, orders, purchasing, reports, settlements, tasks, users
 from api.temporal_holder import TemporalHolder
 
 ROUTERS = [
@@ -21,6 +21,7 @@ ROUTERS = [
     books.router,
     orders.router,
     settlements.router,
+    purchasing.router,
     close.router,
     reports.router,
 ]

@@ -3,10 +3,11 @@
 from typing import Any
 
 from workflows.close.month_end import MonthEndCloseWorkflow
+from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.sales.order import OrderWorkflow
 from workflows.sales.settlement import SettlementWorkflow
 
-WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow, MonthEndCloseWorkflow]
+WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow, PurchaseOrderWorkflow, MonthEndCloseWorkflow]
 
 
 def by_type_name(name: str) -> type[Any]:

@@ -1,0 +1,274 @@
+"""Procure-to-pay endpoints: create POs (start their workflow), send them receipts, confirmations,
+cancellations and invoices (Temporal updates), and read them from PostgreSQL."""
+
+import hashlib
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlmodel import Session
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
+from erp.settings import get_settings
+from models.contracts.errors import HTTP_STATUS
+from models.contracts.purchasing import (
+    CancelRequest,
+    ConfirmationRequest,
+    InvoiceLineIn,
+    InvoiceRequest,
+    ReceiptLineIn,
+    ReceiptRequest,
+)
+from services.auth import Principal
+from services.purchase_orders import Draft, DraftLine, build_input, next_number
+from services.purchasing_reads import po_detail, po_list
+from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
+
+router = APIRouter(tags=["procure-to-pay"])
+buyer = Depends(require("buyer"))
+warehouse = Depends(require("warehouse"))
+ap_clerk = Depends(require("ap_clerk"))
+
+
+@router.post(
+    "/purchase-orders", status_code=201, summary="Create a PO and start its workflow (approval first)"
+)
+async def create_po(
+    body: PoCreate, session: SessionDep, client: TemporalDep, who: Principal = buyer
+) -> dict[str, Any]:
+    check_entity(who, body.entity_id)
+    draft = Draft(
+        entity_id=body.entity_id,
+        supplier_id=body.supplier_id,
+        requested_by=who.username,
+        order_date=body.order_date or date.today(),
+        currency=body.currency,
+        expected_date=body.expected_date,
+        landed_cost_pct=body.landed_cost_pct,
+        lines=[DraftLine(line.item_id, line.location_id, line.qty, line.price) for line in body.lines],
+    )
+    build_input(session, draft, "0")  # validate first so a refused draft never spends a number
+    po = build_input(session, draft, next_number(session))
+    session.close()
+    # Nothing is written here: the workflow's first activity persists the PO, so a failed start leaves no trace.
+    try:
+        await client.start_workflow(
+            PurchaseOrderWorkflow.run, po, id=po.workflow_id, task_queue=get_settings().task_queue
+        )
+    except RPCError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"workflow service unavailable: {exc.message}",
+            headers={"Retry-After": "5"},
+        ) from exc
+    return {
+        "number": po.number,
+        "workflow_id": po.workflow_id,
+        "status": "submitted",
+        "expected_date": po.expected_date,
+        "currency": po.currency,
+    }
+
+
+@router.get("/purchase-orders", summary="Purchase orders of my entities, newest first")
+def list_pos(
+    session: SessionDep,
+    who: PrincipalDep,
+    stage: str | None = None,
+    supplier_id: int | None = None,
+    entity_id: int | None = None,
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    return po_list(
+        session,
+        sorted(who.entity_ids),
+        stage=stage,
+        supplier_id=supplier_id,
+        entity_id=entity_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/purchase-orders/{number}", summary="A PO with lines, receipts, invoices, matches, postings, decisions"
+)
+def get_po(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    detail = po_detail(session, number)
+    if detail is None or not who.sees(int(detail["entity_id"])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
+    return detail
+
+
+def _visible_po(session: Session, who: Principal, number: str) -> str:
+    """The PO's workflow id, or 404 when it does not exist or belongs to another entity."""
+    row = (
+        session.connection()
+        .execute(text("SELECT entity_id, workflow_id FROM purchase_order WHERE number = :n"), {"n": number})
+        .first()
+    )
+    if row is None or not who.sees(int(row[0])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
+    workflow_id = str(row[1])
+    session.close()  # do not hold a connection while the workflow works
+    return workflow_id
+
+
+async def _update(
+    client: Client, workflow_id: str, update: Any, arg: BaseModel, update_id: str
+) -> JSONResponse:
+    """Send an update; refusals become 403/409/422 naming the field, a timeout 202 pending."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        result = await handle.execute_update(
+            update, arg, id=update_id, rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds)
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            field, _, msg = cause.message.partition(": ")
+            loc = field if msg and " " not in field else "request"
+            return JSONResponse(
+                {
+                    "detail": [
+                        {"loc": ["body", loc], "msg": msg or cause.message, "type": cause.type or "refused"}
+                    ]
+                },
+                status_code=HTTP_STATUS.get(cause.type or "", 409),
+            )
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise HTTPException(status.HTTP_409_CONFLICT, "the purchase order's workflow has ended") from exc
+        raise
+    return JSONResponse(result.model_dump(mode="json"), status_code=200)
+
+
+@router.post(
+    "/purchase-orders/{number}/receipts", summary="Record a delivery (partial, lot/serial, rejected)"
+)
+async def receive(
+    number: str, body: ReceiptBody, session: SessionDep, client: TemporalDep, who: Principal = warehouse
+) -> JSONResponse:
+    workflow_id = _visible_po(session, who, number)
+    req = ReceiptRequest(
+        delivery_note=body.delivery_note,
+        received_by=who.username,
+        received_on=body.received_on or date.today(),
+        lines=[ReceiptLineIn(**line.model_dump()) for line in body.lines],
+    )
+    return await _update(
+        client, workflow_id, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}"
+    )
+
+
+@router.post(
+    "/purchase-orders/{number}/confirmations", summary="The supplier's confirmed date and quantities"
+)
+async def confirm(
+    number: str, body: ConfirmationBody, session: SessionDep, client: TemporalDep, who: Principal = buyer
+) -> JSONResponse:
+    workflow_id = _visible_po(session, who, number)
+    req = ConfirmationRequest(
+        confirmed_date=body.confirmed_date, reference=body.reference, lines=body.lines, actor=who.username
+    )
+    return await _update(client, workflow_id, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
+
+
+@router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
+async def cancel(
+    number: str, body: CancelBody, session: SessionDep, client: TemporalDep, who: Principal = buyer
+) -> JSONResponse:
+    workflow_id = _visible_po(session, who, number)
+    # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
+    digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
+    return await _update(
+        client,
+        workflow_id,
+        PurchaseOrderWorkflow.cancel,
+        CancelRequest(actor=who.username, reason=body.reason),
+        f"cancel-{number}-{digest}",
+    )
+
+
+@router.post(
+    "/supplier-invoices", summary="Register a supplier invoice against a PO (matched by its workflow)"
+)
+async def submit_invoice(
+    body: InvoiceBody, session: SessionDep, client: TemporalDep, who: Principal = ap_clerk
+) -> JSONResponse:
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT entity_id, workflow_id, supplier_id FROM purchase_order WHERE number = :n"),
+            {"n": body.po_number},
+        )
+        .first()
+    )
+    if row is None or not who.sees(int(row[0])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {body.po_number} not found")
+    if int(row[2]) != body.supplier_id:
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "supplier_id"],
+                        "type": "rule_violation",
+                        "msg": f"PO {body.po_number} is from supplier {row[2]}",
+                    }
+                ]
+            },
+            status_code=422,
+        )
+    duplicate = (
+        session.connection()
+        .execute(
+            text("SELECT 1 FROM supplier_invoice WHERE supplier_id = :s AND invoice_number = :n"),
+            {"s": body.supplier_id, "n": body.invoice_number},
+        )
+        .first()
+    )
+    if duplicate is not None:
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "invoice_number"],
+                        "type": "conflict",
+                        "msg": f"supplier {body.supplier_id} invoice {body.invoice_number}"
+                        " is registered already",
+                    }
+                ]
+            },
+            status_code=409,
+        )
+    workflow_id = str(row[1])
+    session.close()
+    req = InvoiceRequest(
+        invoice_number=body.invoice_number,
+        invoice_date=body.invoice_date,
+        currency=body.currency,
+        kind=body.kind,
+        lines=[InvoiceLineIn(**line.model_dump()) for line in body.lines],
+        tax=body.tax,
+        amount=body.amount,
+        basis=body.basis,
+        entered_by=who.username,
+    )
+    return await _update(
+        client,
+        workflow_id,
+        PurchaseOrderWorkflow.submit_invoice,
+        req,
+        f"invoice-{body.supplier_id}-{body.invoice_number}",
+    )

@@ -1,0 +1,407 @@
+"""Purchase order rows: create, revise, stage, issue, confirm, cancel, delay exceptions and close."""
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.contracts.purchasing import (
+    CancelRecord,
+    CloseRequest,
+    ConfirmationRecord,
+    DelayRaised,
+    DelayResolved,
+    IssuePo,
+    OutboxRecord,
+    PurchaseOrderInput,
+    SaveRevision,
+    StageChange,
+    WindowQuery,
+)
+from models.contracts.tasks import AuditRecord
+from services import stock
+from services.errors import NotFound
+from services.tasks import record_audit
+from workflows.purchasing.policy import func_total, po_total
+
+
+@dataclass(frozen=True, slots=True)
+class PoHead:
+    """The header facts activities need."""
+
+    id: int
+    number: str
+    entity_id: int
+    supplier_id: int
+    currency: str
+    fx_rate: Decimal
+    requested_by: str
+    payment_terms: str
+
+
+def head(session: Session, number: str, *, lock: bool = False) -> PoHead:
+    """The PO header by number (optionally locked for the rest of the transaction)."""
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT id, number, entity_id, supplier_id, currency, fx_rate, requested_by, payment_terms"
+                " FROM purchase_order WHERE number = :n" + (" FOR UPDATE" if lock else "")
+            ),
+            {"n": number},
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound("number", f"purchase order {number} does not exist")
+    return PoHead(
+        int(row[0]),
+        str(row[1]),
+        int(row[2]),
+        int(row[3]),
+        str(row[4]),
+        Decimal(row[5]),
+        str(row[6]),
+        str(row[7]),
+    )
+
+
+def audit(session: Session, po: PoHead, key: str, action: str, actor: str, after: dict[str, Any]) -> None:
+    """One audit event on the PO, once per key."""
+    record_audit(
+        session,
+        AuditRecord(
+            idempotency_key=key,
+            actor=actor,
+            action=action,
+            subject_type="purchase_order",
+            subject_id=po.number,
+            entity_id=po.entity_id,
+            after=after,
+        ),
+    )
+
+
+def persist(session: Session, po: PurchaseOrderInput) -> int:
+    """Insert the PO and its lines once per number; a retried activity finds the row and stops."""
+    total = po_total(po.lines, po.currency)
+    row = (
+        session.connection()
+        .execute(
+            text(
+                """
+            INSERT INTO purchase_order (number, workflow_id, entity_id, supplier_id, currency, fx_rate, total,
+                   total_func, stage, revision, requested_by, order_date, expected_date, payment_terms,
+                   landed_cost_pct, parent_number)
+            VALUES (:n, :wf, :e, :s, :c, :fx, :t, :tf, 'approval', 1, :req, :od, :ed, :terms, :lc, :parent)
+            ON CONFLICT (number) DO NOTHING RETURNING id
+            """
+            ),
+            {
+                "n": po.number,
+                "wf": po.workflow_id,
+                "e": po.entity_id,
+                "s": po.supplier_id,
+                "c": po.currency,
+                "fx": po.fx_rate,
+                "t": total,
+                "tf": func_total(total, po.fx_rate, po.entity_currency),
+                "req": po.requested_by,
+                "od": po.order_date,
+                "ed": po.expected_date,
+                "terms": po.payment_terms,
+                "lc": po.landed_cost_pct,
+                "parent": po.parent_number,
+            },
+        )
+        .first()
+    )
+    if row is None:
+        return head(session, po.number).id
+    po_id = int(row[0])
+    for line in po.lines:
+        session.connection().execute(
+            text(
+                """
+                INSERT INTO purchase_order_line (po_id, line_no, item_id, location_id, qty, price, landed_unit,
+                       received_qty, rejected_qty, cancelled_qty, invoiced_qty)
+                VALUES (:po, :ln, :i, :l, :q, :p, :lu, 0, 0, 0, 0)
+                """
+            ),
+            {
+                "po": po_id,
+                "ln": line.line_no,
+                "i": line.item_id,
+                "l": line.location_id,
+                "q": line.qty,
+                "p": line.price,
+                "lu": line.landed_unit,
+            },
+        )
+    audit(
+        session,
+        head(session, po.number),
+        f"po:{po.number}:created",
+        "po.created",
+        po.requested_by,
+        {"total": str(total), "currency": po.currency, "parent": po.parent_number},
+    )
+    return po_id
+
+
+def set_stage(session: Session, change: StageChange) -> None:
+    """Move the PO to a stage and record why."""
+    po = head(session, change.number)
+    session.connection().execute(
+        text("UPDATE purchase_order SET stage = :s, pending_on = :p WHERE id = :id"),
+        {"s": change.stage, "p": change.pending_on, "id": po.id},
+    )
+    audit(
+        session,
+        po,
+        change.key,
+        f"po.stage.{change.stage}",
+        change.actor,
+        {"stage": change.stage, "pending_on": change.pending_on, "reason": change.reason},
+    )
+
+
+def save_revision(session: Session, rev: SaveRevision) -> None:
+    """Replace quantities/prices with the revised ones (before issue, so nothing depends on them yet)."""
+    po = head(session, rev.number, lock=True)
+    kept = {line.line_no for line in rev.lines}
+    session.connection().execute(
+        text("DELETE FROM purchase_order_line WHERE po_id = :po AND NOT (line_no = ANY(:kept))"),
+        {"po": po.id, "kept": sorted(kept)},
+    )
+    for line in rev.lines:
+        session.connection().execute(
+            text(
+                "UPDATE purchase_order_line SET qty = :q, price = :p, landed_unit = :lu WHERE po_id = :po"
+                " AND line_no = :ln"
+            ),
+            {"q": line.qty, "p": line.price, "lu": line.landed_unit, "po": po.id, "ln": line.line_no},
+        )
+    session.connection().execute(
+        text(
+            "UPDATE purchase_order SET revision = :r, total = :t, total_func = :tf, expected_date = :ed"
+            " WHERE id = :id"
+        ),
+        {"r": rev.revision, "t": rev.total, "tf": rev.total_func, "ed": rev.expected_date, "id": po.id},
+    )
+    audit(
+        session,
+        po,
+        f"po:{rev.number}:revision:{rev.revision}",
+        "po.revised",
+        po.requested_by,
+        {"revision": rev.revision, "total": str(rev.total)},
+    )
+
+
+def lines(session: Session, po_id: int) -> list[dict[str, Any]]:
+    """The PO's lines as dicts."""
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT id, line_no, item_id, location_id, qty, price, landed_unit, received_qty, cancelled_qty,"
+                " invoiced_qty, rejected_qty FROM purchase_order_line WHERE po_id = :po ORDER BY line_no"
+            ),
+            {"po": po_id},
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+def issue(session: Session, req: IssuePo) -> None:
+    """Approved -> issued: the outbound document, inbound quantities and the status, together."""
+    po = head(session, req.number, lock=True)
+    po_lines = lines(session, po.id)
+    payload = {
+        "number": po.number,
+        "revision": req.revision,
+        "supplier_id": po.supplier_id,
+        "currency": po.currency,
+        "lines": [
+            {
+                "line_no": ln["line_no"],
+                "item_id": ln["item_id"],
+                "qty": str(ln["qty"]),
+                "price": str(ln["price"]),
+            }
+            for ln in po_lines
+        ],
+    }
+    session.connection().execute(
+        text(
+            """
+            INSERT INTO outbox_message (idempotency_key, kind, entity_id, document_type, document_id, payload)
+            VALUES (:k, 'purchase_order.issued', :e, 'purchase_order', :n, CAST(:p AS jsonb))
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """
+        ),
+        {"k": f"po:{po.number}:issued", "e": po.entity_id, "n": po.number, "p": json.dumps(payload)},
+    )
+    for ln in po_lines:
+        stock.add_inbound(
+            session,
+            item_id=ln["item_id"],
+            location_id=ln["location_id"],
+            qty=ln["qty"],
+            idempotency_key=f"po:{po.number}:line:{ln['line_no']}:inbound",
+        )
+    session.connection().execute(
+        text(
+            "UPDATE purchase_order SET stage = 'issued', pending_on = 'supplier', issued_at = :at WHERE id = :id"
+        ),
+        {"at": req.issued_at, "id": po.id},
+    )
+    audit(session, po, f"po:{po.number}:issued", "po.issued", "system", {"revision": req.revision})
+
+
+def outbox(session: Session, rec: OutboxRecord) -> None:
+    """Write an outbound document about the PO once per key."""
+    po = head(session, rec.number)
+    session.connection().execute(
+        text(
+            """
+            INSERT INTO outbox_message (idempotency_key, kind, entity_id, document_type, document_id, payload)
+            VALUES (:k, :kind, :e, 'purchase_order', :n, CAST(:p AS jsonb)) ON CONFLICT (idempotency_key) DO NOTHING
+            """
+        ),
+        {"k": rec.key, "kind": rec.kind, "e": po.entity_id, "n": po.number, "p": json.dumps(rec.payload)},
+    )
+
+
+def confirm(session: Session, rec: ConfirmationRecord) -> None:
+    """Record the supplier's confirmed date and quantities."""
+    po = head(session, rec.number, lock=True)
+    session.connection().execute(
+        text("UPDATE purchase_order SET expected_date = :d WHERE id = :id"),
+        {"d": rec.request.confirmed_date, "id": po.id},
+    )
+    for line_no, confirmed in sorted(rec.request.lines.items()):
+        session.connection().execute(
+            text("UPDATE purchase_order_line SET confirmed_qty = :q WHERE po_id = :po AND line_no = :ln"),
+            {"q": confirmed, "po": po.id, "ln": line_no},
+        )
+    audit(
+        session,
+        po,
+        f"po:{po.number}:confirmation:{rec.request.reference}",
+        "po.confirmed",
+        rec.request.actor,
+        {
+            "confirmed_date": rec.request.confirmed_date.isoformat(),
+            "lines": {str(k): str(v) for k, v in rec.request.lines.items()},
+        },
+    )
+
+
+def cancel_remaining(session: Session, rec: CancelRecord) -> dict[int, Decimal]:
+    """Cancel what is still open on each line and take it off inbound; returns the cancelled qty per line."""
+    po = head(session, rec.number, lock=True)
+    done: dict[int, Decimal] = {}
+    for ln in lines(session, po.id):
+        open_qty = ln["qty"] - ln["received_qty"] - ln["cancelled_qty"]
+        if open_qty <= 0:
+            continue
+        key = f"{rec.key}:line:{ln['line_no']}"
+        if stock.add_inbound(
+            session, item_id=ln["item_id"], location_id=ln["location_id"], qty=-open_qty, idempotency_key=key
+        ):
+            session.connection().execute(
+                text("UPDATE purchase_order_line SET cancelled_qty = cancelled_qty + :q WHERE id = :id"),
+                {"q": open_qty, "id": ln["id"]},
+            )
+        done[int(ln["line_no"])] = open_qty
+    audit(
+        session,
+        po,
+        rec.key,
+        "po.remainder_cancelled",
+        rec.actor,
+        {"reason": rec.reason, "lines": {str(k): str(v) for k, v in done.items()}},
+    )
+    return done
+
+
+def raise_delay(session: Session, req: DelayRaised) -> None:
+    """Open the inbound exception of a missed delivery date."""
+    po = head(session, req.number)
+    session.connection().execute(
+        text(
+            """
+            INSERT INTO inbound_exception (idempotency_key, po_id, kind, expected_date, raised_on, status, details)
+            VALUES (:k, :po, 'supplier_delay', :ed, :on, 'open', '{}') ON CONFLICT (idempotency_key) DO NOTHING
+            """
+        ),
+        {"k": f"po:{po.number}:delay:{req.seq}", "po": po.id, "ed": req.expected_date, "on": req.raised_on},
+    )
+
+
+def resolve_delay(session: Session, req: DelayResolved) -> None:
+    """Close the inbound exception with the decision; a new date moves the PO's expected date."""
+    po = head(session, req.number)
+    session.connection().execute(
+        text("UPDATE inbound_exception SET status = 'resolved', resolution = :r WHERE idempotency_key = :k"),
+        {"r": req.resolution, "k": f"po:{po.number}:delay:{req.seq}"},
+    )
+    if req.new_date is not None:
+        session.connection().execute(
+            text("UPDATE purchase_order SET expected_date = :d WHERE id = :id"),
+            {"d": req.new_date, "id": po.id},
+        )
+    audit(
+        session,
+        po,
+        f"po:{po.number}:delay:{req.seq}:resolved",
+        f"po.delay.{req.resolution}",
+        req.actor,
+        {"new_date": req.new_date.isoformat() if req.new_date else None},
+    )
+
+
+def close(session: Session, req: CloseRequest) -> None:
+    """End the PO: closed (received, invoiced, paid), cancelled or rejected, with its cycle time."""
+    po = head(session, req.number)
+    session.connection().execute(
+        text(
+            "UPDATE purchase_order SET stage = :s, pending_on = NULL, closed_at = :at, cycle_time_seconds = :ct"
+            " WHERE id = :id"
+        ),
+        {"s": req.stage, "at": req.closed_at, "ct": req.cycle_time_seconds, "id": po.id},
+    )
+    audit(
+        session,
+        po,
+        f"po:{po.number}:{req.stage}",
+        f"po.{req.stage}",
+        "system",
+        {"cycle_time_seconds": req.cycle_time_seconds, "reason": req.reason},
+    )
+
+
+def approved_in_window(session: Session, q: WindowQuery) -> Decimal:
+    """What one approver (in person or through a delegate) approved in the last N days, in entity currency."""
+    value = (
+        session.connection()
+        .execute(
+            text(
+                """
+            SELECT COALESCE(sum(CAST(details->>'amount_func' AS numeric)), 0) FROM task
+             WHERE kind = 'po_approval' AND decision = 'approve' AND COALESCE(acting_for, decided_by) = :u
+               AND decided_at >= CAST(:asof AS timestamptz) - make_interval(days => :d)
+            """
+            ),
+            {"u": q.username, "asof": q.as_of, "d": q.days},
+        )
+        .scalar_one()
+    )
+    return Decimal(value)

@@ -1,0 +1,1 @@
+"""Procure-to-pay scenarios: real PostgreSQL, real Temporal, the real API."""

@@ -1,0 +1,1 @@
+"""Procure-to-pay: one workflow per purchase order, from requisition to payment."""

@@ -1,0 +1,44 @@
+"""Pure helpers over PO contracts: totals and the approval chain (no I/O, safe in the sandbox)."""
+
+from decimal import Decimal
+
+from models.contracts.purchasing import ApprovalPolicy, LevelSnapshot, PoLine
+from rules.approval import ApprovalBand, ApprovalLevel, levels_for
+from rules.money import convert, quantize
+
+
+def po_total(lines: list[PoLine], currency: str) -> Decimal:
+    """Sum of the extended line values in the PO currency."""
+    return sum((quantize(line.qty * line.price, currency) for line in lines), quantize(Decimal(0), currency))
+
+
+def func_total(total: Decimal, fx_rate: Decimal, entity_currency: str) -> Decimal:
+    """The PO total in the entity's functional currency (what approval bands are expressed in)."""
+    return convert(total, fx_rate, entity_currency)
+
+
+def approval_chain(
+    policy: ApprovalPolicy, lines: list[PoLine], amount: Decimal, entity_id: int
+) -> list[LevelSnapshot]:
+    """Levels for every category on the PO, strictest first-come order, each level once.
+
+    A PO mixing categories needs every category's approvers: taking only the dominant category
+    would let a buyer hide an electronics line inside a large apparel order.
+    """
+    bands = [
+        ApprovalBand(
+            min_amount=b.min_amount,
+            max_amount=b.max_amount,
+            category=b.category,
+            entity=b.entity,
+            levels=tuple(ApprovalLevel(role=lv.role, user=lv.user) for lv in b.levels),
+        )
+        for b in policy.bands
+    ]
+    chain: list[LevelSnapshot] = []
+    for category in sorted({line.category for line in lines}):
+        for level in levels_for(amount, category, str(entity_id), bands):
+            snap = LevelSnapshot(role=level.role, user=level.user)
+            if snap not in chain:
+                chain.append(snap)
+    return chain
