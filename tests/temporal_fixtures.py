@@ -98,9 +98,12 @@ def erp_worker(temporal_dev: WorkflowEnvironment, engine: Engine) -> Iterator[Ba
     worker.stop()
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: days of timers pass in milliseconds."""
+    """The time-skipping test server: days of timers pass in milliseconds.
+
+    One server per test module: the clock is global to a server, and a workflow another module left
+    waiting on an activity (its worker gone) would stop the clock from skipping for everyone."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=venv_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
