@@ -15,6 +15,7 @@ from activities.registry import build_activities
 from erp.db import app_engine
 from erp.settings import get_settings
 from erp.temporal import connect
+from workflows.integration.starter import ensure_dispatcher
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger("erp.worker")
@@ -56,6 +57,8 @@ async def run_worker(metrics_port: int | None = None) -> None:
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", extra={"task_queue": settings.task_queue})
     async with worker:
+        # The outbox dispatcher is a singleton workflow; starting it again is a no-op.
+        await ensure_dispatcher(client, settings.task_queue)
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     log.info("worker stopped")

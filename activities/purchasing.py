@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-import models.tables  # noqa: F401 - the ORM resolves foreign keys only when every table is imported
 from erp.db import session_scope
 from models.contracts.errors import CONFLICT, INVALID
 from models.contracts.purchasing import (

@@ -8,7 +8,9 @@ from temporalio.client import Client
 
 from activities.close import CloseActivities
 from activities.inbound import InboundActivities
+from activities.integration import IntegrationActivities
 from activities.purchasing import PurchasingActivities
+from activities.returns import ReturnsActivities
 from activities.sales import SalesActivities
 from activities.tasks import TaskActivities
 
@@ -18,8 +20,16 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
     task_acts = TaskActivities(engine)
     inbound = InboundActivities(engine, client)
     return [
-        task_acts.open_task, task_acts.close_task, task_acts.escalate_task, task_acts.record_audit,
-        inbound.wait_for, inbound.stop_waiting, inbound.notify, *SalesActivities(engine).all(),
+        task_acts.open_task,
+        task_acts.close_task,
+        task_acts.escalate_task,
+        task_acts.record_audit,
+        inbound.wait_for,
+        inbound.stop_waiting,
+        inbound.notify,
+        *SalesActivities(engine).all(),
         *PurchasingActivities(engine).all(),
         *CloseActivities(engine).all(),
+        *IntegrationActivities(engine, client).all(),
+        *ReturnsActivities(engine).all(),
     ]

@@ -9,7 +9,21 @@ from api import errors
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
-from api.routes import books, close, health, master, orders, purchasing, reports, settlements, tasks, users
+from api.routes import (
+    books,
+    catalogue_feed,
+    close,
+    health,
+    integration,
+    master,
+    orders,
+    purchasing,
+    reports,
+    returns,
+    settlements,
+    tasks,
+    users,
+)
 from api.temporal_holder import TemporalHolder
 
 ROUTERS = [
@@ -22,8 +36,11 @@ ROUTERS = [
     orders.router,
     settlements.router,
     purchasing.router,
+    integration.router,
+    catalogue_feed.router,
     close.router,
     reports.router,
+    returns.router,
 ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
+import models.tables  # noqa: F401 - the ORM resolves foreign keys only once every table is imported
 from erp.settings import get_settings
 
 

@@ -3,11 +3,22 @@
 from typing import Any
 
 from workflows.close.month_end import MonthEndCloseWorkflow
+from workflows.integration.delivery import WebhookDeliveryWorkflow
+from workflows.integration.dispatcher import OutboxDispatcherWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
+from workflows.returns.rma import ReturnWorkflow
 from workflows.sales.order import OrderWorkflow
 from workflows.sales.settlement import SettlementWorkflow
 
-WORKFLOWS: list[type[Any]] = [OrderWorkflow, SettlementWorkflow, PurchaseOrderWorkflow, MonthEndCloseWorkflow]
+WORKFLOWS: list[type[Any]] = [
+    OrderWorkflow,
+    SettlementWorkflow,
+    PurchaseOrderWorkflow,
+    MonthEndCloseWorkflow,
+    OutboxDispatcherWorkflow,
+    WebhookDeliveryWorkflow,
+    ReturnWorkflow,
+]
 
 
 def by_type_name(name: str) -> type[Any]:

@@ -1,5 +1,6 @@
 """The approvers' inbox: list open tasks, read one, decide it through a Temporal Update."""
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -93,7 +94,10 @@ async def decide(
     session.close()  # do not hold a connection while the workflow runs
     handle = client.get_workflow_handle(task.workflow_id)
     # A deterministic id: a client retrying the same decision gets the first result, never a second decision.
-    update_id = f"task-{task_id}-{who.username}-{body.decision}"
+    # The body is in the id too: the server remembers a refused update's outcome under its id for a while,
+    # so a corrected request (e.g. a fresh revision) must not reuse the id of a refused one.
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
+    update_id = f"task-{task_id}-{who.username}-{body.decision}-{fingerprint}"
     try:
         result = await handle.execute_update(
             workflow_cls.decide,

@@ -1,0 +1,181 @@
+"""Integration endpoints: the event catalogue, webhook subscriptions (admins), deliveries, dead letters
+and replays."""
+
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import col, select
+
+from api.deps import PrincipalDep, SessionDep, check_entity, require
+from api.schemas.integration import ReplayRequest, SubscriptionCreate, SubscriptionUpdate
+from erp.settings import get_settings
+from models.contracts.events import CATALOGUE, json_schema
+from models.webhooks import WebhookSubscription
+from services import webhooks
+from services.audit_log import audit_change
+from services.auth import Principal
+from workflows.integration.starter import ensure_dispatcher
+
+log = logging.getLogger("erp.api.integration")
+router = APIRouter(prefix="/integration", tags=["integration"])
+Admin = Annotated[Principal, Depends(require("admin"))]
+Limit = Query(100, ge=1, le=1000)
+Offset = Query(0, ge=0)
+
+
+async def _wake_dispatcher(request: Request) -> bool:
+    """Best effort: subscriptions are data, so they are saved even while Temporal is down."""
+    try:
+        client = await request.app.state.temporal.get()
+        await ensure_dispatcher(client, get_settings().task_queue)
+        return True
+    except Exception as exc:  # the worker starts the dispatcher too; nothing is lost meanwhile
+        log.warning("could not start the outbox dispatcher: %s", exc)
+        return False
+
+
+def _check_entities(who: Principal, entity_ids: list[int] | None) -> None:
+    for entity_id in entity_ids or []:
+        check_entity(who, entity_id)
+
+
+@router.get("/events/schema", summary="The catalogue of outbound event types with a JSON schema each")
+def event_schemas(_: PrincipalDep) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": t.name,
+            "version": t.version,
+            "document_type": t.document_type,
+            "description": t.description,
+            "schema": json_schema(t),
+        }
+        for t in CATALOGUE.values()
+    ]
+
+
+@router.get("/events", summary="Outbound events in commit order, as receivers get them (after an outbox id)")
+def list_events(
+    session: SessionDep, who: Admin, after: int = Query(0, ge=0), limit: int = Limit
+) -> list[dict[str, Any]]:
+    return webhooks.events_after(session, sorted(who.entity_ids), after, limit)
+
+
+@router.post(
+    "/subscriptions", status_code=201, summary="Register a webhook receiver (the secret is shown once)"
+)
+async def create_subscription(
+    body: SubscriptionCreate, request: Request, session: SessionDep, who: Admin
+) -> dict[str, Any]:
+    _check_entities(who, body.entity_ids)
+    values = body.model_dump()
+    values["url"] = str(body.url)
+    sub, secret = webhooks.create_subscription(session, values, who.username)
+    view = webhooks.public_view(sub)
+    audit_change(session, who, "webhook_subscription.create", "webhook_subscription", str(sub.id), None, view)
+    session.commit()
+    await _wake_dispatcher(request)
+    return {**view, "secret": secret}
+
+
+@router.get("/subscriptions", summary="Webhook subscriptions (never their secrets)")
+def list_subscriptions(
+    session: SessionDep, _: Admin, limit: int = Limit, offset: int = Offset
+) -> list[dict[str, Any]]:
+    query = select(WebhookSubscription).order_by(col(WebhookSubscription.id)).limit(limit).offset(offset)
+    return [webhooks.public_view(s) for s in session.exec(query).all()]
+
+
+@router.get("/subscriptions/{subscription_id}", summary="One webhook subscription")
+def get_subscription(subscription_id: int, session: SessionDep, _: Admin) -> dict[str, Any]:
+    return webhooks.public_view(webhooks.get_subscription(session, subscription_id))
+
+
+@router.patch(
+    "/subscriptions/{subscription_id}", summary="Change a subscription (url, filters, retries, secret)"
+)
+async def update_subscription(
+    subscription_id: int, body: SubscriptionUpdate, request: Request, session: SessionDep, who: Admin
+) -> dict[str, Any]:
+    sub = webhooks.get_subscription(session, subscription_id)
+    before = webhooks.public_view(sub)
+    changes = body.model_dump(exclude_unset=True)
+    if "event_types" in changes:
+        webhooks.check_event_types(changes["event_types"] or [])
+    _check_entities(who, changes.get("entity_ids"))
+    if body.url is not None:
+        changes["url"] = str(body.url)
+    for field, value in changes.items():
+        if value is not None:
+            setattr(sub, field, value)
+    session.add(sub)
+    session.flush()
+    after = webhooks.public_view(sub)
+    audit_change(
+        session, who, "webhook_subscription.update", "webhook_subscription", str(sub.id), before, after
+    )
+    session.commit()
+    if sub.active:
+        await _wake_dispatcher(request)
+    return after
+
+
+@router.delete("/subscriptions/{subscription_id}", summary="Deactivate a subscription (its history stays)")
+def delete_subscription(subscription_id: int, session: SessionDep, who: Admin) -> dict[str, Any]:
+    sub = webhooks.get_subscription(session, subscription_id)
+    before = webhooks.public_view(sub)
+    sub.active = False
+    session.add(sub)
+    session.flush()
+    after = webhooks.public_view(sub)
+    audit_change(
+        session, who, "webhook_subscription.deactivate", "webhook_subscription", str(sub.id), before, after
+    )
+    session.commit()
+    return after
+
+
+@router.post("/subscriptions/{subscription_id}/replay", summary="Re-send from an event id onwards")
+async def replay(
+    subscription_id: int, body: ReplayRequest, request: Request, session: SessionDep, who: Admin
+) -> dict[str, Any]:
+    count = webhooks.replay(session, subscription_id, body.from_event_id)
+    audit_change(
+        session, who, "webhook_subscription.replay", "webhook_subscription", str(subscription_id), None,
+        {"from_event_id": str(body.from_event_id), "replayed": count},
+    )  # fmt: skip
+    session.commit()
+    await _wake_dispatcher(request)
+    return {"subscription_id": subscription_id, "from_event_id": str(body.from_event_id), "replayed": count}
+
+
+@router.get("/deliveries", summary="Deliveries, newest first")
+def list_deliveries(
+    session: SessionDep,
+    _: Admin,
+    subscription_id: int | None = None,
+    status: Literal["pending", "delivered", "dead", "skipped"] | None = None,
+    limit: int = Limit,
+    offset: int = Offset,
+) -> list[dict[str, Any]]:
+    return webhooks.list_deliveries(
+        session, subscription_id=subscription_id, status=status, limit=limit, offset=offset
+    )
+
+
+@router.get("/dead-letters", summary="Deliveries that failed every try (replay them from their event id)")
+def list_dead_letters(
+    session: SessionDep,
+    _: Admin,
+    subscription_id: int | None = None,
+    include_replayed: bool = False,
+    limit: int = Limit,
+    offset: int = Offset,
+) -> list[dict[str, Any]]:
+    return webhooks.list_dead_letters(
+        session,
+        subscription_id=subscription_id,
+        include_replayed=include_replayed,
+        limit=limit,
+        offset=offset,
+    )

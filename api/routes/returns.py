@@ -1,0 +1,239 @@
+"""Returns: RMA intake against shipped orders, receipt and inspection, the RMA view, rates, alerts, policies."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.returns import (
+    ChannelPolicyBody,
+    CustomerPolicyBody,
+    ReceiptBody,
+    ReturnBody,
+    SoldSerialsBody,
+)
+from erp.settings import get_settings
+from models.contracts.errors import HTTP_STATUS
+from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
+from rules.errors import RuleViolation
+from services.auth import Principal
+from services.order_intake import Caller
+from services.returns_intake import ReturnAsk, build_return, next_rma_number
+from services.returns_policy import set_channel_policy, set_customer_policy
+from services.returns_rates import RateBy, alerts, rates
+from services.returns_receipt import PartAsk, resolve_parts
+from services.returns_store import header, record_serials
+from services.returns_views import list_returns, return_detail, return_header
+from workflows.returns.rma import ReturnWorkflow
+
+router = APIRouter(prefix="/returns", tags=["returns"])
+
+sales_ops = Depends(require("sales_ops"))
+warehouse = Depends(require("warehouse"))
+controller = Depends(require("controller"))
+
+
+def _json(value: Any) -> Any:
+    """JSON-ready data with Decimals as exact strings (never floats)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})
+
+
+def _unavailable(exc: Exception) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        f"workflow service unavailable: {type(exc).__name__}",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _update(
+    handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None
+) -> JSONResponse:
+    """Send an update; the workflow's refusals become 403/409/422 and a timeout 202 pending."""
+    try:
+        result = await handle.execute_update(
+            update,
+            args=[] if arg is None else [arg],
+            id=update_id,
+            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            field = cause.message.split(":", 1)[0] if ":" in cause.message else "return"
+            return JSONResponse(
+                {"detail": [{"loc": ["body", field], "msg": cause.message, "type": cause.type or "refused"}]},
+                status_code=HTTP_STATUS.get(cause.type or "", 409),
+            )
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise HTTPException(status.HTTP_409_CONFLICT, "the return's workflow has ended") from exc
+        if exc.status == RPCStatusCode.UNAVAILABLE:
+            raise _unavailable(exc) from exc
+        raise
+    return JSONResponse(_json(result.model_dump(mode="json")), status_code=200)
+
+
+@router.post("", summary="Raise a return (RMA) against shipped order lines", status_code=201)
+async def create_return(
+    body: ReturnBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+) -> JSONResponse:
+    caller = Caller(username=who.username, entity_ids=who.entity_ids, may_override_floor=False)
+    ask = ReturnAsk(
+        order_number=body.order_number,
+        refund_method=body.refund_method,
+        lines=body.lines,
+        exchange=[ExchangeLine(sku=x.sku, qty=x.qty) for x in body.exchange],
+    )
+    rma = build_return(session, ask, caller, date.today(), next_rma_number(session))
+    session.close()  # do not hold a connection while the workflow runs
+    return await start_return(client, rma)
+
+
+async def start_return(client: Client, rma: ReturnInput) -> JSONResponse:
+    """Start the RMA's workflow and answer with its status once intake and approval routing are done."""
+    workflow_id = f"Return-{rma.rma_number}"
+    try:
+        handle = await client.start_workflow(
+            ReturnWorkflow.run,
+            rma,
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        handle = client.get_workflow_handle(workflow_id)
+    except RPCError as exc:
+        raise _unavailable(exc) from exc
+    answer = await _update(handle, ReturnWorkflow.sync, None, None)
+    if answer.status_code != 200:
+        return answer
+    state = ReturnStatus.model_validate_json(bytes(answer.body))
+    if state.stage == "rejected":
+        raise RuleViolation("lines", f"return refused: {state.pending_on}")
+    return JSONResponse({"workflow_id": workflow_id, **state.model_dump(mode="json")}, status_code=201)
+
+
+@router.get("", summary="Returns of my entities, newest first")
+def get_returns(
+    session: SessionDep,
+    who: PrincipalDep,
+    stage: str | None = Query(None, max_length=20),
+    order_number: str | None = Query(None, max_length=80),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    return _json(list_returns(session, sorted(who.entity_ids), stage, order_number, limit, offset))  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/rates", summary="Return rate (returned / sold units) per SKU, channel or promotion over a window"
+)
+def get_rates(
+    session: SessionDep,
+    who: PrincipalDep,
+    by: RateBy = "sku",
+    days: int = Query(30, ge=1, le=3650),
+) -> list[dict[str, Any]]:
+    return _json(rates(session, sorted(who.entity_ids), by, days, date.today()))  # type: ignore[no-any-return]
+
+
+@router.get("/alerts", summary="Return-rate spikes (rate over the channel's threshold in its window)")
+def get_alerts(
+    session: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=500)
+) -> list[dict[str, Any]]:
+    return _json(alerts(session, sorted(who.entity_ids), limit))  # type: ignore[no-any-return]
+
+
+@router.put("/policies/channels/{code}", summary="Set a channel's return policy")
+def put_channel_policy(
+    code: str, body: ChannelPolicyBody, session: SessionDep, who: Principal = controller
+) -> Any:
+    row = (
+        session.connection()
+        .execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code})
+        .first()
+    )
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"channel {code} not found")
+    check_entity(who, int(row[1]))
+    stored = set_channel_policy(session, int(row[0]), body.model_dump(exclude_none=True), who.username)
+    session.commit()
+    return _json(stored)
+
+
+@router.put("/policies/customers/{code}", summary="Trust a customer with refunds before the goods arrive")
+def put_customer_policy(
+    code: str, body: CustomerPolicyBody, session: SessionDep, who: Principal = controller
+) -> dict[str, Any]:
+    row = session.connection().execute(text("SELECT id FROM customer WHERE code = :c"), {"c": code}).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"customer {code} not found")
+    set_customer_policy(session, int(row[0]), body.refund_before_arrival, who.username)
+    session.commit()
+    return {"customer": code, "refund_before_arrival": body.refund_before_arrival}
+
+
+@router.post("/serials", summary="Record the serial numbers that shipped with an order line")
+def post_serials(body: SoldSerialsBody, session: SessionDep, who: Principal = warehouse) -> dict[str, Any]:
+    row = (
+        session.connection()
+        .execute(text("SELECT id, entity_id FROM sales_order WHERE number = :n"), {"n": body.order_number})
+        .first()
+    )
+    if row is None or not who.sees(int(row[1])):
+        raise RuleViolation("order_number", f"unknown order {body.order_number!r}")
+    known = record_serials(session, int(row[0]), body.line_no, body.serials, who.username)
+    session.commit()
+    return {"order_number": body.order_number, "line_no": body.line_no, "serials_recorded": known}
+
+
+def _visible(session: SessionDep, who: Principal, rma_number: str) -> dict[str, Any]:
+    head = return_header(session, rma_number)
+    if head is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"return {rma_number} not found")
+    check_entity(who, int(head["entity_id"]))
+    return head
+
+
+@router.get(
+    "/{rma_number}", summary="One return: lines, dispositions, credit note, postings, moves, documents, tasks"
+)
+def get_return(rma_number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    head = _visible(session, who, rma_number)
+    return _json(return_detail(session, head))  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/{rma_number}/receipt", summary="Receive and inspect the returned goods: a disposition per part"
+)
+async def post_receipt(
+    rma_number: str, body: ReceiptBody, session: SessionDep, client: TemporalDep, who: Principal = warehouse
+) -> JSONResponse:
+    head = _visible(session, who, rma_number)
+    asks = [
+        PartAsk(p.line_no, p.qty, p.disposition, list(p.serials), p.location_id, p.supplier)
+        for p in body.parts
+    ]
+    parts = resolve_parts(session, header(session, rma_number), asks)
+    session.close()
+    handle = client.get_workflow_handle(str(head["workflow_id"]))
+    req = ReceiptRequest(received_by=who.username, parts=parts, note=body.note)
+    return await _update(handle, ReturnWorkflow.receive, req, f"receipt-{rma_number}")

@@ -1,0 +1,87 @@
+"""Request bodies of returns: the return request, receipt and inspection, serials sold, policies."""
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from api.schemas.base import Body
+
+ReasonCode = Literal[
+    "damaged", "defective", "wrong_item", "not_as_described", "no_longer_needed", "size_fit", "other"
+]
+Serials = list[str]
+
+
+class ReturnLineBody(Body):
+    """Units of one shipped order line the customer sends back."""
+
+    line_no: int = Field(ge=1, le=10_000, description="the order line number", examples=[1])
+    qty: Decimal = Field(examples=["1"])
+    reason_code: ReasonCode = Field(examples=["defective"])
+    serials: Serials = Field(default_factory=list, max_length=1000, description="for serial-tracked items")
+
+
+class ExchangeLineBody(Body):
+    """A replacement SKU for an exchange."""
+
+    sku: str = Field(min_length=1, max_length=40)
+    qty: Decimal
+
+
+class ReturnBody(Body):
+    """A return request against a shipped order."""
+
+    order_number: str = Field(min_length=1, max_length=80, examples=["WEB-100045"])
+    lines: list[ReturnLineBody] = Field(min_length=1, max_length=200)
+    refund_method: Literal["original", "store_credit"] = "original"
+    exchange: list[ExchangeLineBody] = Field(default_factory=list, max_length=50)
+
+
+class ReceiptPartBody(Body):
+    """Received units of one return line and what inspection decided for them."""
+
+    line_no: int = Field(ge=1, le=10_000, description="the return line number")
+    qty: Decimal
+    disposition: Literal["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]
+    serials: Serials = Field(default_factory=list, max_length=1000)
+    location_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="restock: sellable location (default: where it shipped from)",
+    )
+    supplier: str | None = Field(default=None, max_length=30, description="return to vendor: supplier code")
+
+
+class ReceiptBody(Body):
+    """The returned parcel, received and inspected."""
+
+    parts: list[ReceiptPartBody] = Field(min_length=1, max_length=500)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class SoldSerialsBody(Body):
+    """Serial numbers scanned out with an order line."""
+
+    order_number: str = Field(min_length=1, max_length=80)
+    line_no: int = Field(ge=1, le=10_000)
+    serials: Serials = Field(min_length=1, max_length=1000)
+
+
+class ChannelPolicyBody(Body):
+    """A channel's return policy (omitted fields keep their value)."""
+
+    window_days: int | None = Field(default=None, ge=0, le=3650)
+    auto_approve_below: Decimal | None = Field(default=None, ge=0)
+    refund_before_arrival: bool | None = None
+    goods_deadline_days: int | None = Field(default=None, ge=1, le=365)
+    spike_threshold: Decimal | None = Field(default=None, ge=0, le=1)
+    spike_min_sold: Decimal | None = Field(default=None, ge=0)
+    spike_window_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class CustomerPolicyBody(Body):
+    """Whether a customer is refunded before the goods arrive."""
+
+    refund_before_arrival: bool

@@ -1,0 +1,8 @@
+"""The payment port: defined with the order flow in services.payments (built-in: ledger clearing).
+
+Re-exported here so every port is found in one place; the order-to-fulfill stream owns the code.
+"""
+
+from services.payments import LedgerPaymentPort, PaymentPort
+
+__all__ = ["LedgerPaymentPort", "PaymentPort"]

@@ -1,0 +1,1 @@
+"""Outbound integration: the outbox dispatcher and one delivery workflow per (subscription, event)."""

@@ -1,0 +1,47 @@
+"""The outbox dispatcher: one long-running workflow that fans committed events out to subscriptions."""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from models.contracts.integration import DispatcherInput, DispatchRequest, DispatchResult, WaitRequest
+    from workflows import search_attributes as sa
+
+WORKFLOW_TYPE = "OutboxDispatcher"
+DISPATCHER_ID = "OutboxDispatcher"
+_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class OutboxDispatcherWorkflow:
+    """Sweep, then wait for the database to say a new event committed; continue-as-new to bound history."""
+
+    @workflow.run
+    async def run(self, req: DispatcherInput) -> None:
+        """Loop sweeps and waits for `rounds_before_continue` rounds, then start afresh."""
+        workflow.upsert_search_attributes(
+            [sa.DOCUMENT_TYPE.value_set("outbox"), sa.STAGE.value_set("dispatching")]
+        )
+        for _ in range(req.rounds_before_continue):
+            swept: DispatchResult = await workflow.execute_activity(
+                "integration.dispatch",
+                DispatchRequest(limit=req.batch_size),
+                result_type=DispatchResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=_RETRY,
+            )
+            if swept.more:
+                continue
+            if workflow.info().is_continue_as_new_suggested():
+                break
+            await workflow.execute_activity(
+                "integration.wait_for_events",
+                WaitRequest(seconds=req.idle_seconds),
+                result_type=bool,
+                start_to_close_timeout=timedelta(seconds=req.idle_seconds + 30),
+                heartbeat_timeout=timedelta(seconds=10),
+                retry_policy=_RETRY,
+            )
+        workflow.continue_as_new(req)

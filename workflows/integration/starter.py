@@ -1,0 +1,20 @@
+"""Client side: make sure the one outbox dispatcher runs (called by the worker at start and by the API)."""
+
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+
+from models.contracts.integration import DispatcherInput
+from workflows.integration.dispatcher import DISPATCHER_ID, OutboxDispatcherWorkflow
+
+
+async def ensure_dispatcher(client: Client, task_queue: str, settings: DispatcherInput | None = None) -> str:
+    """Start the dispatcher unless it already runs; returns its run id."""
+    handle = await client.start_workflow(
+        OutboxDispatcherWorkflow.run,
+        settings or DispatcherInput(),
+        id=DISPATCHER_ID,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )
+    return handle.result_run_id or ""

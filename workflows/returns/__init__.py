@@ -1,0 +1,1 @@
+"""The returns value stream: one workflow per return authorisation (RMA)."""

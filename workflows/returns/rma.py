@@ -1,0 +1,361 @@
+"""One workflow per return authorisation: approval, waiting for the goods, inspection, refund, exchange."""
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.returns import ReturnsActivities
+    from activities.tasks import TaskActivities
+    from models.contracts.errors import CONFLICT, FORBIDDEN
+    from models.contracts.returns import (
+        ExchangeRequest,
+        GoodsReceipt,
+        ReceiptRequest,
+        ReceiptResult,
+        RefundRequest,
+        RefundResult,
+        ReturnInput,
+        ReturnLineStatus,
+        ReturnStage,
+        ReturnStatus,
+        SpikeCheck,
+        StageUpdate,
+    )
+    from models.contracts.sales import OrderInput
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from rules.returns import needs_approval
+    from workflows import search_attributes as sa
+    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.returns.checks import check_receipt
+
+WORKFLOW_TYPE = "Return"
+ORDER_WORKFLOW_TYPE = "SalesOrder"
+_ACT: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=10),
+    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5)),
+}
+_APPROVAL_OPTIONS = ["approve", "reject"]
+_ZERO = Decimal(0)
+_DONE: tuple[ReturnStage, ...] = ("closed", "rejected", "expired")
+
+
+@workflow.defn(name=WORKFLOW_TYPE)
+class ReturnWorkflow:
+    """Workflow id `Return-{rma_number}`; every side effect goes through a keyed activity."""
+
+    @workflow.init
+    def __init__(self, rma: ReturnInput) -> None:
+        self._rma = rma
+        self._tasks = TaskBook()
+        self._lock = asyncio.Lock()
+        self._stage: ReturnStage = "requested"
+        self._pending_on = "intake"
+        self._ready = False
+        self._approved_by: str | None = None
+        self._goods_due: date | None = None
+        self._receipt_started = False
+        self._received: dict[int, Decimal] = {}
+        self._dispositions: dict[int, list[str]] = {}
+        self._parts = 0
+        self._refund: RefundResult | None = None
+        self._exchange_order: str | None = None
+
+    # ----- the main flow -----
+
+    @workflow.run
+    async def run(self, rma: ReturnInput) -> ReturnStatus:
+        """Record, approve (or ask sales ops), refund early where allowed, wait for the goods until the deadline."""
+        self._upsert_attributes()
+        persisted = await workflow.execute_activity_method(ReturnsActivities.persist, rma, **_ACT)
+        if not persisted.accepted:
+            await self._to("rejected", f"nothing ({persisted.reason})", closed_reason=persisted.reason)
+            return await self._finish()
+        async with self._lock:
+            if needs_approval(rma.value, rma.policy.auto_approve_below):
+                await self._open_approval()
+            else:
+                self._approved_by = "system"
+                await self._await_goods()
+            self._ready = True
+        await workflow.wait_condition(lambda: self._stage not in ("requested", "approval"))
+        if self._stage == "rejected":
+            return await self._finish()
+        assert self._goods_due is not None
+        due = self._goods_due
+        deadline = datetime.combine(due, time(23, 59, 59), tzinfo=UTC)
+        try:
+            await workflow.wait_condition(
+                lambda: self._receipt_started, timeout=max(deadline - workflow.now(), timedelta(seconds=1))
+            )
+        except TimeoutError:
+            async with self._lock:
+                if not self._receipt_started:
+                    reason = f"no goods by {due}" + (" (refunded before arrival)" if self._refund else "")
+                    await self._to("expired", f"nothing ({reason})", closed_reason=reason)
+                    return await self._finish()
+        await workflow.wait_condition(lambda: self._stage in _DONE)
+        return await self._finish()
+
+    async def _finish(self) -> ReturnStatus:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._status()
+
+    # ----- messages -----
+
+    @workflow.query
+    def status(self) -> ReturnStatus:
+        """Stage, what the return waits on, and each line's progress."""
+        return self._status()
+
+    @workflow.update
+    async def sync(self) -> ReturnStatus:
+        """Wait until the RMA is recorded and its approval route chosen, then return the status."""
+        await workflow.wait_condition(
+            lambda: (self._ready or self._stage in _DONE) and not self._lock.locked()
+        )
+        return self._status()
+
+    @workflow.update
+    async def decide(self, req: DecisionRequest) -> DecisionResult:
+        """Sales ops approves or rejects a return above the channel's auto-approval value."""
+        async with self._lock:
+            task, acting_for = self._tasks.authorize(req)
+            self._tasks.pop(task.task_id)
+            await workflow.execute_activity_method(
+                TaskActivities.close_task,
+                TaskClose(
+                    task_id=task.task_id,
+                    status="decided",
+                    decision=req.decision,
+                    decided_by=req.actor,
+                    acting_for=acting_for,
+                    comment=req.comment,
+                ),
+                **_ACT,
+            )
+            if req.decision == "approve":
+                self._approved_by = acting_for or req.actor
+                await self._await_goods()
+            else:
+                reason = f"rejected by {req.actor}" + (f": {req.comment}" if req.comment else "")
+                await self._to("rejected", "nothing", closed_reason=reason[:200])
+        return DecisionResult(
+            task_id=task.task_id,
+            decision=req.decision,
+            decided_by=req.actor,
+            acting_for=acting_for,
+            stage=self._stage,
+        )
+
+    @decide.validator
+    def _check_decide(self, req: DecisionRequest) -> None:
+        _, acting_for = self._tasks.authorize(req)
+        # Segregation of duties: whoever raised the return (or is acted for) does not approve it.
+        if self._rma.requested_by in {req.actor, acting_for}:
+            raise refusal(FORBIDDEN, f"{self._rma.requested_by} raised this return and may not decide it")
+
+    @workflow.update
+    async def receive(self, req: ReceiptRequest) -> ReturnStatus:
+        """The parcel arrived and was inspected: book each part by disposition, then refund and close."""
+        async with self._lock:
+            self._receipt_started = True
+            await self._to("inspection", "goods booking")
+            result = await self._book(req)
+            await self._after_receipt(result)
+        return self._status()
+
+    @receive.validator
+    def _check_receive(self, req: ReceiptRequest) -> None:
+        if self._receipt_started or self._stage != "awaiting_goods":
+            raise refusal(CONFLICT, f"the return is {self._stage}; it takes goods only while awaiting them")
+        problem = check_receipt(self._rma, req)
+        if problem is not None:
+            raise problem
+
+    # ----- steps -----
+
+    async def _await_goods(self) -> None:
+        """Approved: set the goods deadline, refund at once where the policy trusts the customer, then wait."""
+        rma = self._rma
+        self._goods_due = workflow.now().date() + timedelta(days=rma.policy.goods_deadline_days)
+        if rma.policy.refund_before_arrival:
+            await self._refund_now({line.line_no: line.qty for line in rma.lines}, early=True)
+        await self._to(
+            "awaiting_goods", self._awaiting(), approved_by=self._approved_by, goods_due=self._goods_due
+        )
+
+    async def _open_approval(self) -> None:
+        rma = self._rma
+        spec = TaskSpec(
+            task_key=f"{self._key}:approval",
+            kind="return_approval",
+            workflow_id=workflow.info().workflow_id,
+            workflow_type=WORKFLOW_TYPE,
+            subject_type="return",
+            subject_id=rma.rma_number,
+            entity_id=rma.entity_id,
+            title=f"Approve return {rma.rma_number} of order {rma.order_number} ({rma.value} {rma.currency})",
+            candidate_role="sales_ops",
+            requested_by=rma.requested_by,
+            options=_APPROVAL_OPTIONS,
+            details={
+                "order_number": rma.order_number,
+                "value": str(rma.value),
+                "refund_method": rma.refund_method,
+                "lines": [
+                    {"sku": ln.sku, "qty": str(ln.qty), "reason_code": ln.reason_code} for ln in rma.lines
+                ],
+            },
+        )
+        opened: TaskOpened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **_ACT)
+        self._tasks.add(
+            OpenTask(
+                task_id=opened.task_id,
+                kind="return_approval",
+                options=_APPROVAL_OPTIONS,
+                candidate_role="sales_ops",
+                requested_by=rma.requested_by,
+            )
+        )
+        await self._to("approval", "sales_ops")
+
+    async def _book(self, req: ReceiptRequest) -> ReceiptResult:
+        """Post the parts (numbered across the RMA so every key is stable on retries)."""
+        receipt = GoodsReceipt(
+            rma_number=self._rma.rma_number,
+            received_on=workflow.now().date(),
+            received_by=req.received_by,
+            first_part_no=self._parts + 1,
+            parts=req.parts,
+        )
+        self._parts += len(req.parts)
+        result = await workflow.execute_activity_method(ReturnsActivities.receive, receipt, **_ACT)
+        for line_no, qty in result.received.items():
+            self._received[line_no] = self._received.get(line_no, _ZERO) + qty
+        for part in req.parts:
+            self._dispositions.setdefault(part.line_no, []).append(f"{part.qty} {part.disposition}")
+        return result
+
+    async def _after_receipt(self, result: ReceiptResult) -> None:
+        """Spike check, the exchange's replacement order, the refund of what came back, then close."""
+        rma = self._rma
+        await workflow.execute_activity_method(
+            ReturnsActivities.check_spike,
+            SpikeCheck(rma_number=rma.rma_number, today=workflow.now().date()),
+            **_ACT,
+        )
+        if rma.exchange and self._exchange_order is None:
+            await self._start_exchange()
+        if self._refund is None and any(q > 0 for q in self._received.values()):
+            await self._refund_now(dict(self._received), early=False)
+        reason = "refunded" if self._refund else "nothing received to refund"
+        await self._to("closed", "nothing", closed_reason=reason)
+
+    async def _refund_now(self, qty: dict[int, Decimal], *, early: bool) -> None:
+        self._pending_on = "refund"
+        req = RefundRequest(
+            rma_number=self._rma.rma_number, qty=qty, posting_date=workflow.now().date(), early=early
+        )
+        self._refund = await workflow.execute_activity_method(ReturnsActivities.refund, req, **_ACT)
+        if not early:
+            await self._to("refunded", "closing")
+
+    async def _start_exchange(self) -> None:
+        """Price and start the replacement order as its own order-to-fulfill workflow (it outlives this one)."""
+        req = ExchangeRequest(
+            rma_number=self._rma.rma_number, today=workflow.now().date(), lines=self._rma.exchange
+        )
+        try:
+            order: OrderInput = await workflow.execute_activity_method(
+                ReturnsActivities.replacement_order, req, **_ACT
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            note = cause.message if isinstance(cause, ApplicationError) else str(exc)
+            workflow.logger.warning("exchange of %s not started: %s", self._rma.rma_number, note)
+            return
+        await workflow.start_child_workflow(
+            ORDER_WORKFLOW_TYPE,
+            order,
+            id=f"Order-{order.order_number}",
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )
+        self._exchange_order = order.order_number
+
+    async def _to(self, stage: ReturnStage, pending: str, **extra: Any) -> None:
+        """Move to a stage: search attributes, details, and the row GET /returns reads."""
+        self._stage, self._pending_on = stage, pending
+        self._upsert_attributes()
+        await workflow.execute_activity_method(
+            ReturnsActivities.set_stage,
+            StageUpdate(rma_number=self._rma.rma_number, stage=stage, pending_on=pending, **extra),
+            **_ACT,
+        )
+
+    # ----- derived state -----
+
+    @property
+    def _key(self) -> str:
+        return f"return:{self._rma.rma_number}"
+
+    def _awaiting(self) -> str:
+        early = " (refunded before arrival)" if self._refund else ""
+        return f"goods from the customer by {self._goods_due}{early}"
+
+    def _upsert_attributes(self) -> None:
+        rma = self._rma
+        attrs: list[SearchAttributeUpdate[Any]] = [
+            sa.DOCUMENT_TYPE.value_set("return"),
+            sa.DOCUMENT_NUMBER.value_set(rma.rma_number),
+            sa.ENTITY.value_set(str(rma.entity_id)),
+            sa.CHANNEL.value_set(rma.channel_code),
+            sa.STAGE.value_set(self._stage),
+            sa.PENDING_ON.value_set(self._pending_on[:100]),
+            sa.AMOUNT.value_set(float(rma.value)),
+        ]
+        if self._goods_due is not None:
+            attrs.append(sa.DUE_DATE.value_set(datetime.combine(self._goods_due, time(0), tzinfo=UTC)))
+        workflow.upsert_search_attributes(attrs)
+        lines = ", ".join(
+            f"{ln.sku} {self._received.get(ln.line_no, _ZERO)}/{ln.qty} back ({ln.reason_code})"
+            for ln in rma.lines
+        )
+        refund = f" Refund {self._refund.total} ({self._refund.method})." if self._refund else ""
+        workflow.set_current_details(
+            f"Return {rma.rma_number} of order {rma.order_number} ({rma.channel_code}): {self._stage}, "
+            f"waiting on {self._pending_on}. Lines: {lines}.{refund}"
+        )
+
+    def _status(self) -> ReturnStatus:
+        rma = self._rma
+        return ReturnStatus(
+            rma_number=rma.rma_number,
+            order_number=rma.order_number,
+            stage=self._stage,
+            pending_on=self._pending_on,
+            value=rma.value,
+            approved_by=self._approved_by,
+            refunded=self._refund.total if self._refund else _ZERO,
+            credit_note_number=self._refund.credit_note_number if self._refund else None,
+            exchange_order_number=self._exchange_order,
+            lines=[
+                ReturnLineStatus(
+                    line_no=ln.line_no,
+                    order_line_no=ln.order_line_no,
+                    sku=ln.sku,
+                    qty=ln.qty,
+                    reason_code=ln.reason_code,
+                    received=self._received.get(ln.line_no, _ZERO),
+                    dispositions=self._dispositions.get(ln.line_no, []),
+                )
+                for ln in rma.lines
+            ],
+            open_tasks=sorted(self._tasks.tasks),
+        )
