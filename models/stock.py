@@ -15,7 +15,7 @@ class StockMove(SQLModel, table=True):
     __tablename__ = "stock_move"
     __table_args__ = (
         Index("stock_move_item_location", "item_id", "location_id"),
-        CheckConstraint("qty <> 0", name="stock_move_nonzero"),
+        CheckConstraint("qty <> 0 OR value <> 0", name="stock_move_nonzero"),
     )
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", index=True)

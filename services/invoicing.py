@@ -32,6 +32,7 @@ from rules.posting_rules import (
 )
 from services import ledger, po_store
 from services.errors import Conflict, NotFound
+from services.stock_revaluation import RevalueIn, revalue
 
 SOURCE = "purchase_order"
 
@@ -409,7 +410,7 @@ def landed_cost(session: Session, req: LandedCostRecord) -> MatchOutcome:
             text(
                 """
             SELECT g.id, g.qty, g.po_value, g.landed_estimate, g.landed_actual, i.weight_kg,
-                   COALESCE(b.on_hand, 0) AS on_hand
+                   COALESCE(b.on_hand, 0) AS on_hand, pl.item_id, pl.location_id
               FROM goods_receipt_line g JOIN goods_receipt r ON r.id = g.receipt_id
               JOIN purchase_order_line pl ON pl.id = g.po_line_id JOIN item i ON i.id = pl.item_id
               LEFT JOIN stock_balance b ON b.item_id = pl.item_id AND b.location_id = pl.location_id
@@ -439,7 +440,25 @@ def landed_cost(session: Session, req: LandedCostRecord) -> MatchOutcome:
         accrued = Decimal(r["landed_estimate"]) if r["landed_actual"] is None else Decimal(0)
         on_hand_share = min(Decimal(1), Decimal(r["on_hand"]) / Decimal(r["qty"]))
         for d in landed_cost_invoice(accrued, actual, on_hand_share, currency).lines:
-            totals[d.role] = totals.get(d.role, Decimal(0)) + d.amount
+            role = d.role
+            if role == AccountRole.INVENTORY:
+                # The stock still held is revalued through the stock ledger (Dr inventory, Cr accrual),
+                # so stock value and the inventory account move together; here the accrual takes its place.
+                revalue(
+                    session,
+                    RevalueIn(
+                        item_id=int(r["item_id"]),
+                        location_id=int(r["location_id"]),
+                        value=d.amount,
+                        reason="landed cost true-up",
+                        source_type="purchase_order",
+                        source_id=po.number,
+                        idempotency_key=f"po:{po.number}:invoice:{inv['id']}:line:{r['id']}:revalue",
+                        posting_date=req.posting_date,
+                    ),
+                )
+                role = AccountRole.LANDED_COST_ACCRUAL
+            totals[role] = totals.get(role, Decimal(0)) + d.amount
         session.connection().execute(
             text(
                 "UPDATE goods_receipt_line SET landed_actual = COALESCE(landed_actual, 0) + :a WHERE id = :id"

@@ -383,7 +383,7 @@ def upgrade() -> None:
     sa.Column('posting_date', sa.Date(), nullable=False),
     sa.Column('journal_entry_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
-    sa.CheckConstraint('qty <> 0', name='stock_move_nonzero'),
+    sa.CheckConstraint('qty <> 0 OR value <> 0', name='stock_move_nonzero'),
     sa.ForeignKeyConstraint(['entity_id'], ['entity.id'], ),
     sa.ForeignKeyConstraint(['item_id'], ['item.id'], ),
     sa.ForeignKeyConstraint(['journal_entry_id'], ['journal_entry.id'], ),

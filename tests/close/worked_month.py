@@ -12,8 +12,10 @@ worked out by hand (the figures each close test checks are in the comments and i
  25 Oct  the customer pays 1,000.00
  28 Oct  S1 is paid 1,213.80
 
-The landed-cost difference on stock still held (18.00) reaches the inventory account but not the stock
-ledger: exactly the kind of difference the close must find and route to the controller.
+The freight bill is keyed as a manual journal straight to the inventory account (as a clerk might do),
+so its share on stock still held (18.00) reaches the inventory account but not the stock ledger (the
+purchasing flow revalues the stock itself): exactly the kind of difference the close must find and route
+to the controller.
 """
 
 from dataclasses import dataclass
@@ -216,7 +218,7 @@ def build(engine: Engine, factory: Factory) -> WorkedMonth:
                 for d in draft.lines
             ],
         )
-        # 60 of PO1's 100 units are still held when the freight bill arrives.
+        # 60 of PO1's 100 units are still held when the freight bill arrives; posted as a manual journal.
         draft = landed_cost_invoice(D(100), D(130), D("0.6"), "EUR")
         _post(
             s,

@@ -10,10 +10,12 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from rules.accounts import AccountRole
+from rules.errors import RuleViolation
 from services import stock
 from services.errors import InsufficientStock
 from services.invariants import BooksCheck, check_books
 from services.stock import MoveIn
+from services.stock_revaluation import RevalueIn, revalue
 from tests.factories import Factory
 
 D = Decimal
@@ -190,3 +192,55 @@ def test_a_retried_move_is_recorded_once(engine: Engine, factory: Factory) -> No
     assert first.created and not again.created and first.move_id == again.move_id
     books = _books(engine, entity.id)
     assert books.consistent and books.inventory_gl == D("10.00")
+
+
+def test_a_revaluation_moves_stock_value_and_the_inventory_account_together(
+    engine: Engine, factory: Factory
+) -> None:
+    # A freight true-up of +10.00 on 10 units @ 5.00 (FIFO): the layer now costs 6.00, and issuing all
+    # ten costs 60.00; the stock ledger and the inventory account agree at every step.
+    entity = factory.entity()
+    loc, item = factory.location(entity), factory.item(method="fifo")
+    assert item.id and loc.id and entity.id
+    _receive(engine, item.id, loc.id, "10", "5.00", f"a:{item.sku}")
+    request = RevalueIn(
+        item_id=item.id,
+        location_id=loc.id,
+        value=D("10.00"),
+        reason="landed cost true-up",
+        source_type="test",
+        source_id=item.sku,
+        idempotency_key=f"rv:{item.sku}",
+        posting_date=date(2026, 10, 5),
+    )
+    with Session(engine) as s:
+        first = revalue(s, request)
+        again = revalue(s, request)
+        s.commit()
+    assert first.created and not again.created and first.value == D("10.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("60.00")
+    out = _issue(engine, item.id, loc.id, "10", f"b:{item.sku}")
+    assert out.value == D("-60.00")
+    books = _books(engine, entity.id)
+    assert books.consistent and books.inventory_gl == D("0.00")
+
+
+def test_nothing_on_hand_cannot_be_revalued(engine: Engine, factory: Factory) -> None:
+    entity = factory.entity()
+    loc, item = factory.location(entity), factory.item()
+    assert item.id and loc.id
+    with Session(engine) as s, pytest.raises(RuleViolation, match="no stock"):
+        revalue(
+            s,
+            RevalueIn(
+                item_id=item.id,
+                location_id=loc.id,
+                value=D("1.00"),
+                reason="x",
+                source_type="t",
+                source_id="1",
+                idempotency_key=f"rv0:{item.sku}",
+                posting_date=date(2026, 10, 5),
+            ),
+        )

@@ -1,6 +1,6 @@
 """Ten shirts arrive with a 5 % landed-cost estimate; four are sold before the freight bill comes. The
 freight invoice (8.00, allocated by quantity) clears the 5.00 accrual; of the 3.00 difference 60 % goes to
-inventory still held and 40 % to cost of goods sold. Both invoices fall due under NET30: the PO waits 30
+inventory still held (revaluing the stock itself) and 40 % to cost of goods sold. Both invoices fall due under NET30: the PO waits 30
 days on a durable timer, pays AP from the bank, and closes with its cycle time."""
 
 import asyncio
@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from rules.accounts import AccountRole
 from services import stock
+from services.invariants import check_books
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import account_totals, open_desk
 from tests.purchasing.clock import issued, reach, receive, today
@@ -99,4 +100,9 @@ async def test_freight_trues_up_the_estimate_and_invoices_are_paid_when_due(
             text("SELECT cycle_time_seconds FROM purchase_order WHERE number = :n"), {"n": po.number}
         ).scalar_one()
     assert [(r[0], r[1]) for r in paid] == [("paid", day + timedelta(days=30))] * 2
+    # The 1.80 true-up went through the stock ledger: stock value and the inventory account still agree.
+    assert desk.entity.id is not None
+    with Session(engine) as s:
+        books = check_books(s, desk.entity.id)
+    assert books.consistent and books.stock_ledger_value == books.inventory_gl == D("64.80")
     assert cycle >= 29 * 24 * 3600  # paid at the start of the due day
