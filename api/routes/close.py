@@ -1,7 +1,7 @@
 """Month-end close: start a close by hand, request accruals, read runs with their checklist."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -57,7 +57,7 @@ def _entity_code(session: SessionDep, entity_id: int) -> str:
 
 @router.post("/runs", status_code=202, summary="Start (or re-run) the close of an entity's period")
 async def start_close(
-    body: CloseBody, session: SessionDep, client: TemporalDep, who: Principal = controller
+    body: CloseBody, session: SessionDep, who: Annotated[Principal, controller], client: TemporalDep
 ) -> JSONResponse:
     check_entity(who, body.entity_id)
     period_bounds(body.period)

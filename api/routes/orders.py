@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.encoders import jsonable_encoder
@@ -95,7 +95,7 @@ async def send_update(
     status_code=201,
 )
 async def create_order(
-    body: OrderBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+    body: OrderBody, session: SessionDep, who: Annotated[Principal, sales_ops], client: TemporalDep
 ) -> JSONResponse:
     ask = OrderAsk(
         channel=body.channel,
@@ -178,7 +178,11 @@ def get_order(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, 
 
 @router.post("/{number}/cancel", summary="Cancel before shipment (after shipment: use returns)")
 async def cancel_order(
-    number: str, body: CancelBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+    number: str,
+    body: CancelBody,
+    session: SessionDep,
+    who: Annotated[Principal, sales_ops],
+    client: TemporalDep,
 ) -> JSONResponse:
     header = _visible(session, who, number)
     shipped = order_detail(session, header)["shipments"]
@@ -194,7 +198,11 @@ async def cancel_order(
 
 @router.post("/{number}/payment", summary="Record a payment for an order waiting for one")
 async def pay_order(
-    number: str, body: PaymentBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+    number: str,
+    body: PaymentBody,
+    session: SessionDep,
+    who: Annotated[Principal, sales_ops],
+    client: TemporalDep,
 ) -> JSONResponse:
     header = _visible(session, who, number)
     session.close()
@@ -210,8 +218,8 @@ async def warehouse_event(
     number: str,
     body: WarehouseEventBody,
     session: SessionDep,
+    who: Annotated[Principal, warehouse],
     client: TemporalDep,
-    who: Principal = warehouse,
 ) -> JSONResponse:
     header = _visible(session, who, number)
     session.close()

@@ -3,7 +3,7 @@ cancellations and invoices (Temporal updates), and read them from PostgreSQL."""
 
 import hashlib
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
@@ -41,7 +41,7 @@ ap_clerk = Depends(require("ap_clerk"))
     "/purchase-orders", status_code=201, summary="Create a PO and start its workflow (approval first)"
 )
 async def create_po(
-    body: PoCreate, session: SessionDep, client: TemporalDep, who: Principal = buyer
+    body: PoCreate, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
 ) -> dict[str, Any]:
     check_entity(who, body.entity_id)
     draft = Draft(
@@ -158,7 +158,11 @@ async def _update(
     "/purchase-orders/{number}/receipts", summary="Record a delivery (partial, lot/serial, rejected)"
 )
 async def receive(
-    number: str, body: ReceiptBody, session: SessionDep, client: TemporalDep, who: Principal = warehouse
+    number: str,
+    body: ReceiptBody,
+    session: SessionDep,
+    who: Annotated[Principal, warehouse],
+    client: TemporalDep,
 ) -> JSONResponse:
     workflow_id = _visible_po(session, who, number)
     req = ReceiptRequest(
@@ -176,7 +180,11 @@ async def receive(
     "/purchase-orders/{number}/confirmations", summary="The supplier's confirmed date and quantities"
 )
 async def confirm(
-    number: str, body: ConfirmationBody, session: SessionDep, client: TemporalDep, who: Principal = buyer
+    number: str,
+    body: ConfirmationBody,
+    session: SessionDep,
+    who: Annotated[Principal, buyer],
+    client: TemporalDep,
 ) -> JSONResponse:
     workflow_id = _visible_po(session, who, number)
     req = ConfirmationRequest(
@@ -187,7 +195,7 @@ async def confirm(
 
 @router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
 async def cancel(
-    number: str, body: CancelBody, session: SessionDep, client: TemporalDep, who: Principal = buyer
+    number: str, body: CancelBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
 ) -> JSONResponse:
     workflow_id = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
@@ -205,7 +213,7 @@ async def cancel(
     "/supplier-invoices", summary="Register a supplier invoice against a PO (matched by its workflow)"
 )
 async def submit_invoice(
-    body: InvoiceBody, session: SessionDep, client: TemporalDep, who: Principal = ap_clerk
+    body: InvoiceBody, session: SessionDep, who: Annotated[Principal, ap_clerk], client: TemporalDep
 ) -> JSONResponse:
     row = (
         session.connection()

@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.encoders import jsonable_encoder
@@ -93,7 +93,7 @@ async def _update(
 
 @router.post("", summary="Raise a return (RMA) against shipped order lines", status_code=201)
 async def create_return(
-    body: ReturnBody, session: SessionDep, client: TemporalDep, who: Principal = sales_ops
+    body: ReturnBody, session: SessionDep, who: Annotated[Principal, sales_ops], client: TemporalDep
 ) -> JSONResponse:
     caller = Caller(username=who.username, entity_ids=who.entity_ids, may_override_floor=False)
     ask = ReturnAsk(
@@ -225,7 +225,11 @@ def get_return(rma_number: str, session: SessionDep, who: PrincipalDep) -> dict[
     "/{rma_number}/receipt", summary="Receive and inspect the returned goods: a disposition per part"
 )
 async def post_receipt(
-    rma_number: str, body: ReceiptBody, session: SessionDep, client: TemporalDep, who: Principal = warehouse
+    rma_number: str,
+    body: ReceiptBody,
+    session: SessionDep,
+    who: Annotated[Principal, warehouse],
+    client: TemporalDep,
 ) -> JSONResponse:
     head = _visible(session, who, rma_number)
     asks = [

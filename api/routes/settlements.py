@@ -1,7 +1,7 @@
 """Marketplace payout reports: matched to shipped orders, fees posted, receivables cleared."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
@@ -37,7 +37,7 @@ finance = Depends(require("sales_ops", "controller"))
     status_code=201,
 )
 async def create_settlement(
-    body: SettlementBody, session: SessionDep, client: TemporalDep, who: Principal = finance
+    body: SettlementBody, session: SessionDep, who: Annotated[Principal, finance], client: TemporalDep
 ) -> JSONResponse:
     row = (
         session.connection()
