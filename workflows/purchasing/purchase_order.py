@@ -506,7 +506,15 @@ class PurchaseOrderWorkflow:
         elif task.kind == "match_exception":
             inv = self.invoices[self.exception_tasks[task.task_id]]
             checks.check_approver(
-                who, level, Document(self.po.requested_by, inv.net, received_by=frozenset(self.receivers))
+                who,
+                level,
+                # Accepting an exception releases the invoice for payment: the supplier's creator may not.
+                Document(
+                    self.po.requested_by,
+                    inv.net,
+                    received_by=frozenset(self.receivers),
+                    supplier_created_by=self.po.supplier_created_by,
+                ),
             )
             if req.decision == "wait_for_receipt":
                 checks.payload_int(req.payload, "days", 14, 1, 90)
