@@ -3,6 +3,7 @@ exactly `max_attempts` times over several minutes of workflow time, then parks t
 dead-letter list (time-skipping server: minutes pass in milliseconds)."""
 
 import uuid
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -12,9 +13,12 @@ from erp.db import session_scope
 from models.contracts.integration import DeliveryOutcome, DeliveryRequest
 from services import events, webhooks
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.integration_events.receiver import running_receiver
 from worker import build_worker
 from workflows.integration.delivery import WebhookDeliveryWorkflow
+
+HISTORY = Path(__file__).parent / "histories" / "webhook_delivery_dead_letter.json"
 
 
 def _subscribe_and_emit(engine: Engine, entity_id: int, url: str) -> tuple[int, str, str]:
@@ -67,6 +71,8 @@ async def test_a_dead_endpoint_gets_max_attempts_tries_with_backoff_then_a_dead_
             )
             outcome: DeliveryOutcome = await handle.result()
             history = await handle.fetch_history()
+    if should_record(HISTORY):
+        save(history, HISTORY)
     assert outcome.status == "dead"
     assert down.arrivals[event_id] == 4 and down.bad_signatures == 0
     with engine.connect() as c:
