@@ -7,9 +7,11 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from activities.close import CloseActivities
+from activities.foresight import ForesightActivities
 from activities.inbound import InboundActivities
 from activities.integration import IntegrationActivities
 from activities.purchasing import PurchasingActivities
+from activities.replenishment import ReplenishmentActivities
 from activities.returns import ReturnsActivities
 from activities.sales import SalesActivities
 from activities.tasks import TaskActivities
@@ -32,4 +34,6 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
         *CloseActivities(engine).all(),
         *IntegrationActivities(engine, client).all(),
         *ReturnsActivities(engine).all(),
+        *ReplenishmentActivities(engine).all(),
+        *ForesightActivities(engine).all(),
     ]

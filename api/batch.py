@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
+from api.schemas.base import examples
 from rules.errors import RuleViolation
 
 MAX_RECORDS = 1000
@@ -20,6 +21,20 @@ M = TypeVar("M", bound=BaseModel)
 
 class BatchRequest(BaseModel):
     """The batch form of an inbound API: `records` holds what the single-record endpoint takes."""
+
+    model_config = examples(
+        {
+            "records": [
+                {
+                    "sku": "APP-0901",
+                    "name": "Merino crew neck, navy, M",
+                    "category": "apparel",
+                    "list_price": "59.90",
+                },
+                {"sku": "APP-0001", "name": "Apparel item 1", "category": "apparel", "list_price": "29.90"},
+            ]
+        }
+    )
 
     records: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_RECORDS)
 

@@ -13,15 +13,18 @@ from api.routes import (
     books,
     catalogue_feed,
     close,
+    foresight,
     health,
     integration,
     master,
     orders,
     purchasing,
+    replenishment,
     reports,
     returns,
     settlements,
     tasks,
+    transfers,
     users,
 )
 from api.temporal_holder import TemporalHolder
@@ -41,6 +44,9 @@ ROUTERS = [
     close.router,
     reports.router,
     returns.router,
+    replenishment.router,
+    transfers.router,
+    foresight.router,
 ]
 
 

@@ -9,6 +9,7 @@ from bench.harness import Result, fresh_database, report
 from bench.inbox_bench import inbox_list
 from bench.ledger_bench import posting_throughput
 from bench.order_bench import order_throughput
+from bench.replenishment_bench import replenishment_plan
 from bench.stock_bench import reservations
 
 
@@ -25,6 +26,7 @@ def main() -> None:
         results.append(reservations(engine, attempts=500 if args.quick else 4000))
         results.append(inbox_list(engine, open_tasks=10_000, samples=30 if args.quick else 200))
         results.extend(close_over_million_lines(engine, lines=100_000 if args.quick else 1_000_000))
+        results.append(replenishment_plan(engine, item_locations=10_000 if args.quick else 100_000))
     report(results, Path(__file__).parent / "results" / "latest.json")
 
 

@@ -8,6 +8,9 @@ from typing import Annotated
 import typer
 
 from erp.cli_close import close_app
+from erp.cli_foresight import foresight_app
+from erp.cli_replenish import replenish_app
+from erp.cli_simulate import simulate
 from erp.cli_tasks import tasks_app
 from erp.hard_exit import exits_hard
 from erp.logs import configure
@@ -21,6 +24,9 @@ users_app = typer.Typer(help="Manage users and their tokens.", no_args_is_help=T
 app.add_typer(users_app, name="users")
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(close_app, name="close")
+app.add_typer(foresight_app, name="foresight")
+app.add_typer(replenish_app, name="replenish")
+app.command("simulate")(simulate)
 
 
 @app.callback()

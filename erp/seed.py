@@ -1,13 +1,18 @@
 """The demo retailer: two entities, a warehouse and three stores, channels, a catalogue, suppliers,
-users for every role, and opening stock posted through the real stock and ledger services."""
+users for every role, approval bands, opening stock posted through the real stock and ledger services,
+and a year of sales history (erp/seed_history.py)."""
 
+import logging
 import random
+import time
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from erp.seed_history import demand_by_place, history_window, plan_sales, write_history
+from erp.seed_policy import seed_approval_policy, seed_channel_prices
 from models.master import Channel, Customer, FxRate, Item, Location, Supplier, SupplierPrice, TaxRate
 from rules.accounts import AccountRole
 from services import stock
@@ -16,7 +21,7 @@ from services.chart import create_entity
 from services.stock import MoveIn
 
 D = Decimal
-OPENING_DATE = date(2026, 1, 1)
+log = logging.getLogger(__name__)
 CATEGORIES = {
     # category: (count, tracking, valuation, cost range)
     "apparel": (80, "none", "moving_average", (4, 30)),
@@ -72,6 +77,7 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
     """Seed once; returns (username, roles, token) of the demo users, or [] when data exists."""
     if not is_empty(session):
         return []
+    started = time.monotonic()
     rnd = random.Random(42)  # the same demo retailer on every machine
     eu = create_entity(
         session, code="EU01", name="Nordwind Retail GmbH", currency="EUR", time_zone="Europe/Berlin"
@@ -143,50 +149,49 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
                     valid_to=date(2027, 12, 31),
                 )
             )
-    session.add_all(
-        [
+    channels = [
+        Channel(
+            entity_id=eu.id,
+            code="WEB-EU",
+            name="Web shop EU",
+            kind="web",
+            currency="EUR",
+            allocation_priority=10,
+            safety_buffer=D(2),
+        ),
+        Channel(
+            entity_id=eu.id,
+            code="MKT-EU",
+            name="Marketplace EU",
+            kind="marketplace",
+            currency="EUR",
+            allocation_priority=20,
+            safety_buffer=D(5),
+            max_share_pct=D(30),
+        ),
+        *[
             Channel(
                 entity_id=eu.id,
-                code="WEB-EU",
-                name="Web shop EU",
-                kind="web",
+                code=f"POS-{city}",
+                name=f"Till {city.title()}",
+                kind="pos",
                 currency="EUR",
-                allocation_priority=10,
-                safety_buffer=D(2),
-            ),
-            Channel(
-                entity_id=eu.id,
-                code="MKT-EU",
-                name="Marketplace EU",
-                kind="marketplace",
-                currency="EUR",
-                allocation_priority=20,
-                safety_buffer=D(5),
-                max_share_pct=D(30),
-            ),
-            *[
-                Channel(
-                    entity_id=eu.id,
-                    code=f"POS-{city}",
-                    name=f"Till {city.title()}",
-                    kind="pos",
-                    currency="EUR",
-                    allocation_priority=5,
-                    store_location_id=locs[f"ST-{city}"].id,
-                )
-                for city in ("BERLIN", "HAMBURG", "MUNICH")
-            ],
-            Channel(
-                entity_id=uk.id,
-                code="WEB-UK",
-                name="Web shop UK",
-                kind="web",
-                currency="GBP",
-                allocation_priority=10,
-                safety_buffer=D(1),
-            ),
-        ]
-    )
+                allocation_priority=5,
+                store_location_id=locs[f"ST-{city}"].id,
+            )
+            for city in ("BERLIN", "HAMBURG", "MUNICH")
+        ],
+        Channel(
+            entity_id=uk.id,
+            code="WEB-UK",
+            name="Web shop UK",
+            kind="web",
+            currency="GBP",
+            allocation_priority=10,
+            safety_buffer=D(1),
+        ),
+    ]
+    session.add_all(channels)
     session.add_all(
         [
             Customer(
@@ -222,7 +227,17 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
         ]
     )
     session.flush()
-    _opening_stock(session, rnd, items, locs)
+    seed_approval_policy(session, [eu.id, uk.id])
+    seed_channel_prices(session, channels, [item for item, _ in items], date(2020, 1, 1))
+    # History is planned first so the opening stock covers it: balances end where the demo wants them.
+    today = date.today()
+    opening_date, _ = history_window(today)
+    costed = [(item, cost, _gbp_cost(cost)) for item, cost in items]
+    sales = plan_sales(random.Random(4242), costed, locs, today)
+    lot = f"OPEN-{opening_date:%Y}"
+    _opening_stock(session, rnd, items, locs, demand_by_place(sales), opening_date, lot)
+    moves = write_history(session, sales, {eu.id: "EU01", uk.id: "UK01"}, lot)
+    log.info("seeded %d items and %d history sales since %s", len(items), moves, opening_date)
     users = []
     for username, roles, limit in USERS:
         entity_ids = [eu.id, uk.id]
@@ -236,11 +251,23 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
             token=f"demo-{username}",
         )
         users.append((username, roles, f"demo-{username}"))
+    log.info("seed took %.1fs", time.monotonic() - started)
     return users
 
 
+def _gbp_cost(cost: Decimal) -> Decimal:
+    """The UK entity buys the same goods for less in GBP."""
+    return (cost * D("0.86")).quantize(D("0.01"))
+
+
 def _opening_stock(
-    session: Session, rnd: random.Random, items: list[tuple[Item, Decimal]], locs: dict[str, Location]
+    session: Session,
+    rnd: random.Random,
+    items: list[tuple[Item, Decimal]],
+    locs: dict[str, Location],
+    history: dict[tuple[int, int], int],
+    opening_date: date,
+    lot: str,
 ) -> None:
     """Opening balances through the stock service: Dr inventory, Cr equity, one entry per move."""
     for item, cost in items:
@@ -251,12 +278,13 @@ def _opening_stock(
             ("ST-MUNICH", (0, 10)),
             ("WH-LONDON", (0, 40)),
         ):
-            qty = rnd.randint(*qty_range)
-            if qty == 0:
-                continue
             loc = locs[code]
             assert item.id is not None and loc.id is not None
-            unit_cost = cost if code != "WH-LONDON" else (cost * D("0.86")).quantize(D("0.01"))
+            # Today's stock plus what the year of history sold from here.
+            qty = rnd.randint(*qty_range) + history.get((item.id, loc.id), 0)
+            if qty == 0:
+                continue
+            unit_cost = cost if code != "WH-LONDON" else _gbp_cost(cost)
             stock.move(
                 session,
                 MoveIn(
@@ -268,8 +296,8 @@ def _opening_stock(
                     source_type="opening_balance",
                     source_id=item.sku,
                     idempotency_key=f"opening:{item.sku}:{code}",
-                    posting_date=OPENING_DATE,
+                    posting_date=opening_date,
                     offset_account=AccountRole.EQUITY,
-                    lot="OPEN-2026" if item.tracking == "lot" else None,
+                    lot=lot if item.tracking == "lot" else None,
                 ),
             )

@@ -57,7 +57,15 @@ def run_stack(*, seed: bool) -> int:
             started.append(("temporal", proc))
             env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{settings.temporal_port}"
         # The close schedules come last so the demo entities (from the seed) get theirs.
-        for step in (["migrate"], ["temporal-setup"], *([["seed"]] if seed else []), ["close", "schedule"]):
+        steps = (
+            ["migrate"],
+            ["temporal-setup"],
+            *([["seed"]] if seed else []),
+            ["close", "schedule"],
+            ["replenish", "schedule"],
+            ["foresight", "schedule"],
+        )
+        for step in steps:
             subprocess.run([sys.executable, "-m", "erp.cli", *step], env=env, check=True)
         started.append(("worker", _child(["worker"], env)))
         api = _child(["api", "--host", settings.api_host, "--port", str(settings.api_port)], env)

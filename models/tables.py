@@ -3,10 +3,12 @@
 from models import (
     auth,
     close,
+    foresight,
     integration,
     ledger,
     master,
     purchasing,
+    replenishment,
     returns,
     sales,
     stock,
@@ -14,4 +16,18 @@ from models import (
     webhooks,
 )
 
-MODULES = (auth, close, integration, ledger, master, purchasing, returns, sales, stock, tasks, webhooks)
+MODULES = (
+    auth,
+    close,
+    foresight,
+    integration,
+    ledger,
+    master,
+    purchasing,
+    replenishment,
+    returns,
+    sales,
+    stock,
+    tasks,
+    webhooks,
+)

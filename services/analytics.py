@@ -5,6 +5,8 @@ table answers `available: false` with the reason instead of failing.
 """
 
 import logging
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +21,7 @@ from rules.kpis import (
     days_sales_outstanding,
     gross_margin_pct,
     percentage,
+    stock_accuracy,
 )
 from rules.periods import period_bounds
 from rules.supplier_score import SupplierStats, score
@@ -55,6 +58,9 @@ WITH po AS (
   SELECT p.supplier_id, p.id, p.expected_date, sum(pl.qty) AS ordered, sum(pl.received_qty) AS received
     FROM purchase_order p JOIN purchase_order_line pl ON pl.po_id = p.id
    WHERE p.entity_id = :e AND p.order_date BETWEEN :s AND :d AND p.stage NOT IN ('draft','cancelled','rejected')
+     -- A rolling scorecard (due set) leaves out orders not yet due and not delivered: they are not late yet.
+     AND (CAST(:due AS date) IS NULL OR p.expected_date <= CAST(:due AS date)
+          OR EXISTS (SELECT 1 FROM goods_receipt g WHERE g.po_id = p.id))
    GROUP BY p.supplier_id, p.id, p.expected_date),
 receipts AS (
   SELECT p.supplier_id, r.po_id, min(r.received_on) AS first_receipt,
@@ -66,7 +72,7 @@ matches AS (
          sum(m.price_variance) AS variance, sum(m.grni_value) AS grni
     FROM invoice_match m JOIN supplier_invoice i ON i.id = m.invoice_id
    WHERE i.entity_id = :e AND i.invoice_date BETWEEN :s AND :d AND m.attempt = 1 GROUP BY i.supplier_id)
-SELECT su.code, su.name, count(po.id) AS orders, COALESCE(sum(po.ordered), 0) AS ordered,
+SELECT su.id AS supplier_id, su.code, su.name, count(po.id) AS orders, COALESCE(sum(po.ordered), 0) AS ordered,
        COALESCE(sum(po.received), 0) AS received,
        (SELECT count(*) FROM receipts r WHERE r.supplier_id = su.id AND r.on_time) AS on_time,
        (SELECT count(*) FROM receipts r WHERE r.supplier_id = su.id) AS delivered,
@@ -130,34 +136,69 @@ def gross_margin(session: Session, entity_id: int, period: str, by: str) -> dict
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SupplierLine:
+    """One supplier's reliability statistics over a window, and how many of its orders were delivered."""
+
+    supplier_id: int
+    code: str
+    name: str
+    orders: int
+    delivered: int
+    stats: SupplierStats
+
+
+def supplier_stats(
+    session: Session, entity_id: int, start: date, end: date, due_by: date | None = None
+) -> tuple[list[SupplierLine], str]:
+    """Scorecard statistics of orders placed between start and end (with due_by: only orders due by then)."""
+    tables = ("purchase_order", "purchase_order_line", "goods_receipt", "invoice_match", "supplier_invoice")
+    params = {"e": entity_id, "s": start, "d": end, "due": due_by}
+    rows, reason = _optional(session, tables, _SCORECARD, params)
+    lines = [
+        SupplierLine(
+            supplier_id=int(r.supplier_id),
+            code=r.code,
+            name=r.name,
+            orders=int(r.orders),
+            delivered=int(r.delivered),
+            stats=SupplierStats(
+                on_time_pct=percentage(r.on_time, r.delivered) or Decimal(0),
+                fill_rate=min(
+                    percentage(Decimal(r.received), Decimal(r.ordered)) or Decimal(0), Decimal(100)
+                ),
+                lead_time_mean=Decimal(r.lead_mean or 0),
+                lead_time_var=Decimal(r.lead_var or 0),
+                price_variance_pct=percentage(abs(Decimal(r.variance or 0)), Decimal(r.grni or 0))
+                or Decimal(0),
+                match_rate=percentage(r.matched or 0, r.attempts or 0) or Decimal(0),
+            ),
+        )
+        for r in rows
+    ]
+    return lines, reason
+
+
 def supplier_scorecard(session: Session, entity_id: int, period: str) -> dict[str, Any]:
     """On-time %, fill rate, lead time, price variance and match rate per supplier, with the 0..100 score."""
     start, end = period_bounds(period)
-    tables = ("purchase_order", "purchase_order_line", "goods_receipt", "invoice_match", "supplier_invoice")
-    rows, reason = _optional(session, tables, _SCORECARD, {"e": entity_id, "s": start, "d": end})
-    lines: list[dict[str, Any]] = []
-    for r in rows:
-        stats = SupplierStats(
-            on_time_pct=percentage(r.on_time, r.delivered) or Decimal(0),
-            fill_rate=min(percentage(Decimal(r.received), Decimal(r.ordered)) or Decimal(0), Decimal(100)),
-            lead_time_mean=Decimal(r.lead_mean or 0),
-            lead_time_var=Decimal(r.lead_var or 0),
-            price_variance_pct=percentage(abs(Decimal(r.variance or 0)), Decimal(r.grni or 0)) or Decimal(0),
-            match_rate=percentage(r.matched or 0, r.attempts or 0) or Decimal(0),
-        )
-        lines.append(
-            {
-                "supplier": r.code,
-                "name": r.name,
-                "orders": r.orders,
-                "on_time_pct": stats.on_time_pct,
-                "fill_rate": stats.fill_rate,
-                "lead_time_mean_days": stats.lead_time_mean,
-                "price_variance_pct": stats.price_variance_pct,
-                "match_rate": stats.match_rate,
-                "score": score(stats),
-            }
-        )
+    rows, reason = supplier_stats(session, entity_id, start, end)
+    lines = [
+        {
+            "supplier": r.code,
+            "supplier_id": r.supplier_id,
+            "name": r.name,
+            "orders": r.orders,
+            "on_time_pct": r.stats.on_time_pct,
+            "fill_rate": r.stats.fill_rate,
+            "lead_time_mean_days": r.stats.lead_time_mean,
+            "lead_time_var_days": r.stats.lead_time_var,
+            "price_variance_pct": r.stats.price_variance_pct,
+            "match_rate": r.stats.match_rate,
+            "score": score(r.stats),
+        }
+        for r in rows
+    ]
     return {
         "entity_id": entity_id,
         "period": period,
@@ -213,6 +254,28 @@ def working_capital(session: Session, entity_id: int, period: str) -> dict[str, 
     }
 
 
+def _stock_accuracy(session: Session, params: dict[str, Any]) -> dict[str, Any]:
+    """Share of cycle-counted item-location lines of the period whose book quantity matched the count."""
+    rows, reason = _optional(
+        session,
+        ("cycle_count", "cycle_count_line"),
+        "SELECT count(*) AS counted, count(*) FILTER (WHERE cl.difference = 0) AS matching"
+        " FROM cycle_count_line cl JOIN cycle_count c ON c.id = cl.count_id"
+        " WHERE c.entity_id = :e AND c.status = 'posted' AND c.counted_on BETWEEN :s AND :d",
+        params,
+    )
+    counted = int(rows[0].counted) if rows else 0
+    matching = int(rows[0].matching) if rows else 0
+    if not counted:
+        reason = reason or "no cycle counts were posted in the period"
+    return {
+        "value_pct": stock_accuracy(counted, matching),
+        "lines_counted": counted,
+        "lines_matching": matching,
+        "reason": reason,
+    }
+
+
 def kpis(session: Session, entity_id: int, period: str) -> dict[str, Any]:
     """Stock accuracy, stockouts, PO cycle time, invoice match rate and close-cycle duration of a period."""
     start, end = period_bounds(period)
@@ -254,10 +317,7 @@ def kpis(session: Session, entity_id: int, period: str) -> dict[str, Any]:
     return {
         "entity_id": entity_id,
         "period": period,
-        "stock_accuracy": {
-            "value_pct": None,
-            "reason": "no cycle-count records exist yet: stock accuracy needs counted lines vs book quantities",
-        },
+        "stock_accuracy": _stock_accuracy(session, params),
         "stockouts": {"item_locations_out_of_stock_after_selling": int(stockouts)},
         "po_cycle_time": {
             "closed_orders": int(po.n) if po else 0,

@@ -13,6 +13,7 @@ from models.contracts.tasks import AuditRecord
 from rules.errors import RuleViolation
 from rules.periods import PeriodStatus, period_bounds
 from services.errors import Conflict, NotFound
+from services.events import emit
 from services.reconciliation import Finding
 from services.tasks import record_audit
 
@@ -106,7 +107,38 @@ def set_period_status(
             after={"status": str(status)},
         ),
     )
+    if status == PeriodStatus.CLOSED:
+        emit(
+            session,
+            event_type="fiscal_period.closed",
+            key=f"period:{entity_code}:{period}:closed",
+            entity_id=entity_id,
+            document_type="fiscal_period",
+            document_id=f"{entity_code}-{period}",
+            data={
+                "period": period,
+                "status": str(status),
+                "closed_by": _signed_off_by(session, entity_id, period) or actor,
+            },
+        )
     return status
+
+
+def _signed_off_by(session: Session, entity_id: int, period: str) -> str | None:
+    """The controller whose sign-off led to the lock (the lock itself is written by a system user)."""
+    value = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT s.details->>'by' FROM close_step s JOIN close_run r ON r.id = s.run_id"
+                " WHERE r.entity_id = :e AND r.period = :p AND s.step = 'sign_off' AND s.outcome = 'approved'"
+                " ORDER BY s.round DESC LIMIT 1"
+            ),
+            {"e": entity_id, "p": period},
+        )
+        .scalar()
+    )
+    return None if value is None else str(value)
 
 
 def record_step(

@@ -1,7 +1,7 @@
 """The transactional outbox: write a business fact's event in the caller's transaction, once per key."""
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -62,3 +62,12 @@ def emit(
         },
     )
     return str(event_id)
+
+
+def skus(session: Session, item_ids: Iterable[int]) -> dict[int, str]:
+    """SKU by item id, for event lines (people and other systems know items by SKU, joins by id)."""
+    ids = sorted(set(item_ids))
+    if not ids:
+        return {}
+    rows = session.connection().execute(text("SELECT id, sku FROM item WHERE id = ANY(:ids)"), {"ids": ids})
+    return {int(r[0]): str(r[1]) for r in rows}

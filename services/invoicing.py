@@ -32,6 +32,7 @@ from rules.posting_rules import (
 )
 from services import ledger, po_store
 from services.errors import Conflict, NotFound
+from services.events import emit
 from services.stock_revaluation import RevalueIn, revalue
 
 SOURCE = "purchase_order"
@@ -250,11 +251,15 @@ def match(session: Session, req: MatchRequest) -> MatchOutcome:
                 "pv": res.price_variance,
             },
         )
+    # The verdict as first stored: a retry after a committed match would otherwise re-match against
+    # quantities that attempt already counted as invoiced, and report a false exception.
+    results = _latest(session, req.invoice_id)
     reasons = sorted({reason for res in results for reason in res.reasons})
     due = due_date(inv["invoice_date"], po.payment_terms)
     if reasons:
         if inv["status"] in ("received", "waiting"):
             _set_status(session, req.invoice_id, "exception", None)
+        _emit_exception(session, po, inv, reasons)
         return MatchOutcome(
             invoice_id=req.invoice_id,
             status="exception",
@@ -264,6 +269,7 @@ def match(session: Session, req: MatchRequest) -> MatchOutcome:
             due_date=due,
         )
     entry = _approve(session, po, inv, rows, results, req.posting_date, "matched")
+    _emit_matched(session, po, inv)
     return MatchOutcome(
         invoice_id=req.invoice_id,
         status="matched",
@@ -272,6 +278,45 @@ def match(session: Session, req: MatchRequest) -> MatchOutcome:
         net=Decimal(inv["net"]),
         due_date=due,
         journal_entry_id=entry,
+    )
+
+
+def _emit_matched(session: Session, po: po_store.PoHead, inv: dict[str, Any]) -> None:
+    """Report the invoice approved for payment with its liability posted (once per invoice)."""
+    emit(
+        session,
+        event_type="supplier_invoice.matched",
+        key=f"invoice:{inv['id']}:matched",
+        entity_id=po.entity_id,
+        document_type="supplier_invoice",
+        # The row id: invoice numbers are only unique per supplier.
+        document_id=str(inv["id"]),
+        data={
+            "invoice_number": str(inv["invoice_number"]),
+            "po_number": po.number,
+            "supplier_id": po.supplier_id,
+            "currency": str(inv["currency"]),
+            "net": str(inv["net"]),
+            "tax": str(inv["tax"]),
+        },
+    )
+
+
+def _emit_exception(session: Session, po: po_store.PoHead, inv: dict[str, Any], reasons: list[str]) -> None:
+    """Report a failed match (once per invoice: a re-match after waiting for goods is the same case)."""
+    emit(
+        session,
+        event_type="supplier_invoice.exception",
+        key=f"invoice:{inv['id']}:exception",
+        entity_id=po.entity_id,
+        document_type="supplier_invoice",
+        document_id=str(inv["id"]),
+        data={
+            "invoice_number": str(inv["invoice_number"]),
+            "po_number": po.number,
+            "supplier_id": po.supplier_id,
+            "reasons": reasons,
+        },
     )
 
 
@@ -359,6 +404,8 @@ def resolve(session: Session, req: ResolveMatch) -> MatchOutcome:
         entry = _approve(
             session, po, inv, rows, _latest(session, req.invoice_id), req.posting_date, "accepted"
         )
+        # Accepted despite the mismatch: for AP it is now payable like a matched one.
+        _emit_matched(session, po, inv)
     elif req.resolution == "reject":
         _set_status(session, req.invoice_id, "rejected", None)
         # Nothing was posted for an unmatched invoice, so the debit note is a document, not a reversal.

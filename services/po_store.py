@@ -1,6 +1,5 @@
 """Purchase order rows: create, revise, stage, issue, confirm, cancel, delay exceptions and close."""
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -24,6 +23,7 @@ from models.contracts.purchasing import (
 from models.contracts.tasks import AuditRecord
 from services import stock
 from services.errors import NotFound
+from services.events import emit
 from services.tasks import record_audit
 from workflows.purchasing.policy import func_total, po_total
 
@@ -219,34 +219,76 @@ def lines(session: Session, po_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
-def issue(session: Session, req: IssuePo) -> None:
-    """Approved -> issued: the outbound document, inbound quantities and the status, together."""
-    po = head(session, req.number, lock=True)
-    po_lines = lines(session, po.id)
-    payload = {
-        "number": po.number,
-        "revision": req.revision,
-        "supplier_id": po.supplier_id,
-        "currency": po.currency,
-        "lines": [
-            {
-                "line_no": ln["line_no"],
-                "item_id": ln["item_id"],
-                "qty": str(ln["qty"]),
-                "price": str(ln["price"]),
-            }
-            for ln in po_lines
-        ],
-    }
-    session.connection().execute(
+def _approvers(session: Session, number: str, revision: int) -> list[str]:
+    """Who approved each level of a revision, in level order."""
+    rows = session.connection().execute(
         text(
             """
-            INSERT INTO outbox_message (idempotency_key, kind, entity_id, document_type, document_id, payload)
-            VALUES (:k, 'purchase_order.issued', :e, 'purchase_order', :n, CAST(:p AS jsonb))
-            ON CONFLICT (idempotency_key) DO NOTHING
+            SELECT decided_by FROM task
+             WHERE kind = 'po_approval' AND subject_type = 'purchase_order' AND subject_id = :n
+               AND decision = 'approve' AND CAST(details->>'revision' AS int) = :r
+             ORDER BY CAST(details->>'level' AS int), id
             """
         ),
-        {"k": f"po:{po.number}:issued", "e": po.entity_id, "n": po.number, "p": json.dumps(payload)},
+        {"n": number, "r": revision},
+    )
+    return [str(r[0]) for r in rows if r[0] is not None]
+
+
+def _emit_approved(session: Session, po: PoHead, revision: int) -> None:
+    """Report the final approval of a revision (purchase_order.approved)."""
+    total = (
+        session.connection()
+        .execute(text("SELECT total FROM purchase_order WHERE id = :id"), {"id": po.id})
+        .scalar_one()
+    )
+    emit(
+        session,
+        event_type="purchase_order.approved",
+        key=f"po:{po.number}:rev:{revision}:approved",
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data={
+            "number": po.number,
+            "revision": revision,
+            "supplier_id": po.supplier_id,
+            "currency": po.currency,
+            "total": str(total),
+            "approved_by": _approvers(session, po.number, revision),
+        },
+    )
+
+
+def issue(session: Session, req: IssuePo) -> None:
+    """Approved -> issued: the approval and issue events, inbound quantities and the status, together."""
+    po = head(session, req.number, lock=True)
+    po_lines = lines(session, po.id)
+    # The last level's decision closes a generic task (services.tasks knows no chains); the workflow
+    # issues right after the final approval and only then, so this is the approval's first own transaction.
+    _emit_approved(session, po, req.revision)
+    emit(
+        session,
+        event_type="purchase_order.issued",
+        key=f"po:{po.number}:issued",
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data={
+            "number": po.number,
+            "revision": req.revision,
+            "supplier_id": po.supplier_id,
+            "currency": po.currency,
+            "lines": [
+                {
+                    "line_no": ln["line_no"],
+                    "item_id": ln["item_id"],
+                    "qty": str(ln["qty"]),
+                    "price": str(ln["price"]),
+                }
+                for ln in po_lines
+            ],
+        },
     )
     for ln in po_lines:
         stock.add_inbound(
@@ -266,16 +308,29 @@ def issue(session: Session, req: IssuePo) -> None:
 
 
 def outbox(session: Session, rec: OutboxRecord) -> None:
-    """Write an outbound document about the PO once per key."""
+    """Write an outbound document about the PO once per key (its kind is a catalogue event type)."""
     po = head(session, rec.number)
-    session.connection().execute(
-        text(
-            """
-            INSERT INTO outbox_message (idempotency_key, kind, entity_id, document_type, document_id, payload)
-            VALUES (:k, :kind, :e, 'purchase_order', :n, CAST(:p AS jsonb)) ON CONFLICT (idempotency_key) DO NOTHING
-            """
-        ),
-        {"k": rec.key, "kind": rec.kind, "e": po.entity_id, "n": po.number, "p": json.dumps(rec.payload)},
+    emit(
+        session,
+        event_type=rec.kind,
+        key=rec.key,
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data=rec.payload,
+    )
+
+
+def _emit_cancelled(session: Session, po: PoHead, reason: str | None) -> None:
+    """Report that the PO, or what is still open on it, will not be delivered (once per PO)."""
+    emit(
+        session,
+        event_type="purchase_order.cancelled",
+        key=f"po:{po.number}:cancelled",
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data={"number": po.number, "reason": reason},
     )
 
 
@@ -321,6 +376,9 @@ def cancel_remaining(session: Session, rec: CancelRecord) -> dict[int, Decimal]:
                 {"q": open_qty, "id": ln["id"]},
             )
         done[int(ln["line_no"])] = open_qty
+    if done:
+        # After this nothing is open, so a later cancel is refused: one cancellation fact per PO.
+        _emit_cancelled(session, po, rec.reason)
     audit(
         session,
         po,
@@ -343,6 +401,20 @@ def raise_delay(session: Session, req: DelayRaised) -> None:
             """
         ),
         {"k": f"po:{po.number}:delay:{req.seq}", "po": po.id, "ed": req.expected_date, "on": req.raised_on},
+    )
+    emit(
+        session,
+        event_type="supplier_delay.raised",
+        key=f"po:{po.number}:delay:{req.seq}",
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data={
+            "po_number": po.number,
+            "supplier_id": po.supplier_id,
+            "expected_date": req.expected_date.isoformat(),
+            "kind": "late",
+        },
     )
 
 
@@ -378,6 +450,10 @@ def close(session: Session, req: CloseRequest) -> None:
         ),
         {"s": req.stage, "at": req.closed_at, "ct": req.cycle_time_seconds, "id": po.id},
     )
+    if req.stage == "cancelled":
+        # Cancelled before issue, or issued and cancelled before any delivery (then already reported
+        # by cancel_remaining under the same key: this writes nothing).
+        _emit_cancelled(session, po, req.reason)
     audit(
         session,
         po,

@@ -18,6 +18,7 @@ from rules.errors import RuleViolation
 from rules.money import quantize_cost
 from services import fx
 from services.errors import NotFound
+from services.supplier_scorecard import score_input
 from workflows.purchasing.policy import approval_chain, func_total, po_total
 
 
@@ -72,8 +73,10 @@ def contract_price(
     return Decimal(str(row[0])) if row else None
 
 
-def load_policy(session: Session, entity_id: int) -> ApprovalPolicy:
-    """Active bands for the entity (plus generic ones) and the entity's or the default settings."""
+def load_policy(
+    session: Session, entity_id: int, supplier_id: int | None = None, as_of: date | None = None
+) -> ApprovalPolicy:
+    """Active bands for the entity (plus generic ones), its settings, and the supplier's scorecard input."""
     bands = (
         session.connection()
         .execute(
@@ -105,15 +108,26 @@ def load_policy(session: Session, entity_id: int) -> ApprovalPolicy:
         )
         for b in bands
     ]
-    if setting is None:
-        return ApprovalPolicy(bands=snaps)
-    sla, escalation, window_days, cap = setting
-    return ApprovalPolicy(
-        bands=snaps,
-        sla_hours=int(str(sla)),
-        escalation=dict(escalation),  # type: ignore[call-overload]
-        window_days=int(str(window_days)),
-        window_cap=None if cap is None else Decimal(str(cap)),
+    policy = ApprovalPolicy(bands=snaps)
+    if setting is not None:
+        sla, escalation, window_days, cap = setting
+        policy = ApprovalPolicy(
+            bands=snaps,
+            sla_hours=int(str(sla)),
+            escalation=dict(escalation),  # type: ignore[call-overload]
+            window_days=int(str(window_days)),
+            window_cap=None if cap is None else Decimal(str(cap)),
+        )
+    if supplier_id is None:
+        return policy
+    # Snapshotted like the bands: a later scorecard change does not re-route this PO's approvals.
+    found = score_input(session, entity_id, supplier_id, as_of or date.today())
+    return policy.model_copy(
+        update={
+            "supplier_score": found.supplier_score,
+            "score_threshold": found.threshold,
+            "score_role": found.role,
+        }
     )
 
 
@@ -191,7 +205,7 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
         rate = fx.rate(session, currency, entity_currency, draft.order_date)
     except NotFound as exc:
         raise RuleViolation("currency", exc.reason) from exc
-    policy = load_policy(session, draft.entity_id)
+    policy = load_policy(session, draft.entity_id, draft.supplier_id, draft.order_date)
     amount = func_total(po_total(lines, currency), rate, entity_currency)
     approval_chain(policy, lines, amount, draft.entity_id)  # fail now (422) when no band covers the PO
     grace, over_pct = receiving_settings(session, draft.entity_id)

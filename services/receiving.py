@@ -13,6 +13,7 @@ from rules.accounts import AccountRole
 from rules.money import quantize, quantize_cost
 from rules.posting_rules import goods_receipt
 from services import po_store, stock
+from services.events import emit, skus
 from services.ledger import LineIn, entity_currency
 
 
@@ -116,6 +117,31 @@ def record(session: Session, rec: ReceiptRecord) -> ReceiptResult:
             ),
             {"q": rl.qty, "rej": rl.rejected_qty, "id": ln["id"]},
         )
+    sku = skus(session, (int(by_no[rl.line_no]["item_id"]) for rl in req.lines))
+    emit(
+        session,
+        event_type="goods_receipt.posted",
+        key=f"{key}:event",
+        entity_id=po.entity_id,
+        document_type="purchase_order",
+        document_id=po.number,
+        data={
+            "po_number": po.number,
+            "receipt_no": rec.receipt_no,
+            "delivery_note": req.delivery_note,
+            "received_on": req.received_on.isoformat(),
+            "lines": [
+                {
+                    "line_no": rl.line_no,
+                    "item_id": int(by_no[rl.line_no]["item_id"]),
+                    "sku": sku.get(int(by_no[rl.line_no]["item_id"])),
+                    "qty": str(rl.qty),  # accepted; rejected units never enter stock
+                    "location_id": int(by_no[rl.line_no]["location_id"]),
+                }
+                for rl in req.lines
+            ],
+        },
+    )
     po_store.audit(
         session,
         po,

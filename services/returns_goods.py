@@ -4,7 +4,6 @@ restock/refurbish/quarantine: a receipt at the original cost into the part's loc
 scrap: no stock, Dr Write-off, Cr COGS; return to vendor: received into quarantine at the original cost, then
 issued to the supplier against a debit note (Dr AP for the supplier, Cr Inventory)."""
 
-import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -150,31 +149,24 @@ def _to_vendor(
         )
         move_ids.append(out.move_id)
         issued += -out.value
-    session.connection().execute(
-        text(
-            """
-            INSERT INTO outbox_message (idempotency_key, kind, entity_id, document_type, document_id, payload)
-            VALUES (:k, 'debit_note.issued', :e, 'return', :d, CAST(:p AS jsonb)) ON CONFLICT (idempotency_key) DO NOTHING
-            """
-        ),
-        {
-            "k": f"{key}:debit_note",
-            "e": rma["entity_id"],
-            "d": rma_number,
-            "p": json.dumps(
-                {
-                    "number": note,
-                    "rma_number": rma_number,
-                    "supplier_id": part.supplier_id,
-                    "supplier_code": supplier[0],
-                    "sku": line["sku"],
-                    "qty": str(part.qty),
-                    "serials": part.serials,
-                    "value": str(issued),
-                    "currency": str(rma["currency"]),
-                    "issued_on": on.isoformat(),
-                }
-            ),
+    emit(
+        session,
+        event_type="return.debit_note",
+        key=f"{key}:debit_note",
+        entity_id=int(rma["entity_id"]),
+        document_type="return",
+        document_id=rma_number,
+        data={
+            "number": note,
+            "rma_number": rma_number,
+            "supplier_id": part.supplier_id,
+            "supplier_code": supplier[0],
+            "sku": line["sku"],
+            "qty": str(part.qty),
+            "serials": part.serials,
+            "value": str(issued),
+            "currency": str(rma["currency"]),
+            "issued_on": on.isoformat(),
         },
     )
     return move_ids, issued, note

@@ -11,6 +11,7 @@ from models.contracts.sales import AllocateRequest, AllocateResult, LineNeed, Re
 from rules.allocation import LocationStock, OrderLine, allocate_order
 from rules.money import quantize_qty
 from services import stock
+from services.events import emit, skus
 from services.sales_orders import order_row, sourcing_locations
 
 # Ship from warehouses first; stores only when no warehouse has the goods.
@@ -150,7 +151,42 @@ def allocate(session: Session, req: AllocateRequest) -> AllocateResult:
                 lost[line.line_no] += plan.backordered
         # Only a line that lost a race to another order is worth another look; a plain shortage stays short.
         need = [LineNeed(line_no=ln, item_id=items[ln], qty=q) for ln, q in lost.items()]
+    if reserved:
+        _emit_allocated(session, order, req, reserved, items)
     return AllocateResult(reserved=reserved, backordered=_left(req.lines, reserved))
+
+
+def _emit_allocated(
+    session: Session,
+    order: dict[str, Any],
+    req: AllocateRequest,
+    reserved: list[Reserved],
+    items: dict[int, int],
+) -> None:
+    """Report what this round reserved where (a retried round returns early and reports nothing new)."""
+    round_no = req.round_key.rsplit(":", 1)[-1]
+    sku = skus(session, items.values())
+    emit(
+        session,
+        event_type="sales_order.allocated",
+        key=f"so:{req.order_number}:alloc:{round_no}",
+        entity_id=int(order["entity_id"]),
+        document_type="sales_order",
+        document_id=req.order_number,
+        data={
+            "order_number": req.order_number,
+            "lines": [
+                {
+                    "line_no": r.line_no,
+                    "item_id": items[r.line_no],
+                    "sku": sku.get(items[r.line_no]),
+                    "qty": str(r.qty),
+                    "location_id": r.location_id,
+                }
+                for r in reserved
+            ],
+        },
+    )
 
 
 def release(session: Session, keys: list[str]) -> Decimal:

@@ -16,6 +16,7 @@ from models.contracts.sales import (
     StageUpdate,
 )
 from services.errors import NotFound
+from services.events import emit, skus
 
 DEFAULT_LEAD_DAYS = 14
 
@@ -84,6 +85,21 @@ def persist_order(session: Session, order: OrderInput) -> int:
     order_id = int(row[0])
     for line in order.lines:
         insert_line(session, order_id, line)
+    emit(
+        session,
+        event_type="sales_order.received",
+        key=f"so:{order.order_number}:received",
+        entity_id=order.entity_id,
+        document_type="sales_order",
+        document_id=order.order_number,
+        data={
+            "order_number": order.order_number,
+            "channel_code": order.channel_code,
+            "external_id": order.external_id,
+            "currency": order.currency,
+            "total_due": str(gross - discount + tax),
+        },
+    )
     return order_id
 
 
@@ -116,10 +132,21 @@ def insert_line(session: Session, order_id: int, line: PricedLine) -> None:
 
 
 def set_stage(session: Session, upd: StageUpdate) -> None:
-    """Record the order's stage (what operators and GET /orders see)."""
+    """Record the order's stage (what operators and GET /orders see); reaching cancelled is reported."""
     session.connection().execute(
         text("UPDATE sales_order SET status = :s WHERE number = :n"), {"s": upd.stage, "n": upd.order_number}
     )
+    if upd.stage == "cancelled":
+        # The stage is set once every line's open quantity is cancelled and holds are released.
+        emit(
+            session,
+            event_type="sales_order.cancelled",
+            key=f"so:{upd.order_number}:cancelled",
+            entity_id=int(order_row(session, upd.order_number)["entity_id"]),
+            document_type="sales_order",
+            document_id=upd.order_number,
+            data={"order_number": upd.order_number},
+        )
 
 
 def update_line(session: Session, upd: LineUpdate) -> None:
@@ -206,6 +233,23 @@ def sourcing_locations(session: Session, order: dict[str, Any]) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+def _allocation_round(session: Session, order_number: str) -> int:
+    """The order's latest allocation round: rounds claim `order:{n}:alloc:1`, `:2`, ... one after another."""
+    done = 0
+    while True:
+        # Primary-key lookups in windows of 32: a prefix LIKE would scan the whole table.
+        window = {f"order:{order_number}:alloc:{r}": r for r in range(done + 1, done + 33)}
+        claimed = set(
+            session.connection()
+            .execute(text("SELECT key FROM applied_effect WHERE key = ANY(:k)"), {"k": list(window)})
+            .scalars()
+        )
+        for key, r in window.items():
+            if key not in claimed:
+                return done
+            done = r
+
+
 def backorder(session: Session, req: BackorderRequest) -> BackorderResult:
     """Promise the inbound PO's expected date, else today + supplier lead time; list locations to watch."""
     order = order_row(session, req.order_number)
@@ -232,5 +276,28 @@ def backorder(session: Session, req: BackorderRequest) -> BackorderResult:
             qty_backordered=req.qty,
             status="backordered",
         ),
+    )
+    # A backorder always follows the allocation round that came up short, so that round names the fact:
+    # a retry of this activity finds the same round, a later shortage of the line comes with a new one.
+    round_no = _allocation_round(session, req.order_number)
+    emit(
+        session,
+        event_type="sales_order.backordered",
+        key=f"so:{req.order_number}:line:{req.line_no}:backordered:{round_no}",
+        entity_id=int(order["entity_id"]),
+        document_type="sales_order",
+        document_id=req.order_number,
+        data={
+            "order_number": req.order_number,
+            "lines": [
+                {
+                    "line_no": req.line_no,
+                    "item_id": req.item_id,
+                    "sku": skus(session, [req.item_id]).get(req.item_id),
+                    "qty": str(req.qty),
+                }
+            ],
+            "promised_date": result.promised_date.isoformat(),
+        },
     )
     return result

@@ -11,6 +11,7 @@ from rules.order_pricing import line_amounts, shipped_share
 from rules.posting_rules import sale_shipped
 from services import ledger, stock
 from services.errors import NotFound
+from services.events import emit, skus
 from services.ledger import LineIn
 from services.sales_orders import insert_line, order_row
 from services.sales_pricing import tax_rate
@@ -144,6 +145,32 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
             ),
             {"s": shipment_id, "ln": line_no, "q": qty, "c": line_cost, "m": move_id},
         )
+    sku = skus(session, (line.item_id for line in req.lines))
+    emit(
+        session,
+        event_type="sales_order.shipped",
+        key=f"so:{req.order_number}:shipment:{req.shipment_key}",
+        entity_id=int(order["entity_id"]),
+        document_type="sales_order",
+        document_id=req.order_number,
+        data={
+            "order_number": req.order_number,
+            "shipment_key": req.shipment_key,
+            "carrier": req.carrier,
+            "tracking": req.tracking,
+            "shipped_on": req.shipped_on.isoformat(),
+            "lines": [
+                {
+                    "line_no": line.line_no,
+                    "item_id": line.item_id,
+                    "sku": sku.get(line.item_id),
+                    "qty": str(line.qty),
+                    "location_id": req.location_id,
+                }
+                for line in req.lines
+            ],
+        },
+    )
     return ShipResult(
         shipment_id=shipment_id, gross=gross, discount=disc, tax=tax, cost=cost, due=gross - disc + tax
     )

@@ -3,9 +3,13 @@
 from typing import Any
 
 from workflows.close.month_end import MonthEndCloseWorkflow
+from workflows.foresight.data_quality import DataQualityCheckWorkflow
 from workflows.integration.delivery import WebhookDeliveryWorkflow
 from workflows.integration.dispatcher import OutboxDispatcherWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
+from workflows.replenishment.cycle_count import CycleCountWorkflow
+from workflows.replenishment.daily_run import ReplenishmentRunWorkflow
+from workflows.replenishment.transfer import TransferOrderWorkflow
 from workflows.returns.rma import ReturnWorkflow
 from workflows.sales.order import OrderWorkflow
 from workflows.sales.settlement import SettlementWorkflow
@@ -18,6 +22,10 @@ WORKFLOWS: list[type[Any]] = [
     OutboxDispatcherWorkflow,
     WebhookDeliveryWorkflow,
     ReturnWorkflow,
+    ReplenishmentRunWorkflow,
+    TransferOrderWorkflow,
+    CycleCountWorkflow,
+    DataQualityCheckWorkflow,
 ]
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import Body, Id, QueryId
+from api.schemas.base import Body, Id, QueryId, examples
 from erp.settings import get_settings
 from models.contracts.close import CloseInput
 from rules.accounts import ACCOUNT_TYPE, AccountRole
@@ -32,12 +32,24 @@ _ACCRUABLE = [
 class CloseBody(Body):
     """Close an entity's period now (the schedule does it on day 1 for the previous month)."""
 
+    model_config = examples({"entity_id": 1, "period": "2026-06"})
+
     entity_id: Id
     period: str = Field(pattern=PERIOD, examples=["2026-10"])
 
 
 class AccrualBody(Body):
     """A bill to receive: accrued at period end and reversed on day 1 of the next period."""
+
+    model_config = examples(
+        {
+            "entity_id": 1,
+            "period": "2026-06",
+            "description": "June electricity, stores",
+            "expense_role": "accrued_expense",
+            "amount": "1840.00",
+        }
+    )
 
     entity_id: Id
     period: str = Field(pattern=PERIOD, examples=["2026-10"])

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -30,6 +31,7 @@ from erp.settings import get_settings
 from models.contracts.errors import HTTP_STATUS
 from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
+from services.audit_log import audit_change
 from services.auth import Principal
 from services.order_intake import Caller
 from services.returns_intake import ReturnAsk, build_return, next_rma_number
@@ -162,6 +164,17 @@ def get_alerts(
     return _json(alerts(session, sorted(who.entity_ids), limit))  # type: ignore[no-any-return]
 
 
+def _policy_row(session: Session, table: str, key: str, key_id: int) -> dict[str, Any] | None:
+    """A stored policy as JSON for the audit trail (None before the first change)."""
+    row = (
+        session.connection()
+        .execute(text(f"SELECT * FROM {table} WHERE {key} = :k"), {"k": key_id})  # table/key are constants
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(jsonable_encoder({k: v for k, v in row.items() if k != "id"}))
+
+
 @router.put("/policies/channels/{code}", summary="Set a channel's return policy")
 def put_channel_policy(
     code: str, body: ChannelPolicyBody, session: SessionDep, who: Principal = controller
@@ -174,7 +187,13 @@ def put_channel_policy(
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"channel {code} not found")
     check_entity(who, int(row[1]))
+    before = _policy_row(session, "channel_return_policy", "channel_id", int(row[0]))
     stored = set_channel_policy(session, int(row[0]), body.model_dump(exclude_none=True), who.username)
+    # Return policies are channel master data: changes are audited like the CRUD routes' (before/after).
+    after = jsonable_encoder(stored)
+    audit_change(
+        session, who, "ChannelReturnPolicy.update", "Channel", str(row[0]), before, after, int(row[1])
+    )
     session.commit()
     return _json(stored)
 
@@ -186,7 +205,10 @@ def put_customer_policy(
     row = session.connection().execute(text("SELECT id FROM customer WHERE code = :c"), {"c": code}).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"customer {code} not found")
+    before = _policy_row(session, "customer_return_policy", "customer_id", int(row[0]))
     set_customer_policy(session, int(row[0]), body.refund_before_arrival, who.username)
+    after = {"refund_before_arrival": body.refund_before_arrival, "updated_by": who.username}
+    audit_change(session, who, "CustomerReturnPolicy.update", "Customer", str(row[0]), before, after)
     session.commit()
     return {"customer": code, "refund_before_arrival": body.refund_before_arrival}
 

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
-from api.schemas.base import Body, PathId
+from api.schemas.base import Body, PathId, examples
 from erp.settings import get_settings
 from models.contracts.errors import HTTP_STATUS
 from models.contracts.tasks import DecisionRequest, Delegator
@@ -28,6 +28,11 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 class DecisionBody(Body):
     """A decision on a task: one of the task's options, a comment, and the revision the person saw."""
+
+    model_config = examples(
+        {"decision": "approve", "comment": "within budget"},
+        {"decision": "reject", "comment": "duplicate of PO 100012"},
+    )
 
     decision: str = Field(min_length=1, max_length=40, examples=["approve"])
     comment: str | None = Field(default=None, max_length=2000, examples=["within budget"])

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from pydantic import Field
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.base import Body, Id
+from api.schemas.base import Body, Id, examples
 from models.auth import ROLES
 from services.auth import Principal, add_user
 
@@ -16,6 +16,11 @@ router = APIRouter(tags=["users"])
 
 class UserCreate(Body):
     """A new user; the token is returned once and stored only as a hash."""
+
+    model_config = examples(
+        {"username": "ana.buyer", "display_name": "Ana Weber", "roles": ["buyer"], "entity_ids": [1]},
+        {"username": "tom.approver", "roles": ["approver"], "entity_ids": [1, 2], "approval_limit": "5000"},
+    )
 
     username: str = Field(min_length=2, max_length=80, pattern=r"^[a-z0-9_.-]+$", examples=["ana.buyer"])
     display_name: str = ""

@@ -4,11 +4,20 @@ import uuid
 
 from pydantic import AnyHttpUrl, Field
 
-from api.schemas.base import Body
+from api.schemas.base import Body, examples
 
 
 class SubscriptionCreate(Body):
     """A receiver for events; leave `secret` out to get a generated one (shown once, in the answer)."""
+
+    model_config = examples(
+        {
+            "name": "warehouse-app",
+            "url": "https://wms.example.com/hooks/erp",
+            "event_types": ["purchase_order.approved", "sales_order.shipped"],
+            "entity_ids": [1],
+        }
+    )
 
     name: str = Field(min_length=1, max_length=80)
     url: AnyHttpUrl
@@ -23,6 +32,8 @@ class SubscriptionCreate(Body):
 class SubscriptionUpdate(Body):
     """Editable subscription fields; setting `secret` rotates it."""
 
+    model_config = examples({"active": False}, {"secret": "rotate-me-2026-07-a1b2c3d4"})
+
     url: AnyHttpUrl | None = None
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     event_types: list[str] | None = None
@@ -34,5 +45,7 @@ class SubscriptionUpdate(Body):
 
 class ReplayRequest(Body):
     """Re-send this event and every later one the subscription wants."""
+
+    model_config = examples({"from_event_id": "5f0c6c9e-8a2b-4d7e-9a51-3c2f4e1b7d10"})
 
     from_event_id: uuid.UUID

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from api.schemas.base import Body, Id
+from api.schemas.base import Body, Id, examples
 from rules.accounts import AccountRole
 
 Code = Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -15,6 +15,10 @@ Currency = Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
 
 class EntityCreate(Body):
     """A new company; its standard chart of accounts is created with it."""
+
+    model_config = examples(
+        {"code": "NL01", "name": "Nordwind Retail B.V.", "currency": "EUR", "time_zone": "Europe/Amsterdam"}
+    )
 
     code: str = Code
     name: str = Field(min_length=1)
@@ -34,12 +38,16 @@ class EntityCreate(Body):
 class EntityUpdate(Body):
     """Editable entity fields (the currency of books already posted never changes)."""
 
+    model_config = examples({"name": "Nordwind Retail GmbH & Co. KG"})
+
     name: str | None = Field(default=None, min_length=1)
     time_zone: str | None = None
 
 
 class LocationCreate(Body):
     """A new stock location."""
+
+    model_config = examples({"entity_id": 1, "code": "ST-COLOGNE", "name": "Store Cologne", "kind": "store"})
 
     entity_id: Id
     code: str = Code
@@ -50,11 +58,29 @@ class LocationCreate(Body):
 class LocationUpdate(Body):
     """Editable location fields."""
 
+    model_config = examples({"name": "Store Berlin Alexanderplatz"})
+
     name: str | None = Field(default=None, min_length=1)
 
 
 class ItemCreate(Body):
     """A new SKU."""
+
+    model_config = examples(
+        {
+            "sku": "APP-0901",
+            "name": "Merino crew neck, navy, M",
+            "category": "apparel",
+            "unit": "ea",
+            "pack_size": "1",
+            "weight_kg": "0.3",
+            "tax_class": "standard",
+            "valuation_method": "moving_average",
+            "tracking": "none",
+            "list_price": "59.90",
+            "price_floor": "29.00",
+        }
+    )
 
     sku: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: str = Field(min_length=1)
@@ -73,6 +99,8 @@ class ItemCreate(Body):
 class ItemUpdate(Body):
     """Editable item fields (valuation method and tracking are fixed once stock exists)."""
 
+    model_config = examples({"list_price": "54.90", "price_floor": "27.00"})
+
     name: str | None = Field(default=None, min_length=1)
     pack_size: Decimal | None = Field(default=None, gt=0)
     weight_kg: Decimal | None = Field(default=None, ge=0)
@@ -85,6 +113,17 @@ class ItemUpdate(Body):
 class SupplierCreate(Body):
     """A new supplier."""
 
+    model_config = examples(
+        {
+            "code": "LINOFIL",
+            "name": "Linofil Textiles",
+            "currency": "EUR",
+            "payment_terms": "NET30",
+            "lead_time_days": 12,
+            "tax_id": "IT01234567890",
+        }
+    )
+
     code: str = Code
     name: str = Field(min_length=1)
     currency: str = Currency
@@ -96,6 +135,8 @@ class SupplierCreate(Body):
 class SupplierUpdate(Body):
     """Editable supplier fields."""
 
+    model_config = examples({"lead_time_days": 16, "payment_terms": "NET45"})
+
     name: str | None = Field(default=None, min_length=1)
     payment_terms: str | None = Field(default=None, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
     lead_time_days: int | None = Field(default=None, ge=0, le=365)
@@ -104,6 +145,17 @@ class SupplierUpdate(Body):
 
 class SupplierPriceCreate(Body):
     """A contract price with its validity."""
+
+    model_config = examples(
+        {
+            "supplier_id": 1,
+            "item_id": 1,
+            "price": "12.40",
+            "currency": "EUR",
+            "valid_from": "2026-07-01",
+            "valid_to": "2026-12-31",
+        }
+    )
 
     supplier_id: Id
     item_id: Id
@@ -116,6 +168,10 @@ class SupplierPriceCreate(Body):
 class CustomerCreate(Body):
     """A new customer."""
 
+    model_config = examples(
+        {"code": "CUST-0100", "name": "Jana Keller", "tax_region": "DE", "currency": "EUR"}
+    )
+
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1)
     tax_region: str | None = None
@@ -125,12 +181,27 @@ class CustomerCreate(Body):
 class CustomerUpdate(Body):
     """Editable customer fields."""
 
+    model_config = examples({"tax_region": "AT"})
+
     name: str | None = Field(default=None, min_length=1)
     tax_region: str | None = None
 
 
 class ChannelCreate(Body):
     """A new sales channel."""
+
+    model_config = examples(
+        {
+            "entity_id": 1,
+            "code": "MKT-FASHION",
+            "name": "Fashion marketplace",
+            "kind": "marketplace",
+            "currency": "EUR",
+            "allocation_priority": 30,
+            "safety_buffer": "3",
+            "max_share_pct": "20",
+        }
+    )
 
     entity_id: Id
     code: str = Code
@@ -146,6 +217,8 @@ class ChannelCreate(Body):
 class ChannelUpdate(Body):
     """Editable channel fields."""
 
+    model_config = examples({"safety_buffer": "4", "max_share_pct": "25"})
+
     name: str | None = Field(default=None, min_length=1)
     allocation_priority: int | None = Field(default=None, ge=0)
     safety_buffer: Decimal | None = Field(default=None, ge=0)
@@ -154,6 +227,8 @@ class ChannelUpdate(Body):
 
 class AccountCreate(Body):
     """A GL account; at most one account per role and entity is used by postings."""
+
+    model_config = examples({"entity_id": 1, "code": "6300", "name": "Store cleaning", "type": "expense"})
 
     entity_id: Id
     code: str = Field(min_length=1, max_length=20)
@@ -165,11 +240,17 @@ class AccountCreate(Body):
 class AccountUpdate(Body):
     """Editable account fields."""
 
+    model_config = examples({"name": "Store cleaning and waste"})
+
     name: str | None = Field(default=None, min_length=1)
 
 
 class TaxRateCreate(Body):
     """A sales tax rate by region and tax class."""
+
+    model_config = examples(
+        {"region": "BE", "tax_class": "standard", "rate": "0.21", "valid_from": "2026-01-01"}
+    )
 
     region: str = Field(min_length=1)
     tax_class: str = Field(min_length=1)
@@ -180,6 +261,10 @@ class TaxRateCreate(Body):
 class FxRateCreate(Body):
     """An exchange rate of a day."""
 
+    model_config = examples(
+        {"from_currency": "USD", "to_currency": "EUR", "rate_date": "2026-07-01", "rate": "0.9150"}
+    )
+
     from_currency: str = Currency
     to_currency: str = Currency
     rate_date: date
@@ -188,6 +273,8 @@ class FxRateCreate(Body):
 
 class FiscalPeriodCreate(Body):
     """Open a fiscal period explicitly (periods never opened count as open)."""
+
+    model_config = examples({"entity_id": 1, "period": "2026-07"})
 
     entity_id: Id
     period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body
+from api.schemas.base import Body, examples
 
 Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
 
@@ -22,6 +22,18 @@ class PoLineBody(Body):
 
 class PoCreate(Body):
     """A requisition / draft PO; the expected date defaults to order date + supplier lead time."""
+
+    model_config = examples(
+        {
+            "entity_id": 1,
+            "supplier_id": 1,
+            "landed_cost_pct": "3.5",
+            "lines": [
+                {"item_id": 1, "location_id": 1, "qty": "48"},
+                {"item_id": 2, "location_id": 1, "qty": "24", "price": "9.80"},
+            ],
+        }
+    )
 
     entity_id: int
     supplier_id: int
@@ -45,6 +57,15 @@ class ReceiptLineBody(Body):
 class ReceiptBody(Body):
     """A delivery; the delivery note number makes a retried request idempotent."""
 
+    model_config = examples(
+        {
+            "delivery_note": "DN-NORDTEX-88231",
+            "received_on": "2026-07-14",
+            "lines": [{"line_no": 1, "qty": "46", "rejected_qty": "2"}, {"line_no": 2, "qty": "24"}],
+        },
+        {"delivery_note": "DN-GLOWLAB-1107", "lines": [{"line_no": 1, "qty": "120", "lot": "GL-2607-A"}]},
+    )
+
     delivery_note: str = Field(min_length=1, max_length=80)
     received_on: date | None = None
     lines: list[ReceiptLineBody] = Field(min_length=1)
@@ -53,6 +74,10 @@ class ReceiptBody(Body):
 class ConfirmationBody(Body):
     """The supplier's confirmation: a delivery date and optionally confirmed quantities per line."""
 
+    model_config = examples(
+        {"reference": "NORDTEX-AB-5521", "confirmed_date": "2026-07-15", "lines": {"1": "48", "2": "20"}}
+    )
+
     reference: str = Field(min_length=1, max_length=80)
     confirmed_date: date
     lines: dict[int, Decimal] = Field(default_factory=dict)
@@ -60,6 +85,8 @@ class ConfirmationBody(Body):
 
 class CancelBody(Body):
     """Why the PO (or its unreceived remainder) is cancelled."""
+
+    model_config = examples({"reason": "supplier cannot deliver before the season ends"})
 
     reason: str = Field(min_length=1, max_length=500)
 
@@ -74,6 +101,29 @@ class InvoiceLineBody(Body):
 
 class InvoiceBody(Body):
     """A supplier invoice for goods (lines) or landed cost (amount allocated by qty, value or weight)."""
+
+    model_config = examples(
+        {
+            "po_number": "100001",
+            "supplier_id": 1,
+            "invoice_number": "NT-2026-0456",
+            "invoice_date": "2026-07-16",
+            "currency": "EUR",
+            "kind": "goods",
+            "lines": [{"line_no": 1, "qty": "46", "price": "12.40"}],
+            "tax": "108.38",
+        },
+        {
+            "po_number": "100001",
+            "supplier_id": 1,
+            "invoice_number": "NT-2026-0457",
+            "invoice_date": "2026-07-18",
+            "currency": "EUR",
+            "kind": "landed_cost",
+            "amount": "85.00",
+            "basis": "weight",
+        },
+    )
 
     po_number: str = Field(min_length=1, max_length=40)
     supplier_id: int

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body
+from api.schemas.base import Body, examples
 
 ReasonCode = Literal[
     "damaged", "defective", "wrong_item", "not_as_described", "no_longer_needed", "size_fit", "other"
@@ -32,7 +32,20 @@ class ExchangeLineBody(Body):
 class ReturnBody(Body):
     """A return request against a shipped order."""
 
-    order_number: str = Field(min_length=1, max_length=80, examples=["WEB-100045"])
+    model_config = examples(
+        {
+            "order_number": "WEB-EU-100045",
+            "refund_method": "original",
+            "lines": [{"line_no": 1, "qty": "1", "reason_code": "size_fit"}],
+        },
+        {
+            "order_number": "WEB-EU-100045",
+            "lines": [{"line_no": 1, "qty": "1", "reason_code": "size_fit"}],
+            "exchange": [{"sku": "APP-0002", "qty": "1"}],
+        },
+    )
+
+    order_number: str = Field(min_length=1, max_length=80, examples=["WEB-EU-100045"])
     lines: list[ReturnLineBody] = Field(min_length=1, max_length=200)
     refund_method: Literal["original", "store_credit"] = "original"
     exchange: list[ExchangeLineBody] = Field(default_factory=list, max_length=50)
@@ -57,12 +70,29 @@ class ReceiptPartBody(Body):
 class ReceiptBody(Body):
     """The returned parcel, received and inspected."""
 
+    model_config = examples(
+        {"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}], "note": "unworn, tags on"},
+        {
+            "parts": [
+                {
+                    "line_no": 1,
+                    "qty": "1",
+                    "disposition": "return_to_vendor",
+                    "supplier": "VOLTEDGE",
+                    "serials": ["VE-SN-000731"],
+                }
+            ]
+        },
+    )
+
     parts: list[ReceiptPartBody] = Field(min_length=1, max_length=500)
     note: str | None = Field(default=None, max_length=500)
 
 
 class SoldSerialsBody(Body):
     """Serial numbers scanned out with an order line."""
+
+    model_config = examples({"order_number": "WEB-EU-100052", "line_no": 1, "serials": ["VE-SN-000731"]})
 
     order_number: str = Field(min_length=1, max_length=80)
     line_no: int = Field(ge=1, le=10_000)
@@ -71,6 +101,8 @@ class SoldSerialsBody(Body):
 
 class ChannelPolicyBody(Body):
     """A channel's return policy (omitted fields keep their value)."""
+
+    model_config = examples({"window_days": 30, "auto_approve_below": "50.00", "goods_deadline_days": 14})
 
     window_days: int | None = Field(default=None, ge=0, le=3650)
     auto_approve_below: Decimal | None = Field(default=None, ge=0)
@@ -83,5 +115,7 @@ class ChannelPolicyBody(Body):
 
 class CustomerPolicyBody(Body):
     """Whether a customer is refunded before the goods arrive."""
+
+    model_config = examples({"refund_before_arrival": True})
 
     refund_before_arrival: bool

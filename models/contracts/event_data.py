@@ -110,6 +110,21 @@ class SupplierDebitNote(Contract):
     currency: str
 
 
+class ReturnDebitNote(Contract):
+    """return.debit_note: returned goods go back to their supplier, who owes us their value."""
+
+    number: str
+    rma_number: str
+    supplier_id: int
+    supplier_code: str
+    sku: str
+    qty: Decimal
+    serials: list[str] = Field(default_factory=list)
+    value: Decimal
+    currency: str
+    issued_on: date
+
+
 class SalesOrderReceived(Contract):
     """sales_order.received: a channel order was accepted and priced."""
 
@@ -187,3 +202,35 @@ class PaymentRunCreated(Contract):
     payments: int
     total: Decimal
     execution_date: date
+
+
+class TransferOrderShipped(Contract):
+    """transfer_order.shipped: stock left its source location and is in transit to another of ours."""
+
+    number: str
+    from_location_id: int
+    to_location_id: int
+    shipped_on: date
+    value: Decimal
+    lines: list[EventLine]
+
+
+class TransferOrderReceived(Contract):
+    """transfer_order.received: a transfer arrived at its destination and is on hand there."""
+
+    number: str
+    from_location_id: int
+    to_location_id: int
+    received_on: date
+    value: Decimal
+    lines: list[EventLine]
+
+
+class CycleCountPosted(Contract):
+    """cycle_count.posted: counted quantities replaced book quantities; differences were adjusted."""
+
+    number: str
+    location_id: int
+    counted_on: date
+    shrinkage: Decimal
+    lines: list[EventLine]

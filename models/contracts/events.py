@@ -71,8 +71,12 @@ _TYPES = [
     EventType("sales_order.cancelled", 1, d.SalesOrderCancelled, "sales_order"),
     EventType("return.received", 1, d.ReturnReceived, "sales_order"),
     EventType("refund.issued", 1, d.RefundIssued, "sales_order"),
+    EventType("return.debit_note", 1, d.ReturnDebitNote, "return"),
     EventType("fiscal_period.closed", 1, d.PeriodClosed, "fiscal_period"),
     EventType("payment_run.created", 1, d.PaymentRunCreated, "payment_run"),
+    EventType("transfer_order.shipped", 1, d.TransferOrderShipped, "transfer_order"),
+    EventType("transfer_order.received", 1, d.TransferOrderReceived, "transfer_order"),
+    EventType("cycle_count.posted", 1, d.CycleCountPosted, "cycle_count"),
 ]
 CATALOGUE: dict[tuple[str, int], EventType] = {(t.name, t.version): t for t in _TYPES}
 

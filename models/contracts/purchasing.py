@@ -36,6 +36,10 @@ class ApprovalPolicy(Contract):
     escalation: dict[str, str] = Field(default_factory=dict)
     window_days: int = 30
     window_cap: Decimal | None = None
+    # The supplier's scorecard when the PO was created: below the threshold adds a `score_role` level.
+    supplier_score: Decimal | None = None
+    score_threshold: Decimal | None = None
+    score_role: str | None = None
 
 
 class PoLine(Contract):

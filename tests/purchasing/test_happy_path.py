@@ -42,9 +42,9 @@ def test_requisition_to_payment_through_the_api(
     wait_stage(engine, number, "issued")
     with engine.connect() as c:
         outbox = c.execute(
-            text("SELECT kind FROM outbox_message WHERE document_id = :n"), {"n": number}
+            text("SELECT kind FROM outbox_message WHERE document_id = :n ORDER BY id"), {"n": number}
         ).all()
-    assert [r[0] for r in outbox] == ["purchase_order.issued"]
+    assert [r[0] for r in outbox] == ["purchase_order.approved", "purchase_order.issued"]
     assert stock_balance(engine, desk.item.id, desk.warehouse.id)[:2] == (D(0), D(10))
 
     wh = bearer(desk.token("receiver"))

@@ -94,7 +94,12 @@ def test_price_outside_tolerance_is_rejected_and_a_corrected_invoice_is_paid(
             .scalars()
             .all()
         )
-    assert notes == ["purchase_order.issued", "supplier_invoice.debit_note"]
+    assert notes == [
+        "purchase_order.approved",
+        "purchase_order.issued",
+        "goods_receipt.posted",
+        "supplier_invoice.debit_note",
+    ]
     wait_stage(engine, number, "matching")
 
     fair = _invoice(api, desk, number, f"B-{number}", "10", "10.15")  # 1.5 %: within the 2 % default

@@ -1,7 +1,8 @@
 """Ten shirts arrive with a 5 % landed-cost estimate; four are sold before the freight bill comes. The
 freight invoice (8.00, allocated by quantity) clears the 5.00 accrual; of the 3.00 difference 60 % goes to
-inventory still held (revaluing the stock itself) and 40 % to cost of goods sold. Both invoices fall due under NET30: the PO waits 30
-days on a durable timer, pays AP from the bank, and closes with its cycle time."""
+inventory still held (revaluing the stock itself) and 40 % to cost of goods sold. Both invoices fall due
+under NET30: the PO waits 30 days on a durable timer, pays AP from the bank, and closes with its cycle
+time."""
 
 import asyncio
 from datetime import timedelta

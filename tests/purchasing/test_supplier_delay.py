@@ -82,7 +82,12 @@ async def test_a_late_delivery_raises_an_exception_and_the_buyer_decides(
                 .scalars()
                 .all()
             )
-        assert kinds == ["purchase_order.issued", "purchase_order.expedite"]
+        assert kinds == [
+            "purchase_order.approved",
+            "purchase_order.issued",
+            "supplier_delay.raised",
+            "purchase_order.expedite",
+        ]
 
         # Cancel the remainder after a partial delivery: inbound goes back to what is still expected.
         po3, partial = await issued(env, engine, desk, task_queue)

@@ -71,7 +71,7 @@ def test_return_to_vendor_reduces_payables_and_refurbish_keeps_inventory(
             {"r": rma},
         ).all()
         note = c.execute(
-            text("SELECT payload FROM outbox_message WHERE kind = 'debit_note.issued' AND document_id = :r"),
+            text("SELECT payload FROM outbox_message WHERE kind = 'return.debit_note' AND document_id = :r"),
             {"r": rma},
         ).scalar_one()
     assert [(t, p, D(a)) for t, p, a in ap] == [("supplier", str(supplier.id), D("35.00"))]

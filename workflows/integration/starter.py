@@ -12,7 +12,10 @@ async def ensure_dispatcher(client: Client, task_queue: str, settings: Dispatche
     handle = await client.start_workflow(
         OutboxDispatcherWorkflow.run,
         settings or DispatcherInput(),
-        id=DISPATCHER_ID,
+        # One dispatcher per task queue: a dispatcher left on a queue nobody polls any more (a retired
+        # worker pool, a test's queue) must not block the live one. Rows are claimed with SKIP LOCKED,
+        # so dispatchers never deliver the same event twice.
+        id=f"{DISPATCHER_ID}-{task_queue}",
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from models.contracts.purchasing import ApprovalPolicy, LevelSnapshot, PoLine
-from rules.approval import ApprovalBand, ApprovalLevel, levels_for
+from rules.approval import ApprovalBand, ApprovalLevel, extra_level_for_low_score, levels_for
 from rules.money import convert, quantize
 
 
@@ -41,4 +41,12 @@ def approval_chain(
             snap = LevelSnapshot(role=level.role, user=level.user)
             if snap not in chain:
                 chain.append(snap)
-    return chain
+    if policy.score_role is None or policy.score_threshold is None:
+        return chain
+    levels = extra_level_for_low_score(
+        tuple(ApprovalLevel(role=lv.role, user=lv.user) for lv in chain),
+        policy.supplier_score,
+        policy.score_threshold,
+        policy.score_role,
+    )
+    return [LevelSnapshot(role=lv.role, user=lv.user) for lv in levels]

@@ -1,0 +1,245 @@
+"""Foresight: the 13-week cash forecast (JSON, CSV, drill-down), the exception radar, master-data quality."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi.responses import JSONResponse, Response
+from pydantic import ConfigDict, Field
+from sqlalchemy import text
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import Body, Id, QueryId
+from erp.settings import get_settings
+from models.contracts.foresight import DataQualityInput
+from rules.cash_forecast import Category, Granularity
+from rules.data_quality import RULES
+from rules.errors import RuleViolation
+from services import data_quality, foresight_cash, foresight_radar
+from services.audit_log import audit_change
+from services.auth import Principal
+from workflows.foresight.data_quality import DataQualityCheckWorkflow, data_quality_workflow_id
+
+router = APIRouter(prefix="/foresight", tags=["foresight"])
+finance = Depends(require("controller", "ap_clerk"))
+# Dates outside this range are typos, and 13 weeks after the last day a date can hold would overflow.
+_FIRST, _LAST = date(2000, 1, 1), date(2999, 12, 31)
+AsOf = Annotated[date | None, Query(description="First day of the forecast (default today)")]
+By = Annotated[Granularity, Query(description="Buckets of one day or of seven days from as_of")]
+Currency = Annotated[str, Query(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+
+
+def _day(field: str, value: date | None) -> date:
+    day = value or date.today()
+    if not _FIRST <= day <= _LAST:
+        raise RuleViolation(field, f"must be between {_FIRST} and {_LAST}")
+    return day
+
+
+@router.get(
+    "/cash", summary="13-week cash forecast per currency by day or week, with each bucket's documents"
+)
+def cash(
+    session: SessionDep, entity_id: QueryId, as_of: AsOf = None, by: By = "week", who: Principal = finance
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return foresight_cash.cash_forecast(session, entity_id, _day("as_of", as_of), by)
+
+
+@router.get("/cash.csv", summary="The cash forecast as CSV (one row per currency and bucket)")
+def cash_csv(
+    session: SessionDep, entity_id: QueryId, as_of: AsOf = None, by: By = "week", who: Principal = finance
+) -> Response:
+    check_entity(who, entity_id)
+    day = _day("as_of", as_of)
+    rows = foresight_cash.csv_rows(foresight_cash.cash_forecast(session, entity_id, day, by))
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="cash-forecast-{day}-{by}.csv"'},
+    )
+
+
+@router.get("/cash/drilldown", summary="The documents behind a forecast figure (currency, days, category)")
+def cash_drilldown(
+    session: SessionDep,
+    entity_id: QueryId,
+    currency: Currency,
+    start: date,
+    end: date,
+    as_of: AsOf = None,
+    category: Category | None = None,
+    who: Principal = finance,
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    day = _day("as_of", as_of)
+    return foresight_cash.drilldown(
+        session, entity_id, day, currency, _day("start", start), _day("end", end), category
+    )
+
+
+@router.get("/radar", summary="What needs attention now: counts, ages and records per exception category")
+def radar(session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: AsOf = None) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return foresight_radar.radar(session, entity_id, _day("as_of", as_of))
+
+
+@router.get("/data-quality", summary="Master-data problems with the offending records, owners and tasks")
+def data_quality_problems(
+    session: SessionDep,
+    who: PrincipalDep,
+    entity_id: QueryId,
+    problem_status: Annotated[str, Query(alias="status", pattern="^(open|fixed|all)$")] = "open",
+    rule: Annotated[str | None, Query(description=f"one of {sorted(RULES)}")] = None,
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    if rule is not None and rule not in RULES:
+        raise RuleViolation("rule", f"unknown rule; use one of {sorted(RULES)}")
+    found = data_quality.problems(
+        session, entity_id, None if problem_status == "all" else problem_status, rule
+    )
+    by_rule: dict[str, int] = {}
+    for p in found:
+        by_rule[p["rule"]] = by_rule.get(p["rule"], 0) + 1
+    return {"entity_id": entity_id, "status": problem_status, "counts": by_rule, "problems": found}
+
+
+class CheckBody(Body):
+    """Run the entity's master-data quality check now (the schedule runs it every morning)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"entity_id": 1}]})
+
+    entity_id: Id
+
+
+@router.post("/data-quality/checks", status_code=202, summary="Run the master-data quality check now")
+async def run_check(
+    body: CheckBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
+) -> JSONResponse:
+    check_entity(who, body.entity_id)
+    code = foresight_cash.entity_code(session, body.entity_id)
+    session.close()
+    today = date.today()
+    workflow_id = data_quality_workflow_id(code, today.isoformat())
+    started = True
+    try:
+        await client.start_workflow(
+            DataQualityCheckWorkflow.run,
+            DataQualityInput(entity_code=code, day=today, trigger="manual"),
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+        )
+    except WorkflowAlreadyStartedError:
+        started = False
+    return JSONResponse(
+        {"workflow_id": workflow_id, "entity_code": code, "day": today.isoformat(), "started": started},
+        status_code=202 if started else 200,
+    )
+
+
+class SettlementBody(Body):
+    """Days from shipment until the channel pays out (marketplace settlement cycle, or customer terms)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"settlement_days": 14}]})
+
+    settlement_days: int = Field(ge=0, le=365)
+
+
+@router.put("/channels/{code}/settlement", summary="Set a channel's settlement cycle (audited)")
+def put_settlement(
+    code: Annotated[str, Path(max_length=30)],
+    body: SettlementBody,
+    session: SessionDep,
+    who: Principal = Depends(require("controller")),
+) -> dict[str, Any]:
+    conn = session.connection()
+    row = conn.execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code}).first()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"channel {code} not found")
+    check_entity(who, int(row[1]))
+    before = conn.execute(
+        text("SELECT settlement_days FROM foresight_channel_setting WHERE channel_id = :c"), {"c": row[0]}
+    ).scalar()
+    conn.execute(
+        text(
+            """
+            INSERT INTO foresight_channel_setting (channel_id, settlement_days, updated_by) VALUES (:c, :d, :u)
+            ON CONFLICT (channel_id) DO UPDATE SET settlement_days = EXCLUDED.settlement_days,
+                   updated_by = EXCLUDED.updated_by
+            """
+        ),
+        {"c": row[0], "d": body.settlement_days, "u": who.username},
+    )
+    audit_change(
+        session,
+        who,
+        "ChannelCashSetting.update",
+        "Channel",
+        str(row[0]),
+        None if before is None else {"settlement_days": before},
+        {"settlement_days": body.settlement_days},
+        int(row[1]),
+    )
+    session.commit()
+    return {"channel": code, "settlement_days": body.settlement_days}
+
+
+class MinimumBody(Body):
+    """The least an item should hold at a location (on hand less reserved) before the radar shows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"item_id": 1, "location_id": 1, "min_qty": "10"}]}
+    )
+
+    item_id: Id
+    location_id: Id
+    min_qty: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+
+
+@router.put("/stock-minimums", summary="Set an item's minimum at a location (audited)")
+def put_minimum(
+    body: MinimumBody, session: SessionDep, who: Principal = Depends(require("buyer", "warehouse"))
+) -> dict[str, Any]:
+    conn = session.connection()
+    entity = conn.execute(
+        text("SELECT entity_id FROM location WHERE id = :l"), {"l": body.location_id}
+    ).scalar()
+    if entity is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"location {body.location_id} not found")
+    check_entity(who, int(entity))
+    if conn.execute(text("SELECT 1 FROM item WHERE id = :i"), {"i": body.item_id}).first() is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"item {body.item_id} not found")
+    before = conn.execute(
+        text("SELECT min_qty FROM foresight_stock_minimum WHERE item_id = :i AND location_id = :l"),
+        {"i": body.item_id, "l": body.location_id},
+    ).scalar()
+    conn.execute(
+        text(
+            """
+            INSERT INTO foresight_stock_minimum (item_id, location_id, min_qty, updated_by) VALUES (:i, :l, :q, :u)
+            ON CONFLICT (item_id, location_id) DO UPDATE SET min_qty = EXCLUDED.min_qty, updated_by = EXCLUDED.updated_by
+            """
+        ),
+        {"i": body.item_id, "l": body.location_id, "q": body.min_qty, "u": who.username},
+    )
+    audit_change(
+        session,
+        who,
+        "StockMinimum.update",
+        "Item",
+        str(body.item_id),
+        None if before is None else {"location_id": body.location_id, "min_qty": str(before)},
+        {"location_id": body.location_id, "min_qty": str(body.min_qty)},
+        int(entity),
+    )
+    session.commit()
+    return {"item_id": body.item_id, "location_id": body.location_id, "min_qty": str(body.min_qty)}

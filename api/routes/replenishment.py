@@ -1,0 +1,228 @@
+"""Replenishment endpoints: run a day by hand, read runs and the figures behind a suggestion, set planning
+parameters and category budgets, rebalancing suggestions, and the rolling supplier scorecard."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import Field
+from sqlalchemy import text
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import Body, Id, PathId, QueryId, examples
+from erp.settings import get_settings
+from models.contracts.replenishment import ReplenishmentRunInput
+from services import replenishment_rebalance, supplier_scorecard
+from services.auth import Principal
+from services.replenishment_settings import load_setting
+from services.replenishment_stats import statistics
+from workflows.replenishment.daily_run import ReplenishmentRunWorkflow, run_workflow_id
+
+router = APIRouter(tags=["replenishment"])
+buyer = Depends(require("buyer"))
+# Plausible business dates only: the planning SQL does date arithmetic on them.
+BusinessDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+QueryDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
+Qty = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=4)]
+Level = Annotated[Decimal, Field(gt=0, lt=1, max_digits=5, decimal_places=4)]
+
+
+class RunBody(Body):
+    """Run one entity's replenishment for a day (today when no date is given)."""
+
+    model_config = examples({"entity_id": 1, "run_date": "2026-11-02"})
+
+    entity_id: Id
+    run_date: BusinessDate | None = None
+
+
+class ParamBody(Body):
+    """Planning parameters of an item at a location (missing fields: the entity's defaults)."""
+
+    model_config = examples(
+        {"item_id": 1, "location_id": 2, "service_level": "0.98", "min_order_qty": "24", "review_days": 7}
+    )
+
+    item_id: Id
+    location_id: Id
+    service_level: Level | None = None
+    min_order_qty: Qty = Decimal(0)
+    review_days: int | None = Field(default=None, ge=0, le=365)
+    reorder_enabled: bool = True
+    supplier_id: Id | None = None
+
+
+class BudgetBody(Body):
+    """A category's monthly purchasing budget in the entity's currency."""
+
+    model_config = examples({"entity_id": 1, "category": "apparel", "period": "2026-11", "amount": "25000"})
+
+    entity_id: Id
+    category: str = Field(min_length=1, max_length=60)
+    period: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    amount: Qty
+
+
+def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
+    check_entity(who, entity_id)
+    code = (
+        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
+    )
+    if code is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+    return str(code)
+
+
+@router.post("/replenishment/runs", status_code=201, summary="Run an entity's replenishment for a day now")
+async def start_run(
+    body: RunBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
+) -> dict[str, Any]:
+    code = _entity_code(session, who, body.entity_id)
+    session.close()
+    day = body.run_date or date.today()
+    workflow_id = run_workflow_id(code, day.isoformat())
+    try:
+        await client.start_workflow(
+            ReplenishmentRunWorkflow.run,
+            ReplenishmentRunInput(entity_code=code, run_date=day, trigger="manual"),
+            id=workflow_id,
+            task_queue=get_settings().task_queue,
+        )
+    except WorkflowAlreadyStartedError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{workflow_id} is running already") from exc
+    except RPCError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service unavailable: {exc.message}"
+        ) from exc
+    return {"workflow_id": workflow_id, "entity_code": code, "run_date": day}
+
+
+@router.get("/replenishment/runs", summary="Replenishment runs of an entity, newest first")
+def list_runs(
+    session: SessionDep, who: PrincipalDep, entity_id: QueryId, limit: int = Query(30, ge=1, le=365)
+) -> list[dict[str, Any]]:
+    check_entity(who, entity_id)
+    rows = session.connection().execute(
+        text(
+            "SELECT id, run_date, workflow_id, item_locations, suggestions, seconds FROM replenishment_run"
+            " WHERE entity_id = :e ORDER BY run_date DESC LIMIT :n"
+        ),
+        {"e": entity_id, "n": limit},
+    )
+    return [dict(r) for r in rows.mappings()]
+
+
+@router.get(
+    "/replenishment/runs/{run_id}", summary="A run: its draft POs (with budget verdicts) and suggestions"
+)
+def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    conn = session.connection()
+    head = (
+        conn.execute(
+            text(
+                "SELECT id, entity_id, run_date, workflow_id, item_locations, suggestions, seconds"
+                " FROM replenishment_run WHERE id = :r"
+            ),
+            {"r": run_id},
+        )
+        .mappings()
+        .first()
+    )
+    if head is None or not who.sees(int(head["entity_id"])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} not found")
+    drafts = conn.execute(
+        text(
+            "SELECT supplier_id, po_number, total_func, over_budget, status, budget, task_id, decided_by"
+            " FROM replenishment_draft WHERE run_id = :r ORDER BY supplier_id"
+        ),
+        {"r": run_id},
+    )
+    suggestions = conn.execute(
+        text(
+            "SELECT item_id, location_id, supplier_id, mean_daily, sigma_daily, lead_time_mean, lead_time_var, z,"
+            " safety_stock, reorder_point, projected, order_qty, po_number FROM replenishment_suggestion"
+            " WHERE run_id = :r ORDER BY item_id, location_id LIMIT 5000"
+        ),
+        {"r": run_id},
+    )
+    return {
+        **dict(head),
+        "drafts": [dict(r) for r in drafts.mappings()],
+        "suggestions": [dict(r) for r in suggestions.mappings()],
+    }
+
+
+@router.get("/replenishment/explain", summary="Demand, lead time, safety stock, reorder point of an item")
+def explain(
+    session: SessionDep, who: PrincipalDep, entity_id: QueryId, item_id: QueryId, as_of: QueryDate = None
+) -> list[dict[str, Any]]:
+    check_entity(who, entity_id)
+    return statistics(session, entity_id, as_of or date.today(), load_setting(session, entity_id), item_id)
+
+
+@router.get(
+    "/replenishment/rebalance", summary="Suggested transfers from locations with surplus to short ones"
+)
+def rebalance(
+    session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: QueryDate = None
+) -> list[dict[str, Any]]:
+    check_entity(who, entity_id)
+    return replenishment_rebalance.suggestions(session, entity_id, as_of or date.today())
+
+
+@router.put("/replenishment/params", summary="Set an item-location's planning parameters")
+def put_param(body: ParamBody, session: SessionDep, who: Principal = buyer) -> dict[str, Any]:
+    conn = session.connection()
+    loc = conn.execute(text("SELECT entity_id FROM location WHERE id = :l"), {"l": body.location_id}).scalar()
+    if loc is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "location not found")
+    check_entity(who, int(loc))
+    if conn.execute(text("SELECT 1 FROM item WHERE id = :i"), {"i": body.item_id}).first() is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "item not found")
+    if body.supplier_id is not None and (
+        conn.execute(text("SELECT 1 FROM supplier WHERE id = :s"), {"s": body.supplier_id}).first() is None
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "supplier not found")
+    conn.execute(
+        text(
+            """
+            INSERT INTO replenishment_param (item_id, location_id, service_level, min_order_qty, review_days,
+                                             reorder_enabled, supplier_id)
+            VALUES (:item_id, :location_id, :service_level, :min_order_qty, :review_days, :reorder_enabled,
+                    :supplier_id)
+            ON CONFLICT (item_id, location_id) DO UPDATE SET service_level = EXCLUDED.service_level,
+              min_order_qty = EXCLUDED.min_order_qty, review_days = EXCLUDED.review_days,
+              reorder_enabled = EXCLUDED.reorder_enabled, supplier_id = EXCLUDED.supplier_id
+            """
+        ),
+        body.model_dump(),
+    )
+    session.commit()
+    return body.model_dump(mode="json")
+
+
+@router.put("/replenishment/budgets", summary="Set a category's monthly purchasing budget")
+def put_budget(body: BudgetBody, session: SessionDep, who: Principal = buyer) -> dict[str, Any]:
+    _entity_code(session, who, body.entity_id)
+    session.connection().execute(
+        text(
+            "INSERT INTO category_budget (entity_id, category, period, amount) VALUES (:entity_id, :category,"
+            " :period, :amount) ON CONFLICT (entity_id, category, period) DO UPDATE SET amount = EXCLUDED.amount"
+        ),
+        body.model_dump(),
+    )
+    session.commit()
+    return body.model_dump(mode="json")
+
+
+@router.get(
+    "/replenishment/supplier-scorecard", summary="Rolling supplier scores; below threshold = extra approval"
+)
+def scorecard(
+    session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: QueryDate = None
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return supplier_scorecard.rolling_scorecard(session, entity_id, as_of or date.today())

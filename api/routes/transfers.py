@@ -1,0 +1,216 @@
+"""Transfer orders (ship -> in transit -> receive) and cycle counts (a count task per location and item set)."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.responses import JSONResponse
+from pydantic import Field
+from sqlalchemy import text
+from sqlmodel import Session
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import Body, Id, examples
+from erp.settings import get_settings
+from models.contracts.errors import HTTP_STATUS
+from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
+from services import cycle_counts, transfers
+from services.auth import Principal
+from workflows.replenishment.cycle_count import CycleCountWorkflow
+from workflows.replenishment.transfer import TransferOrderWorkflow
+
+router = APIRouter(tags=["transfers and counts"])
+warehouse = Depends(require("warehouse", "buyer"))
+Qty = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=4)]
+Number = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
+
+
+class TransferLineBody(Body):
+    """An item and quantity to move."""
+
+    item_id: Id
+    qty: Qty
+
+
+class TransferBody(Body):
+    """Move stock between two locations of one entity."""
+
+    model_config = examples(
+        {"entity_id": 1, "from_location_id": 1, "to_location_id": 2, "lines": [{"item_id": 1, "qty": "12"}]}
+    )
+
+    entity_id: Id
+    from_location_id: Id
+    to_location_id: Id
+    lines: list[TransferLineBody] = Field(min_length=1, max_length=500)
+
+
+class StepBody(Body):
+    """The day goods left or arrived (today when not given)."""
+
+    model_config = examples({"on": "2026-11-02"}, {})
+
+    on: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None = None
+
+
+class CountBody(Body):
+    """Count these items at a location (the task goes to the warehouse role)."""
+
+    model_config = examples({"entity_id": 1, "location_id": 2, "item_ids": [1, 2, 3]})
+
+    entity_id: Id
+    location_id: Id
+    item_ids: list[Id] = Field(min_length=1, max_length=1000)
+
+
+async def _start(client: Client, run: Any, arg: Any, workflow_id: str) -> None:
+    try:
+        await client.start_workflow(run, arg, id=workflow_id, task_queue=get_settings().task_queue)
+    except RPCError as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service unavailable: {exc.message}"
+        ) from exc
+
+
+@router.post("/transfers", status_code=201, summary="Create a transfer order and start its workflow")
+async def create_transfer(
+    body: TransferBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
+) -> dict[str, Any]:
+    check_entity(who, body.entity_id)
+    inp = TransferInput(
+        number="0",
+        workflow_id="",
+        entity_id=body.entity_id,
+        from_location_id=body.from_location_id,
+        to_location_id=body.to_location_id,
+        requested_by=who.username,
+        lines=[TransferLineIn(item_id=ln.item_id, qty=ln.qty) for ln in body.lines],
+    )
+    transfers.validate(session, inp)  # a RuleViolation answers 422 naming the field
+    number = transfers.next_number(session)
+    session.commit()
+    session.close()
+    inp = inp.model_copy(update={"number": number, "workflow_id": f"TO-{number}"})
+    await _start(client, TransferOrderWorkflow.run, inp, inp.workflow_id)
+    return {"number": number, "workflow_id": inp.workflow_id, "status": "draft"}
+
+
+def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
+    head = (
+        session.connection()
+        .execute(text("SELECT * FROM transfer_order WHERE number = :n"), {"n": number})
+        .mappings()
+        .first()
+    )
+    if head is None or not who.sees(int(head["entity_id"])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"transfer {number} not found")
+    return dict(head)
+
+
+@router.get("/transfers/{number}", summary="A transfer order with its lines")
+def get_transfer(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    head = _transfer(session, who, number)
+    lines = session.connection().execute(
+        text(
+            "SELECT line_no, item_id, qty, unit_cost, value FROM transfer_order_line WHERE transfer_id = :t"
+            " ORDER BY line_no"
+        ),
+        {"t": head["id"]},
+    )
+    return {**head, "lines": [dict(r) for r in lines.mappings()]}
+
+
+async def _update(client: Client, workflow_id: str, update: Any, arg: Any, update_id: str) -> JSONResponse:
+    """Send an update; refusals become 403/409/422, a timeout 202 pending."""
+    handle = client.get_workflow_handle(workflow_id)
+    try:
+        result = await handle.execute_update(
+            update, arg, id=update_id, rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds)
+        )
+    except WorkflowUpdateRPCTimeoutOrCancelledError:
+        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            return JSONResponse(
+                {"detail": [{"loc": ["body"], "msg": cause.message, "type": cause.type or "refused"}]},
+                status_code=HTTP_STATUS.get(cause.type or "", 409),
+            )
+        raise
+    except RPCError as exc:
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            raise HTTPException(status.HTTP_409_CONFLICT, "the transfer's workflow has ended") from exc
+        raise
+    return JSONResponse(result.model_dump(mode="json"), status_code=200)
+
+
+@router.post("/transfers/{number}/ship", summary="The goods left the source (stock goes in transit)")
+async def ship(
+    number: str,
+    body: StepBody,
+    session: SessionDep,
+    who: Annotated[Principal, warehouse],
+    client: TemporalDep,
+) -> JSONResponse:
+    head = _transfer(session, who, number)
+    session.close()
+    step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
+    return await _update(client, str(head["workflow_id"]), TransferOrderWorkflow.ship, step, f"ship-{number}")
+
+
+@router.post("/transfers/{number}/receive", summary="The goods arrived at the destination")
+async def receive(
+    number: str,
+    body: StepBody,
+    session: SessionDep,
+    who: Annotated[Principal, warehouse],
+    client: TemporalDep,
+) -> JSONResponse:
+    head = _transfer(session, who, number)
+    session.close()
+    step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
+    return await _update(
+        client, str(head["workflow_id"]), TransferOrderWorkflow.receive, step, f"receive-{number}"
+    )
+
+
+@router.post("/cycle-counts", status_code=201, summary="Open a count task for a location and an item set")
+async def create_count(
+    body: CountBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
+) -> dict[str, Any]:
+    check_entity(who, body.entity_id)
+    inp = CountInput(
+        number="0",
+        workflow_id="",
+        entity_id=body.entity_id,
+        location_id=body.location_id,
+        item_ids=body.item_ids,
+        requested_by=who.username,
+    )
+    cycle_counts.validate(session, inp)  # a RuleViolation answers 422 naming the field
+    number = cycle_counts.next_number(session)
+    session.commit()
+    session.close()
+    inp = inp.model_copy(update={"number": number, "workflow_id": f"CC-{number}"})
+    await _start(client, CycleCountWorkflow.run, inp, inp.workflow_id)
+    return {"number": number, "workflow_id": inp.workflow_id, "status": "open"}
+
+
+@router.get("/cycle-counts/{number}", summary="A cycle count: counted vs book quantity per item")
+def get_count(number: Number, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    conn = session.connection()
+    head = conn.execute(text("SELECT * FROM cycle_count WHERE number = :n"), {"n": number}).mappings().first()
+    if head is None or not who.sees(int(head["entity_id"])):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"cycle count {number} not found")
+    lines = conn.execute(
+        text(
+            "SELECT item_id, system_qty, counted_qty, difference, value FROM cycle_count_line"
+            " WHERE count_id = :c ORDER BY item_id"
+        ),
+        {"c": head["id"]},
+    )
+    return {**dict(head), "lines": [dict(r) for r in lines.mappings()]}

@@ -1,0 +1,1 @@
+"""Foresight: the scheduled master-data quality check."""
