@@ -3,19 +3,9 @@
 from collections.abc import Sequence
 from datetime import timedelta
 
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
+from temporalio.client import Client
 
+from erp.entity_schedules import EntitySchedule
 from models.contracts.close import EntityInfo
 from models.contracts.foresight import DataQualityInput
 from workflows.foresight.data_quality import DataQualityCheckWorkflow
@@ -26,45 +16,27 @@ CRON = "30 5 * * *"
 CATCHUP = timedelta(hours=12)
 
 
+SCHEDULE = EntitySchedule(
+    prefix="data-quality",
+    cron=CRON,
+    catchup=CATCHUP,
+    note="master-data quality",
+    workflow_run=DataQualityCheckWorkflow.run,
+    make_input=lambda e: DataQualityInput(entity_code=e.entity_code, trigger="schedule"),
+    launcher_id=lambda e: f"DataQuality-{e.entity_code}",
+)
+
+
 def schedule_id(entity_code: str) -> str:
     """The schedule of one entity's data-quality check."""
-    return f"data-quality-{entity_code}"
-
-
-def data_quality_schedule(entity: EntityInfo, task_queue: str, paused: bool = False) -> Schedule:
-    """Daily check in the entity's time zone; overlapping runs are skipped, a failing one pauses the schedule."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            DataQualityCheckWorkflow.run,
-            DataQualityInput(entity_code=entity.entity_code, trigger="schedule"),
-            # Temporal appends the fire time to this id.
-            id=f"DataQuality-{entity.entity_code}",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(cron_expressions=[CRON], time_zone_name=entity.time_zone),
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP, pause_on_failure=True
-        ),
-        state=ScheduleState(paused=paused, note=f"master-data quality of {entity.entity_code}"),
-    )
+    return SCHEDULE.schedule_id(entity_code)
 
 
 async def ensure_schedule(client: Client, entity: EntityInfo, task_queue: str) -> str:
-    """Create the entity's schedule, or bring an existing one up to date keeping an operator's pause."""
-    sid = schedule_id(entity.entity_code)
-    try:
-        await client.create_schedule(sid, data_quality_schedule(entity, task_queue))
-        return "created"
-    except ScheduleAlreadyRunningError:
-
-        def _update(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            paused = current.description.schedule.state.paused
-            return ScheduleUpdate(schedule=data_quality_schedule(entity, task_queue, paused=paused))
-
-        await client.get_schedule_handle(sid).update(_update)
-        return "updated"
+    """Create or update the entity's data-quality check schedule (keeps an operator's pause)."""
+    return await SCHEDULE.ensure(client, entity, task_queue)
 
 
 async def ensure_schedules(client: Client, entities: Sequence[EntityInfo], task_queue: str) -> dict[str, str]:
-    """Ensure every entity's schedule; returns entity code -> created/updated."""
-    return {e.entity_code: await ensure_schedule(client, e, task_queue) for e in entities}
+    """Ensure every entity's data-quality check schedule; returns entity code -> created/updated."""
+    return await SCHEDULE.ensure_all(client, entities, task_queue)

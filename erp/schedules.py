@@ -5,20 +5,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleBackfill,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-    ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
-)
+from temporalio.client import Client, ScheduleBackfill, ScheduleOverlapPolicy
 
+from erp.entity_schedules import EntitySchedule
 from models.contracts.close import CloseInput, EntityInfo
 from rules.periods import next_period, period_bounds
 from workflows.close.month_end import MonthEndCloseWorkflow
@@ -29,43 +18,26 @@ FIRE_AT = time(0, 5)
 CATCHUP = timedelta(days=3)
 
 
+CLOSE = EntitySchedule(
+    prefix="month-end-close",
+    cron=CRON,
+    catchup=CATCHUP,
+    note="month-end close",
+    workflow_run=MonthEndCloseWorkflow.run,
+    # The close itself runs as child `Close-{entity}-{period}` of this launcher.
+    make_input=lambda e: CloseInput(entity_code=e.entity_code, period=None, trigger="schedule"),
+    launcher_id=lambda e: f"CloseLauncher-{e.entity_code}",
+)
+
+
 def schedule_id(entity_code: str) -> str:
     """The schedule of one entity's close."""
-    return f"month-end-close-{entity_code}"
-
-
-def close_schedule(entity: EntityInfo, task_queue: str, paused: bool = False) -> Schedule:
-    """Monthly close of the previous period, in the entity's time zone; the run works out the period."""
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            MonthEndCloseWorkflow.run,
-            CloseInput(entity_code=entity.entity_code, period=None, trigger="schedule"),
-            # Temporal appends the fire time; the close itself runs as child `Close-{entity}-{period}`.
-            id=f"CloseLauncher-{entity.entity_code}",
-            task_queue=task_queue,
-        ),
-        spec=ScheduleSpec(cron_expressions=[CRON], time_zone_name=entity.time_zone),
-        policy=SchedulePolicy(
-            overlap=ScheduleOverlapPolicy.SKIP, catchup_window=CATCHUP, pause_on_failure=True
-        ),
-        state=ScheduleState(paused=paused, note=f"month-end close of {entity.entity_code}"),
-    )
+    return CLOSE.schedule_id(entity_code)
 
 
 async def ensure_schedule(client: Client, entity: EntityInfo, task_queue: str) -> str:
-    """Create the entity's schedule, or bring an existing one up to date keeping an operator's pause."""
-    sid = schedule_id(entity.entity_code)
-    try:
-        await client.create_schedule(sid, close_schedule(entity, task_queue))
-        return "created"
-    except ScheduleAlreadyRunningError:
-
-        def _update(current: ScheduleUpdateInput) -> ScheduleUpdate:
-            paused = current.description.schedule.state.paused
-            return ScheduleUpdate(schedule=close_schedule(entity, task_queue, paused=paused))
-
-        await client.get_schedule_handle(sid).update(_update)
-        return "updated"
+    """Create or update the entity's close schedule (keeps an operator's pause)."""
+    return await CLOSE.ensure(client, entity, task_queue)
 
 
 def active_entities(engine: Engine) -> list[EntityInfo]:
@@ -78,8 +50,8 @@ def active_entities(engine: Engine) -> list[EntityInfo]:
 
 
 async def ensure_schedules(client: Client, entities: Sequence[EntityInfo], task_queue: str) -> dict[str, str]:
-    """Ensure every entity's schedule; returns entity code -> created/updated."""
-    return {e.entity_code: await ensure_schedule(client, e, task_queue) for e in entities}
+    """Ensure every entity's close schedule; returns entity code -> created/updated."""
+    return await CLOSE.ensure_all(client, entities, task_queue)
 
 
 def fire_time(entity: EntityInfo, period: str) -> datetime:
