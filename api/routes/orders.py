@@ -1,6 +1,6 @@
 """Sales orders: intake from channels, payment, cancellation, warehouse events, and the order view."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -10,17 +10,15 @@ from fastapi.responses import JSONResponse
 from temporalio.client import (
     Client,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
 from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
 from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
 from services.auth import Principal
 from services.order_intake import Caller, OrderAsk, price_order
@@ -50,43 +48,13 @@ def _visible(session: SessionDep, who: Principal, number: str) -> dict[str, Any]
     return header
 
 
-def _unavailable(exc: Exception) -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        f"workflow service unavailable: {type(exc).__name__}",
-        headers={"Retry-After": "5"},
-    )
-
-
 async def send_update(
     handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None, what: str
 ) -> JSONResponse:
-    """Send an update and map the workflow's refusals to 403/409/422; a timeout is 202 pending."""
-    try:
-        args = [] if arg is None else [arg]
-        result = await handle.execute_update(
-            update,
-            args=args,
-            id=update_id,
-            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            return JSONResponse(
-                {"detail": [{"loc": ["body", what], "msg": cause.message, "type": cause.type or "refused"}]},
-                status_code=HTTP_STATUS.get(cause.type or "", 409),
-            )
-        raise
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(status.HTTP_409_CONFLICT, "the order's workflow has ended") from exc
-        if exc.status == RPCStatusCode.UNAVAILABLE:
-            raise _unavailable(exc) from exc
-        raise
-    return JSONResponse(_json(result.model_dump(mode="json")), status_code=200)
+    """Send an update to the order's workflow (shared mapping of refusals, timeouts and outages)."""
+    return await workflow_calls.send_update(
+        handle, update, arg, update_id=update_id, subject="order", default_field=what
+    )
 
 
 @router.post(
@@ -144,7 +112,7 @@ async def _start(client: Client, order: Any) -> JSONResponse:
         created = False
         handle = client.get_workflow_handle(workflow_id)
     except RPCError as exc:
-        raise _unavailable(exc) from exc
+        raise workflow_calls.unavailable(exc) from exc
     answer = await send_update(handle, OrderWorkflow.sync, None, None, "order")
     if answer.status_code != 200:
         return answer

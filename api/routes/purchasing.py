@@ -2,7 +2,7 @@
 cancellations and invoices (Temporal updates), and read them from PostgreSQL."""
 
 import hashlib
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -10,14 +10,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
 from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
 from models.contracts.purchasing import (
     CancelRequest,
     ConfirmationRequest,
@@ -125,33 +124,10 @@ def _visible_po(session: Session, who: Principal, number: str) -> str:
 async def _update(
     client: Client, workflow_id: str, update: Any, arg: BaseModel, update_id: str
 ) -> JSONResponse:
-    """Send an update; refusals become 403/409/422 naming the field, a timeout 202 pending."""
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        result = await handle.execute_update(
-            update, arg, id=update_id, rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds)
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            field, _, msg = cause.message.partition(": ")
-            loc = field if msg and " " not in field else "request"
-            return JSONResponse(
-                {
-                    "detail": [
-                        {"loc": ["body", loc], "msg": msg or cause.message, "type": cause.type or "refused"}
-                    ]
-                },
-                status_code=HTTP_STATUS.get(cause.type or "", 409),
-            )
-        raise
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(status.HTTP_409_CONFLICT, "the purchase order's workflow has ended") from exc
-        raise
-    return JSONResponse(result.model_dump(mode="json"), status_code=200)
+    """Send an update to the PO's workflow (shared mapping of refusals, timeouts and outages)."""
+    return await workflow_calls.send_update(
+        client.get_workflow_handle(workflow_id), update, arg, update_id=update_id, subject="purchase order"
+    )
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Returns: RMA intake against shipped orders, receipt and inspection, the RMA view, rates, alerts, policies."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -12,13 +12,12 @@ from sqlmodel import Session
 from temporalio.client import (
     Client,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.returns import (
     ChannelPolicyBody,
@@ -28,7 +27,6 @@ from api.schemas.returns import (
     SoldSerialsBody,
 )
 from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
 from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
 from services.audit_log import audit_change
@@ -54,43 +52,13 @@ def _json(value: Any) -> Any:
     return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
-def _unavailable(exc: Exception) -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE,
-        f"workflow service unavailable: {type(exc).__name__}",
-        headers={"Retry-After": "5"},
-    )
-
-
 async def _update(
     handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None
 ) -> JSONResponse:
-    """Send an update; the workflow's refusals become 403/409/422 and a timeout 202 pending."""
-    try:
-        result = await handle.execute_update(
-            update,
-            args=[] if arg is None else [arg],
-            id=update_id,
-            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            field = cause.message.split(":", 1)[0] if ":" in cause.message else "return"
-            return JSONResponse(
-                {"detail": [{"loc": ["body", field], "msg": cause.message, "type": cause.type or "refused"}]},
-                status_code=HTTP_STATUS.get(cause.type or "", 409),
-            )
-        raise
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(status.HTTP_409_CONFLICT, "the return's workflow has ended") from exc
-        if exc.status == RPCStatusCode.UNAVAILABLE:
-            raise _unavailable(exc) from exc
-        raise
-    return JSONResponse(_json(result.model_dump(mode="json")), status_code=200)
+    """Send an update to the return's workflow (shared mapping of refusals, timeouts and outages)."""
+    return await workflow_calls.send_update(
+        handle, update, arg, update_id=update_id, subject="return", default_field="return"
+    )
 
 
 @router.post("", summary="Raise a return (RMA) against shipped order lines", status_code=201)
@@ -123,7 +91,7 @@ async def start_return(client: Client, rma: ReturnInput) -> JSONResponse:
     except WorkflowAlreadyStartedError:
         handle = client.get_workflow_handle(workflow_id)
     except RPCError as exc:
-        raise _unavailable(exc) from exc
+        raise workflow_calls.unavailable(exc) from exc
     answer = await _update(handle, ReturnWorkflow.sync, None, None)
     if answer.status_code != 200:
         return answer

@@ -1,7 +1,6 @@
 """The approvers' inbox: list open tasks, read one, decide it through a Temporal Update."""
 
 import hashlib
-from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -9,14 +8,10 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import text
 from sqlmodel import Session
-from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.schemas.base import Body, PathId, examples
-from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
 from models.contracts.tasks import DecisionRequest, Delegator
 from models.tasks import Task
 from services.auth import Principal
@@ -103,33 +98,6 @@ async def decide(
     # so a corrected request (e.g. a fresh revision) must not reuse the id of a refused one.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
     update_id = f"task-{task_id}-{who.username}-{body.decision}-{fingerprint}"
-    try:
-        result = await handle.execute_update(
-            workflow_cls.decide,
-            request,
-            id=update_id,
-            rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds),
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse(
-            {"status": "pending", "task_id": task_id, "update_id": update_id}, status_code=202
-        )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            return JSONResponse(
-                {
-                    "detail": [
-                        {"loc": ["body", "decision"], "msg": cause.message, "type": cause.type or "refused"}
-                    ]
-                },
-                status_code=HTTP_STATUS.get(cause.type or "", 409),
-            )
-        raise
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(
-                status.HTTP_409_CONFLICT, f"the workflow of task {task_id} has ended"
-            ) from exc
-        raise
-    return JSONResponse(result.model_dump(mode="json"), status_code=200)
+    return await workflow_calls.send_update(
+        handle, workflow_cls.decide, request, update_id=update_id, subject="task", default_field="decision"
+    )

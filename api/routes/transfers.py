@@ -1,6 +1,6 @@
 """Transfer orders (ship -> in transit -> receive) and cycle counts (a count task per location and item set)."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -9,14 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy import text
 from sqlmodel import Session
-from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, examples
 from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
 from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
 from services import cycle_counts, transfers
 from services.auth import Principal
@@ -125,27 +124,10 @@ def get_transfer(number: str, session: SessionDep, who: PrincipalDep) -> dict[st
 
 
 async def _update(client: Client, workflow_id: str, update: Any, arg: Any, update_id: str) -> JSONResponse:
-    """Send an update; refusals become 403/409/422, a timeout 202 pending."""
-    handle = client.get_workflow_handle(workflow_id)
-    try:
-        result = await handle.execute_update(
-            update, arg, id=update_id, rpc_timeout=timedelta(seconds=get_settings().update_timeout_seconds)
-        )
-    except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            return JSONResponse(
-                {"detail": [{"loc": ["body"], "msg": cause.message, "type": cause.type or "refused"}]},
-                status_code=HTTP_STATUS.get(cause.type or "", 409),
-            )
-        raise
-    except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
-            raise HTTPException(status.HTTP_409_CONFLICT, "the transfer's workflow has ended") from exc
-        raise
-    return JSONResponse(result.model_dump(mode="json"), status_code=200)
+    """Send an update to the transfer's workflow (shared mapping of refusals, timeouts and outages)."""
+    return await workflow_calls.send_update(
+        client.get_workflow_handle(workflow_id), update, arg, update_id=update_id, subject="transfer"
+    )
 
 
 @router.post("/transfers/{number}/ship", summary="The goods left the source (stock goes in transit)")
