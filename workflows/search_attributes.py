@@ -1,5 +1,8 @@
 """Custom search attributes operators filter on in the Temporal Web UI (no personal data here)."""
 
+from datetime import datetime
+
+from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 DOCUMENT_TYPE = SearchAttributeKey.for_keyword("ErpDocumentType")
@@ -11,6 +14,9 @@ STAGE = SearchAttributeKey.for_keyword("ErpStage")
 PENDING_ON = SearchAttributeKey.for_keyword("ErpPendingOn")
 AMOUNT = SearchAttributeKey.for_float("ErpAmount")
 DUE_DATE = SearchAttributeKey.for_datetime("ErpDueDate")
+
+# Set by Temporal on every workflow a schedule starts: the nominal fire time (also for backfills).
+SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 
 ALL = (DOCUMENT_TYPE, DOCUMENT_NUMBER, ENTITY, SUPPLIER, CHANNEL, STAGE, PENDING_ON, AMOUNT, DUE_DATE)
 
@@ -25,3 +31,8 @@ def cli_flags() -> list[str]:
         kind = CLI_TYPE[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
+
+
+def scheduled_or_now() -> datetime:
+    """In workflow code: the schedule's nominal fire time (right for backfills), else the workflow's now."""
+    return workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()

@@ -62,11 +62,7 @@ async def create_po(
             PurchaseOrderWorkflow.run, po, id=po.workflow_id, task_queue=get_settings().task_queue
         )
     except RPCError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"workflow service unavailable: {exc.message}",
-            headers={"Retry-After": "5"},
-        ) from exc
+        raise workflow_calls.unavailable(exc) from exc
     return {
         "number": po.number,
         "workflow_id": po.workflow_id,

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, PathId, QueryId, examples
 from erp.settings import get_settings
@@ -94,9 +95,7 @@ async def start_run(
     except WorkflowAlreadyStartedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"{workflow_id} is running already") from exc
     except RPCError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service unavailable: {exc.message}"
-        ) from exc
+        raise workflow_calls.unavailable(exc) from exc
     return {"workflow_id": workflow_id, "entity_code": code, "run_date": day}
 
 

@@ -11,6 +11,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.routes.orders import send_update
 from api.schemas.sales import SettlementBody
@@ -78,9 +79,7 @@ async def create_settlement(
         created = False
         handle = client.get_workflow_handle(workflow_id)
     except RPCError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, "workflow service unavailable", headers={"Retry-After": "5"}
-        ) from exc
+        raise workflow_calls.unavailable(exc) from exc
     answer = await send_update(handle, SettlementWorkflow.matched, None, None, "settlement")
     if answer.status_code == 200 and created:
         answer.status_code = 201

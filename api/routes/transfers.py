@@ -70,9 +70,7 @@ async def _start(client: Client, run: Any, arg: Any, workflow_id: str) -> None:
     try:
         await client.start_workflow(run, arg, id=workflow_id, task_queue=get_settings().task_queue)
     except RPCError as exc:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE, f"workflow service unavailable: {exc.message}"
-        ) from exc
+        raise workflow_calls.unavailable(exc) from exc
 
 
 @router.post("/transfers", status_code=201, summary="Create a transfer order and start its workflow")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -42,8 +42,6 @@ SIGNOFF = "close_signoff"
 DIFFERENCE = "close_difference"
 SIGNOFF_OPTIONS = ["approve", "send_back"]
 DIFFERENCE_OPTIONS = ["accept", "send_back"]
-# Set by Temporal on every workflow a schedule starts: the nominal fire time (also for backfills).
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 _RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=["RuleViolation", "PeriodClosed", "NotFound", "Conflict"],
@@ -140,7 +138,7 @@ class MonthEndCloseWorkflow:
         entity: EntityInfo = await workflow.execute_activity(
             "close.resolve_entity", EntityRef(entity_code=inp.entity_code), result_type=EntityInfo, **_ACT
         )
-        nominal = workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()
+        nominal = sa.scheduled_or_now()
         local_day = local_date(nominal, entity.time_zone)
         period = previous_period(period_of(local_day))
         workflow.upsert_search_attributes(

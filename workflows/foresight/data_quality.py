@@ -4,7 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.foresight import ForesightActivities
@@ -18,8 +18,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "DataQualityCheck"
-# Set by Temporal on every run a schedule starts: the nominal fire time (also for backfills).
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 # Tasks are opened in batches so a first run over a messy catalogue stays a handful of activities.
 BATCH = 100
 _ACT: dict[str, Any] = {
@@ -42,7 +40,7 @@ class DataQualityCheckWorkflow:
     @workflow.run
     async def run(self, inp: DataQualityInput) -> DataQualityResult:
         """Scan, then open the owners' tasks for problems that have none yet."""
-        nominal = workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()
+        nominal = sa.scheduled_or_now()
         day = inp.day or nominal.date()
         workflow.upsert_search_attributes(
             [

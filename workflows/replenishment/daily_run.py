@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -31,7 +31,6 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_TYPE = "ReplenishmentRun"
 REVIEW = "replenishment_review"
 REVIEW_OPTIONS = ["approve", "reject"]
-SCHEDULED_START = SearchAttributeKey.for_datetime("TemporalScheduledStartTime")
 _RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=10),
@@ -110,7 +109,7 @@ class ReplenishmentRunWorkflow:
         entity: EntityDay = await workflow.execute_activity_method(
             ReplenishmentActivities.resolve_entity, inp, **_ACT
         )
-        nominal = workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()
+        nominal = sa.scheduled_or_now()
         day = local_date(nominal, entity.time_zone)
         try:
             # The run carries the business id; it outlives this launcher (buyer reviews may take days).
