@@ -3,6 +3,7 @@
 from models import (
     auth,
     close,
+    commands,
     foresight,
     integration,
     ledger,
@@ -19,6 +20,7 @@ from models import (
 MODULES = (
     auth,
     close,
+    commands,
     foresight,
     integration,
     ledger,
