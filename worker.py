@@ -3,7 +3,9 @@
 import asyncio
 import logging
 import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -12,6 +14,7 @@ from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.registry import build_activities
+from erp.command_relay import CommandRelay
 from erp.db import app_engine
 from erp.settings import get_settings
 from erp.temporal import connect
@@ -40,6 +43,20 @@ def build_worker(
     )
 
 
+@asynccontextmanager
+async def serving(client: Client, engine: Engine, task_queue: str) -> AsyncIterator[Worker]:
+    """The worker polling, with the command relay beside it (accepted commands reach their workflows)."""
+    worker = build_worker(client, engine, task_queue)
+    stop = asyncio.Event()
+    async with worker:
+        relay = asyncio.create_task(CommandRelay(client, engine, task_queue).run(stop))
+        try:
+            yield worker
+        finally:
+            stop.set()
+            await relay
+
+
 async def run_worker(metrics_port: int | None = None) -> None:
     """Connect, run until SIGTERM/SIGINT, then let in-flight activities finish."""
     settings = get_settings()
@@ -50,13 +67,12 @@ async def run_worker(metrics_port: int | None = None) -> None:
             telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}"))
         )
     client = await connect(settings, runtime=runtime)
-    worker = build_worker(client, app_engine(), settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", extra={"task_queue": settings.task_queue})
-    async with worker:
+    async with serving(client, app_engine(), settings.task_queue):
         # The outbox dispatcher is a singleton workflow; starting it again is a no-op.
         await ensure_dispatcher(client, settings.task_queue)
         await stop.wait()

@@ -1,15 +1,29 @@
-"""Idempotency-Key for POSTs: the same key and body replays the first answer; another body is refused."""
+"""Idempotency-Key for POSTs: the same key and body replays the first answer; another body is refused.
+
+A stored 202 (a command still pending) is not replayed for ever: once the command has an outcome, the
+replay answers the outcome. A claim left "in progress" by an API process that died is taken over after
+STALE_AFTER: the command it stored, if any, answers; otherwise the request runs again."""
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.request_context import idempotency_key
+from api.workflow_calls import command_answer
 from erp.db import app_engine
+from erp.settings import get_settings
+from services import commands
 from services.auth import hash_token
+
+
+def stale_after() -> timedelta:
+    """A request in progress for longer than its longest wait plus a margin belongs to a dead process."""
+    return timedelta(seconds=2 * get_settings().update_timeout_seconds + 30)
 
 
 def _username(token: str) -> str | None:
@@ -36,11 +50,42 @@ def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple
             return True, None
         existing = conn.execute(
             text(
-                "SELECT path, body_hash, status_code, response FROM api_idempotency WHERE key = :k AND username = :u"
+                "SELECT path, body_hash, status_code, response,"
+                " created_at < now() - make_interval(secs => :stale) AS stale"
+                " FROM api_idempotency WHERE key = :k AND username = :u"
             ),
-            {"k": key, "u": user},
+            {"k": key, "u": user, "stale": stale_after().total_seconds()},
         ).one()
         return False, existing
+
+
+def _take_over(key: str, user: str) -> bool:
+    """Claim a stale in-progress record for this request (one taker wins)."""
+    with app_engine().begin() as conn:
+        row = conn.execute(
+            text(
+                "UPDATE api_idempotency SET created_at = now() WHERE key = :k AND username = :u"
+                " AND status_code = 0 AND created_at < now() - make_interval(secs => :stale) RETURNING key"
+            ),
+            {"k": key, "u": user, "stale": stale_after().total_seconds()},
+        ).first()
+    return row is not None
+
+
+def _command_state(key: str, user: str, stored: Any) -> tuple[int, Any] | None:
+    """The answer a stored command gives now: found by the 202 that named it, or by the request's key."""
+    command_id = stored.get("command_id") if isinstance(stored, dict) else None
+    row = (
+        commands.get(app_engine(), command_id)
+        if command_id
+        else commands.by_idempotency_key(app_engine(), user, key)
+    )
+    if row is None:
+        return None
+    status, body = command_answer(row, stored if isinstance(stored, dict) else None)
+    if status != 202:
+        _finish(key, user, status, json.dumps(body).encode())
+    return status, body
 
 
 def _finish(key: str, user: str, status: int, body: bytes) -> None:
@@ -132,13 +177,35 @@ class IdempotencyMiddleware:
                         ]
                     },
                 )
-            elif existing[2] == 0:
+            elif existing[2] == 0 and not existing[4]:
                 await _send_json(
                     send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
                 )
+            elif existing[2] == 0:
+                # The process that took this request died: its stored command answers, or the request runs again.
+                state = await to_thread.run_sync(_command_state, key, user, None)
+                if state is not None:
+                    await _send_json(send, state[0], state[1], replayed=True)
+                    return
+                if not await to_thread.run_sync(_take_over, key, user):
+                    await _send_json(
+                        send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
+                    )
+                    return
+                await self._run(scope, receive, send, key, user, body)
+            elif existing[2] == 202:
+                state = await to_thread.run_sync(_command_state, key, user, existing[3])
+                status, payload = state if state is not None else (existing[2], existing[3])
+                await _send_json(send, status, payload, replayed=True)
             else:
                 await _send_json(send, existing[2], existing[3], replayed=True)
             return
+        await self._run(scope, receive, send, key, user, body)
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, key: str, user: str, body: bytes
+    ) -> None:
+        """Run the request with its key known to the route, and store the answer under the key."""
 
         sent = False
 
@@ -160,7 +227,9 @@ class IdempotencyMiddleware:
                 out.append(message.get("body", b""))
             await send(message)
 
+        token = idempotency_key.set(key)
         try:
             await self.app(scope, replay_body, capture)
         finally:
+            idempotency_key.reset(token)
             await to_thread.run_sync(_finish, key, user, status, b"".join(out))

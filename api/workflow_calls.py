@@ -1,13 +1,18 @@
-"""Send a Temporal Update from a route and answer as HTTP: refusals 403/409/422 naming the field,
-a timeout 202 "pending" (the update is admitted and applies when a worker is back), an ended workflow
-409, an unreachable Temporal 503 with Retry-After."""
+"""Commands from routes to workflows, answered as HTTP. A command is a row in PostgreSQL before it is an
+answer: 200/201 when its workflow applied it, 403/409/422 naming the field when it refused, 202 with the
+command's URL when the answer did not come in time (the relay delivers it; GET /commands/{id} tells), and
+503 with Retry-After, having written nothing, when the command cannot be stored."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from temporalio.client import (
+    Client,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -15,8 +20,12 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.request_context import idempotency_key
+from erp.command_delivery import deliver, refusal_body, spec_for
+from erp.db import app_engine
 from erp.settings import get_settings
-from models.contracts.errors import HTTP_STATUS
+from services import commands
+from services.commands import CommandRow, Kind
 
 
 def unavailable(exc: Exception) -> HTTPException:
@@ -30,33 +39,132 @@ def unavailable(exc: Exception) -> HTTPException:
 
 def refusal(cause: ApplicationError, default_field: str) -> JSONResponse:
     """A workflow's refusal as the API's error shape; "field: reason" messages name their field."""
-    field, _, reason = cause.message.partition(": ")
-    named = bool(reason) and " " not in field
-    loc, msg = (field, reason) if named else (default_field, cause.message)
-    return JSONResponse(
-        {"detail": [{"loc": ["body", loc], "msg": msg, "type": cause.type or "refused"}]},
-        status_code=HTTP_STATUS.get(cause.type or "", 409),
+    code, body = refusal_body(cause, default_field)
+    return JSONResponse(body, status_code=code)
+
+
+def command_url(command_id: str) -> str:
+    """Where a client follows a command that was accepted without an outcome yet."""
+    return f"/commands/{command_id}"
+
+
+def pending_answer(row: CommandRow, extra: dict[str, Any] | None = None) -> JSONResponse:
+    """202: stored and being delivered; the command's URL will tell its outcome."""
+    url = command_url(row.id)
+    body = {
+        "status": "pending",
+        "command_id": row.id,
+        "command_url": url,
+        "workflow_id": row.workflow_id,
+        **(extra or {}),
+    }
+    return JSONResponse(body, status_code=202, headers={"Location": url})
+
+
+def command_answer(row: CommandRow, first: dict[str, Any] | None) -> tuple[int, Any]:
+    """What a retried request learns about its command now: still 202 (as first answered), or the outcome."""
+    if row.status == "pending":
+        return 202, first or {"status": "pending", "command_id": row.id, "command_url": command_url(row.id)}
+    assert row.http_status is not None
+    if row.kind == "start" and row.status == "applied" and first is not None:
+        # A document's creation answered 202 naming it: now it exists, say so with the same names.
+        return row.http_status, {**first, "status": "applied", "result": row.result}
+    return row.http_status, row.result
+
+
+def outcome_answer(row: CommandRow) -> JSONResponse:
+    """The stored outcome of a decided command, as its first answer was."""
+    assert row.http_status is not None
+    return JSONResponse(row.result, status_code=row.http_status)
+
+
+async def submit(
+    kind: Kind,
+    client: Client,
+    fn: Any,
+    arg: BaseModel | None,
+    *,
+    workflow_id: str,
+    update_id: str | None,
+    subject: str,
+    username: str,
+    entity_id: int | None = None,
+    default_field: str = "request",
+) -> tuple[CommandRow, bool]:
+    """Store the command, deliver it once, keep its outcome; the row is pending when the outcome is unknown.
+
+    The flag says whether this request stored it (False: the same command came before)."""
+    spec = spec_for(
+        kind,
+        fn,
+        arg,
+        workflow_id=workflow_id,
+        update_id=update_id,
+        subject=subject,
+        default_field=default_field,
+        username=username,
+        entity_id=entity_id,
+        idempotency_key=idempotency_key.get(),
     )
+    settings = get_settings()
+    wait = timedelta(seconds=settings.update_timeout_seconds)
+    try:
+        row, fresh = await asyncio.to_thread(commands.record, app_engine(), spec, wait)
+    except DBAPIError as exc:
+        # Not stored means not accepted: the client may retry, nothing was written.
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the command could not be stored: {type(exc.orig).__name__}",
+            headers={"Retry-After": "5"},
+        ) from exc
+    if row.status != "pending":
+        return row, fresh
+    outcome = await deliver(client, row, settings.task_queue, wait)
+    if outcome.status == "unknown":
+        return row, fresh
+    decided = await asyncio.to_thread(
+        commands.decide, app_engine(), row.id, outcome.status, outcome.http_status, outcome.body
+    )
+    return decided, fresh
 
 
 async def send_update(
-    handle: WorkflowHandle[Any, Any],
+    client: Client,
     update: Any,
-    arg: Any | None,
+    arg: BaseModel | None,
     *,
-    update_id: str | None,
+    workflow_id: str,
+    update_id: str,
     subject: str,
+    username: str,
+    entity_id: int | None = None,
     default_field: str = "request",
 ) -> JSONResponse:
-    """Execute the update (retried calls with the same id return the first result) and answer."""
+    """An update as a command: its outcome (200 or a refusal), or 202 with the command's URL."""
+    row, _ = await submit(
+        "update",
+        client,
+        update,
+        arg,
+        workflow_id=workflow_id,
+        update_id=update_id,
+        subject=subject,
+        username=username,
+        entity_id=entity_id,
+        default_field=default_field,
+    )
+    return pending_answer(row) if row.status == "pending" else outcome_answer(row)
+
+
+async def read_update(
+    handle: WorkflowHandle[Any, Any], update: Any, *, subject: str, default_field: str = "request"
+) -> JSONResponse | None:
+    """A read-only update (sync: wait until the workflow has done its intake); None when it took too long."""
     timeout = timedelta(seconds=get_settings().update_timeout_seconds)
     try:
-        if arg is None:
-            result = await handle.execute_update(update, id=update_id, rpc_timeout=timeout)
-        else:
-            result = await handle.execute_update(update, arg, id=update_id, rpc_timeout=timeout)
+        result = await handle.execute_update(update, rpc_timeout=timeout)
     except WorkflowUpdateRPCTimeoutOrCancelledError:
-        return JSONResponse({"status": "pending", "update_id": update_id}, status_code=202)
+        return None
     except WorkflowUpdateFailedError as exc:
         if isinstance(exc.cause, ApplicationError):
             return refusal(exc.cause, default_field)
@@ -64,7 +172,7 @@ async def send_update(
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise HTTPException(status.HTTP_409_CONFLICT, f"the {subject}'s workflow has ended") from exc
-        if exc.status == RPCStatusCode.UNAVAILABLE:
-            raise unavailable(exc) from exc
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            return None
         raise
     return JSONResponse(result.model_dump(mode="json"), status_code=200)

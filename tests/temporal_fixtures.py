@@ -21,7 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from erp.embedded import venv_binary
 from erp.settings import get_settings
 from erp.temporal import register_search_attributes
-from worker import build_worker
+from worker import serving
 from workflows.search_attributes import ALL
 
 
@@ -69,7 +69,7 @@ class BackgroundWorker:
     async def _serve(self) -> None:
         client = await Client.connect(self.address, data_converter=pydantic_data_converter)
         self._stop = asyncio.Event()
-        async with build_worker(client, self.engine, self.task_queue):
+        async with serving(client, self.engine, self.task_queue):
             self.ready.set()
             await self._stop.wait()
 

@@ -1,5 +1,6 @@
 """Sales orders: intake from channels, payment, cancellation, warehouse events, and the order view."""
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -7,18 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from temporalio.client import (
-    Client,
-    WorkflowHandle,
-)
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
-from erp.settings import get_settings
 from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
 from services.auth import Principal
 from services.order_intake import Caller, OrderAsk, price_order
@@ -49,11 +43,19 @@ def _visible(session: SessionDep, who: Principal, number: str) -> dict[str, Any]
 
 
 async def send_update(
-    handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None, what: str
+    client: Client, header: dict[str, Any], who: Principal, update: Any, arg: Any, update_id: str, what: str
 ) -> JSONResponse:
-    """Send an update to the order's workflow (shared mapping of refusals, timeouts and outages)."""
+    """Send an update to the order's workflow as a command (its outcome, or 202 with the command's URL)."""
     return await workflow_calls.send_update(
-        handle, update, arg, update_id=update_id, subject="order", default_field=what
+        client,
+        update,
+        arg,
+        workflow_id=str(header["workflow_id"]),
+        update_id=update_id,
+        subject="order",
+        username=who.username,
+        entity_id=int(header["entity_id"]),
+        default_field=what,
     )
 
 
@@ -94,31 +96,43 @@ async def create_order(
             ),
             status_code=200,
         )
-    return await _start(client, order)
+    return await _start(client, order, who)
 
 
-async def _start(client: Client, order: Any) -> JSONResponse:
+async def _start(client: Client, order: Any, who: Principal) -> JSONResponse:
+    """Start the order's workflow as a command, then wait (bounded) for its intake to answer."""
     workflow_id = f"Order-{order.order_number}"
-    created = True
-    try:
-        handle = await client.start_workflow(
-            OrderWorkflow.run,
-            order,
-            id=workflow_id,
-            task_queue=get_settings().task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        created = False
-        handle = client.get_workflow_handle(workflow_id)
-    except RPCError as exc:
-        raise workflow_calls.unavailable(exc) from exc
-    answer = await send_update(handle, OrderWorkflow.sync, None, None, "order")
+    row, fresh = await workflow_calls.submit(
+        "start",
+        client,
+        OrderWorkflow.run,
+        order,
+        workflow_id=workflow_id,
+        update_id=None,
+        subject="order",
+        username=who.username,
+        entity_id=order.entity_id,
+        default_field="order",
+    )
+    named = {"order_number": order.order_number, "workflow_id": workflow_id}
+    if row.status == "pending":
+        # Stored: the relay starts it if this start's answer was lost. The answer still names the order.
+        return workflow_calls.pending_answer(row, {**named, "stage": "received"})
+    if row.status == "rejected":
+        return workflow_calls.outcome_answer(row)
+    created = fresh and isinstance(row.result, dict) and bool(row.result.get("started"))
+    answer = await workflow_calls.read_update(
+        client.get_workflow_handle(workflow_id), OrderWorkflow.sync, subject="order", default_field="order"
+    )
+    if answer is None:
+        # Started durably; intake is still at work (a busy system). Follow the order by its number.
+        url = f"/orders/{order.order_number}"
+        body = {**named, "created": created, "status": "pending", "stage": "received", "order_url": url}
+        return JSONResponse(body, status_code=202, headers={"Location": url})
     if answer.status_code != 200:
         return answer
     body = {
-        "order_number": order.order_number,
-        "workflow_id": workflow_id,
+        **named,
         "created": created,
         **OrderStatus.model_validate_json(bytes(answer.body)).model_dump(mode="json"),
     }
@@ -159,9 +173,8 @@ async def cancel_order(
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"order {number} has shipped; cancel it through a return: POST /returns"
         )
-    handle = client.get_workflow_handle(str(header["workflow_id"]))
     req = CancelRequest(actor=who.username, reason=body.reason)
-    return await send_update(handle, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
+    return await send_update(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
 
 
 @router.post("/{number}/payment", summary="Record a payment for an order waiting for one")
@@ -174,9 +187,8 @@ async def pay_order(
 ) -> JSONResponse:
     header = _visible(session, who, number)
     session.close()
-    handle = client.get_workflow_handle(str(header["workflow_id"]))
     payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
-    return await send_update(handle, OrderWorkflow.pay, payment, f"pay-{number}", "amount")
+    return await send_update(client, header, who, OrderWorkflow.pay, payment, f"pay-{number}", "amount")
 
 
 @router.post(
@@ -191,7 +203,9 @@ async def warehouse_event(
 ) -> JSONResponse:
     header = _visible(session, who, number)
     session.close()
-    handle = client.get_workflow_handle(str(header["workflow_id"]))
     event = WarehouseEvent(**body.model_dump())
-    update_id = f"wh-{number}-{body.event_id}" if body.event_id else None
-    return await send_update(handle, OrderWorkflow.warehouse_event, event, update_id, body.kind)
+    # Without the warehouse's event id, the event's content is its identity: the same report twice is one.
+    identity = body.event_id or hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:24]
+    return await send_update(
+        client, header, who, OrderWorkflow.warehouse_event, event, f"wh-{number}-{identity}", body.kind
+    )

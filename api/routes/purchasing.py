@@ -11,12 +11,10 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
-from erp.settings import get_settings
 from models.contracts.purchasing import (
     CancelRequest,
     ConfirmationRequest,
@@ -41,7 +39,7 @@ ap_clerk = Depends(require("ap_clerk"))
 )
 async def create_po(
     body: PoCreate, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     check_entity(who, body.entity_id)
     draft = Draft(
         entity_id=body.entity_id,
@@ -56,20 +54,31 @@ async def create_po(
     build_input(session, draft, "0")  # validate first so a refused draft never spends a number
     po = build_input(session, draft, next_number(session))
     session.close()
-    # Nothing is written here: the workflow's first activity persists the PO, so a failed start leaves no trace.
-    try:
-        await client.start_workflow(
-            PurchaseOrderWorkflow.run, po, id=po.workflow_id, task_queue=get_settings().task_queue
-        )
-    except RPCError as exc:
-        raise workflow_calls.unavailable(exc) from exc
-    return {
+    # The start is a stored command: once it is stored the PO exists for the client, whatever dies next.
+    # The workflow's first activity persists the PO row.
+    row, _ = await workflow_calls.submit(
+        "start",
+        client,
+        PurchaseOrderWorkflow.run,
+        po,
+        workflow_id=po.workflow_id,
+        update_id=None,
+        subject="purchase order",
+        username=who.username,
+        entity_id=po.entity_id,
+    )
+    named = {
         "number": po.number,
         "workflow_id": po.workflow_id,
         "status": "submitted",
-        "expected_date": po.expected_date,
+        "expected_date": po.expected_date.isoformat(),
         "currency": po.currency,
     }
+    if row.status == "pending":
+        return workflow_calls.pending_answer(row, named)
+    if row.status == "rejected":
+        return workflow_calls.outcome_answer(row)
+    return JSONResponse(named, status_code=201)
 
 
 @router.get("/purchase-orders", summary="Purchase orders of my entities, newest first")
@@ -103,8 +112,8 @@ def get_po(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any
     return detail
 
 
-def _visible_po(session: Session, who: Principal, number: str) -> str:
-    """The PO's workflow id, or 404 when it does not exist or belongs to another entity."""
+def _visible_po(session: Session, who: Principal, number: str) -> tuple[str, int]:
+    """The PO's workflow id and entity, or 404 when it does not exist or belongs to another entity."""
     row = (
         session.connection()
         .execute(text("SELECT entity_id, workflow_id FROM purchase_order WHERE number = :n"), {"n": number})
@@ -114,15 +123,23 @@ def _visible_po(session: Session, who: Principal, number: str) -> str:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     workflow_id = str(row[1])
     session.close()  # do not hold a connection while the workflow works
-    return workflow_id
+    return workflow_id, int(row[0])
 
 
 async def _update(
-    client: Client, workflow_id: str, update: Any, arg: BaseModel, update_id: str
+    client: Client, po: tuple[str, int], who: Principal, update: Any, arg: BaseModel, update_id: str
 ) -> JSONResponse:
-    """Send an update to the PO's workflow (shared mapping of refusals, timeouts and outages)."""
+    """Send an update to the PO's workflow as a command (its outcome, or 202 with the command's URL)."""
+    workflow_id, entity_id = po
     return await workflow_calls.send_update(
-        client.get_workflow_handle(workflow_id), update, arg, update_id=update_id, subject="purchase order"
+        client,
+        update,
+        arg,
+        workflow_id=workflow_id,
+        update_id=update_id,
+        subject="purchase order",
+        username=who.username,
+        entity_id=entity_id,
     )
 
 
@@ -136,16 +153,14 @@ async def receive(
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
-    workflow_id = _visible_po(session, who, number)
+    po = _visible_po(session, who, number)
     req = ReceiptRequest(
         delivery_note=body.delivery_note,
         received_by=who.username,
         received_on=body.received_on or date.today(),
         lines=[ReceiptLineIn(**line.model_dump()) for line in body.lines],
     )
-    return await _update(
-        client, workflow_id, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}"
-    )
+    return await _update(client, po, who, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}")
 
 
 @router.post(
@@ -158,23 +173,24 @@ async def confirm(
     who: Annotated[Principal, buyer],
     client: TemporalDep,
 ) -> JSONResponse:
-    workflow_id = _visible_po(session, who, number)
+    po = _visible_po(session, who, number)
     req = ConfirmationRequest(
         confirmed_date=body.confirmed_date, reference=body.reference, lines=body.lines, actor=who.username
     )
-    return await _update(client, workflow_id, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
+    return await _update(client, po, who, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
 
 
 @router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
 async def cancel(
     number: str, body: CancelBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
 ) -> JSONResponse:
-    workflow_id = _visible_po(session, who, number)
+    po = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
     digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
     return await _update(
         client,
-        workflow_id,
+        po,
+        who,
         PurchaseOrderWorkflow.cancel,
         CancelRequest(actor=who.username, reason=body.reason),
         f"cancel-{number}-{digest}",
@@ -232,7 +248,7 @@ async def submit_invoice(
             },
             status_code=409,
         )
-    workflow_id = str(row[1])
+    po = (str(row[1]), int(row[0]))
     session.close()
     req = InvoiceRequest(
         invoice_number=body.invoice_number,
@@ -247,7 +263,8 @@ async def submit_invoice(
     )
     return await _update(
         client,
-        workflow_id,
+        po,
+        who,
         PurchaseOrderWorkflow.submit_invoice,
         req,
         f"invoice-{body.supplier_id}-{body.invoice_number}",

@@ -11,11 +11,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 from temporalio.client import (
     Client,
-    WorkflowHandle,
 )
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -26,7 +22,6 @@ from api.schemas.returns import (
     ReturnBody,
     SoldSerialsBody,
 )
-from erp.settings import get_settings
 from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
 from services.audit_log import audit_change
@@ -52,15 +47,6 @@ def _json(value: Any) -> Any:
     return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
-async def _update(
-    handle: WorkflowHandle[Any, Any], update: Any, arg: Any | None, update_id: str | None
-) -> JSONResponse:
-    """Send an update to the return's workflow (shared mapping of refusals, timeouts and outages)."""
-    return await workflow_calls.send_update(
-        handle, update, arg, update_id=update_id, subject="return", default_field="return"
-    )
-
-
 @router.post("", summary="Raise a return (RMA) against shipped order lines", status_code=201)
 async def create_return(
     body: ReturnBody, session: SessionDep, who: Annotated[Principal, sales_ops], client: TemporalDep
@@ -74,25 +60,38 @@ async def create_return(
     )
     rma = build_return(session, ask, caller, date.today(), next_rma_number(session))
     session.close()  # do not hold a connection while the workflow runs
-    return await start_return(client, rma)
+    return await start_return(client, rma, who.username)
 
 
-async def start_return(client: Client, rma: ReturnInput) -> JSONResponse:
-    """Start the RMA's workflow and answer with its status once intake and approval routing are done."""
+async def start_return(client: Client, rma: ReturnInput, username: str) -> JSONResponse:
+    """Start the RMA's workflow as a stored command; answer with its status once intake and routing are done."""
     workflow_id = f"Return-{rma.rma_number}"
-    try:
-        handle = await client.start_workflow(
-            ReturnWorkflow.run,
-            rma,
-            id=workflow_id,
-            task_queue=get_settings().task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    row, _ = await workflow_calls.submit(
+        "start",
+        client,
+        ReturnWorkflow.run,
+        rma,
+        workflow_id=workflow_id,
+        update_id=None,
+        subject="return",
+        username=username,
+        entity_id=rma.entity_id,
+        default_field="return",
+    )
+    named = {"rma_number": rma.rma_number, "workflow_id": workflow_id}
+    if row.status == "pending":
+        return workflow_calls.pending_answer(row, named)
+    if row.status == "rejected":
+        return workflow_calls.outcome_answer(row)
+    handle = client.get_workflow_handle(workflow_id)
+    answer = await workflow_calls.read_update(
+        handle, ReturnWorkflow.sync, subject="return", default_field="return"
+    )
+    if answer is None:
+        url = f"/returns/{rma.rma_number}"
+        return JSONResponse(
+            {**named, "status": "pending", "return_url": url}, status_code=202, headers={"Location": url}
         )
-    except WorkflowAlreadyStartedError:
-        handle = client.get_workflow_handle(workflow_id)
-    except RPCError as exc:
-        raise workflow_calls.unavailable(exc) from exc
-    answer = await _update(handle, ReturnWorkflow.sync, None, None)
     if answer.status_code != 200:
         return answer
     state = ReturnStatus.model_validate_json(bytes(answer.body))
@@ -228,6 +227,15 @@ async def post_receipt(
     ]
     parts = resolve_parts(session, header(session, rma_number), asks)
     session.close()
-    handle = client.get_workflow_handle(str(head["workflow_id"]))
     req = ReceiptRequest(received_by=who.username, parts=parts, note=body.note)
-    return await _update(handle, ReturnWorkflow.receive, req, f"receipt-{rma_number}")
+    return await workflow_calls.send_update(
+        client,
+        ReturnWorkflow.receive,
+        req,
+        workflow_id=str(head["workflow_id"]),
+        update_id=f"receipt-{rma_number}",
+        subject="return",
+        username=who.username,
+        entity_id=int(head["entity_id"]),
+        default_field="return",
+    )

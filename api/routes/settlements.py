@@ -7,15 +7,10 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.routes.orders import send_update
 from api.schemas.sales import SettlementBody
-from erp.settings import get_settings
 from models.contracts.sales import SettlementInput, SettlementLineIn
 from rules.errors import RuleViolation
 from services.auth import Principal
@@ -66,21 +61,30 @@ async def create_settlement(
             for i, ln in enumerate(body.lines)
         ],
     )
-    created = True
-    try:
-        handle = await client.start_workflow(
-            SettlementWorkflow.run,
-            report,
-            id=workflow_id,
-            task_queue=get_settings().task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-    except WorkflowAlreadyStartedError:
-        created = False
-        handle = client.get_workflow_handle(workflow_id)
-    except RPCError as exc:
-        raise workflow_calls.unavailable(exc) from exc
-    answer = await send_update(handle, SettlementWorkflow.matched, None, None, "settlement")
+    command, fresh = await workflow_calls.submit(
+        "start",
+        client,
+        SettlementWorkflow.run,
+        report,
+        workflow_id=workflow_id,
+        update_id=None,
+        subject="settlement",
+        username=who.username,
+        entity_id=report.entity_id,
+        default_field="settlement",
+    )
+    named = {"workflow_id": workflow_id, "reference": body.reference}
+    if command.status == "pending":
+        return workflow_calls.pending_answer(command, named)
+    if command.status == "rejected":
+        return workflow_calls.outcome_answer(command)
+    handle = client.get_workflow_handle(workflow_id)
+    answer = await workflow_calls.read_update(
+        handle, SettlementWorkflow.matched, subject="settlement", default_field="settlement"
+    )
+    if answer is None:
+        return JSONResponse({**named, "status": "pending"}, status_code=202)
+    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
     if answer.status_code == 200 and created:
         answer.status_code = 201
     return answer

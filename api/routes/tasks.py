@@ -80,6 +80,13 @@ async def decide(
     if task.status != "open":
         raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id} is {task.status} already")
     workflow_cls = by_type_name(task.workflow_type)
+    if not hasattr(workflow_cls, "decide"):
+        # Some tasks are owned by a person, not a workflow step (e.g. a data-quality problem): they close
+        # when the problem is fixed, so there is nothing to decide here.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"a {task.kind} task is not decided here: it closes by itself once its cause is fixed",
+        )
     request = DecisionRequest(
         task_id=task_id,
         decision=body.decision,
@@ -92,12 +99,19 @@ async def decide(
         payload=body.payload,
     )
     session.close()  # do not hold a connection while the workflow runs
-    handle = client.get_workflow_handle(task.workflow_id)
     # A deterministic id: a client retrying the same decision gets the first result, never a second decision.
     # The body is in the id too: the server remembers a refused update's outcome under its id for a while,
     # so a corrected request (e.g. a fresh revision) must not reuse the id of a refused one.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
     update_id = f"task-{task_id}-{who.username}-{body.decision}-{fingerprint}"
     return await workflow_calls.send_update(
-        handle, workflow_cls.decide, request, update_id=update_id, subject="task", default_field="decision"
+        client,
+        workflow_cls.decide,
+        request,
+        workflow_id=task.workflow_id,
+        update_id=update_id,
+        subject="task",
+        username=who.username,
+        entity_id=task.entity_id,
+        default_field="decision",
     )

@@ -10,12 +10,10 @@ from pydantic import Field
 from sqlalchemy import text
 from sqlmodel import Session
 from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, examples
-from erp.settings import get_settings
 from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
 from services import cycle_counts, transfers
 from services.auth import Principal
@@ -66,17 +64,32 @@ class CountBody(Body):
     item_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
-async def _start(client: Client, run: Any, arg: Any, workflow_id: str) -> None:
-    try:
-        await client.start_workflow(run, arg, id=workflow_id, task_queue=get_settings().task_queue)
-    except RPCError as exc:
-        raise workflow_calls.unavailable(exc) from exc
+async def _start(
+    client: Client, run: Any, arg: Any, who: Principal, named: dict[str, Any], subject: str
+) -> JSONResponse:
+    """Start the document's workflow as a stored command: 201, or 202 naming it while its start is pending."""
+    row, _ = await workflow_calls.submit(
+        "start",
+        client,
+        run,
+        arg,
+        workflow_id=arg.workflow_id,
+        update_id=None,
+        subject=subject,
+        username=who.username,
+        entity_id=arg.entity_id,
+    )
+    if row.status == "pending":
+        return workflow_calls.pending_answer(row, named)
+    if row.status == "rejected":
+        return workflow_calls.outcome_answer(row)
+    return JSONResponse(named, status_code=201)
 
 
 @router.post("/transfers", status_code=201, summary="Create a transfer order and start its workflow")
 async def create_transfer(
     body: TransferBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     check_entity(who, body.entity_id)
     inp = TransferInput(
         number="0",
@@ -92,8 +105,8 @@ async def create_transfer(
     session.commit()
     session.close()
     inp = inp.model_copy(update={"number": number, "workflow_id": f"TO-{number}"})
-    await _start(client, TransferOrderWorkflow.run, inp, inp.workflow_id)
-    return {"number": number, "workflow_id": inp.workflow_id, "status": "draft"}
+    named = {"number": number, "workflow_id": inp.workflow_id, "status": "draft"}
+    return await _start(client, TransferOrderWorkflow.run, inp, who, named, "transfer")
 
 
 def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
@@ -121,10 +134,19 @@ def get_transfer(number: str, session: SessionDep, who: PrincipalDep) -> dict[st
     return {**head, "lines": [dict(r) for r in lines.mappings()]}
 
 
-async def _update(client: Client, workflow_id: str, update: Any, arg: Any, update_id: str) -> JSONResponse:
-    """Send an update to the transfer's workflow (shared mapping of refusals, timeouts and outages)."""
+async def _update(
+    client: Client, head: dict[str, Any], who: Principal, update: Any, arg: Any, update_id: str
+) -> JSONResponse:
+    """Send an update to the transfer's workflow as a command (its outcome, or 202 with the command's URL)."""
     return await workflow_calls.send_update(
-        client.get_workflow_handle(workflow_id), update, arg, update_id=update_id, subject="transfer"
+        client,
+        update,
+        arg,
+        workflow_id=str(head["workflow_id"]),
+        update_id=update_id,
+        subject="transfer",
+        username=who.username,
+        entity_id=int(head["entity_id"]),
     )
 
 
@@ -139,7 +161,7 @@ async def ship(
     head = _transfer(session, who, number)
     session.close()
     step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
-    return await _update(client, str(head["workflow_id"]), TransferOrderWorkflow.ship, step, f"ship-{number}")
+    return await _update(client, head, who, TransferOrderWorkflow.ship, step, f"ship-{number}")
 
 
 @router.post("/transfers/{number}/receive", summary="The goods arrived at the destination")
@@ -153,15 +175,13 @@ async def receive(
     head = _transfer(session, who, number)
     session.close()
     step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
-    return await _update(
-        client, str(head["workflow_id"]), TransferOrderWorkflow.receive, step, f"receive-{number}"
-    )
+    return await _update(client, head, who, TransferOrderWorkflow.receive, step, f"receive-{number}")
 
 
 @router.post("/cycle-counts", status_code=201, summary="Open a count task for a location and an item set")
 async def create_count(
     body: CountBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
-) -> dict[str, Any]:
+) -> JSONResponse:
     check_entity(who, body.entity_id)
     inp = CountInput(
         number="0",
@@ -176,8 +196,8 @@ async def create_count(
     session.commit()
     session.close()
     inp = inp.model_copy(update={"number": number, "workflow_id": f"CC-{number}"})
-    await _start(client, CycleCountWorkflow.run, inp, inp.workflow_id)
-    return {"number": number, "workflow_id": inp.workflow_id, "status": "open"}
+    named = {"number": number, "workflow_id": inp.workflow_id, "status": "open"}
+    return await _start(client, CycleCountWorkflow.run, inp, who, named, "cycle count")
 
 
 @router.get("/cycle-counts/{number}", summary="A cycle count: counted vs book quantity per item")

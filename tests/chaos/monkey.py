@@ -2,6 +2,7 @@
 and restarted at once, while the test drives workflows."""
 
 import asyncio
+import ctypes
 import os
 import random
 import signal
@@ -9,6 +10,12 @@ import subprocess
 import sys
 
 from erp.settings import PROJECT_ROOT
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: the kernel SIGKILLs it when the test process dies (no stray worker
+    polling a later run's Temporal server on a reused port with another run's database)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 class ChaosWorker:
@@ -26,6 +33,7 @@ class ChaosWorker:
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
 
     def kill_and_restart(self) -> None:

@@ -1,0 +1,37 @@
+"""Commands the API accepted: follow one to its outcome, and let operators see what still waits."""
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Path, status
+from fastapi.encoders import jsonable_encoder
+
+from api.deps import PrincipalDep
+from erp.db import app_engine
+from services import commands
+
+router = APIRouter(prefix="/commands", tags=["commands"])
+
+CommandId = Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")
+
+
+@router.get("/pending", summary="How many accepted commands still wait for their workflow (admins)")
+def pending(who: PrincipalDep) -> dict[str, Any]:
+    if not who.has_role("admin"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs one of the roles ['admin']")
+    return commands.pending_summary(app_engine())
+
+
+@router.get(
+    "/{command_id}",
+    summary="A command answered 202: pending, applied with its result, or rejected with the reason",
+)
+def get_command(who: PrincipalDep, command_id: str = CommandId) -> dict[str, Any]:
+    row = commands.view(app_engine(), command_id)
+    # Only the one who sent it (or an admin of its entity) sees it; anyone else gets the same 404.
+    mine = row is not None and (
+        row["username"] == who.username
+        or (who.has_role("admin") and (row["entity_id"] is None or who.sees(int(row["entity_id"]))))
+    )
+    if row is None or not mine:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"command {command_id} not found")
+    return jsonable_encoder(row)  # type: ignore[no-any-return]
