@@ -1,7 +1,6 @@
 """Transfer orders (ship -> in transit -> receive) and cycle counts (a count task per location and item set)."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -16,6 +15,7 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, examples
 from erp.settings import get_settings
+from models.contracts.bounds import MAX_LINES, EventDate, Quantity
 from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
 from services import cycle_counts, transfers
 from services.auth import Principal
@@ -24,7 +24,6 @@ from workflows.replenishment.transfer import TransferOrderWorkflow
 
 router = APIRouter(tags=["transfers and counts"])
 warehouse = Depends(require("warehouse", "buyer"))
-Qty = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=4)]
 Number = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
 
 
@@ -32,7 +31,7 @@ class TransferLineBody(Body):
     """An item and quantity to move."""
 
     item_id: Id
-    qty: Qty
+    qty: Quantity
 
 
 class TransferBody(Body):
@@ -45,7 +44,7 @@ class TransferBody(Body):
     entity_id: Id
     from_location_id: Id
     to_location_id: Id
-    lines: list[TransferLineBody] = Field(min_length=1, max_length=500)
+    lines: list[TransferLineBody] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class StepBody(Body):
@@ -53,7 +52,7 @@ class StepBody(Body):
 
     model_config = examples({"on": "2026-11-02"}, {})
 
-    on: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None = None
+    on: EventDate | None = None
 
 
 class CountBody(Body):
