@@ -26,6 +26,7 @@ from models.contracts.purchasing import (
     ReceiptRequest,
 )
 from services.auth import Principal
+from services.document_dates import check_receipt_date
 from services.purchase_orders import Draft, DraftLine, build_input, next_number
 from services.purchasing_reads import po_detail, po_list
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
@@ -103,7 +104,7 @@ def get_po(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any
     return detail
 
 
-def _visible_po(session: Session, who: Principal, number: str) -> str:
+def _visible_po(session: Session, who: Principal, number: str, *, keep_open: bool = False) -> str:
     """The PO's workflow id, or 404 when it does not exist or belongs to another entity."""
     row = (
         session.connection()
@@ -113,7 +114,8 @@ def _visible_po(session: Session, who: Principal, number: str) -> str:
     if row is None or not who.sees(int(row[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     workflow_id = str(row[1])
-    session.close()  # do not hold a connection while the workflow works
+    if not keep_open:
+        session.close()  # do not hold a connection while the workflow works
     return workflow_id
 
 
@@ -136,11 +138,15 @@ async def receive(
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
-    workflow_id = _visible_po(session, who, number)
+    received_on = body.received_on or date.today()
+    # Visibility first (a 404 tells nothing about the PO), then the date against the PO and the periods.
+    workflow_id = _visible_po(session, who, number, keep_open=True)
+    check_receipt_date(session, number, received_on)
+    session.close()
     req = ReceiptRequest(
         delivery_note=body.delivery_note,
         received_by=who.username,
-        received_on=body.received_on or date.today(),
+        received_on=received_on,
         lines=[ReceiptLineIn(**line.model_dump()) for line in body.lines],
     )
     return await _update(
