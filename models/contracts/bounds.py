@@ -57,9 +57,16 @@ def _dec(high: Decimal, places: int, *, positive: bool = False) -> Any:
     """A Field for a finite Decimal from 0 (excluded when positive) to high, at most `places` decimal places."""
     # max_digits counts integer and decimal digits: the integer part of `high` plus the places.
     digits = len(str(int(high))) + places
+    # JSON Schema cannot say "decimal places": the description tells API readers.
+    low = "0 <" if positive else "0 <="
+    said = f"{low} value <= {high:,}, at most {places} decimal places (more are refused, never rounded)"
     if positive:
-        return Field(gt=0, le=high, max_digits=digits, decimal_places=places, allow_inf_nan=False)
-    return Field(ge=0, le=high, max_digits=digits, decimal_places=places, allow_inf_nan=False)
+        return Field(
+            gt=0, le=high, max_digits=digits, decimal_places=places, allow_inf_nan=False, description=said
+        )
+    return Field(
+        ge=0, le=high, max_digits=digits, decimal_places=places, allow_inf_nan=False, description=said
+    )
 
 
 Quantity = Annotated[Decimal, _dec(MAX_QTY, 4, positive=True)]
@@ -97,9 +104,19 @@ def _within_horizon(d: date) -> date:
 
 _DATE_RANGE = Field(ge=DATE_FLOOR, le=DATE_CEILING)
 # Dates of facts (received, invoiced, paid out, ordered).
-EventDate = Annotated[date, _DATE_RANGE, AfterValidator(_not_after_tolerance)]
+EventDate = Annotated[
+    date,
+    _DATE_RANGE,
+    AfterValidator(_not_after_tolerance),
+    Field(description="from 2000-01-01 to today + 2 days"),
+]
 # Dates of plans and validities (expected, confirmed, valid from/to, rate of a day).
-PlanDate = Annotated[date, _DATE_RANGE, AfterValidator(_within_horizon)]
+PlanDate = Annotated[
+    date,
+    _DATE_RANGE,
+    AfterValidator(_within_horizon),
+    Field(description="from 2000-01-01 to today + 2 years"),
+]
 # Dates inside a workflow payload, where there is no clock: the static window only.
 PayloadDate = Annotated[date, _DATE_RANGE]
 
