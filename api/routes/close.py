@@ -12,7 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.deps import SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, QueryId, examples
 from erp.settings import get_settings
-from models.contracts.bounds import MAX_AMOUNT
+from models.contracts.bounds import MAX_AMOUNT, PERIOD_PATTERN
 from models.contracts.close import CloseInput
 from rules.accounts import ACCOUNT_TYPE, AccountRole
 from rules.periods import period_bounds
@@ -23,7 +23,7 @@ from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
 router = APIRouter(prefix="/close", tags=["close"])
 controller = Depends(require("controller"))
 finance = Depends(require("controller", "ap_clerk"))
-PERIOD = r"^[0-9]{4}-[0-9]{2}$"
+PERIOD = PERIOD_PATTERN
 _ACCRUABLE = [
     *sorted(str(r) for r, kind in ACCOUNT_TYPE.items() if kind == "expense"),
     str(AccountRole.INVENTORY),

@@ -15,7 +15,14 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, PathId, QueryId, examples
 from erp.settings import get_settings
-from models.contracts.bounds import DATE_CEILING, DATE_FLOOR, Amount, PlanDate, QuantityOrZero
+from models.contracts.bounds import (
+    DATE_CEILING,
+    DATE_FLOOR,
+    PERIOD_PATTERN,
+    Amount,
+    EventDate,
+    QuantityOrZero,
+)
 from models.contracts.replenishment import ReplenishmentRunInput
 from services import replenishment_rebalance, supplier_scorecard
 from services.auth import Principal
@@ -36,7 +43,7 @@ class RunBody(Body):
     model_config = examples({"entity_id": 1, "run_date": "2026-11-02"})
 
     entity_id: Id
-    run_date: PlanDate | None = None
+    run_date: EventDate | None = None  # a run orders as of its day: never a future day's POs
 
 
 class ParamBody(Body):
@@ -62,7 +69,7 @@ class BudgetBody(Body):
 
     entity_id: Id
     category: str = Field(min_length=1, max_length=60)
-    period: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", examples=["2026-11"])
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-11"])
     amount: Amount
 
 

@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from api.schemas.base import Body, Id, examples
 from models.contracts.bounds import (
+    PERIOD_PATTERN,
     Code,
     CurrencyCode,
     Fraction,
@@ -291,4 +292,4 @@ class FiscalPeriodCreate(Body):
     model_config = examples({"entity_id": 1, "period": "2026-07"})
 
     entity_id: Id
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN)

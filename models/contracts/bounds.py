@@ -51,6 +51,8 @@ DATE_CEILING = date(
 )  # static, so the OpenAPI document shows a bound; the clock-based ones are tighter
 EVENT_TOLERANCE = timedelta(days=2)
 PLAN_HORIZON = timedelta(days=731)
+# An accounting period "YYYY-MM" of this century (a close or accrual for 1900 would never finish).
+PERIOD_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])$"
 
 
 def _dec(high: Decimal, places: int, *, positive: bool = False) -> Any:
