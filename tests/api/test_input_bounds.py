@@ -109,6 +109,8 @@ def test_a_requisition_out_of_bounds_creates_no_po(
         ({"order_date": (TODAY + timedelta(days=30)).isoformat()}, "order_date"),  # not happened yet
         ({"expected_date": "9999-12-31"}, "expected_date"),
         ({"lines": [line] * 501}, "lines"),
+        # Each line fits; the total (10^13) is above the 10^12 cap of every amount.
+        ({"lines": [{**line, "qty": "10000000", "price": "1000000"}]}, "lines"),
     ]
     for change, field in cases:
         _refused(api.post("/purchase-orders", json={**po_body(desk), **change}, headers=headers), field)
