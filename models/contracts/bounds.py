@@ -18,8 +18,8 @@ Decimals refuse NaN/Infinity everywhere and refuse extra decimal places instead 
 | Weight        | 0 <= w <= 100,000 kg, 4 places           | QTY NUMERIC(18,4)      |
 
 Quantity and unit price are capped so that a line (at most 10^13) and a document of MAX_LINES lines
-(5 x 10^15) stay inside MONEY's 16 integer digits; converting such a document at an FX rate above 1 can
-still overflow, which the posting refuses.
+(5 x 10^15) stay inside MONEY's 16 integer digits; a PO's total and its conversion to the entity's
+currency are held to MAX_AMOUNT where they are computed (services.purchase_orders.build_input).
 
 Dates: nothing before DATE_FLOOR (2000-01-01; a retailer's books do not reach further back, and the
 scorecard and planning SQL subtract dates). Something that happened (a receipt, an invoice, a payout, an
@@ -46,9 +46,8 @@ MAX_WEIGHT_KG = Decimal("100000")
 MAX_LINES = 500
 
 DATE_FLOOR = date(2000, 1, 1)
-DATE_CEILING = date(
-    2100, 12, 31
-)  # static, so the OpenAPI document shows a bound; the clock-based ones are tighter
+# A static last resort (also for payload dates, where there is no clock); the clock-based bounds are tighter.
+DATE_CEILING = date(2100, 12, 31)
 EVENT_TOLERANCE = timedelta(days=2)
 PLAN_HORIZON = timedelta(days=731)
 # An accounting period "YYYY-MM" of this century (a close or accrual for 1900 would never finish).
