@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import PathKey
 from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
 from erp.settings import get_settings
 from models.contracts.purchasing import (
@@ -97,7 +98,7 @@ def list_pos(
 @router.get(
     "/purchase-orders/{number}", summary="A PO with lines, receipts, invoices, matches, postings, decisions"
 )
-def get_po(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_po(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     detail = po_detail(session, number)
     if detail is None or not who.sees(int(detail["entity_id"])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
@@ -132,7 +133,7 @@ async def _update(
     "/purchase-orders/{number}/receipts", summary="Record a delivery (partial, lot/serial, rejected)"
 )
 async def receive(
-    number: str,
+    number: PathKey,
     body: ReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
@@ -158,7 +159,7 @@ async def receive(
     "/purchase-orders/{number}/confirmations", summary="The supplier's confirmed date and quantities"
 )
 async def confirm(
-    number: str,
+    number: PathKey,
     body: ConfirmationBody,
     session: SessionDep,
     who: Annotated[Principal, buyer],
@@ -173,7 +174,11 @@ async def confirm(
 
 @router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
 async def cancel(
-    number: str, body: CancelBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
+    number: PathKey,
+    body: CancelBody,
+    session: SessionDep,
+    who: Annotated[Principal, buyer],
+    client: TemporalDep,
 ) -> JSONResponse:
     workflow_id = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).

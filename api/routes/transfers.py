@@ -13,7 +13,7 @@ from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, PathKey, examples
 from erp.settings import get_settings
 from models.contracts.bounds import MAX_LINES, EventDate, Quantity
 from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
@@ -108,7 +108,7 @@ def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
 
 
 @router.get("/transfers/{number}", summary="A transfer order with its lines")
-def get_transfer(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_transfer(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     head = _transfer(session, who, number)
     lines = session.connection().execute(
         text(
@@ -129,7 +129,7 @@ async def _update(client: Client, workflow_id: str, update: Any, arg: Any, updat
 
 @router.post("/transfers/{number}/ship", summary="The goods left the source (stock goes in transit)")
 async def ship(
-    number: str,
+    number: PathKey,
     body: StepBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
@@ -143,7 +143,7 @@ async def ship(
 
 @router.post("/transfers/{number}/receive", summary="The goods arrived at the destination")
 async def receive(
-    number: str,
+    number: PathKey,
     body: StepBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
