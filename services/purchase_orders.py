@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import text
 from sqlmodel import Session
 
+from models.contracts.bounds import MAX_AMOUNT
 from models.contracts.purchasing import (
     ApprovalPolicy,
     BandSnapshot,
@@ -206,7 +207,11 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
     except NotFound as exc:
         raise RuleViolation("currency", exc.reason) from exc
     policy = load_policy(session, draft.entity_id, draft.supplier_id, draft.order_date)
-    amount = func_total(po_total(lines, currency), rate, entity_currency)
+    total = po_total(lines, currency)
+    amount = func_total(total, rate, entity_currency)
+    if max(total, amount) > MAX_AMOUNT:
+        # Each line fits its columns; the sum (or its conversion) could still overflow the PO's money columns.
+        raise RuleViolation("lines", f"the PO's total must not exceed {MAX_AMOUNT:,} (in either currency)")
     approval_chain(policy, lines, amount, draft.entity_id)  # fail now (422) when no band covers the PO
     grace, over_pct = receiving_settings(session, draft.entity_id)
     expected = draft.expected_date or draft.order_date + timedelta(days=int(str(supplier[2])))

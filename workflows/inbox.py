@@ -1,7 +1,9 @@
 """Workflow-side task inbox: which tasks are open, and who may decide them (deterministic, no I/O)."""
 
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from temporalio.exceptions import ApplicationError
 
 from models.contracts.errors import CONFLICT, FORBIDDEN, INVALID
@@ -69,3 +71,17 @@ def _may_act(task: OpenTask, username: str, roles: list[str]) -> bool:
 def refusal(kind: str, message: str) -> ApplicationError:
     """A business refusal: non-retryable, typed so the API can answer 403/409/422."""
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+P = TypeVar("P", bound=BaseModel)
+
+
+def parse_payload(model: type[P], payload: dict[str, Any]) -> P:
+    """A decision payload as its typed model, or an INVALID refusal naming `payload.<key>`."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"])
+        # "field: reason" with no space in the field: the API answers 422 with loc naming it.
+        raise refusal(INVALID, f"payload{path}: {first['msg']}") from None

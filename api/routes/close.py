@@ -12,6 +12,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.deps import SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, QueryId, examples
 from erp.settings import get_settings
+from models.contracts.bounds import MAX_AMOUNT, PERIOD_PATTERN
 from models.contracts.close import CloseInput
 from rules.accounts import ACCOUNT_TYPE, AccountRole
 from rules.periods import period_bounds
@@ -22,7 +23,7 @@ from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
 router = APIRouter(prefix="/close", tags=["close"])
 controller = Depends(require("controller"))
 finance = Depends(require("controller", "ap_clerk"))
-PERIOD = r"^[0-9]{4}-[0-9]{2}$"
+PERIOD = PERIOD_PATTERN
 _ACCRUABLE = [
     *sorted(str(r) for r, kind in ACCOUNT_TYPE.items() if kind == "expense"),
     str(AccountRole.INVENTORY),
@@ -54,8 +55,12 @@ class AccrualBody(Body):
     entity_id: Id
     period: str = Field(pattern=PERIOD, examples=["2026-10"])
     description: str = Field(min_length=1, max_length=200, examples=["October electricity"])
-    expense_role: str = Field(default="accrued_expense", examples=["accrued_expense", "freight_expense"])
-    amount: Decimal = Field(gt=0, max_digits=16, decimal_places=2, examples=["250.00"])
+    expense_role: str = Field(
+        default="accrued_expense", max_length=40, examples=["accrued_expense", "freight_expense"]
+    )
+    amount: Decimal = Field(
+        gt=0, le=MAX_AMOUNT, max_digits=16, decimal_places=2, allow_inf_nan=False, examples=["250.00"]
+    )
 
 
 def _entity_code(session: SessionDep, entity_id: int) -> str:

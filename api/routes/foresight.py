@@ -3,7 +3,6 @@
 import csv
 import io
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
@@ -15,6 +14,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, QueryId
 from erp.settings import get_settings
+from models.contracts.bounds import QuantityOrZero
 from models.contracts.foresight import DataQualityInput
 from rules.cash_forecast import Category, Granularity
 from rules.data_quality import RULES
@@ -202,7 +202,7 @@ class MinimumBody(Body):
 
     item_id: Id
     location_id: Id
-    min_qty: Decimal = Field(ge=0, max_digits=18, decimal_places=4)
+    min_qty: QuantityOrZero
 
 
 @router.put("/stock-minimums", summary="Set an item's minimum at a location (audited)")

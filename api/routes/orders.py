@@ -12,6 +12,7 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import PathKey
 from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
 from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
 from services.auth import Principal
@@ -153,14 +154,14 @@ def get_orders(
 
 
 @router.get("/{number}", summary="One order: lines, allocations, shipments, payments, postings, tasks")
-def get_order(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_order(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     header = _visible(session, who, number)
     return _json(order_detail(session, header))  # type: ignore[no-any-return]
 
 
 @router.post("/{number}/cancel", summary="Cancel before shipment (after shipment: use returns)")
 async def cancel_order(
-    number: str,
+    number: PathKey,
     body: CancelBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
@@ -179,7 +180,7 @@ async def cancel_order(
 
 @router.post("/{number}/payment", summary="Record a payment for an order waiting for one")
 async def pay_order(
-    number: str,
+    number: PathKey,
     body: PaymentBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
@@ -195,7 +196,7 @@ async def pay_order(
     "/{number}/warehouse-events", summary="Picked, packed, shipped (carrier, tracking), short pick, damaged"
 )
 async def warehouse_event(
-    number: str,
+    number: PathKey,
     body: WarehouseEventBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],

@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import PathKey
 from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
 from models.contracts.purchasing import (
     CancelRequest,
@@ -24,6 +25,7 @@ from models.contracts.purchasing import (
     ReceiptRequest,
 )
 from services.auth import Principal
+from services.document_dates import check_receipt_date
 from services.purchase_orders import Draft, DraftLine, build_input, next_number
 from services.purchasing_reads import po_detail, po_list
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
@@ -105,14 +107,14 @@ def list_pos(
 @router.get(
     "/purchase-orders/{number}", summary="A PO with lines, receipts, invoices, matches, postings, decisions"
 )
-def get_po(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_po(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     detail = po_detail(session, number)
     if detail is None or not who.sees(int(detail["entity_id"])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     return detail
 
 
-def _visible_po(session: Session, who: Principal, number: str) -> tuple[str, int]:
+def _visible_po(session: Session, who: Principal, number: str, *, keep_open: bool = False) -> tuple[str, int]:
     """The PO's workflow id and entity, or 404 when it does not exist or belongs to another entity."""
     row = (
         session.connection()
@@ -122,7 +124,8 @@ def _visible_po(session: Session, who: Principal, number: str) -> tuple[str, int
     if row is None or not who.sees(int(row[0])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     workflow_id = str(row[1])
-    session.close()  # do not hold a connection while the workflow works
+    if not keep_open:
+        session.close()  # do not hold a connection while the workflow works
     return workflow_id, int(row[0])
 
 
@@ -147,17 +150,21 @@ async def _update(
     "/purchase-orders/{number}/receipts", summary="Record a delivery (partial, lot/serial, rejected)"
 )
 async def receive(
-    number: str,
+    number: PathKey,
     body: ReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
-    po = _visible_po(session, who, number)
+    received_on = body.received_on or date.today()
+    # Visibility first (a 404 tells nothing about the PO), then the date against the PO and the periods.
+    po = _visible_po(session, who, number, keep_open=True)
+    check_receipt_date(session, number, received_on)
+    session.close()
     req = ReceiptRequest(
         delivery_note=body.delivery_note,
         received_by=who.username,
-        received_on=body.received_on or date.today(),
+        received_on=received_on,
         lines=[ReceiptLineIn(**line.model_dump()) for line in body.lines],
     )
     return await _update(client, po, who, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}")
@@ -167,7 +174,7 @@ async def receive(
     "/purchase-orders/{number}/confirmations", summary="The supplier's confirmed date and quantities"
 )
 async def confirm(
-    number: str,
+    number: PathKey,
     body: ConfirmationBody,
     session: SessionDep,
     who: Annotated[Principal, buyer],
@@ -182,7 +189,11 @@ async def confirm(
 
 @router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
 async def cancel(
-    number: str, body: CancelBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
+    number: PathKey,
+    body: CancelBody,
+    session: SessionDep,
+    who: Annotated[Principal, buyer],
+    client: TemporalDep,
 ) -> JSONResponse:
     po = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).

@@ -15,6 +15,14 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import Body, Id, PathId, QueryId, examples
 from erp.settings import get_settings
+from models.contracts.bounds import (
+    DATE_CEILING,
+    DATE_FLOOR,
+    PERIOD_PATTERN,
+    Amount,
+    EventDate,
+    QuantityOrZero,
+)
 from models.contracts.replenishment import ReplenishmentRunInput
 from services import replenishment_rebalance, supplier_scorecard
 from services.auth import Principal
@@ -25,10 +33,8 @@ from workflows.replenishment.daily_run import ReplenishmentRunWorkflow, run_work
 router = APIRouter(tags=["replenishment"])
 buyer = Depends(require("buyer"))
 # Plausible business dates only: the planning SQL does date arithmetic on them.
-BusinessDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
-QueryDate = Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31))]
-Qty = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), max_digits=14, decimal_places=4)]
-Level = Annotated[Decimal, Field(gt=0, lt=1, max_digits=5, decimal_places=4)]
+QueryDate = Annotated[date | None, Query(ge=DATE_FLOOR, le=DATE_CEILING)]
+Level = Annotated[Decimal, Field(gt=0, lt=1, max_digits=5, decimal_places=4, allow_inf_nan=False)]
 
 
 class RunBody(Body):
@@ -37,7 +43,7 @@ class RunBody(Body):
     model_config = examples({"entity_id": 1, "run_date": "2026-11-02"})
 
     entity_id: Id
-    run_date: BusinessDate | None = None
+    run_date: EventDate | None = None  # a run orders as of its day: never a future day's POs
 
 
 class ParamBody(Body):
@@ -50,7 +56,7 @@ class ParamBody(Body):
     item_id: Id
     location_id: Id
     service_level: Level | None = None
-    min_order_qty: Qty = Decimal(0)
+    min_order_qty: QuantityOrZero = Decimal(0)
     review_days: int | None = Field(default=None, ge=0, le=365)
     reorder_enabled: bool = True
     supplier_id: Id | None = None
@@ -63,8 +69,8 @@ class BudgetBody(Body):
 
     entity_id: Id
     category: str = Field(min_length=1, max_length=60)
-    period: str = Field(pattern=r"^20\d\d-(0[1-9]|1[0-2])$", examples=["2026-11"])
-    amount: Qty
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-11"])
+    amount: Amount
 
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:

@@ -15,6 +15,7 @@ from temporalio.client import (
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.schemas.base import PathKey
 from api.schemas.returns import (
     ChannelPolicyBody,
     CustomerPolicyBody,
@@ -144,7 +145,7 @@ def _policy_row(session: Session, table: str, key: str, key_id: int) -> dict[str
 
 @router.put("/policies/channels/{code}", summary="Set a channel's return policy")
 def put_channel_policy(
-    code: str, body: ChannelPolicyBody, session: SessionDep, who: Principal = controller
+    code: PathKey, body: ChannelPolicyBody, session: SessionDep, who: Principal = controller
 ) -> Any:
     row = (
         session.connection()
@@ -167,7 +168,7 @@ def put_channel_policy(
 
 @router.put("/policies/customers/{code}", summary="Trust a customer with refunds before the goods arrive")
 def put_customer_policy(
-    code: str, body: CustomerPolicyBody, session: SessionDep, who: Principal = controller
+    code: PathKey, body: CustomerPolicyBody, session: SessionDep, who: Principal = controller
 ) -> dict[str, Any]:
     row = session.connection().execute(text("SELECT id FROM customer WHERE code = :c"), {"c": code}).first()
     if row is None:
@@ -205,7 +206,7 @@ def _visible(session: SessionDep, who: Principal, rma_number: str) -> dict[str, 
 @router.get(
     "/{rma_number}", summary="One return: lines, dispositions, credit note, postings, moves, documents, tasks"
 )
-def get_return(rma_number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_return(rma_number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     head = _visible(session, who, rma_number)
     return _json(return_detail(session, head))  # type: ignore[no-any-return]
 
@@ -214,7 +215,7 @@ def get_return(rma_number: str, session: SessionDep, who: PrincipalDep) -> dict[
     "/{rma_number}/receipt", summary="Receive and inspect the returned goods: a disposition per part"
 )
 async def post_receipt(
-    rma_number: str,
+    rma_number: PathKey,
     body: ReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],

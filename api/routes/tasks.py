@@ -32,7 +32,8 @@ class DecisionBody(Body):
     decision: str = Field(min_length=1, max_length=40, examples=["approve"])
     comment: str | None = Field(default=None, max_length=2000, examples=["within budget"])
     revision: int | None = Field(default=None, ge=0)
-    payload: dict[str, Any] = Field(default_factory=dict)
+    # Each workflow's decide validator checks the keys its decision reads (type and bounds).
+    payload: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
 @router.get("", summary="My open tasks (by my roles and my user), oldest due first")

@@ -1,7 +1,6 @@
 """Transfer orders (ship -> in transit -> receive) and cycle counts (a count task per location and item set)."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -13,7 +12,8 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, PathKey, examples
+from models.contracts.bounds import MAX_LINES, EventDate, Quantity
 from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
 from services import cycle_counts, transfers
 from services.auth import Principal
@@ -22,7 +22,6 @@ from workflows.replenishment.transfer import TransferOrderWorkflow
 
 router = APIRouter(tags=["transfers and counts"])
 warehouse = Depends(require("warehouse", "buyer"))
-Qty = Annotated[Decimal, Field(gt=0, le=Decimal("1000000000"), max_digits=14, decimal_places=4)]
 Number = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
 
 
@@ -30,7 +29,7 @@ class TransferLineBody(Body):
     """An item and quantity to move."""
 
     item_id: Id
-    qty: Qty
+    qty: Quantity
 
 
 class TransferBody(Body):
@@ -43,7 +42,7 @@ class TransferBody(Body):
     entity_id: Id
     from_location_id: Id
     to_location_id: Id
-    lines: list[TransferLineBody] = Field(min_length=1, max_length=500)
+    lines: list[TransferLineBody] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class StepBody(Body):
@@ -51,7 +50,7 @@ class StepBody(Body):
 
     model_config = examples({"on": "2026-11-02"}, {})
 
-    on: Annotated[date, Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))] | None = None
+    on: EventDate | None = None
 
 
 class CountBody(Body):
@@ -122,7 +121,7 @@ def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
 
 
 @router.get("/transfers/{number}", summary="A transfer order with its lines")
-def get_transfer(number: str, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+def get_transfer(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     head = _transfer(session, who, number)
     lines = session.connection().execute(
         text(
@@ -152,7 +151,7 @@ async def _update(
 
 @router.post("/transfers/{number}/ship", summary="The goods left the source (stock goes in transit)")
 async def ship(
-    number: str,
+    number: PathKey,
     body: StepBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
@@ -166,7 +165,7 @@ async def ship(
 
 @router.post("/transfers/{number}/receive", summary="The goods arrived at the destination")
 async def receive(
-    number: str,
+    number: PathKey,
     body: StepBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],

@@ -1,7 +1,6 @@
 """Who am I, and user administration (admins)."""
 
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import Field
@@ -9,6 +8,7 @@ from pydantic import Field
 from api.deps import PrincipalDep, SessionDep, check_entity, require
 from api.schemas.base import Body, Id, examples
 from models.auth import ROLES
+from models.contracts.bounds import Amount
 from services.auth import Principal, add_user
 
 router = APIRouter(tags=["users"])
@@ -23,10 +23,12 @@ class UserCreate(Body):
     )
 
     username: str = Field(min_length=2, max_length=80, pattern=r"^[a-z0-9_.-]+$", examples=["ana.buyer"])
-    display_name: str = ""
-    roles: list[str] = Field(min_length=1, examples=[["buyer"]], description=f"any of {list(ROLES)}")
-    entity_ids: list[Id] = Field(min_length=1)
-    approval_limit: Decimal | None = Field(default=None, ge=0)
+    display_name: str = Field(default="", max_length=200)
+    roles: list[Annotated[str, Field(max_length=40)]] = Field(
+        min_length=1, max_length=20, examples=[["buyer"]], description=f"any of {list(ROLES)}"
+    )
+    entity_ids: list[Id] = Field(min_length=1, max_length=1000)
+    approval_limit: Amount | None = None
 
 
 @router.get("/me", summary="The caller: roles, entities, approval limit")

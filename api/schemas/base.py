@@ -10,6 +10,8 @@ MAX_ID = 2_147_483_647
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+# Document numbers and codes in a path: as long as the longest number column (sales_order.number, 80).
+PathKey = Annotated[str, Path(min_length=1, max_length=80)]
 
 
 class Body(BaseModel):

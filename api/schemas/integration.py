@@ -1,10 +1,13 @@
 """Request bodies of the integration API: webhook subscriptions and replays."""
 
 import uuid
+from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field
 
-from api.schemas.base import Body, examples
+from api.schemas.base import Body, Id, examples
+
+EventType = Annotated[str, Field(min_length=1, max_length=80)]
 
 
 class SubscriptionCreate(Body):
@@ -22,8 +25,10 @@ class SubscriptionCreate(Body):
     name: str = Field(min_length=1, max_length=80)
     url: AnyHttpUrl
     secret: str | None = Field(default=None, min_length=16, max_length=200)
-    event_types: list[str] = Field(default_factory=list, description="empty: every event type")
-    entity_ids: list[int] = Field(default_factory=list, description="empty: every entity")
+    event_types: list[EventType] = Field(
+        default_factory=list, max_length=200, description="empty: every event type"
+    )
+    entity_ids: list[Id] = Field(default_factory=list, max_length=1000, description="empty: every entity")
     active: bool = True
     max_attempts: int = Field(default=8, ge=1, le=50)
     first_retry_seconds: float = Field(default=10.0, gt=0, le=3600)
@@ -36,8 +41,8 @@ class SubscriptionUpdate(Body):
 
     url: AnyHttpUrl | None = None
     secret: str | None = Field(default=None, min_length=16, max_length=200)
-    event_types: list[str] | None = None
-    entity_ids: list[int] | None = None
+    event_types: list[EventType] | None = Field(default=None, max_length=200)
+    entity_ids: list[Id] | None = Field(default=None, max_length=1000)
     active: bool | None = None
     max_attempts: int | None = Field(default=None, ge=1, le=50)
     first_retry_seconds: float | None = Field(default=None, gt=0, le=3600)

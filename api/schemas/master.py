@@ -1,16 +1,31 @@
 """Create and update bodies of the master data; codes are set at creation and never change."""
 
-from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
 from api.schemas.base import Body, Id, examples
+from models.contracts.bounds import (
+    PERIOD_PATTERN,
+    Code,
+    CurrencyCode,
+    Fraction,
+    Name,
+    Percentage,
+    PlanDate,
+    PositiveUnitCost,
+    QuantityOrZero,
+    Rate,
+    UnitPrice,
+    Weight,
+)
 from rules.accounts import AccountRole
 
-Code = Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-Currency = Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+# Short free texts (units, tax classes and regions, time zones) are at most 40 characters.
+Short = Field(min_length=1, max_length=40)
+ShortOrNone = Field(default=None, min_length=1, max_length=40)
+PackSize = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=10, decimal_places=4, allow_inf_nan=False)]
 
 
 class EntityCreate(Body):
@@ -20,10 +35,10 @@ class EntityCreate(Body):
         {"code": "NL01", "name": "Nordwind Retail B.V.", "currency": "EUR", "time_zone": "Europe/Amsterdam"}
     )
 
-    code: str = Code
-    name: str = Field(min_length=1)
-    currency: str = Currency
-    time_zone: str = "UTC"
+    code: str = Field(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    name: Name
+    currency: CurrencyCode
+    time_zone: str = Field(default="UTC", max_length=64)
 
     @field_validator("time_zone")
     @classmethod
@@ -40,8 +55,8 @@ class EntityUpdate(Body):
 
     model_config = examples({"name": "Nordwind Retail GmbH & Co. KG"})
 
-    name: str | None = Field(default=None, min_length=1)
-    time_zone: str | None = None
+    name: Name | None = None
+    time_zone: str | None = Field(default=None, max_length=64)
 
 
 class LocationCreate(Body):
@@ -50,8 +65,8 @@ class LocationCreate(Body):
     model_config = examples({"entity_id": 1, "code": "ST-COLOGNE", "name": "Store Cologne", "kind": "store"})
 
     entity_id: Id
-    code: str = Code
-    name: str = Field(min_length=1)
+    code: Code
+    name: Name
     kind: Literal["warehouse", "store", "in_transit", "refurbish", "quarantine"] = "warehouse"
 
 
@@ -60,7 +75,7 @@ class LocationUpdate(Body):
 
     model_config = examples({"name": "Store Berlin Alexanderplatz"})
 
-    name: str | None = Field(default=None, min_length=1)
+    name: Name | None = None
 
 
 class ItemCreate(Body):
@@ -83,17 +98,17 @@ class ItemCreate(Body):
     )
 
     sku: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    name: str = Field(min_length=1)
-    unit: str = "ea"
-    pack_size: Decimal = Field(default=Decimal(1), gt=0)
-    weight_kg: Decimal = Field(default=Decimal(0), ge=0)
-    tax_class: str = "standard"
-    category: str = Field(min_length=1)
+    name: Name
+    unit: str = Field(default="ea", min_length=1, max_length=20)
+    pack_size: PackSize = Decimal(1)
+    weight_kg: Weight = Decimal(0)
+    tax_class: str = Field(default="standard", min_length=1, max_length=40)
+    category: str = Field(min_length=1, max_length=60)
     valuation_method: Literal["moving_average", "fifo"] = "moving_average"
     tracking: Literal["none", "lot", "serial"] = "none"
     allow_negative: bool = False
-    list_price: Decimal | None = Field(default=None, ge=0)
-    price_floor: Decimal | None = Field(default=None, ge=0)
+    list_price: UnitPrice | None = None
+    price_floor: UnitPrice | None = None
 
 
 class ItemUpdate(Body):
@@ -101,13 +116,13 @@ class ItemUpdate(Body):
 
     model_config = examples({"list_price": "54.90", "price_floor": "27.00"})
 
-    name: str | None = Field(default=None, min_length=1)
-    pack_size: Decimal | None = Field(default=None, gt=0)
-    weight_kg: Decimal | None = Field(default=None, ge=0)
-    tax_class: str | None = None
-    category: str | None = Field(default=None, min_length=1)
-    list_price: Decimal | None = Field(default=None, ge=0)
-    price_floor: Decimal | None = Field(default=None, ge=0)
+    name: Name | None = None
+    pack_size: PackSize | None = None
+    weight_kg: Weight | None = None
+    tax_class: str | None = ShortOrNone
+    category: str | None = Field(default=None, min_length=1, max_length=60)
+    list_price: UnitPrice | None = None
+    price_floor: UnitPrice | None = None
 
 
 class SupplierCreate(Body):
@@ -124,12 +139,12 @@ class SupplierCreate(Body):
         }
     )
 
-    code: str = Code
-    name: str = Field(min_length=1)
-    currency: str = Currency
+    code: Code
+    name: Name
+    currency: CurrencyCode
     payment_terms: str = Field(default="NET30", pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
     lead_time_days: int = Field(default=7, ge=0, le=365)
-    tax_id: str | None = None
+    tax_id: str | None = Field(default=None, max_length=40)
 
 
 class SupplierUpdate(Body):
@@ -137,10 +152,10 @@ class SupplierUpdate(Body):
 
     model_config = examples({"lead_time_days": 16, "payment_terms": "NET45"})
 
-    name: str | None = Field(default=None, min_length=1)
+    name: Name | None = None
     payment_terms: str | None = Field(default=None, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
     lead_time_days: int | None = Field(default=None, ge=0, le=365)
-    tax_id: str | None = None
+    tax_id: str | None = Field(default=None, max_length=40)
 
 
 class SupplierPriceCreate(Body):
@@ -159,10 +174,10 @@ class SupplierPriceCreate(Body):
 
     supplier_id: Id
     item_id: Id
-    price: Decimal = Field(gt=0)
-    currency: str = Currency
-    valid_from: date
-    valid_to: date | None = None
+    price: PositiveUnitCost
+    currency: CurrencyCode
+    valid_from: PlanDate
+    valid_to: PlanDate | None = None
 
 
 class CustomerCreate(Body):
@@ -173,9 +188,9 @@ class CustomerCreate(Body):
     )
 
     code: str = Field(min_length=1, max_length=40)
-    name: str = Field(min_length=1)
-    tax_region: str | None = None
-    currency: str = Currency
+    name: Name
+    tax_region: str | None = Field(default=None, max_length=20)
+    currency: CurrencyCode
 
 
 class CustomerUpdate(Body):
@@ -183,8 +198,8 @@ class CustomerUpdate(Body):
 
     model_config = examples({"tax_region": "AT"})
 
-    name: str | None = Field(default=None, min_length=1)
-    tax_region: str | None = None
+    name: Name | None = None
+    tax_region: str | None = Field(default=None, max_length=20)
 
 
 class ChannelCreate(Body):
@@ -204,13 +219,13 @@ class ChannelCreate(Body):
     )
 
     entity_id: Id
-    code: str = Code
-    name: str = Field(min_length=1)
+    code: Code
+    name: Name
     kind: Literal["web", "marketplace", "pos"]
-    currency: str = Currency
-    allocation_priority: int = Field(default=100, ge=0)
-    safety_buffer: Decimal = Field(default=Decimal(0), ge=0)
-    max_share_pct: Decimal | None = Field(default=None, gt=0, le=100)
+    currency: CurrencyCode
+    allocation_priority: int = Field(default=100, ge=0, le=1_000_000)
+    safety_buffer: QuantityOrZero = Decimal(0)
+    max_share_pct: Percentage | None = Field(default=None, gt=0)
     store_location_id: Id | None = None
 
 
@@ -219,10 +234,10 @@ class ChannelUpdate(Body):
 
     model_config = examples({"safety_buffer": "4", "max_share_pct": "25"})
 
-    name: str | None = Field(default=None, min_length=1)
-    allocation_priority: int | None = Field(default=None, ge=0)
-    safety_buffer: Decimal | None = Field(default=None, ge=0)
-    max_share_pct: Decimal | None = Field(default=None, gt=0, le=100)
+    name: Name | None = None
+    allocation_priority: int | None = Field(default=None, ge=0, le=1_000_000)
+    safety_buffer: QuantityOrZero | None = None
+    max_share_pct: Percentage | None = Field(default=None, gt=0)
 
 
 class AccountCreate(Body):
@@ -232,7 +247,7 @@ class AccountCreate(Body):
 
     entity_id: Id
     code: str = Field(min_length=1, max_length=20)
-    name: str = Field(min_length=1)
+    name: Name
     type: Literal["asset", "liability", "equity", "income", "expense"]
     role: AccountRole | None = None
 
@@ -242,7 +257,7 @@ class AccountUpdate(Body):
 
     model_config = examples({"name": "Store cleaning and waste"})
 
-    name: str | None = Field(default=None, min_length=1)
+    name: Name | None = None
 
 
 class TaxRateCreate(Body):
@@ -252,10 +267,10 @@ class TaxRateCreate(Body):
         {"region": "BE", "tax_class": "standard", "rate": "0.21", "valid_from": "2026-01-01"}
     )
 
-    region: str = Field(min_length=1)
-    tax_class: str = Field(min_length=1)
-    rate: Decimal = Field(ge=0, lt=1)
-    valid_from: date
+    region: str = Field(min_length=1, max_length=20)
+    tax_class: str = Short
+    rate: Fraction = Field(lt=1)
+    valid_from: PlanDate
 
 
 class FxRateCreate(Body):
@@ -265,10 +280,10 @@ class FxRateCreate(Body):
         {"from_currency": "USD", "to_currency": "EUR", "rate_date": "2026-07-01", "rate": "0.9150"}
     )
 
-    from_currency: str = Currency
-    to_currency: str = Currency
-    rate_date: date
-    rate: Decimal = Field(gt=0)
+    from_currency: CurrencyCode
+    to_currency: CurrencyCode
+    rate_date: PlanDate
+    rate: Rate
 
 
 class FiscalPeriodCreate(Body):
@@ -277,4 +292,4 @@ class FiscalPeriodCreate(Body):
     model_config = examples({"entity_id": 1, "period": "2026-07"})
 
     entity_id: Id
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    period: str = Field(pattern=PERIOD_PATTERN)

@@ -1,23 +1,32 @@
 """Request bodies of procure-to-pay: purchase orders, receipts, confirmations, cancellations, invoices."""
 
-from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body, examples
-
-Currency = Field(default=None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+from api.schemas.base import Body, Id, examples
+from models.contracts.bounds import (
+    MAX_LINES,
+    Amount,
+    CurrencyCode,
+    EventDate,
+    Percentage,
+    PlanDate,
+    Quantity,
+    QuantityOrZero,
+    Serial,
+    UnitCost,
+)
 
 
 class PoLineBody(Body):
     """An item to order at a location; omit price to use the supplier's contract price."""
 
-    item_id: int
-    location_id: int
-    qty: Decimal = Field(examples=["10"])
-    price: Decimal | None = Field(default=None, examples=["4.20"])
+    item_id: Id
+    location_id: Id
+    qty: Quantity = Field(examples=["10"])
+    price: UnitCost | None = Field(default=None, examples=["4.20"])
 
 
 class PoCreate(Body):
@@ -35,23 +44,25 @@ class PoCreate(Body):
         }
     )
 
-    entity_id: int
-    supplier_id: int
-    currency: str | None = Currency
-    order_date: date | None = None
-    expected_date: date | None = None
-    landed_cost_pct: Decimal = Field(default=Decimal(0), description="estimated freight/duty as % of value")
-    lines: list[PoLineBody] = Field(min_length=1)
+    entity_id: Id
+    supplier_id: Id
+    currency: CurrencyCode | None = None
+    order_date: EventDate | None = None
+    expected_date: PlanDate | None = None
+    landed_cost_pct: Percentage = Field(
+        default=Decimal(0), description="estimated freight/duty as % of value"
+    )
+    lines: list[PoLineBody] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class ReceiptLineBody(Body):
     """Accepted and rejected quantity of one PO line, with lot or serial numbers when tracked."""
 
-    line_no: int
-    qty: Decimal = Decimal(0)
-    rejected_qty: Decimal = Decimal(0)
+    line_no: Id
+    qty: QuantityOrZero = Decimal(0)
+    rejected_qty: QuantityOrZero = Decimal(0)
     lot: str | None = Field(default=None, max_length=80)
-    serials: list[str] = Field(default_factory=list)
+    serials: list[Serial] = Field(default_factory=list, max_length=10_000)
 
 
 class ReceiptBody(Body):
@@ -67,8 +78,8 @@ class ReceiptBody(Body):
     )
 
     delivery_note: str = Field(min_length=1, max_length=80)
-    received_on: date | None = None
-    lines: list[ReceiptLineBody] = Field(min_length=1)
+    received_on: EventDate | None = None
+    lines: list[ReceiptLineBody] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class ConfirmationBody(Body):
@@ -79,8 +90,8 @@ class ConfirmationBody(Body):
     )
 
     reference: str = Field(min_length=1, max_length=80)
-    confirmed_date: date
-    lines: dict[int, Decimal] = Field(default_factory=dict)
+    confirmed_date: PlanDate
+    lines: dict[Id, QuantityOrZero] = Field(default_factory=dict, max_length=MAX_LINES)
 
 
 class CancelBody(Body):
@@ -94,9 +105,9 @@ class CancelBody(Body):
 class InvoiceLineBody(Body):
     """An invoiced quantity and price; line_no is the PO line (None when the supplier cites none)."""
 
-    line_no: int | None
-    qty: Decimal
-    price: Decimal
+    line_no: Id | None
+    qty: Quantity
+    price: UnitCost
 
 
 class InvoiceBody(Body):
@@ -126,12 +137,12 @@ class InvoiceBody(Body):
     )
 
     po_number: str = Field(min_length=1, max_length=40)
-    supplier_id: int
+    supplier_id: Id
     invoice_number: str = Field(min_length=1, max_length=60)
-    invoice_date: date
-    currency: str = Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")
+    invoice_date: EventDate
+    currency: CurrencyCode
     kind: Literal["goods", "landed_cost"] = "goods"
-    lines: list[InvoiceLineBody] = Field(default_factory=list)
-    tax: Decimal = Decimal(0)
-    amount: Decimal = Decimal(0)
+    lines: list[InvoiceLineBody] = Field(default_factory=list, max_length=MAX_LINES)
+    tax: Amount = Decimal(0)
+    amount: Amount = Decimal(0)
     basis: Literal["qty", "value", "weight"] = "value"

@@ -1,23 +1,23 @@
 """Request bodies of returns: the return request, receipt and inspection, serials sold, policies."""
 
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body, examples
+from api.schemas.base import Body, Id, examples
+from models.contracts.bounds import MAX_LINES, Amount, Code, Fraction, Quantity, QuantityOrZero, Serial, Sku
 
 ReasonCode = Literal[
     "damaged", "defective", "wrong_item", "not_as_described", "no_longer_needed", "size_fit", "other"
 ]
-Serials = list[str]
+Serials = list[Serial]
 
 
 class ReturnLineBody(Body):
     """Units of one shipped order line the customer sends back."""
 
     line_no: int = Field(ge=1, le=10_000, description="the order line number", examples=[1])
-    qty: Decimal = Field(examples=["1"])
+    qty: Quantity = Field(examples=["1"])
     reason_code: ReasonCode = Field(examples=["defective"])
     serials: Serials = Field(default_factory=list, max_length=1000, description="for serial-tracked items")
 
@@ -25,8 +25,8 @@ class ReturnLineBody(Body):
 class ExchangeLineBody(Body):
     """A replacement SKU for an exchange."""
 
-    sku: str = Field(min_length=1, max_length=40)
-    qty: Decimal
+    sku: Sku
+    qty: Quantity
 
 
 class ReturnBody(Body):
@@ -55,16 +55,14 @@ class ReceiptPartBody(Body):
     """Received units of one return line and what inspection decided for them."""
 
     line_no: int = Field(ge=1, le=10_000, description="the return line number")
-    qty: Decimal
+    qty: Quantity
     disposition: Literal["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]
     serials: Serials = Field(default_factory=list, max_length=1000)
-    location_id: int | None = Field(
+    location_id: Id | None = Field(
         default=None,
-        ge=1,
-        le=2_147_483_647,
         description="restock: sellable location (default: where it shipped from)",
     )
-    supplier: str | None = Field(default=None, max_length=30, description="return to vendor: supplier code")
+    supplier: Code | None = Field(default=None, description="return to vendor: supplier code")
 
 
 class ReceiptBody(Body):
@@ -85,7 +83,7 @@ class ReceiptBody(Body):
         },
     )
 
-    parts: list[ReceiptPartBody] = Field(min_length=1, max_length=500)
+    parts: list[ReceiptPartBody] = Field(min_length=1, max_length=MAX_LINES)
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -105,11 +103,11 @@ class ChannelPolicyBody(Body):
     model_config = examples({"window_days": 30, "auto_approve_below": "50.00", "goods_deadline_days": 14})
 
     window_days: int | None = Field(default=None, ge=0, le=3650)
-    auto_approve_below: Decimal | None = Field(default=None, ge=0)
+    auto_approve_below: Amount | None = None
     refund_before_arrival: bool | None = None
     goods_deadline_days: int | None = Field(default=None, ge=1, le=365)
-    spike_threshold: Decimal | None = Field(default=None, ge=0, le=1)
-    spike_min_sold: Decimal | None = Field(default=None, ge=0)
+    spike_threshold: Fraction | None = None
+    spike_min_sold: QuantityOrZero | None = None
     spike_window_days: int | None = Field(default=None, ge=1, le=3650)
 
 

@@ -1,24 +1,32 @@
 """Request bodies of order intake, order messages and marketplace settlements."""
 
-from datetime import date
-from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body, examples
+from api.schemas.base import Body, Id, examples
+from models.contracts.bounds import (
+    Amount,
+    CurrencyCode,
+    EventDate,
+    PositiveAmount,
+    Quantity,
+    SignedAmount,
+    Sku,
+    UnitPrice,
+)
 
 
 class OrderLineBody(Body):
     """One ordered SKU; the price comes from the channel's price list unless overridden."""
 
-    sku: str = Field(min_length=1, max_length=40, examples=["APP-0001"])
-    qty: Decimal = Field(examples=["2"])
-    unit_price: Decimal | None = Field(
+    sku: Sku = Field(examples=["APP-0001"])
+    qty: Quantity = Field(examples=["2"])
+    unit_price: UnitPrice | None = Field(
         default=None, description="override of the list price", examples=["19.90"]
     )
     promotion_code: str | None = Field(default=None, max_length=40, examples=["SPRING10"])
-    discount: Decimal | None = Field(
+    discount: Amount | None = Field(
         default=None, description="line discount amount (wins over the promotion)"
     )
 
@@ -49,7 +57,7 @@ class OrderBody(Body):
     external_id: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9._:-]+$", examples=["100045"])
     customer: str = Field(min_length=1, max_length=40, description="customer code", examples=["CUST-0001"])
     ship_to_region: str | None = Field(default=None, max_length=20, examples=["DE"])
-    currency: str | None = Field(default=None, min_length=3, max_length=3, examples=["EUR"])
+    currency: CurrencyCode | None = Field(default=None, examples=["EUR"])
     payment_method: Literal["card", "cash", "transfer", "marketplace"] | None = None
     lines: list[OrderLineBody] = Field(min_length=1, max_length=200)
 
@@ -68,7 +76,7 @@ class PaymentBody(Body):
     model_config = examples({"method": "transfer", "amount": "119.00", "reference": "SEPA-20260714-0042"})
 
     method: Literal["card", "transfer"]
-    amount: Decimal
+    amount: PositiveAmount
     reference: str | None = Field(default=None, max_length=80)
 
 
@@ -88,11 +96,11 @@ class WarehouseEventBody(Body):
     )
 
     kind: Literal["picked", "packed", "shipped", "short_pick", "damaged"]
-    location_id: int
+    location_id: Id
     carrier: str | None = Field(default=None, max_length=40)
     tracking: str | None = Field(default=None, max_length=80)
-    line_no: int | None = None
-    qty: Decimal | None = None
+    line_no: Id | None = None
+    qty: Quantity | None = None
     event_id: str | None = Field(
         default=None, max_length=80, description="the scanner's id, so a resend counts once"
     )
@@ -102,8 +110,8 @@ class SettlementLineBody(Body):
     """One order of a marketplace payout report."""
 
     external_id: str = Field(min_length=1, max_length=60)
-    gross: Decimal
-    fees: Decimal
+    gross: SignedAmount
+    fees: SignedAmount
 
 
 class SettlementBody(Body):
@@ -120,5 +128,5 @@ class SettlementBody(Body):
 
     channel: str = Field(min_length=1, max_length=30)
     reference: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:-]+$")
-    payout_date: date
+    payout_date: EventDate
     lines: list[SettlementLineBody] = Field(min_length=1, max_length=5000)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from models.contracts.base import Contract
+from models.contracts.bounds import MAX_LINES, PayloadDate, QuantityOrZero, UnitCost
 
 AllocationBasis = Literal["qty", "value", "weight"]
 
@@ -83,15 +84,15 @@ class RevisionLine(Contract):
     """A changed quantity and/or price of an existing line (qty 0 drops the line)."""
 
     line_no: int
-    qty: Decimal | None = None
-    price: Decimal | None = None
+    qty: QuantityOrZero | None = None
+    price: UnitCost | None = None
 
 
 class RevisionPayload(Contract):
     """The payload of a `submit` decision on a revision task."""
 
-    lines: list[RevisionLine] = Field(default_factory=list)
-    expected_date: date | None = None
+    lines: list[RevisionLine] = Field(default_factory=list, max_length=MAX_LINES)
+    expected_date: PayloadDate | None = None
 
 
 class SaveRevision(Contract):

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from temporalio.worker import Worker
 
 from models.master import Supplier
+from tests.api.loc import field_path
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer, open_desk, po_body, wait_task
 
@@ -38,7 +39,8 @@ def test_bad_requisitions_name_the_field_and_create_nothing(
     for change, field in cases:
         answer = api.post("/purchase-orders", json={**po_body(desk), **change}, headers=headers)
         assert answer.status_code == 422, (field, answer.text)
-        assert answer.json()["detail"][0]["loc"][-1] == field
+        # Bounds refuse in pydantic (loc split in parts), rules in the service (one dotted string).
+        assert field_path(answer.json()["detail"][0]["loc"]) == field
     # An explicit price makes the unpriced item orderable.
     priced = api.post(
         "/purchase-orders",

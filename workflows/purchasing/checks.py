@@ -5,15 +5,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
+from models.contracts.bounds import PLAN_HORIZON
 from models.contracts.errors import FORBIDDEN, INVALID
 from models.contracts.purchasing import PoLine, ReceiptRequest, RevisionPayload
 from models.contracts.tasks import DecisionRequest
 from rules.approval import ApprovalLevel, ApprovalRefused, Approver, Document, check_decision
 from rules.matching import over_receipt_allowed
 from rules.money import quantize_cost
-from workflows.inbox import refusal
+from workflows.inbox import parse_payload, refusal
 
 
 def approver(req: DecisionRequest, acting_for: str | None, approved_in_window: Decimal) -> Approver:
@@ -36,10 +35,7 @@ def check_approver(
 
 def revised_lines(lines: Mapping[int, PoLine], payload: dict[str, Any], landed_pct: Decimal) -> list[PoLine]:
     """Apply a revision payload (qty/price per line; qty 0 drops a line) or refuse it."""
-    try:
-        rev = RevisionPayload.model_validate(payload)
-    except ValidationError as exc:
-        raise refusal(INVALID, f"payload: {exc.errors()[0]['msg']}") from exc
+    rev = parse_payload(RevisionPayload, payload)
     changed = dict(lines)
     for i, change in enumerate(rev.lines):
         line = changed.get(change.line_no)
@@ -110,6 +106,9 @@ def payload_date(payload: dict[str, Any], key: str, today: date, required: bool)
         raise refusal(INVALID, f"payload.{key}: {raw!r} is not an ISO date") from exc
     if value <= today:
         raise refusal(INVALID, f"payload.{key}: must be after {today}")
+    if value > today + PLAN_HORIZON:
+        # A timer years ahead would keep the PO open for ever: plans stop at the horizon.
+        raise refusal(INVALID, f"payload.{key}: must not be after {today + PLAN_HORIZON}")
     return value
 
 

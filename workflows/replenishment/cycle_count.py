@@ -1,7 +1,7 @@
 """One workflow per cycle count: a count task for the warehouse; the submitted counts post adjustments."""
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
@@ -11,11 +11,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.replenishment import ReplenishmentActivities
     from activities.tasks import TaskActivities
+    from models.contracts.decisions import CountsPayload
     from models.contracts.errors import INVALID
     from models.contracts.replenishment import CountInput, CountPost, CountResult
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
 
 WORKFLOW_TYPE = "CycleCount"
 COUNT = "cycle_count"
@@ -30,17 +31,12 @@ _ACT: dict[str, Any] = {
 
 def parse_counts(payload: dict[str, Any], item_ids: list[int]) -> dict[int, Decimal]:
     """`{"counts": {"<item_id>": "<qty>"}}` for exactly the items of the count, each a quantity >= 0."""
-    raw = payload.get("counts")
-    if not isinstance(raw, dict):
+    if not isinstance(payload.get("counts"), dict):
         raise refusal(INVALID, 'payload.counts: give {"<item_id>": quantity} for every item counted')
-    try:
-        counts = {int(k): Decimal(str(v)) for k, v in raw.items()}
-    except (ValueError, InvalidOperation) as exc:
-        raise refusal(INVALID, f"payload.counts: not a number ({exc})") from exc
+    # Types and bounds (a quantity >= 0 with at most 4 places, fitting the stock columns).
+    counts = dict(parse_payload(CountsPayload, payload).counts)
     if sorted(counts) != sorted(item_ids):
         raise refusal(INVALID, f"payload.counts: count exactly the items {sorted(item_ids)}")
-    if any(not q.is_finite() or q < 0 for q in counts.values()):
-        raise refusal(INVALID, "payload.counts: quantities must be zero or more")
     return counts
 
 

@@ -11,6 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from models.contracts.decisions import KeepWaitingPayload, SubstitutePayload
     from models.contracts.errors import CONFLICT, INVALID
     from models.contracts.inbound import InboundNotice, WaitFor
     from models.contracts.sales import (
@@ -38,7 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
     from workflows.sales.lines import Hold, LineState
 
 WORKFLOW_TYPE = "SalesOrder"
@@ -225,12 +226,13 @@ class OrderWorkflow:
         async with self._lock:
             task, acting_for = self._tasks.authorize(req)
             line = next(ls for ls in self._lines.values() if ls.task_id == task.task_id)
+            # The validator parsed the same payload: these never refuse here.
             if req.decision == "substitute":
-                await self._substitute(line, str(req.payload["sku"]))
+                await self._substitute(line, parse_payload(SubstitutePayload, req.payload).sku)
             elif req.decision == "cancel_line":
                 await self._cancel_line_rest(line)
             else:
-                days = int(req.payload.get("days", self._o.backorder_grace_days))
+                days = parse_payload(KeepWaitingPayload, req.payload).days or self._o.backorder_grace_days
                 line.deadline = workflow.now() + timedelta(days=days)
             line.task_id = None
             self._tasks.pop(task.task_id)
@@ -258,8 +260,10 @@ class OrderWorkflow:
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
         self._tasks.authorize(req)
-        if req.decision == "substitute" and not str(req.payload.get("sku") or "").strip():
-            raise refusal(INVALID, "payload.sku: name the substitute SKU")
+        if req.decision == "substitute":
+            parse_payload(SubstitutePayload, req.payload)
+        elif req.decision == "keep_waiting":
+            parse_payload(KeepWaitingPayload, req.payload)
 
     # ----- steps -----
 

@@ -8,6 +8,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from models.contracts.decisions import MatchPayload
     from models.contracts.errors import INVALID
     from models.contracts.sales import (
         SettlementInput,
@@ -17,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
 
 WORKFLOW_TYPE = "MarketplaceSettlement"
 _ACT: dict[str, Any] = {
@@ -117,7 +118,9 @@ class SettlementWorkflow:
         ask = SettlementMatch(
             settlement_id=self._result.settlement_id,
             line_no=line_no,
-            external_id=str(req.payload.get("external_id") or ""),
+            external_id=parse_payload(MatchPayload, req.payload).external_id
+            if req.decision == "match"
+            else str(req.payload.get("external_id") or ""),
         )
         if req.decision == "match":
             try:
@@ -160,5 +163,5 @@ class SettlementWorkflow:
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
         self._tasks.authorize(req)
-        if req.decision == "match" and not str(req.payload.get("external_id") or "").strip():
-            raise refusal(INVALID, "payload.external_id: name the order's external id")
+        if req.decision == "match":
+            parse_payload(MatchPayload, req.payload)
