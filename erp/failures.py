@@ -117,7 +117,8 @@ def describe(exc: BaseException) -> str:
         if value
     ]
     text = diag.message_primary or " ".join(str(err).split()[:30])
-    if diag.message_detail:
+    if diag.message_detail and (err.sqlstate or "").startswith("22"):
+        # A data exception's detail explains the limit (precision, format); a constraint's shows the row.
         text += f" ({diag.message_detail})"
     suffix = f" [{'; '.join(where)}]" if where else ""
     return f"{text}{suffix} (SQLSTATE {err.sqlstate})"[:MAX_MESSAGE]
