@@ -103,6 +103,9 @@ def classify(exc: BaseException) -> Kind:
 def describe(exc: BaseException) -> str:
     """One line for an operator: what failed and which constraint/table/column, without SQL or values."""
     err = db_error(exc)
+    orig = getattr(exc, "orig", None)
+    if err is None and isinstance(exc, sa_exc.StatementError) and isinstance(orig, BaseException):
+        return describe(orig)  # SQLAlchemy's own text would carry the statement and its values
     if err is None:
         text = " ".join(str(exc).split()) or "no message"
         return f"{type(exc).__name__}: {text}"[:MAX_MESSAGE]

@@ -110,3 +110,11 @@ def test_a_python_error_is_described_on_one_short_line() -> None:
     text = describe(_validation_error())
     assert text.startswith("ValidationError: 1 validation error for _Line") and "\n" not in text
     assert len(describe(ValueError("x" * 5000))) == 500
+
+
+def test_a_conversion_error_before_the_statement_names_no_sql_or_values() -> None:
+    bind = sa_exc.StatementError(
+        "could not convert", "INSERT INTO po_line ...", {"qty": "ten"}, TypeError("bad qty")
+    )
+    assert classify(bind) == "data"
+    assert describe(bind) == "TypeError: bad qty"

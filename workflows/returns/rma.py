@@ -132,9 +132,11 @@ class ReturnWorkflow:
 
     @workflow.update
     async def sync(self) -> ReturnStatus:
-        """Wait until the RMA is recorded and its approval route chosen, then return the status."""
+        """Wait until the RMA is recorded and routed (or a step is stuck), then return the status."""
         await workflow.wait_condition(
-            lambda: (self._ready or self._stage in _DONE) and not self._lock.locked()
+            lambda: (
+                ((self._ready or self._stage in _DONE) and not self._lock.locked()) or self._attention.parked
+            )
         )
         return self._status()
 

@@ -164,8 +164,10 @@ class OrderWorkflow:
 
     @workflow.update
     async def sync(self) -> OrderStatus:
-        """Wait until intake is done and no news is waiting to be handled, then return the status."""
-        await workflow.wait_condition(lambda: self._ready and not self._notices and not self._lock.locked())
+        """Wait until intake is done and no news waits (or a step is stuck), then return the status."""
+        await workflow.wait_condition(
+            lambda: (self._ready and not self._notices and not self._lock.locked()) or self._attention.parked
+        )
         return self._status()
 
     @workflow.update
