@@ -149,7 +149,7 @@ class Attention:
         self.book.authorize(req)
 
     async def decide(self, req: DecisionRequest, stage: Callable[[], str]) -> DecisionResult:
-        """ "retry": close the task, show the document's own `stage()` again, and let the step run again."""
+        """Record the "retry", show the document's own `stage()` again, and let the stuck step run again."""
         task, acting_for = self.book.authorize(req)
         self.book.pop(task.task_id)
         await workflow.execute_activity_method(
