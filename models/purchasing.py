@@ -23,6 +23,7 @@ PO_STAGES = (
     "closed",
     "cancelled",
     "rejected",
+    "needs_attention",  # a step failed for good; an admin decides (workflows.attention)
 )
 
 

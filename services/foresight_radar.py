@@ -43,6 +43,13 @@ CATEGORIES: dict[str, str] = {
                                   'escalation_level', t.escalation_level)
           FROM task t WHERE t.entity_id = :e AND t.status = 'open' AND t.due_at < :now
     """,
+    # Documents whose workflow parked on a step that failed for good (workflows.attention): an admin decides.
+    "needs_attention": """
+        SELECT t.subject_type, t.subject_id, t.title, t.created_at,
+               jsonb_build_object('task_id', t.id, 'step', t.details->>'step', 'error', t.details->>'error',
+                                  'workflow_id', t.workflow_id)
+          FROM task t WHERE t.entity_id = :e AND t.status = 'open' AND t.kind = 'needs_attention'
+    """,
     "reconciliation_differences": """
         SELECT 'close_run', r.period || '/' || d.check_name, d.check_name, d.created_at,
                jsonb_build_object('period', r.period, 'difference', d.difference::text, 'task_id', d.task_id)

@@ -8,8 +8,17 @@ from pydantic import Field
 
 from models.contracts.base import Contract
 
+# needs_attention: a step failed for good and waits for an admin (workflows.attention).
 ReturnStage = Literal[
-    "requested", "approval", "awaiting_goods", "inspection", "refunded", "closed", "rejected", "expired"
+    "requested",
+    "approval",
+    "awaiting_goods",
+    "inspection",
+    "refunded",
+    "closed",
+    "rejected",
+    "expired",
+    "needs_attention",
 ]
 RefundMethod = Literal["original", "store_credit"]
 Disposition = Literal["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]

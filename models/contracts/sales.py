@@ -9,8 +9,17 @@ from pydantic import Field
 from models.contracts.base import Contract
 
 PaymentMethod = Literal["card", "cash", "transfer", "marketplace"]
+# needs_attention: a step failed for good and waits for an admin (workflows.attention).
 Stage = Literal[
-    "received", "allocated", "backordered", "awaiting_payment", "picking", "shipped", "cancelled", "closed"
+    "received",
+    "allocated",
+    "backordered",
+    "awaiting_payment",
+    "picking",
+    "shipped",
+    "cancelled",
+    "closed",
+    "needs_attention",
 ]
 
 

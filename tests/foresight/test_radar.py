@@ -150,6 +150,18 @@ def _difference(shop: Shop) -> Callable[[], None]:
     return lambda: shop.sql("UPDATE task SET status = 'decided', decision = 'accept' WHERE id = :i", i=t.id)
 
 
+def _stuck(shop: Shop) -> Callable[[], None]:
+    # The PO workflow parked on a step that failed for good: the admin's task is on the radar until decided.
+    t = shop.add(
+        Task(task_key=f"{shop.entity.code}:attention", kind="needs_attention", workflow_id="w",
+             workflow_type="PurchaseOrder", subject_type="purchase_order", subject_id="PO-1", entity_id=shop.eid,
+             title="PO PO-1 needs attention: step PurchasingActivities.issue failed", candidate_role="admin",
+             details={"step": "PurchasingActivities.issue", "error": "violates check constraint"},
+             created_at=NOW - timedelta(days=1, hours=2))
+    )  # fmt: skip
+    return lambda: shop.sql("UPDATE task SET status = 'decided', decision = 'retry' WHERE id = :i", i=t.id)
+
+
 def _spike(shop: Shop) -> Callable[[], None]:
     shop.add(
         ReturnAlert(alert_key=f"{shop.entity.code}:spike", entity_id=shop.eid, item_id=shop.iid, sku=shop.item.sku,
@@ -191,6 +203,7 @@ PLANTS: dict[str, tuple[Callable[[Shop], Callable[[], None]], int]] = {
     "match_exceptions": (_match, 10),
     "backorders_past_promise": (_backorder, 3),
     "approvals_past_sla": (_sla, 2),
+    "needs_attention": (_stuck, 1),
     "reconciliation_differences": (_difference, 1),
     "return_spikes": (_spike, 2),
     "below_safety_stock": (_below, 0),

@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
@@ -32,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.errors import CONFLICT, INVALID
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from rules.periods import period_of, previous_period
+    from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
     from workflows.inbox import OpenTask, TaskBook, refusal
@@ -42,10 +42,7 @@ SIGNOFF = "close_signoff"
 DIFFERENCE = "close_difference"
 SIGNOFF_OPTIONS = ["approve", "send_back"]
 DIFFERENCE_OPTIONS = ["accept", "send_back"]
-_RETRY = RetryPolicy(
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["RuleViolation", "PeriodClosed", "NotFound", "Conflict"],
-)
+_RETRY = retry.transient("RuleViolation", "PeriodClosed", "NotFound", "Conflict")
 _ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=60), "retry_policy": _RETRY}
 # Reconciliations and statements aggregate the whole ledger: give them room on a large book.
 _HEAVY: dict[str, Any] = {"start_to_close_timeout": timedelta(minutes=15), "retry_policy": _RETRY}

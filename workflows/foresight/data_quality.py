@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.foresight import ForesightActivities
@@ -15,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
         OpenProblemTasks,
         ScanRequest,
     )
+    from workflows import retry
     from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "DataQualityCheck"
@@ -22,9 +22,7 @@ WORKFLOW_TYPE = "DataQualityCheck"
 BATCH = 100
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(minutes=5),
-    "retry_policy": RetryPolicy(
-        maximum_interval=timedelta(seconds=30), non_retryable_error_types=["NotFound"]
-    ),
+    "retry_policy": retry.transient("NotFound"),
 }
 
 

@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryOutcome,
         DeliveryRequest,
     )
+    from workflows import retry
     from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "WebhookDelivery"
@@ -27,7 +28,7 @@ class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, req: DeliveryRequest) -> DeliveryOutcome:
         """Deliver at least once, or park the run in the dead-letter list."""
-        retry = RetryPolicy(
+        backoff = RetryPolicy(
             initial_interval=timedelta(seconds=req.first_retry_seconds),
             backoff_coefficient=2.0,
             maximum_interval=MAX_RETRY_INTERVAL,
@@ -39,7 +40,7 @@ class WebhookDeliveryWorkflow:
                 req,
                 result_type=DeliveryAttemptResult,
                 start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=retry,
+                retry_policy=backoff,
             )
             status = sent.status
         except ActivityError as err:
@@ -48,7 +49,7 @@ class WebhookDeliveryWorkflow:
                 "integration.dead_letter",
                 DeadLetterRequest(delivery_id=req.delivery_id, run=req.run, reason=reason[:500]),
                 start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=30)),
+                retry_policy=retry.UNTIL_DONE,
             )
             status = "dead"
         # A dead letter waits on an admin (replay or fix the receiver); anything else waits on nobody.

@@ -3,15 +3,16 @@
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models.contracts.integration import DispatcherInput, DispatchRequest, DispatchResult, WaitRequest
+    from workflows import retry
     from workflows import search_attributes as sa
 
 WORKFLOW_TYPE = "OutboxDispatcher"
 DISPATCHER_ID = "OutboxDispatcher"
-_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+# The singleton dispatcher must outlive any database outage: its sweeps retry without a limit.
+_RETRY = retry.UNTIL_DONE
 
 
 @workflow.defn(name=WORKFLOW_TYPE)

@@ -9,13 +9,12 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.purchasing import PurchasingActivities
     from activities.tasks import TaskActivities
-    from models.contracts.errors import CONFLICT, INVALID
+    from models.contracts.errors import CONFLICT, DATA, INVALID
     from models.contracts.inbound import InboundLine, InboundNotice, NotifyResult
     from models.contracts.purchasing import (
         CancelRecord,
@@ -57,7 +56,9 @@ with workflow.unsafe.imports_passed_through():
         TaskSpec,
     )
     from rules.approval import ApprovalLevel, Document, escalation_role
+    from workflows import retry
     from workflows import search_attributes as sa
+    from workflows.attention import NEEDS_ATTENTION, Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
     from workflows.purchasing.policy import approval_chain, func_total, po_total
@@ -133,6 +134,17 @@ class PurchaseOrderWorkflow:
         self.reason: str | None = None
         # Tasks being opened: their row is visible in the inbox a moment before the activity returns.
         self.opening = 0
+        self.attention = Attention(
+            Subject(
+                workflow_type=WORKFLOW_TYPE,
+                subject_type="purchase_order",
+                subject_id=po.number,
+                entity_id=po.entity_id,
+                label=f"PO {po.number}",
+                key=f"po:{po.number}",
+            ),
+            self._show_attention,
+        )
 
     # ---- the main line -------------------------------------------------------------------------
 
@@ -433,7 +445,10 @@ class PurchaseOrderWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """A person's decision on one of this PO's tasks."""
-        await workflow.wait_condition(lambda: self.opening == 0)
+        await workflow.wait_condition(lambda: self.opening == 0 and self.attention.opening == 0)
+        if self.attention.owns(req.task_id):
+            # Not under the lock: the stuck step may be holding it.
+            return await self.attention.decide(req, lambda: self.stage)
         async with self.lock:
             task, acting_for = self.book.authorize(req)
             self._check_decision(task, req, acting_for)
@@ -475,7 +490,10 @@ class PurchaseOrderWorkflow:
     @decide.validator
     def _validate_decide(self, req: DecisionRequest) -> None:
         """Refuse a wrong actor, a stale revision, a decided task or a broken rule before history."""
-        if req.task_id not in self.book.tasks and self.opening:
+        if self.attention.owns(req.task_id):
+            self.attention.authorize(req)
+            return
+        if req.task_id not in self.book.tasks and (self.opening or self.attention.opening):
             return  # possibly the task being opened: the handler checks once it is in the book
         task, acting_for = self.book.authorize(req)
         self._check_decision(task, req, acting_for)
@@ -772,9 +790,9 @@ class PurchaseOrderWorkflow:
         """Where the PO is and who it waits on."""
         return PoStatus(
             number=self.po.number,
-            stage=self.stage,
+            stage=self.attention.stage(self.stage),
             revision=self.revision,
-            pending_on=self.pending_on,
+            pending_on="admin" if self.attention.parked else self.pending_on,
             expected_date=self.expected,
             total=po_total(list(self.lines.values()), self.po.currency),
             lines=[
@@ -795,7 +813,7 @@ class PurchaseOrderWorkflow:
                     candidate_user=t.candidate_user,
                     revision=t.revision,
                 )
-                for t in self.book.tasks.values()
+                for t in [*self.book.tasks.values(), *self.attention.book.tasks.values()]
             ],
             invoices={i: inv.status for i, inv in self.invoices.items()},
             child_numbers=list(self.children),
@@ -803,27 +821,28 @@ class PurchaseOrderWorkflow:
 
     # ---- helpers -------------------------------------------------------------------------------
 
-    async def _act(self, fn: Callable[[Any, A], R], arg: A) -> R:
-        """Run an activity with the standard timeout; transient failures retry with back-off."""
-        # Each activity is one short transaction: 10 s bounds how long a crashed worker delays a retry.
-        result: R = await workflow.execute_activity_method(
-            fn,
-            arg,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(
-                initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
-            ),
-        )
-        return result
+    async def _act(self, fn: Callable[[Any, A], R], arg: A, *, refuse_data: bool = False) -> R:
+        """Run an activity (bounded transient retries); a step failing for good parks the PO on an admin task."""
+
+        async def call() -> R:
+            # Each activity is one short transaction: 10 s bounds how long a crashed worker delays a retry.
+            result: R = await workflow.execute_activity_method(
+                fn, arg, start_to_close_timeout=timedelta(seconds=10), retry_policy=retry.TRANSIENT
+            )
+            return result
+
+        step = getattr(fn, "__qualname__", "activity")
+        return await self.attention.guarded(step, call, refuse_data=refuse_data)
 
     async def _act_or_refuse(self, fn: Callable[[Any, A], R], arg: A) -> R:
-        """An activity inside an update: a business refusal fails the update, not the workflow."""
+        """An activity checking an update's input: a refusal or bad data fails the update, not the workflow."""
         try:
-            return await self._act(fn, arg)
+            return await self._act(fn, arg, refuse_data=True)
         except ActivityError as exc:
             cause = exc.cause
             if isinstance(cause, ApplicationError) and cause.non_retryable:
-                raise refusal(cause.type or INVALID, cause.message) from exc
+                kind = INVALID if cause.type == DATA else cause.type or INVALID
+                raise refusal(kind, cause.message) from exc
             raise
 
     def _spec(
@@ -931,12 +950,15 @@ class PurchaseOrderWorkflow:
             return
         notice = InboundNotice(kind=kind, po_number=self.po.number, expected_date=expected, lines=lines)
         # By name: activities.inbound imports the workflow registry, so importing it here would be circular.
-        await workflow.execute_activity(
+        await self.attention.guarded(
             "inbound.notify",
-            notice,
-            result_type=NotifyResult,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            lambda: workflow.execute_activity(
+                "inbound.notify",
+                notice,
+                result_type=NotifyResult,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=retry.TRANSIENT,
+            ),
         )
 
     async def _audit(self, key: str, action: str, after: dict[str, Any]) -> None:
@@ -977,6 +999,10 @@ class PurchaseOrderWorkflow:
         """Persist a stage change (once per change) and show it to operators."""
         if (stage, pending) == (self.stage, self.pending_on):
             return
+        if self.attention.parked:
+            # Shown and recorded when the stuck step moves again (needs_attention stays on show till then).
+            self.stage, self.pending_on = stage, pending
+            return
         self.stage_seq += 1
         await self._act(
             PurchasingActivities.set_stage,
@@ -989,9 +1015,11 @@ class PurchaseOrderWorkflow:
         )
         self._show(stage, pending)
 
-    def _show(self, stage: str, pending: str | None) -> None:
-        """Search attributes and current details: what stage, waiting on whom."""
+    def _show(self, stage: str, pending: str | None, stuck: str | None = None) -> None:
+        """Search attributes and current details: what stage, waiting on whom (or which step is stuck)."""
         self.stage, self.pending_on = stage, pending
+        if stuck:
+            stage, pending = NEEDS_ATTENTION, "admin"
         workflow.upsert_search_attributes(
             [
                 sa.STAGE.value_set(stage),
@@ -1002,6 +1030,25 @@ class PurchaseOrderWorkflow:
         workflow.set_current_details(
             f"PO {self.po.number} rev {self.revision}: {stage}{waiting}; expected {self.expected};"
             f" received {sum(self.received.values(), Decimal(0))} of {sum(ln.qty for ln in self.lines.values())}"
+            + (f"; {stuck}" if stuck else "")
+        )
+
+    async def _show_attention(self, stuck: str | None) -> None:
+        """A step is stuck (why) or moves again (None): ErpStage, details and the stage row show it."""
+        self._show(self.stage, self.pending_on, stuck)
+        stage, pending = (NEEDS_ATTENTION, "admin") if stuck else (self.stage, self.pending_on)
+        self.stage_seq += 1
+        await workflow.execute_activity_method(
+            PurchasingActivities.set_stage,
+            StageChange(
+                number=self.po.number,
+                stage=stage,
+                pending_on=pending,
+                key=f"po:{self.po.number}:stage:{self.stage_seq}",
+                reason=stuck[:500] if stuck else None,
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=retry.UNTIL_DONE,
         )
 
     def _total_func(self) -> Decimal:

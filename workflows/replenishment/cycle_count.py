@@ -5,7 +5,6 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -15,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.errors import INVALID
     from models.contracts.replenishment import CountInput, CountPost, CountResult
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from workflows import retry
     from workflows import search_attributes as sa
     from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
 
@@ -23,9 +23,7 @@ COUNT = "cycle_count"
 COUNT_OPTIONS = ["submit", "cancel"]
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
-    ),
+    "retry_policy": retry.TRANSIENT,
 }
 
 

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -23,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
     )
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
     from workflows.inbox import OpenTask, TaskBook
@@ -31,11 +31,7 @@ with workflow.unsafe.imports_passed_through():
 WORKFLOW_TYPE = "ReplenishmentRun"
 REVIEW = "replenishment_review"
 REVIEW_OPTIONS = ["approve", "reject"]
-_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    maximum_interval=timedelta(seconds=10),
-    non_retryable_error_types=["RuleViolation", "NotFound", "Conflict"],
-)
+_RETRY = retry.transient("RuleViolation", "NotFound", "Conflict")
 _ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": _RETRY}
 # Planning aggregates the entity's sales history: room for a large assortment.
 _PLAN: dict[str, Any] = {"start_to_close_timeout": timedelta(minutes=15), "retry_policy": _RETRY}

@@ -4,22 +4,20 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.replenishment import ReplenishmentActivities
     from models.contracts.errors import CONFLICT, INVALID
     from models.contracts.replenishment import TransferInput, TransferState, TransferStep
+    from workflows import retry
     from workflows import search_attributes as sa
     from workflows.inbox import refusal
 
 WORKFLOW_TYPE = "TransferOrder"
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
-    ),
+    "retry_policy": retry.TRANSIENT,
 }
 
 

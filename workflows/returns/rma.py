@@ -1,12 +1,13 @@
 """One workflow per return authorisation: approval, waiting for the goods, inspection, refund, exchange."""
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -31,7 +32,9 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.sales import OrderInput
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from rules.returns import needs_approval
+    from workflows import retry
     from workflows import search_attributes as sa
+    from workflows.attention import NEEDS_ATTENTION, Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.returns.checks import check_receipt
 
@@ -39,11 +42,13 @@ WORKFLOW_TYPE = "Return"
 ORDER_WORKFLOW_TYPE = "SalesOrder"
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5)),
+    "retry_policy": retry.TRANSIENT,
 }
 _APPROVAL_OPTIONS = ["approve", "reject"]
 _ZERO = Decimal(0)
 _DONE: tuple[ReturnStage, ...] = ("closed", "rejected", "expired")
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -66,6 +71,17 @@ class ReturnWorkflow:
         self._parts = 0
         self._refund: RefundResult | None = None
         self._exchange_order: str | None = None
+        self._attention = Attention(
+            Subject(
+                workflow_type=WORKFLOW_TYPE,
+                subject_type="return",
+                subject_id=rma.rma_number,
+                entity_id=rma.entity_id,
+                label=f"Return {rma.rma_number}",
+                key=f"return:{rma.rma_number}",
+            ),
+            self._show_attention,
+        )
 
     # ----- the main flow -----
 
@@ -73,7 +89,7 @@ class ReturnWorkflow:
     async def run(self, rma: ReturnInput) -> ReturnStatus:
         """Record, approve (or ask sales ops), refund early where allowed, wait for the goods until the deadline."""
         self._upsert_attributes()
-        persisted = await workflow.execute_activity_method(ReturnsActivities.persist, rma, **_ACT)
+        persisted = await self._act(ReturnsActivities.persist, rma)
         if not persisted.accepted:
             await self._to("rejected", f"nothing ({persisted.reason})", closed_reason=persisted.reason)
             return await self._finish()
@@ -116,19 +132,26 @@ class ReturnWorkflow:
 
     @workflow.update
     async def sync(self) -> ReturnStatus:
-        """Wait until the RMA is recorded and its approval route chosen, then return the status."""
+        """Wait until the RMA is recorded and routed (or a step is stuck), then return the status."""
         await workflow.wait_condition(
-            lambda: (self._ready or self._stage in _DONE) and not self._lock.locked()
+            lambda: (
+                ((self._ready or self._stage in _DONE) and not self._lock.locked()) or self._attention.parked
+            )
         )
         return self._status()
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Sales ops approves or rejects a return above the channel's auto-approval value."""
+        if self._attention.opening:
+            await workflow.wait_condition(lambda: self._attention.opening == 0)
+        if self._attention.owns(req.task_id):
+            # Not under the lock: the stuck step may be holding it.
+            return await self._attention.decide(req, lambda: self._stage)
         async with self._lock:
             task, acting_for = self._tasks.authorize(req)
             self._tasks.pop(task.task_id)
-            await workflow.execute_activity_method(
+            await self._act(
                 TaskActivities.close_task,
                 TaskClose(
                     task_id=task.task_id,
@@ -138,7 +161,6 @@ class ReturnWorkflow:
                     acting_for=acting_for,
                     comment=req.comment,
                 ),
-                **_ACT,
             )
             if req.decision == "approve":
                 self._approved_by = acting_for or req.actor
@@ -156,6 +178,11 @@ class ReturnWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self._attention.owns(req.task_id):
+            self._attention.authorize(req)
+            return
+        if self._attention.opening and req.task_id not in self._tasks.tasks:
+            return  # possibly the needs-attention task being opened: the handler checks it
         _, acting_for = self._tasks.authorize(req)
         # Segregation of duties: whoever raised the return (or is acted for) does not approve it.
         if self._rma.requested_by in {req.actor, acting_for}:
@@ -214,7 +241,7 @@ class ReturnWorkflow:
                 ],
             },
         )
-        opened: TaskOpened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **_ACT)
+        opened: TaskOpened = await self._act(TaskActivities.open_task, spec)
         self._tasks.add(
             OpenTask(
                 task_id=opened.task_id,
@@ -236,7 +263,7 @@ class ReturnWorkflow:
             parts=req.parts,
         )
         self._parts += len(req.parts)
-        result = await workflow.execute_activity_method(ReturnsActivities.receive, receipt, **_ACT)
+        result = await self._act(ReturnsActivities.receive, receipt)
         for line_no, qty in result.received.items():
             self._received[line_no] = self._received.get(line_no, _ZERO) + qty
         for part in req.parts:
@@ -246,10 +273,8 @@ class ReturnWorkflow:
     async def _after_receipt(self, result: ReceiptResult) -> None:
         """Spike check, the exchange's replacement order, the refund of what came back, then close."""
         rma = self._rma
-        await workflow.execute_activity_method(
-            ReturnsActivities.check_spike,
-            SpikeCheck(rma_number=rma.rma_number, today=workflow.now().date()),
-            **_ACT,
+        await self._act(
+            ReturnsActivities.check_spike, SpikeCheck(rma_number=rma.rma_number, today=workflow.now().date())
         )
         if rma.exchange and self._exchange_order is None:
             await self._start_exchange()
@@ -263,7 +288,7 @@ class ReturnWorkflow:
         req = RefundRequest(
             rma_number=self._rma.rma_number, qty=qty, posting_date=workflow.now().date(), early=early
         )
-        self._refund = await workflow.execute_activity_method(ReturnsActivities.refund, req, **_ACT)
+        self._refund = await self._act(ReturnsActivities.refund, req)
         if not early:
             await self._to("refunded", "closing")
 
@@ -273,9 +298,7 @@ class ReturnWorkflow:
             rma_number=self._rma.rma_number, today=workflow.now().date(), lines=self._rma.exchange
         )
         try:
-            order: OrderInput = await workflow.execute_activity_method(
-                ReturnsActivities.replacement_order, req, **_ACT
-            )
+            order: OrderInput = await self._act(ReturnsActivities.replacement_order, req)
         except ActivityError as exc:
             cause = exc.cause
             note = cause.message if isinstance(cause, ApplicationError) else str(exc)
@@ -292,12 +315,36 @@ class ReturnWorkflow:
     async def _to(self, stage: ReturnStage, pending: str, **extra: Any) -> None:
         """Move to a stage: search attributes, details, and the row GET /returns reads."""
         self._stage, self._pending_on = stage, pending
-        self._upsert_attributes()
-        await workflow.execute_activity_method(
+        if self._attention.parked:
+            # The facts (approver, due date, reason) are recorded now; the stage when the stuck step moves.
+            stage, pending = NEEDS_ATTENTION, "admin"
+        else:
+            self._upsert_attributes()
+        await self._act(
             ReturnsActivities.set_stage,
             StageUpdate(rma_number=self._rma.rma_number, stage=stage, pending_on=pending, **extra),
-            **_ACT,
         )
+
+    async def _show_attention(self, stuck: str | None) -> None:
+        """A step is stuck (why) or moves again (None): ErpStage, details and the return row show it."""
+        self._upsert_attributes(stuck)
+        stage: ReturnStage = NEEDS_ATTENTION if stuck else self._stage
+        pending = "admin" if stuck else self._pending_on
+        await workflow.execute_activity_method(
+            ReturnsActivities.set_stage,
+            StageUpdate(rma_number=self._rma.rma_number, stage=stage, pending_on=pending),
+            start_to_close_timeout=_ACT["start_to_close_timeout"],
+            retry_policy=retry.UNTIL_DONE,
+        )
+
+    async def _act(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        """Run an activity (bounded transient retries); a step failing for good parks the return on an admin task."""
+
+        async def call() -> R:
+            result: R = await workflow.execute_activity_method(fn, arg, **_ACT)
+            return result
+
+        return await self._attention.guarded(getattr(fn, "__qualname__", "activity"), call)
 
     # ----- derived state -----
 
@@ -309,15 +356,16 @@ class ReturnWorkflow:
         early = " (refunded before arrival)" if self._refund else ""
         return f"goods from the customer by {self._goods_due}{early}"
 
-    def _upsert_attributes(self) -> None:
+    def _upsert_attributes(self, stuck: str | None = None) -> None:
         rma = self._rma
+        stage, pending = (NEEDS_ATTENTION, "admin") if stuck else (self._stage, self._pending_on)
         attrs: list[SearchAttributeUpdate[Any]] = [
             sa.DOCUMENT_TYPE.value_set("return"),
             sa.DOCUMENT_NUMBER.value_set(rma.rma_number),
             sa.ENTITY.value_set(str(rma.entity_id)),
             sa.CHANNEL.value_set(rma.channel_code),
-            sa.STAGE.value_set(self._stage),
-            sa.PENDING_ON.value_set(self._pending_on[:100]),
+            sa.STAGE.value_set(stage),
+            sa.PENDING_ON.value_set(pending[:100]),
             sa.AMOUNT.value_set(float(rma.value)),
         ]
         if self._goods_due is not None:
@@ -329,8 +377,8 @@ class ReturnWorkflow:
         )
         refund = f" Refund {self._refund.total} ({self._refund.method})." if self._refund else ""
         workflow.set_current_details(
-            f"Return {rma.rma_number} of order {rma.order_number} ({rma.channel_code}): {self._stage}, "
-            f"waiting on {self._pending_on}. Lines: {lines}.{refund}"
+            f"Return {rma.rma_number} of order {rma.order_number} ({rma.channel_code}): {stage}, "
+            f"waiting on {pending}. Lines: {lines}.{refund}" + (f" {stuck}" if stuck else "")
         )
 
     def _status(self) -> ReturnStatus:
@@ -338,8 +386,8 @@ class ReturnWorkflow:
         return ReturnStatus(
             rma_number=rma.rma_number,
             order_number=rma.order_number,
-            stage=self._stage,
-            pending_on=self._pending_on,
+            stage=NEEDS_ATTENTION if self._attention.parked else self._stage,
+            pending_on="admin" if self._attention.parked else self._pending_on,
             value=rma.value,
             approved_by=self._approved_by,
             refunded=self._refund.total if self._refund else _ZERO,
@@ -357,5 +405,5 @@ class ReturnWorkflow:
                 )
                 for ln in rma.lines
             ],
-            open_tasks=sorted(self._tasks.tasks),
+            open_tasks=sorted([*self._tasks.tasks, *self._attention.book.tasks]),
         )

@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -38,14 +37,16 @@ with workflow.unsafe.imports_passed_through():
         WarehouseEvent,
     )
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from workflows import retry
     from workflows import search_attributes as sa
+    from workflows.attention import Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
     from workflows.sales.lines import Hold, LineState
 
 WORKFLOW_TYPE = "SalesOrder"
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5)),
+    "retry_policy": retry.TRANSIENT,
 }
 _LINE_OPTIONS = ["keep_waiting", "substitute", "cancel_line"]
 _ZERO = Decimal(0)
@@ -74,6 +75,17 @@ class OrderWorkflow:
         self._wake = False
         self._stage: Stage = "received"
         self._pending_on = "intake"
+        self._attention = Attention(
+            Subject(
+                workflow_type=WORKFLOW_TYPE,
+                subject_type="sales_order",
+                subject_id=order.order_number,
+                entity_id=order.entity_id,
+                label=f"Order {order.order_number}",
+                key=f"order:{order.order_number}",
+            ),
+            self._show_attention,
+        )
 
     # ----- the main flow -----
 
@@ -153,8 +165,10 @@ class OrderWorkflow:
 
     @workflow.update
     async def sync(self) -> OrderStatus:
-        """Wait until intake is done and no news is waiting to be handled, then return the status."""
-        await workflow.wait_condition(lambda: self._ready and not self._notices and not self._lock.locked())
+        """Wait until intake is done and no news waits (or a step is stuck), then return the status."""
+        await workflow.wait_condition(
+            lambda: (self._ready and not self._notices and not self._lock.locked()) or self._attention.parked
+        )
         return self._status()
 
     @workflow.update
@@ -223,6 +237,11 @@ class OrderWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """A sales-ops decision on a backordered line: keep waiting, substitute, or cancel the line."""
+        if self._attention.opening:
+            await workflow.wait_condition(lambda: self._attention.opening == 0)
+        if self._attention.owns(req.task_id):
+            # Not under the lock: the stuck step may be holding it.
+            return await self._attention.decide(req, lambda: self._stage)
         async with self._lock:
             task, acting_for = self._tasks.authorize(req)
             line = next(ls for ls in self._lines.values() if ls.task_id == task.task_id)
@@ -259,6 +278,11 @@ class OrderWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self._attention.owns(req.task_id):
+            self._attention.authorize(req)
+            return
+        if self._attention.opening and req.task_id not in self._tasks.tasks:
+            return  # possibly the needs-attention task being opened: the handler checks it
         self._tasks.authorize(req)
         if req.decision == "substitute":
             parse_payload(SubstitutePayload, req.payload)
@@ -428,6 +452,7 @@ class OrderWorkflow:
                     qty=qty,
                 ),
                 PricedLine,
+                refuse_data=True,
             )
         except ActivityError as exc:
             cause = exc.cause
@@ -633,20 +658,23 @@ class OrderWorkflow:
         stage, pending = self._derive()
         changed = stage != self._stage
         self._stage, self._pending_on = stage, pending
+        if self._attention.parked:
+            return  # shown and recorded when the stuck step moves again
         self._upsert_attributes()
         if changed:
             await self._act("sales.set_stage", StageUpdate(order_number=self._o.order_number, stage=stage))
 
-    def _upsert_attributes(self) -> None:
+    def _upsert_attributes(self, stuck: str | None = None) -> None:
         order = self._o
+        stage, pending = ("needs_attention", "admin") if stuck else (self._stage, self._pending_on)
         workflow.upsert_search_attributes(
             [
                 sa.DOCUMENT_TYPE.value_set("sales_order"),
                 sa.DOCUMENT_NUMBER.value_set(order.order_number),
                 sa.ENTITY.value_set(str(order.entity_id)),
                 sa.CHANNEL.value_set(order.channel_code),
-                sa.STAGE.value_set(self._stage),
-                sa.PENDING_ON.value_set(self._pending_on[:100]),
+                sa.STAGE.value_set(stage),
+                sa.PENDING_ON.value_set(pending[:100]),
                 sa.AMOUNT.value_set(float(self._total_due())),
             ]
         )
@@ -656,20 +684,39 @@ class OrderWorkflow:
             for ls in self._lines.values()
         )
         workflow.set_current_details(
-            f"Order {order.order_number} ({order.channel_code}, {order.channel_kind}): {self._stage}, "
-            f"waiting on {self._pending_on}. Lines: {lines}."
+            f"Order {order.order_number} ({order.channel_code}, {order.channel_kind}): {stage}, "
+            f"waiting on {pending}. Lines: {lines}." + (f" {stuck}" if stuck else "")
+        )
+
+    async def _show_attention(self, stuck: str | None) -> None:
+        """A step is stuck (why) or moves again (None): ErpStage, details and the order row show it."""
+        self._upsert_attributes(stuck)
+        stage: Stage = "needs_attention" if stuck else self._stage
+        await workflow.execute_activity(
+            "sales.set_stage",
+            StageUpdate(order_number=self._o.order_number, stage=stage),
+            start_to_close_timeout=_ACT["start_to_close_timeout"],
+            retry_policy=retry.UNTIL_DONE,
         )
 
     def _status(self) -> OrderStatus:
         order = self._o
+        parked = self._attention.parked
         return OrderStatus(
             order_number=order.order_number,
-            stage=self._stage,
-            pending_on=self._pending_on,
+            stage="needs_attention" if parked else self._stage,
+            pending_on="admin" if parked else self._pending_on,
             paid=self._paid,
             lines=[ls.status() for ls in self._lines.values()],
-            open_tasks=sorted(self._tasks.tasks),
+            open_tasks=sorted([*self._tasks.tasks, *self._attention.book.tasks]),
         )
 
-    async def _act(self, name: str, arg: Any, result_type: type[Any] | None = None) -> Any:
-        return await workflow.execute_activity(name, arg, result_type=result_type, **_ACT)
+    async def _act(
+        self, name: str, arg: Any, result_type: type[Any] | None = None, *, refuse_data: bool = False
+    ) -> Any:
+        """Run an activity by name; a step failing for good parks the order on an admin task."""
+        return await self._attention.guarded(
+            name,
+            lambda: workflow.execute_activity(name, arg, result_type=result_type, **_ACT),
+            refuse_data=refuse_data,
+        )

@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -17,13 +16,14 @@ with workflow.unsafe.imports_passed_through():
         SettlementResult,
     )
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from workflows import retry
     from workflows import search_attributes as sa
     from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
 
 WORKFLOW_TYPE = "MarketplaceSettlement"
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
-    "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=5)),
+    "retry_policy": retry.TRANSIENT,
 }
 _OPTIONS = ["match", "dismiss"]
 # Receivables belong to the controller's team (there is no separate AR clerk role).
