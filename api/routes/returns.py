@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.returns import (
+    CancelBody,
     ChannelPolicyBody,
     CustomerPolicyBody,
     ReceiptBody,
@@ -27,7 +28,7 @@ from api.schemas.returns import (
     SoldSerialsBody,
 )
 from erp.settings import get_settings
-from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
+from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
 from services.audit_log import audit_change
 from services.auth import Principal
@@ -231,3 +232,20 @@ async def post_receipt(
     handle = client.get_workflow_handle(str(head["workflow_id"]))
     req = ReceiptRequest(received_by=who.username, parts=parts, note=body.note)
     return await _update(handle, ReturnWorkflow.receive, req, f"receipt-{rma_number}")
+
+
+@router.post(
+    "/{rma_number}/cancel", summary="Cancel a return before its goods arrive (and before any refund)"
+)
+async def cancel_return(
+    rma_number: str,
+    body: CancelBody,
+    session: SessionDep,
+    who: Annotated[Principal, sales_ops],
+    client: TemporalDep,
+) -> JSONResponse:
+    head = _visible(session, who, rma_number)
+    session.close()
+    handle = client.get_workflow_handle(str(head["workflow_id"]))
+    req = CancelReturn(actor=who.username, reason=body.reason)
+    return await _update(handle, ReturnWorkflow.cancel, req, f"cancel-{rma_number}")

@@ -9,7 +9,15 @@ from pydantic import Field
 from models.contracts.base import Contract
 
 ReturnStage = Literal[
-    "requested", "approval", "awaiting_goods", "inspection", "refunded", "closed", "rejected", "expired"
+    "requested",
+    "approval",
+    "awaiting_goods",
+    "inspection",
+    "refunded",
+    "closed",
+    "rejected",
+    "expired",
+    "cancelled",
 ]
 RefundMethod = Literal["original", "store_credit"]
 Disposition = Literal["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]
@@ -185,3 +193,10 @@ class ReturnStatus(Contract):
     exchange_order_number: str | None = None
     lines: list[ReturnLineStatus]
     open_tasks: list[int] = Field(default_factory=list)
+
+
+class CancelReturn(Contract):
+    """Cancel the RMA before its goods arrive (the customer keeps them, or nothing was sent)."""
+
+    actor: str
+    reason: str
