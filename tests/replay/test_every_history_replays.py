@@ -21,6 +21,8 @@ NOT_YET_RECORDED = {
     "TransferOrder",
     "CycleCount",
     "DataQualityCheck",
+    "Reconciliation",
+    "ReconciliationCase",
 }
 
 
