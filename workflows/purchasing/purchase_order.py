@@ -788,10 +788,17 @@ class PurchaseOrderWorkflow:
             if cancellable and self.cancel_requested is None:
                 await self._cancel(req)
             self.reason = FROM_TEMPORAL_REASON
-            await self._audit(
-                f"po:{self.po.number}:cancelled_from_temporal",
-                "po.cancelled_from_temporal",
-                {"reason": FROM_TEMPORAL_REASON, "issued": self.issued, "compensated": cancellable},
+            await self._act(
+                TaskActivities.record_audit,
+                AuditRecord(
+                    idempotency_key=f"po:{self.po.number}:cancelled_from_temporal",
+                    actor=FROM_TEMPORAL_ACTOR,
+                    action="po.cancelled_from_temporal",
+                    subject_type="purchase_order",
+                    subject_id=self.po.number,
+                    entity_id=self.po.entity_id,
+                    after={"reason": FROM_TEMPORAL_REASON, "issued": self.issued, "compensated": cancellable},
+                ),
             )
             if not cancellable:
                 await self._close_tasks()
