@@ -1,5 +1,6 @@
 """Returns: RMA intake against shipped orders, receipt and inspection, the RMA view, rates, alerts, policies."""
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -248,4 +249,6 @@ async def cancel_return(
     session.close()
     handle = client.get_workflow_handle(str(head["workflow_id"]))
     req = CancelReturn(actor=who.username, reason=body.reason)
-    return await _update(handle, ReturnWorkflow.cancel, req, f"cancel-{rma_number}")
+    # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
+    digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
+    return await _update(handle, ReturnWorkflow.cancel, req, f"cancel-{rma_number}-{digest}")

@@ -1,0 +1,62 @@
+"""An operator cancels an allocated web order from Temporal (the Web UI's "Request Cancellation"): the
+order's workflow releases the reservation and voids the card authorisation exactly as POST /orders/{n}/cancel
+does, the order and its lines read cancelled, and the workflow ends as Canceled."""
+
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import CancelledError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.conftest import scalar
+from tests.factories import Factory
+from tests.sales.shop import active_reservations, add_item, balance, bearer, open_shop, order_body, receive
+
+D = Decimal
+
+
+async def test_an_allocated_order_cancelled_from_temporal_releases_stock_and_voids_the_card(
+    temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory)
+    mug = add_item(factory, shop, "mug", "9.00")
+    receive(engine, mug, shop.wh1, "10", "3.00")
+    created = api.post(
+        "/orders", json=order_body(shop, shop.web, [{"sku": mug.sku, "qty": "2"}]), headers=bearer(shop.sales)
+    )
+    assert created.status_code == 201, created.text
+    number, workflow_id = created.json()["order_number"], created.json()["workflow_id"]
+    assert created.json()["stage"] == "allocated"
+    assert active_reservations(engine, number) == D(2)
+
+    handle = temporal_dev.client.get_workflow_handle(workflow_id)
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError) as ended:
+        await handle.result()
+    assert isinstance(ended.value.cause, CancelledError)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+
+    view = api.get(f"/orders/{number}", headers=bearer(shop.sales)).json()
+    assert view["status"] == "cancelled"
+    assert all(ln["status"] == "cancelled" for ln in view["lines"])
+    assert [(p["kind"], D(p["amount"])) for p in view["payments"]] == [
+        ("authorise", D("21.42")),
+        ("void", D("21.42")),
+    ]
+    assert active_reservations(engine, number) == 0
+    assert balance(engine, mug, shop.wh1) == (D(10), D(0))
+    assert (
+        scalar(
+            engine,
+            "SELECT actor FROM audit_event WHERE subject_id = :n AND action = 'order.cancelled_from_temporal'",
+            n=number,
+        )
+        == "temporal"
+    )
+    # The workflow has ended: the API says so instead of failing.
+    late = api.post(f"/orders/{number}/cancel", json={"reason": "again"}, headers=bearer(shop.sales))
+    assert late.status_code == 409, late.text
