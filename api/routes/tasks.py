@@ -98,6 +98,16 @@ async def decide(
     # so a corrected request (e.g. a fresh revision) must not reuse the id of a refused one.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
     update_id = f"task-{task_id}-{who.username}-{body.decision}-{fingerprint}"
-    return await workflow_calls.send_update(
-        handle, workflow_cls.decide, request, update_id=update_id, subject="task", default_field="decision"
-    )
+    try:
+        return await workflow_calls.send_update(
+            handle, workflow_cls.decide, request, update_id=update_id, subject="task", default_field="decision"
+        )
+    except HTTPException as exc:
+        if exc.status_code != status.HTTP_409_CONFLICT:
+            raise
+        # The workflow was terminated or cancelled under the task: say why and who cleans it up.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"task {task_id} can no longer be decided: its workflow {task.workflow_id} has ended;"
+            " the reconciliation closes the task and reports the document",
+        ) from exc
