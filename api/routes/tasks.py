@@ -100,7 +100,12 @@ async def decide(
     update_id = f"task-{task_id}-{who.username}-{body.decision}-{fingerprint}"
     try:
         return await workflow_calls.send_update(
-            handle, workflow_cls.decide, request, update_id=update_id, subject="task", default_field="decision"
+            handle,
+            workflow_cls.decide,
+            request,
+            update_id=update_id,
+            subject="task",
+            default_field="decision",
         )
     except HTTPException as exc:
         if exc.status_code != status.HTTP_409_CONFLICT:
