@@ -4,6 +4,7 @@ task leaves the inbox) and one awaiting the goods. Each RMA ends cancelled in Po
 left open; once the goods are in, cancelling is refused."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,7 +42,7 @@ async def test_returns_cancelled_through_the_api_and_from_temporal(
     number = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "3"}, {"sku": heater.sku, "qty": "1"}])
     sales = bearer(shop.sales)
 
-    def raise_one(line_no: int) -> dict[str, object]:
+    def raise_one(line_no: int) -> dict[str, Any]:
         raised = raise_return(
             api, shop.sales, number, [{"line_no": line_no, "qty": "1", "reason_code": "defective"}]
         )
