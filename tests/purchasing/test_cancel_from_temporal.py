@@ -3,6 +3,7 @@ approver's inbox and is cancelled in PostgreSQL; a partly received PO cancels it
 released) and keeps what arrived. The workflows end as Canceled, the database agrees."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,6 +15,7 @@ from temporalio.worker import Worker
 
 from tests.conftest import scalar
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.purchasing.buyer_desk import (
     Desk,
     bearer,
@@ -26,6 +28,7 @@ from tests.purchasing.buyer_desk import (
 )
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "purchase_order_cancelled_from_temporal.json"
 
 
 async def _cancel_from_temporal(env: WorkflowEnvironment, workflow_id: str) -> WorkflowHandle[object, object]:
@@ -88,10 +91,12 @@ async def test_cancel_from_temporal_in_approval_and_after_a_partial_receipt(
     )
     assert received.status_code == 200, received.text
     assert stock_balance(engine, desk.item.id, desk.warehouse.id)[:2] == (D(3), D(5))
-    await _cancel_from_temporal(
+    handle = await _cancel_from_temporal(
         temporal_dev,
         str(scalar(engine, "SELECT workflow_id FROM purchase_order WHERE number = :n", n=partial)),
     )
+    if should_record(HISTORY):
+        save(await handle.fetch_history(), HISTORY)
     po = api.get(f"/purchase-orders/{partial}", headers=bearer(desk.token("buyer"))).json()
     assert po["stage"] == "cancelled"
     assert (D(po["lines"][0]["received_qty"]), D(po["lines"][0]["cancelled_qty"])) == (D(3), D(5))

@@ -5,6 +5,7 @@ received PO is handed to an admin as a `reconciliation` task; the admin acknowle
 changes nothing (idempotent)."""
 
 from decimal import Decimal
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from erp.settings import get_settings
 from models.contracts.reconcile import ReconcileInput, ReconcileResult
 from tests.conftest import scalar
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.purchasing.buyer_desk import (
     Desk,
     bearer,
@@ -29,6 +31,8 @@ from tests.purchasing.buyer_desk import (
 from workflows.operations.reconcile import ReconciliationWorkflow
 
 D = Decimal
+RUN_HISTORY = Path(__file__).parent / "histories" / "reconciliation_run.json"
+CASE_HISTORY = Path(__file__).parent / "histories" / "reconciliation_case_acknowledged.json"
 
 
 def _create(api: TestClient, desk: Desk, qty: str) -> str:
@@ -115,6 +119,13 @@ async def test_terminated_pos_are_repaired_or_handed_to_an_admin(
     )
     assert acknowledged.status_code == 200, acknowledged.text
     assert open_task(engine, partial, "reconciliation") is None
+    case_handle = temporal_dev.client.get_workflow_handle(f"ReconcileCase-purchase_order-{partial}")
+    assert await case_handle.result() is not None
+    if should_record(CASE_HISTORY):
+        save(await case_handle.fetch_history(), CASE_HISTORY)
+    if should_record(RUN_HISTORY):
+        run = temporal_dev.client.get_workflow_handle(f"Reconcile-{desk.entity.code}-test-1")
+        save(await run.fetch_history(), RUN_HISTORY)
 
     # Idempotent: nothing new is repaired or opened, the acknowledged case is not reopened.
     second = await _reconcile(temporal_dev, desk, 2)

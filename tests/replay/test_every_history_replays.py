@@ -21,8 +21,6 @@ NOT_YET_RECORDED = {
     "TransferOrder",
     "CycleCount",
     "DataQualityCheck",
-    "Reconciliation",
-    "ReconciliationCase",
 }
 
 

@@ -4,6 +4,7 @@ task leaves the inbox) and one awaiting the goods. Each RMA ends cancelled in Po
 left open; once the goods are in, cancelling is refused."""
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,19 +16,25 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.returns.desk import count, open_desk, raise_return, ship_through_api
 from tests.sales.shop import add_item, bearer, receive
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "return_cancelled_in_approval.json"
 
 
-async def _cancel_from_temporal(env: WorkflowEnvironment, workflow_id: str) -> None:
+async def _cancel_from_temporal(
+    env: WorkflowEnvironment, workflow_id: str, record: Path | None = None
+) -> None:
     handle = env.client.get_workflow_handle(workflow_id)
     await handle.cancel()
     with pytest.raises(WorkflowFailureError) as ended:
         await handle.result()
     assert isinstance(ended.value.cause, CancelledError)
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    if record is not None and should_record(record):
+        save(await handle.fetch_history(), record)
 
 
 async def test_returns_cancelled_through_the_api_and_from_temporal(
@@ -65,7 +72,7 @@ async def test_returns_cancelled_through_the_api_and_from_temporal(
     assert in_approval["stage"] == "approval"
     [task_id] = in_approval["open_tasks"]
     assert task_id in {t["id"] for t in api.get("/tasks", headers=bearer(desk.approver)).json()}
-    await _cancel_from_temporal(temporal_dev, str(in_approval["workflow_id"]))
+    await _cancel_from_temporal(temporal_dev, str(in_approval["workflow_id"]), HISTORY)
     assert task_id not in {t["id"] for t in api.get("/tasks", headers=bearer(desk.approver)).json()}
 
     # From Temporal, awaiting the goods.

@@ -3,6 +3,7 @@ order's workflow releases the reservation and voids the card authorisation exact
 does, the order and its lines read cancelled, and the workflow ends as Canceled."""
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,9 +15,11 @@ from temporalio.worker import Worker
 
 from tests.conftest import scalar
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.sales.shop import active_reservations, add_item, balance, bearer, open_shop, order_body, receive
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "web_order_cancelled_from_temporal.json"
 
 
 async def test_an_allocated_order_cancelled_from_temporal_releases_stock_and_voids_the_card(
@@ -39,6 +42,8 @@ async def test_an_allocated_order_cancelled_from_temporal_releases_stock_and_voi
         await handle.result()
     assert isinstance(ended.value.cause, CancelledError)
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    if should_record(HISTORY):
+        save(await handle.fetch_history(), HISTORY)
 
     view = api.get(f"/orders/{number}", headers=bearer(shop.sales)).json()
     assert view["status"] == "cancelled"
