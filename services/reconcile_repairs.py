@@ -4,6 +4,7 @@ cancellations use (same idempotency keys); the rest is described for a person.""
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -66,7 +67,11 @@ def _purchase_order(session: Session, number: str, reason: str, done: list[str])
         .one()
     )
     stage, age = str(row[0]), int(row[1] or 0)
-    if stage in ("closed", "cancelled", "rejected"):
+    if stage == "cancelled":
+        # Cancelled while its issue was in flight (the issue committed after the compensation).
+        _cancel_open_remainder(session, number, reason, done)
+        return None
+    if stage in ("closed", "rejected"):
         return None
     lines = po_store.lines(session, po.id)
     received = sum((Decimal(ln["received_qty"]) for ln in lines), _ZERO)
@@ -77,13 +82,7 @@ def _purchase_order(session: Session, number: str, reason: str, done: list[str])
             " decide the unreceived remainder and settle the invoices of what arrived outside the workflow"
         )
     if stage in ("issued", "delayed"):
-        # The same service as POST .../cancel after issue: takes the open quantity off inbound.
-        cancelled = po_store.cancel_remaining(
-            session,
-            CancelRecord(number=number, key=f"po:{number}:reconcile:cancel", actor=ACTOR, reason=reason),
-        )
-        if cancelled:
-            done.append(f"cancelled the open remainder {sum(cancelled.values(), _ZERO)} and released inbound")
+        _cancel_open_remainder(session, number, reason, done)
         session.connection().execute(
             text(
                 "UPDATE inbound_exception SET status = 'resolved', resolution = 'cancelled'"
@@ -105,11 +104,30 @@ def _purchase_order(session: Session, number: str, reason: str, done: list[str])
     return None
 
 
+def _cancel_open_remainder(session: Session, number: str, reason: str, done: list[str]) -> None:
+    """The same service as POST .../cancel after issue: takes the open quantity off inbound."""
+    cancelled = po_store.cancel_remaining(
+        session,
+        CancelRecord(number=number, key=f"po:{number}:reconcile:cancel", actor=ACTOR, reason=reason),
+    )
+    if cancelled:
+        done.append(f"cancelled the open remainder {sum(cancelled.values(), _ZERO)} and released inbound")
+
+
 def _sales_order(
     session: Session, number: str, today: date, port: PaymentPort, done: list[str]
 ) -> str | None:
     """Nothing shipped: release reservations and stock waits, cancel the lines, void the authorisation."""
     head = sales_orders.order_row(session, number)
+    status = (
+        session.connection()
+        .execute(text("SELECT status FROM sales_order WHERE id = :o FOR UPDATE"), {"o": head["id"]})
+        .scalar_one()
+    )
+    if status == "cancelled":
+        # Cancelled while an allocation or authorisation was in flight: release and void what it left.
+        _release_and_void(session, number, head, today, port, done)
+        return None
     shipped = (
         session.connection()
         .execute(
@@ -123,15 +141,7 @@ def _sales_order(
             f"order {number} has shipped {shipped} units and its workflow has ended: cancel or ship the rest,"
             " capture or void the payment by hand"
         )
-    keys = session.connection().execute(
-        text(
-            "SELECT idempotency_key FROM reservation WHERE source_id = :n AND status = 'active' ORDER BY id"
-        ),
-        {"n": number},
-    )
-    released = sum((stock.release(session, str(k)) for (k,) in keys.all()), _ZERO)
-    if released:
-        done.append(f"released {released} reserved units")
+    _release_and_void(session, number, head, today, port, done)
     session.connection().execute(
         text("UPDATE stock_waiter SET status = 'cancelled' WHERE workflow_id = :w AND status = 'waiting'"),
         {"w": f"Order-{number}"},
@@ -143,6 +153,24 @@ def _sales_order(
         ),
         {"o": head["id"]},
     )
+    sales_orders.set_stage(session, StageUpdate(order_number=number, stage="cancelled"))
+    done.append(f"order {number} cancelled")
+    return None
+
+
+def _release_and_void(
+    session: Session, number: str, head: dict[str, Any], today: date, port: PaymentPort, done: list[str]
+) -> None:
+    """Release the order's active reservations and void what was authorised and not captured or voided."""
+    keys = session.connection().execute(
+        text(
+            "SELECT idempotency_key FROM reservation WHERE source_id = :n AND status = 'active' ORDER BY id"
+        ),
+        {"n": number},
+    )
+    released = sum((stock.release(session, str(k)) for (k,) in keys.all()), _ZERO)
+    if released:
+        done.append(f"released {released} reserved units")
     paid: dict[str, Decimal] = dict(
         session.connection()
         .execute(
@@ -153,7 +181,7 @@ def _sales_order(
     )
     rest = Decimal(paid.get("authorise", 0)) - Decimal(paid.get("capture", 0)) - Decimal(paid.get("void", 0))
     if rest > 0:
-        # The workflow's own void key: if the workflow voided before it ended, this records nothing new.
+        # The workflow's own void key (one authorisation per order, so at most one void, whoever records it).
         port.void(
             session,
             PaymentCall(
@@ -166,9 +194,6 @@ def _sales_order(
             ),
         )
         done.append(f"voided the authorisation of {rest}")
-    sales_orders.set_stage(session, StageUpdate(order_number=number, stage="cancelled"))
-    done.append(f"order {number} cancelled")
-    return None
 
 
 def _return(session: Session, rma_number: str, reason: str, done: list[str]) -> str | None:
