@@ -198,6 +198,11 @@ class OrderWorkflow:
         await self._cancel(req)
         return self._status()
 
+    @cancel.validator
+    def _check_cancel(self, req: CancelRequest) -> None:
+        if any(ls.shipped > 0 for ls in self._lines.values()):
+            raise refusal(CONFLICT, "goods have shipped: cancel through a return (POST /returns)")
+
     async def _cancel(self, req: CancelRequest) -> None:
         """The cancellation itself, shared by the update and a cancellation from Temporal."""
         async with self._lock:
@@ -208,7 +213,28 @@ class OrderWorkflow:
         """Release, void and close tasks through the API's cancellation; the stage becomes cancelled."""
         if self._stage in ("closed", "cancelled"):
             return  # the order had finished; only the wait for handlers was interrupted
-        await self._cancel(CancelRequest(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON))
+        shipped = any(ls.shipped > 0 for ls in self._lines.values())
+        if self._finished() and not self._cancelled:
+            async with self._lock:  # everything shipped: only the closing steps were interrupted
+                await self._close_payment()
+                await self._sync_stage()
+            return
+        if shipped:
+            # POST .../cancel refuses too: close the tasks, keep the stage, the reconciliation reports it.
+            async with self._lock:
+                for task_id in sorted(self._tasks.tasks):
+                    self._tasks.pop(task_id)
+                    await self._act(
+                        "tasks.close",
+                        TaskClose(
+                            task_id=task_id,
+                            status="cancelled",
+                            decided_by=FROM_TEMPORAL_ACTOR,
+                            comment=FROM_TEMPORAL_REASON,
+                        ),
+                    )
+        else:
+            await self._cancel(CancelRequest(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON))
         await self._act(
             "audit.record",
             AuditRecord(
@@ -218,14 +244,9 @@ class OrderWorkflow:
                 subject_type="sales_order",
                 subject_id=self._o.order_number,
                 entity_id=self._o.entity_id,
-                after={"reason": FROM_TEMPORAL_REASON, "stage": self._stage},
+                after={"reason": FROM_TEMPORAL_REASON, "stage": self._stage, "compensated": not shipped},
             ),
         )
-
-    @cancel.validator
-    def _check_cancel(self, req: CancelRequest) -> None:
-        if any(ls.shipped > 0 for ls in self._lines.values()):
-            raise refusal(CONFLICT, "goods have shipped: cancel through a return (POST /returns)")
 
     @workflow.update
     async def warehouse_event(self, event: WarehouseEvent) -> OrderStatus:
