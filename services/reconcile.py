@@ -41,19 +41,23 @@ def entity_id_of(session: Session, entity_code: str) -> int | None:
 
 
 # Cancelled documents that still hold something: an activity in flight when the workflow was cancelled
-# (Temporal reports the cancellation at once) may commit after the compensation ran.
+# (Temporal reports the cancellation at once) may commit after the compensation ran. Such a leftover
+# appears within seconds, so only recent documents are looked at (the scan stays cheap as history grows).
+LEFTOVER_DAYS = 7
 _LEFTOVERS: list[tuple[DocType, str]] = [
     (
         "purchase_order",
         "SELECT p.number, p.workflow_id, p.entity_id, p.stage FROM purchase_order p"
-        " WHERE p.entity_id = :e AND p.stage = 'cancelled' AND p.issued_at IS NOT NULL AND EXISTS ("
+        " WHERE p.entity_id = :e AND p.stage = 'cancelled' AND p.issued_at IS NOT NULL"
+        " AND p.closed_at > now() - make_interval(days => :days) AND EXISTS ("
         "  SELECT 1 FROM purchase_order_line l WHERE l.po_id = p.id AND l.qty > l.received_qty + l.cancelled_qty)"
         " ORDER BY p.number",
     ),
     (
         "sales_order",
         "SELECT o.number, o.workflow_id, o.entity_id, o.status FROM sales_order o"
-        " WHERE o.entity_id = :e AND o.status = 'cancelled' AND ("
+        " WHERE o.entity_id = :e AND o.status = 'cancelled' AND o.created_at > now() - make_interval(days => :days)"
+        " AND ("
         "  EXISTS (SELECT 1 FROM reservation r WHERE r.source_id = o.number AND r.status = 'active')"
         "  OR (SELECT COALESCE(sum(CASE kind WHEN 'authorise' THEN amount ELSE -amount END), 0)"
         "      FROM sales_payment WHERE order_id = o.id AND kind IN ('authorise','capture','void')) > 0)"
@@ -66,7 +70,7 @@ def open_documents(session: Session, entity_id: int) -> list[OpenDocument]:
     """Every open PO, sales order, return and transfer of the entity, and cancelled ones still holding stock or money."""
     found: list[OpenDocument] = []
     for doc_type, sql in _OPEN + _LEFTOVERS:
-        for row in session.connection().execute(text(sql), {"e": entity_id}):
+        for row in session.connection().execute(text(sql), {"e": entity_id, "days": LEFTOVER_DAYS}):
             found.append(
                 OpenDocument(
                     doc_type=doc_type,
