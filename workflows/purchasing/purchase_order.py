@@ -785,9 +785,8 @@ class PurchaseOrderWorkflow:
             # Where POST .../cancel would refuse (everything received) there is nothing to compensate:
             # close the tasks, keep the stage, and let the reconciliation report the PO to an admin.
             cancellable = not (self.issued and self._fully_received())
-            if cancellable and self.cancel_requested is None:
+            if cancellable and self.cancel_requested is None:  # a pending API cancel keeps its reason
                 await self._cancel(req)
-            self.reason = FROM_TEMPORAL_REASON
             await self._act(
                 TaskActivities.record_audit,
                 AuditRecord(
