@@ -11,6 +11,7 @@ from activities.foresight import ForesightActivities
 from activities.inbound import InboundActivities
 from activities.integration import IntegrationActivities
 from activities.purchasing import PurchasingActivities
+from activities.reconcile import ReconcileActivities
 from activities.replenishment import ReplenishmentActivities
 from activities.returns import ReturnsActivities
 from activities.sales import SalesActivities
@@ -36,4 +37,5 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
         *ReturnsActivities(engine).all(),
         *ReplenishmentActivities(engine).all(),
         *ForesightActivities(engine).all(),
+        *ReconcileActivities(engine, client).all(),
     ]

@@ -192,5 +192,8 @@ async def _update(
             return Outcome(
                 "applied", 200, {"detail": f"applied; the {row.subject}'s workflow has ended since"}
             )
-        return Outcome("rejected", 409, {"detail": f"the {row.subject}'s workflow has ended"})
+        ended = (
+            f"the {row.subject}'s workflow has ended; the reconciliation closes its open tasks and reports it"
+        )
+        return Outcome("rejected", 409, {"detail": ended})
     return Outcome("applied", 200, _json(result))

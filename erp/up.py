@@ -64,6 +64,7 @@ def run_stack(*, seed: bool) -> int:
             ["close", "schedule"],
             ["replenish", "schedule"],
             ["foresight", "schedule"],
+            ["reconcile", "schedule"],
         )
         for step in steps:
             subprocess.run([sys.executable, "-m", "erp.cli", *step], env=env, check=True)

@@ -6,6 +6,8 @@ from workflows.close.month_end import MonthEndCloseWorkflow
 from workflows.foresight.data_quality import DataQualityCheckWorkflow
 from workflows.integration.delivery import WebhookDeliveryWorkflow
 from workflows.integration.dispatcher import OutboxDispatcherWorkflow
+from workflows.operations.reconcile import ReconciliationWorkflow
+from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.daily_run import ReplenishmentRunWorkflow
@@ -26,6 +28,8 @@ WORKFLOWS: list[type[Any]] = [
     TransferOrderWorkflow,
     CycleCountWorkflow,
     DataQualityCheckWorkflow,
+    ReconciliationWorkflow,
+    ReconciliationCaseWorkflow,
 ]
 
 

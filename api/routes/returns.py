@@ -1,5 +1,6 @@
 """Returns: RMA intake against shipped orders, receipt and inspection, the RMA view, rates, alerts, policies."""
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -17,13 +18,14 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import PathKey
 from api.schemas.returns import (
+    CancelBody,
     ChannelPolicyBody,
     CustomerPolicyBody,
     ReceiptBody,
     ReturnBody,
     SoldSerialsBody,
 )
-from models.contracts.returns import ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
+from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
 from services.audit_log import audit_change
 from services.auth import Principal
@@ -235,6 +237,34 @@ async def post_receipt(
         req,
         workflow_id=str(head["workflow_id"]),
         update_id=f"receipt-{rma_number}",
+        subject="return",
+        username=who.username,
+        entity_id=int(head["entity_id"]),
+        default_field="return",
+    )
+
+
+@router.post(
+    "/{rma_number}/cancel", summary="Cancel a return before its goods arrive (and before any refund)"
+)
+async def cancel_return(
+    rma_number: str,
+    body: CancelBody,
+    session: SessionDep,
+    who: Annotated[Principal, sales_ops],
+    client: TemporalDep,
+) -> JSONResponse:
+    head = _visible(session, who, rma_number)
+    session.close()
+    req = CancelReturn(actor=who.username, reason=body.reason)
+    # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
+    digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
+    return await workflow_calls.send_update(
+        client,
+        ReturnWorkflow.cancel,
+        req,
+        workflow_id=str(head["workflow_id"]),
+        update_id=f"cancel-{rma_number}-{digest}",
         subject="return",
         username=who.username,
         entity_id=int(head["entity_id"]),

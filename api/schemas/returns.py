@@ -117,3 +117,11 @@ class CustomerPolicyBody(Body):
     model_config = examples({"refund_before_arrival": True})
 
     refund_before_arrival: bool
+
+
+class CancelBody(Body):
+    """Why the return is cancelled before its goods arrive."""
+
+    model_config = examples({"reason": "the customer keeps the goods"})
+
+    reason: str = Field(min_length=1, max_length=150)

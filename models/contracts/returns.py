@@ -19,6 +19,7 @@ ReturnStage = Literal[
     "rejected",
     "expired",
     "needs_attention",
+    "cancelled",
 ]
 RefundMethod = Literal["original", "store_credit"]
 Disposition = Literal["restock", "refurbish", "quarantine", "scrap", "return_to_vendor"]
@@ -194,3 +195,10 @@ class ReturnStatus(Contract):
     exchange_order_number: str | None = None
     lines: list[ReturnLineStatus]
     open_tasks: list[int] = Field(default_factory=list)
+
+
+class CancelReturn(Contract):
+    """Cancel the RMA before its goods arrive (the customer keeps them, or nothing was sent)."""
+
+    actor: str
+    reason: str

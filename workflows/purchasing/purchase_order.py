@@ -67,6 +67,8 @@ WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
 DELAY_OPTIONS = ["wait", "expedite", "cancel_remainder", "substitute"]
 TERMINAL = ("closed", "cancelled", "rejected")
+FROM_TEMPORAL_ACTOR = "temporal"
+FROM_TEMPORAL_REASON = "cancelled from Temporal"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -151,6 +153,15 @@ class PurchaseOrderWorkflow:
     @workflow.run
     async def run(self, po: PurchaseOrderInput) -> str:
         """Carry the PO to closed, cancelled or rejected; returns the final stage."""
+        try:
+            return await self._carry(po)
+        except asyncio.CancelledError:
+            # Cancelled from Temporal (Web UI, CLI): compensate like POST .../cancel, then end as Canceled.
+            await self._cancelled_from_temporal()
+            raise
+
+    async def _carry(self, po: PurchaseOrderInput) -> str:
+        """The main line: persist, approve, issue, fulfil, finish."""
         workflow.upsert_search_attributes(
             [
                 sa.DOCUMENT_TYPE.value_set("purchase_order"),
@@ -177,9 +188,7 @@ class PurchaseOrderWorkflow:
 
     async def _finish(self, stage: str) -> str:
         """Cancel leftover tasks, close the PO row with its cycle time, and let handlers drain."""
-        for task_id in sorted(self.book.tasks):
-            self.book.pop(task_id)
-            await self._act(TaskActivities.close_task, TaskClose(task_id=task_id, status="cancelled"))
+        await self._close_tasks()
         now = workflow.now()
         cycle = int((now - workflow.info().start_time).total_seconds())
         await self._act(
@@ -195,6 +204,12 @@ class PurchaseOrderWorkflow:
         self._show(stage, None)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return stage
+
+    async def _close_tasks(self) -> None:
+        """Cancel every task still open in the book (the inbox stops showing them)."""
+        for task_id in sorted(self.book.tasks):
+            self.book.pop(task_id)
+            await self._act(TaskActivities.close_task, TaskClose(task_id=task_id, status="cancelled"))
 
     # ---- approval ------------------------------------------------------------------------------
 
@@ -307,7 +322,8 @@ class PurchaseOrderWorkflow:
         )
         decided = self.decided.pop(task.task_id, None)
         if decided is None or decided.req.decision == "withdraw":
-            self.reason = "withdrawn by the requester"
+            if decided is not None:  # a cancellation (decided None) keeps its own reason
+                self.reason = "withdrawn by the requester"
             return False
         lines = checks.revised_lines(self.lines, decided.req.payload, self.po.landed_cost_pct)
         self.lines = {line.line_no: line for line in lines}
@@ -762,17 +778,49 @@ class PurchaseOrderWorkflow:
         """Before issue: cancel the PO. After: cancel the unreceived remainder (releasing inbound)."""
         async with self.lock:
             self._check_cancel()
-            if not self.issued:
-                self.cancel_requested = req
-                self.reason = req.reason
-            else:
-                await self._cancel_remaining(f"po:{self.po.number}:cancel", req.actor, req.reason)
-                if self.delay_task is not None:
-                    await self._drop_delay_task("cancelled", req.actor)
-                self.reason = req.reason
-                await self._refresh_stage()
+            await self._cancel(req)
             self.dirty = True
             return self.status()
+
+    async def _cancel(self, req: CancelRequest) -> None:
+        """The cancellation itself, shared by the update and a cancellation from Temporal."""
+        if not self.issued:
+            self.cancel_requested = req
+            self.reason = req.reason
+        else:
+            await self._cancel_remaining(f"po:{self.po.number}:cancel", req.actor, req.reason)
+            if self.delay_task is not None:
+                await self._drop_delay_task("cancelled", req.actor)
+            self.reason = req.reason
+            await self._refresh_stage()
+
+    async def _cancelled_from_temporal(self) -> None:
+        """Run the API's cancellation for the current stage, close every task, persist "cancelled"."""
+        if self.stage in TERMINAL:
+            return  # the PO had finished; only the wait for handlers was interrupted
+        req = CancelRequest(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON)
+        async with self.lock:
+            # Where POST .../cancel would refuse (everything received) there is nothing to compensate:
+            # close the tasks, keep the stage, and let the reconciliation report the PO to an admin.
+            cancellable = not (self.issued and self._fully_received())
+            if cancellable and self.cancel_requested is None:  # a pending API cancel keeps its reason
+                await self._cancel(req)
+            await self._act(
+                TaskActivities.record_audit,
+                AuditRecord(
+                    idempotency_key=f"po:{self.po.number}:cancelled_from_temporal",
+                    actor=FROM_TEMPORAL_ACTOR,
+                    action="po.cancelled_from_temporal",
+                    subject_type="purchase_order",
+                    subject_id=self.po.number,
+                    entity_id=self.po.entity_id,
+                    after={"reason": FROM_TEMPORAL_REASON, "issued": self.issued, "compensated": cancellable},
+                ),
+            )
+            if not cancellable:
+                await self._close_tasks()
+                return
+        await self._finish("cancelled")
 
     @cancel.validator
     def _validate_cancel(self, req: CancelRequest) -> None:

@@ -1,5 +1,6 @@
 """One workflow per transfer order: draft -> shipped (in transit) -> received."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -7,8 +8,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.reconcile import ReconcileActivities
     from activities.replenishment import ReplenishmentActivities
     from models.contracts.errors import CONFLICT, INVALID
+    from models.contracts.reconcile import TransferCancel
     from models.contracts.replenishment import TransferInput, TransferState, TransferStep
     from workflows import retry
     from workflows import search_attributes as sa
@@ -33,6 +36,25 @@ class TransferOrderWorkflow:
     @workflow.run
     async def run(self, inp: TransferInput) -> str:
         """Persist, then wait until the goods arrive; returns the final status."""
+        try:
+            return await self._carry(inp)
+        except asyncio.CancelledError:
+            # Cancelled from Temporal: a draft moved nothing, so it is cancelled; goods in transit stay
+            # shipped for the reconciliation to hand to a person.
+            await workflow.wait_condition(lambda: not self._busy)
+            if self._status == "draft":
+                self._status = await workflow.execute_activity_method(
+                    ReconcileActivities.cancel_transfer_draft,
+                    TransferCancel(number=inp.number, actor="temporal", reason="cancelled from Temporal"),
+                    **_ACT,
+                )
+                workflow.upsert_search_attributes(
+                    [sa.STAGE.value_set(self._status), sa.PENDING_ON.value_set("nothing")]
+                )
+            raise
+
+    async def _carry(self, inp: TransferInput) -> str:
+        """The main line: persist, then wait for the receipt."""
         workflow.upsert_search_attributes(
             [
                 sa.DOCUMENT_TYPE.value_set("transfer_order"),

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import CONFLICT, FORBIDDEN
     from models.contracts.returns import (
+        CancelReturn,
         ExchangeRequest,
         GoodsReceipt,
         ReceiptRequest,
@@ -30,7 +31,14 @@ with workflow.unsafe.imports_passed_through():
         StageUpdate,
     )
     from models.contracts.sales import OrderInput
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.tasks import (
+        AuditRecord,
+        DecisionRequest,
+        DecisionResult,
+        TaskClose,
+        TaskOpened,
+        TaskSpec,
+    )
     from rules.returns import needs_approval
     from workflows import retry
     from workflows import search_attributes as sa
@@ -46,7 +54,11 @@ _ACT: dict[str, Any] = {
 }
 _APPROVAL_OPTIONS = ["approve", "reject"]
 _ZERO = Decimal(0)
-_DONE: tuple[ReturnStage, ...] = ("closed", "rejected", "expired")
+_DONE: tuple[ReturnStage, ...] = ("closed", "rejected", "expired", "cancelled")
+# Before the goods arrive (and before any refund) cancelling leaves nothing to undo but the RMA itself.
+_CANCELLABLE: tuple[ReturnStage, ...] = ("requested", "approval", "awaiting_goods")
+FROM_TEMPORAL_ACTOR = "temporal"
+FROM_TEMPORAL_REASON = "cancelled from Temporal"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -88,6 +100,15 @@ class ReturnWorkflow:
     @workflow.run
     async def run(self, rma: ReturnInput) -> ReturnStatus:
         """Record, approve (or ask sales ops), refund early where allowed, wait for the goods until the deadline."""
+        try:
+            return await self._carry(rma)
+        except asyncio.CancelledError:
+            # Cancelled from Temporal (Web UI, CLI): compensate like POST .../cancel, then end as Canceled.
+            await self._cancelled_from_temporal()
+            raise
+
+    async def _carry(self, rma: ReturnInput) -> ReturnStatus:
+        """The main line: intake, approval, the goods deadline, then wait until the RMA is done."""
         self._upsert_attributes()
         persisted = await self._act(ReturnsActivities.persist, rma)
         if not persisted.accepted:
@@ -101,18 +122,19 @@ class ReturnWorkflow:
                 await self._await_goods()
             self._ready = True
         await workflow.wait_condition(lambda: self._stage not in ("requested", "approval"))
-        if self._stage == "rejected":
+        if self._stage in ("rejected", "cancelled"):
             return await self._finish()
         assert self._goods_due is not None
         due = self._goods_due
         deadline = datetime.combine(due, time(23, 59, 59), tzinfo=UTC)
         try:
             await workflow.wait_condition(
-                lambda: self._receipt_started, timeout=max(deadline - workflow.now(), timedelta(seconds=1))
+                lambda: self._receipt_started or self._stage == "cancelled",
+                timeout=max(deadline - workflow.now(), timedelta(seconds=1)),
             )
         except TimeoutError:
             async with self._lock:
-                if not self._receipt_started:
+                if not self._receipt_started and self._stage != "cancelled":
                     reason = f"no goods by {due}" + (" (refunded before arrival)" if self._refund else "")
                     await self._to("expired", f"nothing ({reason})", closed_reason=reason)
                     return await self._finish()
@@ -205,6 +227,66 @@ class ReturnWorkflow:
         problem = check_receipt(self._rma, req)
         if problem is not None:
             raise problem
+
+    @workflow.update
+    async def cancel(self, req: CancelReturn) -> ReturnStatus:
+        """Cancel before the goods arrive: the RMA ends cancelled and its approval task closes."""
+        async with self._lock:
+            self._check_cancel(req)
+            await self._cancel(req)
+        return self._status()
+
+    @cancel.validator
+    def _check_cancel(self, req: CancelReturn) -> None:
+        if self._stage not in _CANCELLABLE or self._receipt_started:
+            raise refusal(
+                CONFLICT, f"the return is {self._stage}; it can be cancelled only before the goods arrive"
+            )
+        if self._refund is not None:
+            raise refusal(
+                CONFLICT,
+                "the customer was refunded before arrival: wait for the goods or let the return expire",
+            )
+
+    async def _cancel(self, req: CancelReturn) -> None:
+        """The cancellation itself, shared by the update and a cancellation from Temporal."""
+        await self._close_tasks(req.actor, req.reason)
+        reason = f"cancelled by {req.actor}: {req.reason}"[:200]
+        await self._to("cancelled", "nothing (cancelled)", closed_reason=reason)
+
+    async def _close_tasks(self, actor: str, reason: str) -> None:
+        for task_id in sorted(self._tasks.tasks):
+            self._tasks.pop(task_id)
+            await workflow.execute_activity_method(
+                TaskActivities.close_task,
+                TaskClose(task_id=task_id, status="cancelled", decided_by=actor, comment=reason),
+                **_ACT,
+            )
+
+    async def _cancelled_from_temporal(self) -> None:
+        """Cancel the RMA where the API would; otherwise close its tasks and leave it to the reconciliation."""
+        if self._stage in _DONE:
+            return  # the return had finished; only the wait for handlers was interrupted
+        req = CancelReturn(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON)
+        async with self._lock:
+            compensated = self._stage in _CANCELLABLE and not self._receipt_started and self._refund is None
+            if compensated:
+                await self._cancel(req)
+            else:
+                await self._close_tasks(req.actor, req.reason)
+            await workflow.execute_activity_method(
+                TaskActivities.record_audit,
+                AuditRecord(
+                    idempotency_key=f"{self._key}:cancelled_from_temporal",
+                    actor=FROM_TEMPORAL_ACTOR,
+                    action="return.cancelled_from_temporal",
+                    subject_type="return",
+                    subject_id=self._rma.rma_number,
+                    entity_id=self._rma.entity_id,
+                    after={"reason": FROM_TEMPORAL_REASON, "stage": self._stage, "compensated": compensated},
+                ),
+                **_ACT,
+            )
 
     # ----- steps -----
 

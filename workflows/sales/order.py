@@ -36,7 +36,14 @@ with workflow.unsafe.imports_passed_through():
         SubstituteRequest,
         WarehouseEvent,
     )
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.tasks import (
+        AuditRecord,
+        DecisionRequest,
+        DecisionResult,
+        TaskClose,
+        TaskOpened,
+        TaskSpec,
+    )
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.attention import Attention, Subject
@@ -50,6 +57,8 @@ _ACT: dict[str, Any] = {
 }
 _LINE_OPTIONS = ["keep_waiting", "substitute", "cancel_line"]
 _ZERO = Decimal(0)
+FROM_TEMPORAL_ACTOR = "temporal"
+FROM_TEMPORAL_REASON = "cancelled from Temporal"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -92,6 +101,15 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, order: OrderInput) -> OrderStatus:
         """Persist, authorise, allocate, wait for payment/stock/warehouse until every line is done."""
+        try:
+            return await self._carry(order)
+        except asyncio.CancelledError:
+            # Cancelled from Temporal (Web UI, CLI): compensate like POST .../cancel, then end as Canceled.
+            await self._cancelled_from_temporal()
+            raise
+
+    async def _carry(self, order: OrderInput) -> OrderStatus:
+        """The main line: intake, payment hold, then news and deadlines until every line is done."""
         self._upsert_attributes()
         await self._act("sales.persist_order", order)
         async with self._lock:
@@ -192,15 +210,58 @@ class OrderWorkflow:
     @workflow.update
     async def cancel(self, req: CancelRequest) -> OrderStatus:
         """Cancel before shipment: release stock, void the payment, close open tasks."""
-        async with self._lock:
-            if not self._cancelled:
-                await self._cancel_all(req.reason, req.actor)
+        await self._cancel(req)
         return self._status()
 
     @cancel.validator
     def _check_cancel(self, req: CancelRequest) -> None:
         if any(ls.shipped > 0 for ls in self._lines.values()):
             raise refusal(CONFLICT, "goods have shipped: cancel through a return (POST /returns)")
+
+    async def _cancel(self, req: CancelRequest) -> None:
+        """The cancellation itself, shared by the update and a cancellation from Temporal."""
+        async with self._lock:
+            if not self._cancelled:
+                await self._cancel_all(req.reason, req.actor)
+
+    async def _cancelled_from_temporal(self) -> None:
+        """Release, void and close tasks through the API's cancellation; the stage becomes cancelled."""
+        if self._stage in ("closed", "cancelled"):
+            return  # the order had finished; only the wait for handlers was interrupted
+        shipped = any(ls.shipped > 0 for ls in self._lines.values())
+        if self._finished() and not self._cancelled:
+            async with self._lock:  # everything shipped: only the closing steps were interrupted
+                await self._close_payment()
+                await self._sync_stage()
+            return
+        if shipped:
+            # POST .../cancel refuses too: close the tasks, keep the stage, the reconciliation reports it.
+            async with self._lock:
+                for task_id in sorted(self._tasks.tasks):
+                    self._tasks.pop(task_id)
+                    await self._act(
+                        "tasks.close",
+                        TaskClose(
+                            task_id=task_id,
+                            status="cancelled",
+                            decided_by=FROM_TEMPORAL_ACTOR,
+                            comment=FROM_TEMPORAL_REASON,
+                        ),
+                    )
+        else:
+            await self._cancel(CancelRequest(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON))
+        await self._act(
+            "audit.record",
+            AuditRecord(
+                idempotency_key=f"{self._key}:cancelled_from_temporal",
+                actor=FROM_TEMPORAL_ACTOR,
+                action="order.cancelled_from_temporal",
+                subject_type="sales_order",
+                subject_id=self._o.order_number,
+                entity_id=self._o.entity_id,
+                after={"reason": FROM_TEMPORAL_REASON, "stage": self._stage, "compensated": not shipped},
+            ),
+        )
 
     @workflow.update
     async def warehouse_event(self, event: WarehouseEvent) -> OrderStatus:

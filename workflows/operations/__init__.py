@@ -1,0 +1,1 @@
+"""Operations: keeping Temporal and PostgreSQL in agreement (the reconciliation)."""
