@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench install clean-data
+.PHONY: run test lint bench chaos install clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ lint: $(STAMP)  ## ruff and mypy
 
 bench: $(STAMP)  ## speed ratios against baselines measured in the same run
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+chaos: $(STAMP)  ## accepted means applied, full size: 40 orders + 15 POs, >= 50 worker kills, a Temporal restart
+	$(BIN)/python -m tests.chaos.edge $(CHAOS_ARGS)
 
 clean-data:  ## forget the local database and Temporal history (asks nothing: be sure)
 	rm -rf .data

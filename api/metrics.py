@@ -3,8 +3,11 @@
 import time
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from erp.db import app_engine
+from services.commands import pending_summary
 
 REQUESTS = Counter("erp_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -14,11 +17,25 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
+COMMANDS_PENDING = Gauge(
+    "erp_commands_pending", "Accepted commands not yet applied or rejected by their workflow"
+)
+COMMANDS_OLDEST = Gauge(
+    "erp_commands_pending_oldest_seconds", "Age of the oldest pending command (0 when none)"
+)
+
 router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", summary="Prometheus metrics of this API process", include_in_schema=False)
 def metrics() -> Response:
+    # Read at scrape time: a growing backlog means no worker (relay) runs or Temporal is away.
+    try:
+        backlog = pending_summary(app_engine())
+        COMMANDS_PENDING.set(backlog["pending"])
+        COMMANDS_OLDEST.set(backlog["oldest_seconds"] or 0)
+    except Exception:  # the database may be down: the other metrics still answer
+        pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -22,7 +22,7 @@ class Command(SQLModel, table=True):
     )
     id: str = Field(primary_key=True, max_length=36)
     # The workflow id plus the update id (or "start"): the same command twice is one row.
-    dedup_key: str = Field(unique=True, max_length=520)
+    dedup_key: str = Field(unique=True, max_length=600)
     kind: str = Field(max_length=10)
     workflow_id: str = Field(max_length=200, index=True)
     workflow_type: str = Field(max_length=80)

@@ -89,6 +89,16 @@ def record(engine: Engine, spec: CommandSpec, first_try: timedelta) -> tuple[Com
 
     The relay leaves it alone for `first_try` plus a little: the API is delivering it meanwhile."""
     with engine.begin() as conn:
+        # A refusal is an answer to that request, not to the next one: the same command sent again after a
+        # refusal (a decision that came too early, a corrected amount) is a new attempt. The refused row
+        # keeps its id and outcome under a retired key.
+        conn.execute(
+            text(
+                "UPDATE api_command SET dedup_key = dedup_key || '#' || id"
+                " WHERE dedup_key = :dk AND status = 'rejected'"
+            ),
+            {"dk": spec.dedup_key},
+        )
         inserted = conn.execute(
             text(
                 f"""

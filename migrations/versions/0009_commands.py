@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "api_command",
         sa.Column("id", _STR(length=36), nullable=False),
-        sa.Column("dedup_key", _STR(length=520), nullable=False),
+        sa.Column("dedup_key", _STR(length=600), nullable=False),
         sa.Column("kind", _STR(length=10), nullable=False),
         sa.Column("workflow_id", _STR(length=200), nullable=False),
         sa.Column("workflow_type", _STR(length=80), nullable=False),

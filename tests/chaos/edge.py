@@ -452,6 +452,49 @@ async def restart_without_worker(system: System, orders: int) -> dict[str, int]:
     return summary
 
 
+async def flash_sale(system: System, orders: int) -> dict[str, Any]:
+    """`orders` web orders at once: every answer must name its order, and every named order must exist."""
+    system.start_worker()
+    tally = Tally()
+    client = Client(system.api_url, tally)
+    skus, _ = await catalogue(client)
+    run = f"F{random.randrange(10**6)}"
+    waits: list[float] = []
+
+    async def one(i: int) -> Any:
+        body = {
+            "channel": "WEB-EU",
+            "external_id": f"{run}-{i}",
+            "customer": "CUST-0001",
+            "lines": [{"sku": skus[i % len(skus)], "qty": "1"}],
+        }
+        started = time.monotonic()
+        answer = await client.command(f"{run}-{i}", "order", "/orders", "sam.sales", body)
+        waits.append(time.monotonic() - started)
+        return answer
+
+    answers = await asyncio.gather(*(one(i) for i in range(orders)))
+    statuses = sorted({s.status for s in tally.sent})
+    unnamed = [s for s, a in zip(tally.sent, answers, strict=True) if not (a and a.get("order_number"))]
+    assert not unnamed, (statuses, unnamed[:5])
+    numbers = [str(a["order_number"]) for a in answers]
+
+    async def stored(n: str) -> Any:
+        return await client.read(f"/orders/{n}", "sam.sales")
+
+    for number in numbers:
+        await client.until(f"order {number} stored", lambda n=number: stored(n))  # type: ignore[misc]
+    await client.http.aclose()
+    waits.sort()
+    return {
+        "orders": orders,
+        "answered_201": sum(1 for s in tally.sent if s.status == 201),
+        "answered_202": sum(1 for s in tally.sent if s.status == 202),
+        "p50_s": round(waits[len(waits) // 2], 2),
+        "p99_s": round(waits[min(len(waits) - 1, int(len(waits) * 0.99))], 2),
+    }
+
+
 @contextmanager
 def running_system(admin_url: str, template: str, workdir: Path) -> Iterator[System]:
     """A fresh copy of the demo database, Temporal on a file, and the API; the caller adds workers."""
@@ -485,6 +528,9 @@ def main() -> None:
         with running_system(admin, template, Path(tmp) / "restart") as system:
             restart = asyncio.run(restart_without_worker(system, 4))
         print("restart without worker:", restart)
+        with running_system(admin, template, Path(tmp) / "flash") as system:
+            flash = asyncio.run(flash_sale(system, 300))
+        print("flash sale:", flash)
 
 
 if __name__ == "__main__":

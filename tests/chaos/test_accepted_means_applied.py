@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.edge import kill_storm, restart_without_worker, running_system
+from tests.chaos.edge import flash_sale, kill_storm, restart_without_worker, running_system
 from tests.chaos.monkey import chaos_seed
 from tests.demo.system import seeded_template
 
@@ -36,3 +36,12 @@ async def test_commands_answered_with_no_worker_survive_a_temporal_restart(
     with running_system(database_url, template, tmp_path) as system:
         summary = await restart_without_worker(system, orders=2)
     assert summary["answered_202"] >= 2 and summary["orders_shipped"] == 2, summary
+
+
+async def test_a_hundred_orders_at_once_each_answer_names_its_order(
+    database_url: str, template: str, tmp_path: Path
+) -> None:
+    with running_system(database_url, template, tmp_path) as system:
+        summary = await flash_sale(system, orders=100)
+    print(f"\nflash sale: {summary}")
+    assert summary["answered_201"] + summary["answered_202"] == 100, summary

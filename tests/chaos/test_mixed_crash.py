@@ -162,7 +162,8 @@ async def test_a_worker_killed_at_random_loses_nothing_and_doubles_nothing(
     )
     client = temporal_dev.client
     stop = asyncio.Event()
-    monkey = asyncio.create_task(worker.rampage(stop, random.Random(chaos_seed()), 1.0, 3.0))
+    # A worker needs 3-5 s to import and poll: each one works a while before it is killed.
+    monkey = asyncio.create_task(worker.rampage(stop, random.Random(chaos_seed()), 4.0, 7.0))
     try:
         results = await asyncio.wait_for(
             asyncio.gather(
