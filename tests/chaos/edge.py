@@ -138,10 +138,11 @@ def _auth(user: str) -> dict[str, str]:
 class Client:
     """A client that never retries a command: one POST per command, then it only reads."""
 
-    def __init__(self, api: str, tally: Tally) -> None:
+    def __init__(self, api: str, tally: Tally, patience: float = 240) -> None:
         # No transport retries either: what the API answered to the one request is what counts.
         self.http = httpx.AsyncClient(base_url=api, timeout=60, transport=httpx.AsyncHTTPTransport(retries=0))
         self.tally = tally
+        self.patience = patience  # how long a document may take to reach its next step
 
     async def command(self, doc: str, what: str, path: str, user: str, body: dict[str, Any]) -> Any:
         """Send once; the JSON of an accepted answer, or None (refused, failed or no answer)."""
@@ -165,11 +166,9 @@ class Client:
             return None
         return answer.json() if answer.status_code == 200 else None
 
-    async def until(
-        self, what: str, probe: Callable[[], Awaitable[Any]], timeout: float = 240, show: str | None = None
-    ) -> Any:
+    async def until(self, what: str, probe: Callable[[], Awaitable[Any]], show: str | None = None) -> Any:
         """Poll a read until it is truthy (workflows move in their own time); on timeout show `show`."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.patience
         while time.monotonic() < deadline:
             found = await probe()
             if found:
@@ -373,22 +372,22 @@ async def kill_storm(system: System, orders: int, pos: int, kills: int, seed: in
     rng = random.Random(seed)
     worker = system.start_worker()
     tally = Tally()
-    client = Client(system.api_url, tally)
+    # A document waits out the whole storm at worst: every kill costs the worker its start-up (~5 s).
+    client = Client(system.api_url, tally, patience=240 + 10 * kills)
     skus, offers = await catalogue(client)
     run = f"E{seed}-{rng.randrange(10**6)}"
-    stop = asyncio.Event()
-    # A worker needs about 5 s to import and poll on this machine: kill it after it has worked a while.
-    monkey = asyncio.create_task(worker.rampage(stop, rng, 5.0, 9.0))
-    try:
-        await asyncio.gather(
-            *(web_order(client, f"{run}-O{i}", skus[i % len(skus)]) for i in range(orders)),
-            *(purchase(client, f"{run}-P{i}", offers[(i * 7) % len(offers)]) for i in range(pos)),
-        )
-        while worker.kills < kills:  # the storm goes on until it has struck often enough
-            await asyncio.sleep(0.5)
-    finally:
-        stop.set()
-        await monkey
+
+    async def storm() -> None:
+        """`kills` SIGKILLs at random moments, each after the worker had a few seconds to work; then peace."""
+        for _ in range(kills):
+            await asyncio.sleep(rng.uniform(5.0, 9.0))
+            worker.kill_and_restart()
+
+    await asyncio.gather(
+        storm(),
+        *(web_order(client, f"{run}-O{i}", skus[i % len(skus)]) for i in range(orders)),
+        *(purchase(client, f"{run}-P{i}", offers[(i * 7) % len(offers)]) for i in range(pos)),
+    )
     engine = make_engine(system.database_url, app_role="erp_app")
     try:
         summary = await verify(client, engine)
