@@ -235,8 +235,10 @@ async def web_order(client: Client, tag: str, sku: str) -> None:
         return
 
     async def allocated() -> Any:
+        # The stage, not the allocation rows: the workflow records "allocated" once it holds the stock
+        # itself. Rows can run ahead of a workflow whose worker died, and a shipment then is refused.
         order = await client.read(f"/orders/{number}", "wes.warehouse")
-        if not order:
+        if not order or order["status"] != "allocated":
             return None
         active = sorted({a["location_id"] for a in order["allocations"] if a["status"] == "active"})
         return active or None
@@ -420,8 +422,9 @@ async def restart_without_worker(system: System, orders: int) -> dict[str, int]:
 
         async def allocated(n: str = number) -> Any:
             order = await client.read(f"/orders/{n}", "wes.warehouse")
+            ready = order is not None and order["status"] == "allocated"
             active = (
-                [a["location_id"] for a in order["allocations"] if a["status"] == "active"] if order else []
+                [a["location_id"] for a in order["allocations"] if a["status"] == "active"] if ready else []
             )
             return active[0] if active else None
 
