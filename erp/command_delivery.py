@@ -13,6 +13,7 @@ from pydantic_core import to_jsonable_python
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -127,6 +128,17 @@ async def _applied_in_history(handle: WorkflowHandle[Any, Any], update_id: str) 
     return False
 
 
+async def _running(handle: WorkflowHandle[Any, Any]) -> bool:
+    """Whether the workflow is still running (False when it is closed or does not exist)."""
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return described.status == WorkflowExecutionStatus.RUNNING
+
+
 async def deliver(client: Client, row: CommandRow, task_queue: str, rpc_timeout: timedelta) -> Outcome:
     """One delivery attempt; never raises for Temporal's answers (unknown means: ask again later)."""
     cls = by_type_name(row.workflow_type)
@@ -186,6 +198,10 @@ async def _update(
     except RPCError as exc:
         if exc.status not in _ENDED:
             raise
+        # NOT_FOUND also means "update not found": an admitted update dropped when the worker died before
+        # accepting it. Only a closed workflow is an outcome; a running one gets the command again.
+        if await _running(handle):
+            return Outcome("unknown", 202, None, f"{exc.status.name}: {exc.message}")
         # The workflow has ended. If it accepted this update first (an earlier delivery whose answer was
         # lost), the command was applied; otherwise it never will be.
         if await _applied_in_history(handle, row.update_id):
