@@ -172,7 +172,6 @@ async def read_update(
     except RPCError as exc:
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             raise HTTPException(status.HTTP_409_CONFLICT, f"the {subject}'s workflow has ended") from exc
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            return None
-        raise
+        # Busy, unavailable, cancelled: the document exists either way; the caller answers 202 naming it.
+        return None
     return JSONResponse(result.model_dump(mode="json"), status_code=200)

@@ -207,12 +207,16 @@ class Offer:
 
 async def catalogue(client: Client) -> tuple[list[str], list[Offer]]:
     """Untracked SKUs with stock, and supplier offers, of the demo retailer."""
-    items = await client.read("/items?limit=1000")
-    locations = {x["code"]: x["id"] for x in await client.read("/locations?limit=1000")}
+    # Reads may be repeated (only commands are sent once): a just-started API may still be warming up.
+    items = await client.until("items", lambda: client.read("/items?limit=1000"))
+    locations = {
+        x["code"]: x["id"]
+        for x in await client.until("locations", lambda: client.read("/locations?limit=1000"))
+    }
     untracked = {i["id"]: i["sku"] for i in items if i["tracking"] == "none" and not i["archived"]}
     offers = [
         Offer(p["supplier_id"], p["item_id"], D(str(p["price"])), locations["WH-CENTRAL"])
-        for p in await client.read("/supplier-prices?limit=1000")
+        for p in await client.until("prices", lambda: client.read("/supplier-prices?limit=1000"))
         if p["item_id"] in untracked and D(str(p["price"])) * 5 < 4000
     ]
     return sorted(untracked.values()), sorted(offers, key=lambda o: (o.supplier_id, o.item_id))
