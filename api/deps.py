@@ -34,6 +34,9 @@ def get_principal(
             status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
     principal = principal_for_token(session, creds.credentials)
+    # Give the connection back while the request waits for the event loop: under a burst (a flash sale)
+    # authenticated requests queued behind each other must not hold the pool; the route checks one out again.
+    session.close()
     if principal is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import (
     Client,
     WorkflowHandle,
@@ -110,11 +110,11 @@ async def submit(
     wait = timedelta(seconds=settings.update_timeout_seconds)
     try:
         row, fresh = await asyncio.to_thread(commands.record, app_engine(), spec, wait)
-    except DBAPIError as exc:
-        # Not stored means not accepted: the client may retry, nothing was written.
+    except SQLAlchemyError as exc:
+        # Not stored means not accepted (database down, or no connection free in time): nothing was written.
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the command could not be stored: {type(exc.orig).__name__}",
+            f"the command could not be stored: {type(getattr(exc, 'orig', None) or exc).__name__}",
             headers={"Retry-After": "5"},
         ) from exc
     if row.status != "pending":
@@ -122,9 +122,14 @@ async def submit(
     outcome = await deliver(client, row, settings.task_queue, wait)
     if outcome.status == "unknown":
         return row, fresh
-    decided = await asyncio.to_thread(
-        commands.decide, app_engine(), row.id, outcome.status, outcome.http_status, outcome.body
-    )
+    try:
+        decided = await asyncio.to_thread(
+            commands.decide, app_engine(), row.id, outcome.status, outcome.http_status, outcome.body
+        )
+    except SQLAlchemyError:
+        # The outcome could not be kept just now: the command is stored, so answer 202 and let the relay
+        # deliver it again (same update id: the same outcome) and record it.
+        return row, fresh
     return decided, fresh
 
 

@@ -108,7 +108,7 @@ class System:
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=open(self.temporal_db.parent / "api.log", "ab"),  # noqa: SIM115 - owned by the child
         )
         wait_for_port("127.0.0.1", self.api_port, timeout=60, proc=self.api)
 
