@@ -69,6 +69,8 @@ DELAY_OPTIONS = ["wait", "expedite", "cancel_remainder", "substitute"]
 TERMINAL = ("closed", "cancelled", "rejected")
 FROM_TEMPORAL_ACTOR = "temporal"
 FROM_TEMPORAL_REASON = "cancelled from Temporal"
+# Histories recorded before it replay as they ran: the stage was known only once its row was written.
+STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -130,6 +132,7 @@ class PurchaseOrderWorkflow:
         self.children: list[str] = []
         self.cancel_requested: CancelRequest | None = None
         self.issued = False
+        self.issuing = False  # the issue activity is running (see _carry)
         self.dirty = False
         self.lock = asyncio.Lock()
         self.stage_seq = 0
@@ -176,11 +179,21 @@ class PurchaseOrderWorkflow:
         outcome = await self._approval()
         if outcome != "approved":
             return await self._finish(outcome)
-        await self._act(
-            PurchasingActivities.issue,
-            IssuePo(number=po.number, revision=self.revision, issued_at=workflow.now()),
-        )
-        self.issued = True
+        issue = IssuePo(number=po.number, revision=self.revision, issued_at=workflow.now())
+        if workflow.patched(STAGE_BEFORE_RECORD):
+            # The database says "issued" before this coroutine hears back from the activity, and an update
+            # arriving with the activity's result is validated first: `issuing` lets the validators accept
+            # it, and the lock makes its handler wait until the issue is known here as well.
+            async with self.lock:
+                self.issuing = True
+                try:
+                    await self._act(PurchasingActivities.issue, issue)
+                finally:
+                    self.issuing = False
+                self.issued = True
+        else:
+            await self._act(PurchasingActivities.issue, issue)
+            self.issued = True
         await self._refresh_stage()
         await self._fulfil()
         nothing_received = not any(self.received.values())
@@ -678,11 +691,15 @@ class PurchaseOrderWorkflow:
         self._check_receive(req)
 
     def _check_receive(self, req: ReceiptRequest) -> None:
-        if not self.issued or self.stage in TERMINAL:
+        if not self._taking_goods():
             raise refusal(CONFLICT, f"PO {self.po.number} is {self.stage}: nothing can be received")
         if req.delivery_note in self.delivery_notes:
             raise refusal(CONFLICT, f"delivery_note: {req.delivery_note} was received already")
         checks.check_receipt(req, self.lines, self.received, self.cancelled, self.po.over_receipt_pct)
+
+    def _taking_goods(self) -> bool:
+        """Issued (or being issued: handlers wait on the lock for it) and not finished."""
+        return (self.issued or self.issuing) and self.stage not in TERMINAL
 
     @workflow.update
     async def submit_invoice(self, req: InvoiceRequest) -> MatchOutcome:
@@ -722,7 +739,7 @@ class PurchaseOrderWorkflow:
         self._check_invoice(req)
 
     def _check_invoice(self, req: InvoiceRequest) -> None:
-        if not self.issued or self.stage in TERMINAL:
+        if not self._taking_goods():
             raise refusal(CONFLICT, f"PO {self.po.number} is {self.stage}: it takes no invoices")
         if req.invoice_number in self.invoice_numbers:
             raise refusal(CONFLICT, f"invoice_number: {req.invoice_number} is registered on this PO already")
@@ -765,7 +782,7 @@ class PurchaseOrderWorkflow:
         self._check_confirm(req)
 
     def _check_confirm(self, req: ConfirmationRequest) -> None:
-        if not self.issued or self.stage in TERMINAL or self._fully_received():
+        if not self._taking_goods() or self._fully_received():
             raise refusal(CONFLICT, f"PO {self.po.number} is {self.stage}: nothing open to confirm")
         if req.reference in self.confirmations:
             raise refusal(CONFLICT, f"reference: confirmation {req.reference} was recorded already")
@@ -1051,6 +1068,10 @@ class PurchaseOrderWorkflow:
             # Shown and recorded when the stuck step moves again (needs_attention stays on show till then).
             self.stage, self.pending_on = stage, pending
             return
+        if workflow.patched(STAGE_BEFORE_RECORD):
+            # Known here before the row says so: a message validated in the activation that carries the
+            # activity's result must not see the stage the database has already left.
+            self.stage, self.pending_on = stage, pending
         self.stage_seq += 1
         await self._act(
             PurchasingActivities.set_stage,
