@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, alias="ERP_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, alias="ERP_TEMPORAL_UI_PORT")
     worker_metrics_port: int = Field(default=9000, alias="ERP_WORKER_METRICS_PORT")
+    # Loopback unless an operator opens it (compose sets 0.0.0.0 for its Prometheus on the network).
+    worker_metrics_host: str = Field(default="127.0.0.1", alias="ERP_WORKER_METRICS_HOST")
     db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
