@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Body as BodyParam
 from sqlmodel import col, select
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
@@ -187,7 +188,12 @@ def list_dead_letters(
     summary="Generate a new secret (shown once); the old one also signs during the overlap window",
 )
 def rotate_secret(
-    subscription_id: int, session: SessionDep, who: Admin, body: SecretRotation | None = None
+    subscription_id: int,
+    session: SessionDep,
+    who: Admin,
+    body: Annotated[
+        SecretRotation | None, BodyParam(openapi_examples={"a day": {"value": {"overlap_hours": 24}}})
+    ] = None,
 ) -> dict[str, Any]:
     sub = webhooks.get_subscription(session, subscription_id)
     _check_entities(who, sub.entity_ids)

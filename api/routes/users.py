@@ -7,6 +7,7 @@ Every change is audited (never with the token or its hash)."""
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Body as BodyParam
 from pydantic import Field
 from sqlmodel import Session
 
@@ -62,6 +63,12 @@ class TokenRequest(Body):
     model_config = examples({"days": 30})
 
     days: int | None = TokenDays
+
+
+# The body is optional (the default lifetime applies), so its example goes on the parameter.
+OptionalTokenRequest = Annotated[
+    TokenRequest | None, BodyParam(openapi_examples={"a month": {"value": {"days": 30}}})
+]
 
 
 @router.get("/me", summary="The caller: roles, entities, approval limit")
@@ -169,7 +176,7 @@ def _set_active(session: Session, who: Principal, user_id: int, *, active: bool)
 
 @router.post("/users/{user_id}/token", summary="Issue a new token; the old one stops working (admin)")
 def rotate_token(
-    user_id: PathId, session: SessionDep, who: Admin, body: TokenRequest | None = None
+    user_id: PathId, session: SessionDep, who: Admin, body: OptionalTokenRequest = None
 ) -> dict[str, Any]:
     user = auth.visible_user(session, user_id, who.entity_ids)
     before = auth.user_view(session, user, who.entity_ids)
@@ -192,7 +199,7 @@ def revoke_token(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, 
 
 @router.post("/me/token", summary="Replace your own token before it expires; the old one stops working")
 def rotate_own_token(
-    session: SessionDep, who: PrincipalDep, body: TokenRequest | None = None
+    session: SessionDep, who: PrincipalDep, body: OptionalTokenRequest = None
 ) -> dict[str, Any]:
     user = auth.user_by_name(session, who.username)
     before = auth.user_view(session, user, who.entity_ids)
