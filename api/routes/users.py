@@ -85,7 +85,9 @@ def _audit(
     session: Session, who: Principal, action: str, user: User, before: dict[str, Any] | None
 ) -> dict[str, Any]:
     after = auth.user_view(session, user, who.entity_ids)
-    audit_change(session, who, f"user.{action}", "user", str(user.id), before, after)
+    # Filed under an entity the admin and the user share, so the trail is not shown to every entity.
+    shared = after["entity_ids"] or (before or {}).get("entity_ids") or [None]
+    audit_change(session, who, f"user.{action}", "user", str(user.id), before, after, entity_id=shared[0])
     return after
 
 

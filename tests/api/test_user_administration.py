@@ -138,6 +138,21 @@ def test_an_admin_runs_a_buyer_from_hire_to_leaving(
     assert any(
         row[0] and row[0]["roles"] == ["buyer"] and row[1]["roles"] == ["approver", "buyer"] for row in trail
     )
+    # The trail is readable in the admin's entities, not by a user of another entity.
+    assert (
+        len(
+            api.get(
+                "/audit", params={"subject_type": "user", "subject_id": ana["id"]}, headers=bearer(admin)
+            ).json()
+        )
+        == 8
+    )
+    assert (
+        api.get(
+            "/audit", params={"subject_type": "user", "subject_id": ana["id"]}, headers=bearer(colleague)
+        ).json()
+        == []
+    )
     # The colleague of the other entity was never touched.
     assert api.get("/me", headers=bearer(colleague)).status_code == 200
 
