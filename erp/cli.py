@@ -152,9 +152,13 @@ def users_rotate_token(
     from erp.db import app_engine, session_scope
     from services.audit_log import audit_change
     from services.auth import Principal, rotate_token, user_by_name
+    from services.errors import NotFound
 
     with session_scope(app_engine()) as session:
-        user = user_by_name(session, username)
+        try:
+            user = user_by_name(session, username)
+        except NotFound as missing:
+            raise typer.BadParameter(missing.reason, param_hint="USERNAME") from None
         token = rotate_token(session, user, days)
         # Audited like the API's rotation; the actor is the operator's shell, not a user.
         operator = Principal("erp-cli", frozenset({"admin"}), frozenset(), None)
