@@ -26,7 +26,7 @@ from models.contracts.integration import (
     DispatchResult,
     WaitRequest,
 )
-from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign_rotating
 from services import webhooks
 from services.webhooks import NOTIFY_CHANNEL, DeliveryToStart
 from workflows import search_attributes as sa
@@ -138,7 +138,7 @@ class IntegrationActivities:
             "User-Agent": "retail-erp-webhooks/1",
             EVENT_ID_HEADER: str(job.event_id),
             EVENT_TYPE_HEADER: job.event_type,
-            SIGNATURE_HEADER: sign(job.secret, int(time.time()), job.body),
+            SIGNATURE_HEADER: sign_rotating(job.secret, job.previous_secret, int(time.time()), job.body),
         }
         attempt = activity.info().attempt
         began = time.monotonic()

@@ -141,6 +141,32 @@ def users_add(
     print(token)
 
 
+@users_app.command("rotate-token")
+def users_rotate_token(
+    username: str,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Token lifetime (default ERP_TOKEN_TTL_DAYS)")
+    ] = None,
+) -> None:
+    """Issue a new token for a user and print it (the old one stops working; e.g. an admin locked out)."""
+    from erp.db import app_engine, session_scope
+    from services.audit_log import audit_change
+    from services.auth import Principal, rotate_token, user_by_name
+    from services.errors import NotFound
+
+    with session_scope(app_engine()) as session:
+        try:
+            user = user_by_name(session, username)
+        except NotFound as missing:
+            raise typer.BadParameter(missing.reason, param_hint="USERNAME") from None
+        token = rotate_token(session, user, days)
+        # Audited like the API's rotation; the actor is the operator's shell, not a user.
+        operator = Principal("erp-cli", frozenset({"admin"}), frozenset(), None)
+        after = {"username": user.username, "token_expires_at": str(user.token_expires_at)}
+        audit_change(session, operator, "user.token_rotate", "user", str(user.id), None, after)
+    print(token)
+
+
 def main() -> None:
     """Console entry point."""
     logging.captureWarnings(True)

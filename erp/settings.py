@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
+    # A bearer token's lifetime when it is issued (a user or a rotation may ask for another within bounds).
+    token_ttl_days: int = Field(default=90, ge=1, le=3650, alias="ERP_TOKEN_TTL_DAYS")
+    # After a webhook secret rotation the old secret signs too, for receivers still switching over.
+    webhook_secret_overlap_hours: int = Field(
+        default=24, ge=0, le=720, alias="ERP_WEBHOOK_SECRET_OVERLAP_HOURS"
+    )
 
 
 @lru_cache(maxsize=1)

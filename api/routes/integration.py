@@ -2,13 +2,15 @@
 and replays."""
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Body as BodyParam
 from sqlmodel import col, select
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.integration import ReplayRequest, SubscriptionCreate, SubscriptionUpdate
+from api.schemas.integration import ReplayRequest, SecretRotation, SubscriptionCreate, SubscriptionUpdate
 from erp.settings import get_settings
 from models.contracts.events import CATALOGUE, json_schema
 from models.webhooks import WebhookSubscription
@@ -179,3 +181,29 @@ def list_dead_letters(
         limit=limit,
         offset=offset,
     )
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/rotate-secret",
+    summary="Generate a new secret (shown once); the old one also signs during the overlap window",
+)
+def rotate_secret(
+    subscription_id: int,
+    session: SessionDep,
+    who: Admin,
+    body: Annotated[
+        SecretRotation | None, BodyParam(openapi_examples={"a day": {"value": {"overlap_hours": 24}}})
+    ] = None,
+) -> dict[str, Any]:
+    sub = webhooks.get_subscription(session, subscription_id)
+    _check_entities(who, sub.entity_ids)
+    hours = body.overlap_hours if body and body.overlap_hours is not None else None
+    overlap = timedelta(hours=get_settings().webhook_secret_overlap_hours if hours is None else hours)
+    before = webhooks.public_view(sub)
+    secret = webhooks.rotate_secret(session, sub, overlap)
+    after = webhooks.public_view(sub)
+    audit_change(
+        session, who, "webhook_subscription.rotate_secret", "webhook_subscription", str(sub.id), before, after
+    )
+    session.commit()
+    return {**after, "secret": secret}
