@@ -23,7 +23,7 @@ from rules.policy_admin import (
 )
 from services.audit_log import audit_change
 from services.auth import Principal
-from services.errors import NotFound
+from services.errors import Conflict, NotFound
 
 
 def _visible(who: Principal, obj: Any, name: str, record_id: int) -> Any:
@@ -126,9 +126,7 @@ def put_setting(session: Session, who: Principal, entity_id: int, data: dict[str
     found = session.exec(
         select(ApprovalSetting).where(
             ApprovalSetting.entity_id == entity_id,
-            col(ApprovalSetting.effective_from).is_(None)
-            if data.get("effective_from") is None
-            else ApprovalSetting.effective_from == data["effective_from"],
+            col(ApprovalSetting.effective_from).is_not_distinct_from(data.get("effective_from")),
         )
     ).first()
     # A new dated row starts from the entity's latest settings (or the defaults): omitted fields are kept.
@@ -155,6 +153,14 @@ def list_tolerances(session: Session, entity_id: int) -> list[MatchToleranceRow]
 
 def create_tolerance(session: Session, who: Principal, data: dict[str, Any]) -> MatchToleranceRow:
     """A tolerance for the entity, optionally for one supplier and/or category (duplicate key: 409)."""
+    # NULL supplier/category never collide in a unique constraint: the same key twice is refused here.
+    same = select(MatchToleranceRow).where(
+        MatchToleranceRow.entity_id == data["entity_id"],
+        col(MatchToleranceRow.supplier_id).is_not_distinct_from(data.get("supplier_id")),
+        col(MatchToleranceRow.category).is_not_distinct_from(data.get("category")),
+    )
+    if session.exec(same).first() is not None:
+        raise Conflict("supplier_id", "this entity has a tolerance for that supplier and category: change it")
     saved: MatchToleranceRow = _save(session, who, MatchToleranceRow(**data), "create", None)
     return saved
 

@@ -4,66 +4,16 @@ with a contract price, a customer, a tax rate, a web shop with a price list; the
 receive, invoice, pay), sells and ships, takes a return back and refunds it, and closes the month."""
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from fastapi.testclient import TestClient
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.purchasing.buyer_desk import eventually
+from tests.onboarding.company import Company
 
 D = Decimal
-
-
-class Company:
-    """HTTP calls as one of the company's people (by role), failing loudly on an unexpected status."""
-
-    def __init__(self, api: TestClient, admin_token: str) -> None:
-        self.api = api
-        self.tokens = {"admin": admin_token}
-        self.names: dict[str, str] = {}
-
-    def call(self, role: str, method: str, path: str, expect: int = 200, **kw: Any) -> Any:
-        """One request as `role`; returns the JSON answer."""
-        answer = self.api.request(
-            method, path, headers={"Authorization": f"Bearer {self.tokens[role]}"}, **kw
-        )
-        assert answer.status_code == expect, f"{method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
-
-    def create(self, path: str, body: dict[str, Any], role: str = "admin") -> dict[str, Any]:
-        """POST a new record (201)."""
-        created: dict[str, Any] = self.call(role, "POST", path, 201, json=body)
-        return created
-
-    def hire(self, role: str, entity_id: int, **kw: Any) -> None:
-        """A user with one role in the entity, created by the admin; keeps its token."""
-        name = f"{role.replace('_', '')}.{uuid.uuid4().hex[:6]}"
-        user = self.create("/users", {"username": name, "roles": [role], "entity_ids": [entity_id], **kw})
-        self.tokens[role], self.names[role] = user["token"], name
-
-    def task(self, role: str, kind: str, subject: str) -> dict[str, Any]:
-        """Wait for a task of a kind on a document to show in the role's inbox."""
-
-        def probe() -> dict[str, Any] | None:
-            inbox = self.call(role, "GET", "/tasks")
-            return next((t for t in inbox if t["kind"] == kind and t["subject_id"] == subject), None)
-
-        return eventually(probe, f"{kind} task on {subject} in the {role}'s inbox")
-
-    def until(
-        self, role: str, path: str, done: Callable[[dict[str, Any]], bool], what: str
-    ) -> dict[str, Any]:
-        """Wait until a GET answer satisfies `done`."""
-
-        def probe() -> dict[str, Any] | None:
-            answer: dict[str, Any] = self.call(role, "GET", path)
-            return answer if done(answer) else None
-
-        return eventually(probe, what)
 
 
 def test_a_new_company_buys_sells_refunds_and_closes_through_the_api(
