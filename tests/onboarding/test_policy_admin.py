@@ -129,14 +129,15 @@ def test_settings_tolerances_and_scoping(api: TestClient, factory: Factory) -> N
     band_id = co.call("admin", "GET", "/approval-bands", params={"entity_id": e})[0]["id"]
     assert api.get("/approval-bands", params={"entity_id": e}, headers=co.headers("buyer")).status_code == 403
     assert api.post(f"/approval-bands/{band_id}/retire", headers=co.headers("buyer")).status_code == 403
-    for method, path, body in [
+    calls: list[tuple[str, str, dict[str, Any] | None]] = [
         ("GET", f"/approval-bands?entity_id={e}", None),
         ("PATCH", f"/approval-bands/{band_id}", {"levels": []}),
         ("POST", f"/approval-bands/{band_id}/retire", None),
         ("PUT", f"/approval-settings/{e}", {"sla_hours": 1}),
         ("DELETE", f"/match-tolerances/{own['id']}", None),
         ("GET", f"/delegations?entity_id={e}", None),
-    ]:
+    ]
+    for method, path, body in calls:
         answer = api.request(method, path, json=body, headers=stranger.headers("admin"))
         assert answer.status_code == 404, (method, path, answer.text)
     assert co.call("admin", "DELETE", f"/match-tolerances/{own['id']}")["price_pct"] == "4.0000"
