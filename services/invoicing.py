@@ -151,7 +151,7 @@ def register(session: Session, rec: InvoiceRecord) -> InvoiceRegistered:
     return InvoiceRegistered(invoice_id=invoice_id, net=net)
 
 
-def _tolerance(session: Session, entity_id: int, supplier_id: int, category: str) -> MatchTolerance:
+def tolerance_for(session: Session, entity_id: int, supplier_id: int, category: str) -> MatchTolerance:
     """Supplier+category beats supplier beats category beats the default; the entity's row beats a generic one."""
     row = (
         session.connection()
@@ -202,7 +202,7 @@ def _run_match(
     groups: dict[tuple[str, str, str], list[int]] = {}
     tolerances: dict[tuple[str, str, str], MatchTolerance] = {}
     for idx, r in enumerate(rows):
-        tol = _tolerance(session, po.entity_id, po.supplier_id, r["category"] or "")
+        tol = tolerance_for(session, po.entity_id, po.supplier_id, r["category"] or "")
         key = (str(tol.qty_pct), str(tol.price_pct), str(tol.price_abs))
         tolerances[key] = tol
         groups.setdefault(key, []).append(idx)

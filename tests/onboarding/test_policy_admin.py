@@ -2,13 +2,16 @@
 after and applies to new POs only (a PO already in approval keeps the chain it was created with); dated
 bands and settings take over on their date; tolerances are per entity; nobody else may read or change them."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.worker import Worker
 
+from services.invoicing import tolerance_for
 from tests.factories import Factory
 from tests.onboarding.company import Company
 
@@ -77,8 +80,18 @@ def test_a_band_change_is_audited_and_applies_to_new_pos_only(
     assert _field(api.post("/approval-bands", json=dated, headers=co.headers("admin"))) == "min_amount"
     co.call("admin", "PATCH", f"/approval-bands/{low['id']}", json={"effective_to": date.today().isoformat()})
     co.create("/approval-bands", dated)
+    # Settings dated from today apply to today's new POs: an approval is due in 2 hours, not the default 24.
+    co.call(
+        "admin",
+        "PUT",
+        f"/approval-settings/{e}",
+        json={"sla_hours": 2, "effective_from": date.today().isoformat()},
+    )
     third = co.order(e, setup, "1")
-    assert co.task("approver", "po_approval", third)["candidate_role"] == "approver"
+    task = co.task("approver", "po_approval", third)
+    assert task["candidate_role"] == "approver"
+    due_in = datetime.fromisoformat(task["due_at"]) - datetime.fromisoformat(task["created_at"])
+    assert timedelta(hours=1, minutes=59) < due_in <= timedelta(hours=2, minutes=1)
 
     retired = co.call("admin", "POST", f"/approval-bands/{low['id']}/retire")
     assert retired["active"] is False
@@ -89,7 +102,7 @@ def test_a_band_change_is_audited_and_applies_to_new_pos_only(
     ]
 
 
-def test_settings_tolerances_and_scoping(api: TestClient, factory: Factory) -> None:
+def test_settings_tolerances_and_scoping(api: TestClient, engine: Engine, factory: Factory) -> None:
     co = Company(api, factory.user("admin")[1])
     e = co.new_entity()["id"]
     co.hire("buyer", e)
@@ -124,6 +137,13 @@ def test_settings_tolerances_and_scoping(api: TestClient, factory: Factory) -> N
         co.call("admin", "PATCH", f"/match-tolerances/{own['id']}", json={"price_pct": "4"})["price_pct"]
         == "4.0000"
     )
+
+    # Matching reads them most specific first: this supplier's 4 %, otherwise the entity's 2 %.
+    with Session(engine) as session:
+        assert tolerance_for(session, e, supplier["id"], "apparel").price_pct == D(4)
+        assert tolerance_for(session, e, supplier["id"] + 1, "apparel").price_pct == D(2)
+        co.call("admin", "PATCH", f"/match-tolerances/{default[0]['id']}", json={"price_pct": "0.5"})
+        assert tolerance_for(session, e, supplier["id"] + 1, "apparel").price_pct == D("0.5")
 
     # Nobody but the entity's admins changes policy; another entity's admin does not even see it.
     band_id = co.call("admin", "GET", "/approval-bands", params={"entity_id": e})[0]["id"]
