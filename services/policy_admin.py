@@ -5,7 +5,6 @@ when it is created (services.purchase_orders.build_input), so a change applies t
 are read when an invoice is matched."""
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -70,7 +69,7 @@ def _save(session: Session, who: Principal, obj: Any, action: str, before: dict[
     return obj
 
 
-def list_bands(session: Session, who: Principal, entity_id: int, include_retired: bool) -> list[ApprovalBand]:
+def list_bands(session: Session, entity_id: int, include_retired: bool) -> list[ApprovalBand]:
     """An entity's bands, ordered by category and amount."""
     query = select(ApprovalBand).where(ApprovalBand.entity_id == entity_id)
     if not include_retired:
@@ -201,7 +200,7 @@ def delete_tolerance(session: Session, who: Principal, tolerance_id: int) -> dic
     return before
 
 
-def apply_defaults(session: Session, entity_id: int, since: date | None = None) -> None:
+def apply_defaults(session: Session, entity_id: int) -> None:
     """A new entity's default bands, settings and match tolerance, so that it can buy at once."""
     for low, high, levels in DEFAULT_BANDS:
         session.add(
@@ -210,7 +209,6 @@ def apply_defaults(session: Session, entity_id: int, since: date | None = None) 
                 min_amount=low,
                 max_amount=high,
                 levels=[dict(level) for level in levels],
-                effective_from=since,
             )
         )
     session.add(ApprovalSetting(entity_id=entity_id, **DEFAULT_SETTING))

@@ -36,7 +36,7 @@ def list_bands(
     entity_id: QueryId, session: SessionDep, include_retired: bool = False, who: Principal = reader
 ) -> list[dict[str, Any]]:
     check_entity(who, entity_id)
-    return _dump(policy_admin.list_bands(session, who, entity_id, include_retired))
+    return _dump(policy_admin.list_bands(session, entity_id, include_retired))
 
 
 @router.post("/approval-bands", status_code=201, summary="Add an approval band (effective-dated)")
