@@ -9,6 +9,7 @@ import typer
 
 from erp.cli_close import close_app
 from erp.cli_foresight import foresight_app
+from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
@@ -28,6 +29,7 @@ app.add_typer(close_app, name="close")
 app.add_typer(foresight_app, name="foresight")
 app.add_typer(replenish_app, name="replenish")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
 
 

@@ -43,10 +43,18 @@ class UserEntity(SQLModel, table=True):
 
 
 class Delegation(SQLModel, table=True):
-    """While away, `delegator` lets `delegate` act for them between two dates."""
+    """While away, `delegator` lets `delegate` act for them between two dates (both inclusive).
+
+    Scope: one entity (None = every entity both share) and some task kinds (None = all); a revoked
+    delegation lends nothing from then on."""
 
     id: int | None = Field(default=None, primary_key=True)
     delegator: str = Field(max_length=80, index=True)
     delegate: str = Field(max_length=80, index=True)
     valid_from: date
     valid_to: date
+    entity_id: int | None = Field(default=None, foreign_key="entity.id")
+    task_kinds: list[str] | None = Field(default=None, sa_type=ARRAY(String))
+    created_by: str | None = Field(default=None, max_length=80)
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_by: str | None = Field(default=None, max_length=80)
