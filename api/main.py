@@ -16,6 +16,7 @@ from api.routes import (
     commands,
     foresight,
     health,
+    imports,
     integration,
     master,
     orders,
@@ -49,6 +50,7 @@ ROUTERS = [
     replenishment.router,
     transfers.router,
     foresight.router,
+    imports.router,
 ]
 
 

@@ -9,6 +9,7 @@ import typer
 
 from erp.cli_close import close_app
 from erp.cli_foresight import foresight_app
+from erp.cli_import import import_file
 from erp.cli_reconcile import reconcile_app
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
@@ -29,6 +30,7 @@ app.add_typer(foresight_app, name="foresight")
 app.add_typer(replenish_app, name="replenish")
 app.add_typer(reconcile_app, name="reconcile")
 app.command("simulate")(simulate)
+app.command("import")(import_file)
 
 
 @app.callback()
