@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
 from rules.identifiers import (
     bic_problem,
@@ -142,8 +143,8 @@ def _checked(problem: Callable[[str], str | None], normalize: Callable[[str], st
 
     def check(value: str) -> str:
         why = problem(value)
-        if why is not None:
-            raise ValueError(why)
+        if why is not None:  # the reason alone, without pydantic's "Value error, " prefix
+            raise PydanticCustomError("value_error", why)
         return normalize(value) if normalize is not None else value
 
     return AfterValidator(check)

@@ -6,11 +6,16 @@ Cr equity)."""
 
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from typer.testing import CliRunner
 
+from erp import cli_import
+from erp.cli import app as cli_app
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer
 
@@ -154,3 +159,24 @@ def test_opening_stock_posts_once_through_the_stock_ledger_and_the_books_agree(
     assert [r["field"] for r in report["rows"]] == ["qty", "lot", "location_code", "sku", "qty"]
     assert _one(engine, on_hand, i=tee.id, l=wh.id) == D(40)
     assert _one(engine, books, e=entity.id, role="inventory") == D("327.20")
+
+
+def test_erp_import_sends_a_csv_file_and_prints_the_refused_lines(
+    engine: Engine, factory: Factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.main import create_app
+
+    entity = factory.entity()
+    _, buyer = factory.user("buyer", entities=(entity,))
+    tag = uuid.uuid4().hex[:6].upper()
+    file = tmp_path / "items.csv"
+    file.write_text(f"sku,name,category,gtin\n{tag}-1,Tee,apparel,96385074\n{tag}-2,Cap,apparel,96385075\n")
+    monkeypatch.setattr(cli_import, "_client", lambda: TestClient(create_app(), headers=bearer(buyer)))
+
+    refused = CliRunner().invoke(cli_app, ["import", "items", str(file)])
+    assert refused.exit_code == 1, refused.output
+    assert f"line 3 ({tag}-2): gtin: the GTIN check digit is wrong" in refused.output
+    assert "0 created, 0 unchanged, 1 refused; nothing written" in refused.output
+    partial = CliRunner().invoke(cli_app, ["import", "items", str(file), "--valid-rows"])
+    assert "1 created, 0 unchanged, 1 refused; written" in partial.output
+    assert _one(engine, "SELECT count(*) FROM item WHERE sku LIKE :p", p=f"{tag}-%") == 1
