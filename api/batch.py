@@ -75,10 +75,11 @@ def run_batch(
     records: Sequence[dict[str, Any]],
     model: type[M],
     handler: Callable[[Session, M], Accepted],
+    max_records: int = MAX_RECORDS,
 ) -> BatchResult:
     """Validate and handle each record in its own savepoint; collect a result per record."""
-    if len(records) > MAX_RECORDS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"at most {MAX_RECORDS} records per batch")
+    if len(records) > max_records:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"at most {max_records} records per batch")
     results: list[RecordResult] = []
     for index, raw in enumerate(records):
         error: RecordError | None = None

@@ -17,6 +17,7 @@ from api.routes import (
     commands,
     foresight,
     health,
+    imports,
     integration,
     master,
     orders,
@@ -54,6 +55,7 @@ ROUTERS = [
     replenishment.router,
     transfers.router,
     foresight.router,
+    imports.router,
 ]
 
 

@@ -9,6 +9,7 @@ import typer
 
 from erp.cli_close import close_app
 from erp.cli_foresight import foresight_app
+from erp.cli_import import import_file
 from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
 from erp.cli_replenish import replenish_app
@@ -31,6 +32,7 @@ app.add_typer(replenish_app, name="replenish")
 app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
+app.command("import")(import_file)
 
 
 @app.callback()

@@ -46,6 +46,20 @@ SUPPLIERS = [
     ("HOMEKRAFT", "Homekraft", "EUR", "EOM0", 16),
     ("RAPIDTEX", "Rapid Textiles", "EUR", "NET30", 4),
 ]
+# VAT number, IBAN, BIC per supplier (valid check digits; the Asian and US suppliers are paid by wire
+# outside SEPA and have neither a VAT number nor an IBAN).
+SUPPLIER_BANKS: dict[str, tuple[str, str, str]] = {
+    "NORDTEX": ("DE342366712", "DE32370400440483311296", "COBADEFFXXX"),
+    "BALTWEAR": ("LT326793814", "LT777044000316446180", "CBVILT2XXXX"),
+    "ALPSHOE": ("ATU67342075", "AT421200000058310482", "BKAUATWWXXX"),
+    "PORTOSTEP": ("PT873200080", "PT50003300000043692707847", "BCOMPTPL"),
+    "ACCENTO": ("IT20002010195", "IT48R0306909606000215009839", "BCITITMM"),
+    "GLOWLAB": ("NL899059582B01", "NL23ABNA0933005995", "ABNANL2A"),
+    "PUREBEAU": ("GB244643114", "GB33BUKB20201555555555", "BUKBGB22"),
+    "CASADOM": ("ESB10483238", "ES3521000418490374884944", "CAIXESBB"),
+    "HOMEKRAFT": ("DK92327523", "DK4200400971756315", "NDEADKKK"),
+    "RAPIDTEX": ("PL9051877203", "PL73109010140000000772144324", "WBKPPLPPXXX"),
+}
 SUPPLIERS_BY_CATEGORY = {
     "apparel": ["NORDTEX", "BALTWEAR", "RAPIDTEX"],
     "footwear": ["ALPSHOE", "PORTOSTEP"],
@@ -101,18 +115,7 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
         ]
     }
     session.add_all(locs.values())
-    suppliers = {
-        c: Supplier(
-            code=c,
-            name=n,
-            currency=cur,
-            payment_terms=t,
-            lead_time_days=lt,
-            created_by="admin",
-            tax_id=f"TAX-{c}",
-        )
-        for c, n, cur, t, lt in SUPPLIERS
-    }
+    suppliers = {c: _supplier(c, n, cur, t, lt) for c, n, cur, t, lt in SUPPLIERS}
     session.add_all(suppliers.values())
     session.flush()
     items: list[tuple[Item, Decimal]] = []
@@ -253,6 +256,23 @@ def seed_demo(session: Session) -> list[tuple[str, list[str], str]]:
         users.append((username, roles, f"demo-{username}"))
     log.info("seed took %.1fs", time.monotonic() - started)
     return users
+
+
+def _supplier(code: str, name: str, currency: str, terms: str, lead_time: int) -> Supplier:
+    """A demo supplier with its VAT number and bank account where it has them."""
+    vat, iban, bic = SUPPLIER_BANKS.get(code, (None, None, None))
+    return Supplier(
+        code=code,
+        name=name,
+        currency=currency,
+        payment_terms=terms,
+        lead_time_days=lead_time,
+        created_by="admin",
+        tax_id=vat,
+        iban=iban,
+        bic=bic,
+        account_holder=name if iban else None,
+    )
 
 
 def _gbp_cost(cost: Decimal) -> Decimal:

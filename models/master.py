@@ -59,12 +59,14 @@ class Item(SQLModel, table=True):
     allow_negative: bool = False
     list_price: Decimal | None = money(None)
     price_floor: Decimal | None = money(None)
+    # GTIN-8/12/13/14 (EAN/UPC barcode), one item per barcode.
+    gtin: str | None = Field(default=None, unique=True, max_length=14)
     archived: bool = False
     created_at: datetime | None = created_at()
 
 
 class Supplier(SQLModel, table=True):
-    """A vendor with its currency, payment terms and lead time."""
+    """A vendor with its currency, payment terms, lead time, VAT number and bank account (for pain.001)."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(unique=True, max_length=30)
@@ -73,6 +75,9 @@ class Supplier(SQLModel, table=True):
     payment_terms: str = "NET30"
     lead_time_days: int = 7
     tax_id: str | None = None
+    iban: str | None = Field(default=None, max_length=34)
+    bic: str | None = Field(default=None, max_length=11)
+    account_holder: str | None = Field(default=None, max_length=70)
     created_by: str | None = None
     archived: bool = False
     created_at: datetime | None = created_at()
@@ -101,6 +106,7 @@ class Customer(SQLModel, table=True):
     name: str
     tax_region: str | None = None
     currency: str = Field(max_length=3)
+    tax_id: str | None = Field(default=None, max_length=40)
     archived: bool = False
     created_at: datetime | None = created_at()
 

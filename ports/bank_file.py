@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from rules.errors import RuleViolation
-from rules.iban import iban_problem, is_valid_bic, normalize_iban
+from rules.identifiers import bic_problem, iban_problem, normalize_iban
 
 PAIN_001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
 _CENT = Decimal("0.01")
@@ -87,8 +87,10 @@ def _check_account(where: str, account: BankAccount, *, bic_required: bool) -> N
     problem = iban_problem(account.iban)
     if problem is not None:
         raise RuleViolation(f"{where}.iban", problem)
-    if (account.bic or bic_required) and not is_valid_bic(account.bic or ""):
-        raise RuleViolation(f"{where}.bic", f"{account.bic!r} is not an 8- or 11-character BIC")
+    if account.bic or bic_required:
+        problem = bic_problem(account.bic or "")
+        if problem is not None:
+            raise RuleViolation(f"{where}.bic", problem)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:

@@ -3,21 +3,28 @@
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from api.schemas.base import Body, Id, examples
 from models.contracts.bounds import (
     PERIOD_PATTERN,
+    AccountHolder,
+    Bic,
     Code,
     CurrencyCode,
     Fraction,
+    Gtin,
+    Iban,
     Name,
     Percentage,
     PlanDate,
     PositiveUnitCost,
     QuantityOrZero,
     Rate,
+    TaxRegion,
     UnitPrice,
+    VatNumber,
     Weight,
 )
 from rules.accounts import AccountRole
@@ -94,6 +101,7 @@ class ItemCreate(Body):
             "tracking": "none",
             "list_price": "59.90",
             "price_floor": "29.00",
+            "gtin": "4006381333931",
         }
     )
 
@@ -109,6 +117,7 @@ class ItemCreate(Body):
     allow_negative: bool = False
     list_price: UnitPrice | None = None
     price_floor: UnitPrice | None = None
+    gtin: Gtin | None = Field(default=None, description="GTIN-8/12/13/14 (EAN, UPC) with its check digit")
 
 
 class ItemUpdate(Body):
@@ -123,6 +132,33 @@ class ItemUpdate(Body):
     category: str | None = Field(default=None, min_length=1, max_length=60)
     list_price: UnitPrice | None = None
     price_floor: UnitPrice | None = None
+    gtin: Gtin | None = None
+
+
+def _refuse(body: Body, field: str, reason: str) -> ValidationError:
+    """A validation error located at `field` (a model check otherwise names only the body)."""
+    error = PydanticCustomError("value_error", reason)
+    return ValidationError.from_exception_data(
+        type(body).__name__, [InitErrorDetails(type=error, loc=(field,), input=getattr(body, field, None))]
+    )
+
+
+def _bank_details_together(body: Body) -> None:
+    """An IBAN comes with its account holder (a bank file names both); a BIC only with an IBAN.
+
+    On a change, all three are sent together (iban null with the others null clears them): a half-changed
+    account is how payment diversion starts, and the audit row then shows the whole change.
+    """
+    given = body.model_fields_set & {"iban", "account_holder", "bic"}
+    iban, holder, bic = (getattr(body, f, None) for f in ("iban", "account_holder", "bic"))
+    if iban is None:
+        if holder is not None or bic is not None:
+            raise _refuse(body, "iban", "an account holder or BIC needs the IBAN of the account")
+        if given and "iban" not in given:
+            raise _refuse(body, "iban", "bank details change together: send iban, account_holder and bic")
+        return
+    if holder is None:
+        raise _refuse(body, "account_holder", "the account holder's name is required with an IBAN")
 
 
 class SupplierCreate(Body):
@@ -135,16 +171,27 @@ class SupplierCreate(Body):
             "currency": "EUR",
             "payment_terms": "NET30",
             "lead_time_days": 12,
-            "tax_id": "IT01234567890",
+            "tax_id": "IT00743110157",
+            "iban": "IT60 X054 2811 1010 0000 0123 456",
+            "bic": "BPMOIT22XXX",
+            "account_holder": "Linofil Textiles S.r.l.",
         }
     )
 
     code: Code
     name: Name
     currency: CurrencyCode
-    payment_terms: str = Field(default="NET30", pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
+    payment_terms: str = Field(default="NET30", max_length=9, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
     lead_time_days: int = Field(default=7, ge=0, le=365)
-    tax_id: str | None = Field(default=None, max_length=40)
+    tax_id: VatNumber | None = Field(default=None, description="VAT number with its country prefix")
+    iban: Iban | None = None
+    bic: Bic | None = None
+    account_holder: AccountHolder | None = None
+
+    @model_validator(mode="after")
+    def _bank(self) -> "SupplierCreate":
+        _bank_details_together(self)
+        return self
 
 
 class SupplierUpdate(Body):
@@ -153,9 +200,19 @@ class SupplierUpdate(Body):
     model_config = examples({"lead_time_days": 16, "payment_terms": "NET45"})
 
     name: Name | None = None
-    payment_terms: str | None = Field(default=None, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$")
+    payment_terms: str | None = Field(
+        default=None, max_length=9, pattern=r"^(NET\d{1,3}|EOM\d{0,3}|IMMEDIATE)$"
+    )
     lead_time_days: int | None = Field(default=None, ge=0, le=365)
-    tax_id: str | None = Field(default=None, max_length=40)
+    tax_id: VatNumber | None = None
+    iban: Iban | None = None
+    bic: Bic | None = None
+    account_holder: AccountHolder | None = None
+
+    @model_validator(mode="after")
+    def _bank(self) -> "SupplierUpdate":
+        _bank_details_together(self)
+        return self
 
 
 class SupplierPriceCreate(Body):
@@ -187,10 +244,11 @@ class CustomerCreate(Body):
         {"code": "CUST-0100", "name": "Jana Keller", "tax_region": "DE", "currency": "EUR"}
     )
 
-    code: str = Field(min_length=1, max_length=40)
+    code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     name: Name
-    tax_region: str | None = Field(default=None, max_length=20)
+    tax_region: TaxRegion | None = None
     currency: CurrencyCode
+    tax_id: VatNumber | None = Field(default=None, description="a business customer's VAT number")
 
 
 class CustomerUpdate(Body):
@@ -199,7 +257,8 @@ class CustomerUpdate(Body):
     model_config = examples({"tax_region": "AT"})
 
     name: Name | None = None
-    tax_region: str | None = Field(default=None, max_length=20)
+    tax_region: TaxRegion | None = None
+    tax_id: VatNumber | None = None
 
 
 class ChannelCreate(Body):
@@ -267,7 +326,7 @@ class TaxRateCreate(Body):
         {"region": "BE", "tax_class": "standard", "rate": "0.21", "valid_from": "2026-01-01"}
     )
 
-    region: str = Field(min_length=1, max_length=20)
+    region: TaxRegion
     tax_class: str = Short
     rate: Fraction = Field(lt=1)
     valid_from: PlanDate
@@ -285,6 +344,12 @@ class FxRateCreate(Body):
     rate_date: PlanDate
     rate: Rate
 
+    @model_validator(mode="after")
+    def _two_currencies(self) -> "FxRateCreate":
+        if self.from_currency == self.to_currency:
+            raise _refuse(self, "to_currency", f"a rate from {self.from_currency} to itself is always 1")
+        return self
+
 
 class FiscalPeriodCreate(Body):
     """Open a fiscal period explicitly (periods never opened count as open)."""
@@ -292,4 +357,4 @@ class FiscalPeriodCreate(Body):
     model_config = examples({"entity_id": 1, "period": "2026-07"})
 
     entity_id: Id
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: str = Field(max_length=7, pattern=PERIOD_PATTERN)

@@ -27,16 +27,32 @@ order) may be dated at most EVENT_TOLERANCE (2 days, for time zones) after today
 confirmed, validity, rate dates) at most PLAN_HORIZON (2 years) ahead. Checks against the document itself
 (a receipt not before its PO's order date, a period not closed) are made where the database is read.
 
-Texts: codes, references and names have the column's length; line lists at most MAX_LINES (500);
-currencies are ISO 4217 codes.
+Texts: codes, references and names have the column's length; line lists at most MAX_LINES (500).
+Standard identifiers are checked by their own libraries (rules/identifiers.py): currencies are active
+ISO 4217 codes without the fund, metal and test codes (XXX, XTS, XAU, ...); countries ISO 3166-1 alpha-2,
+tax regions a country or an ISO 3166-2 subdivision; IBAN and BIC by schwifty; GTINs and VAT numbers by
+python-stdnum. IBANs and VAT numbers are stored in their compact upper-case form.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-import pycountry
 from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from rules.identifiers import (
+    bic_problem,
+    country_problem,
+    currency_problem,
+    gtin_problem,
+    iban_problem,
+    normalize_iban,
+    normalize_vat,
+    region_problem,
+    vat_problem,
+)
 
 MAX_QTY = Decimal("10000000")
 MAX_UNIT_PRICE = Decimal("1000000")
@@ -122,16 +138,43 @@ PlanDate = Annotated[
 PayloadDate = Annotated[date, _DATE_RANGE]
 
 
-def _iso_currency(code: str) -> str:
-    """Refuse a code that is not an ISO 4217 currency."""
-    if pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
-    return code
+def _checked(problem: Callable[[str], str | None], normalize: Callable[[str], str] | None = None) -> Any:
+    """A validator that refuses a value `problem` names a reason for, and stores its normalized form."""
+
+    def check(value: str) -> str:
+        why = problem(value)
+        if why is not None:  # the reason alone, without pydantic's "Value error, " prefix
+            raise PydanticCustomError("value_error", why)
+        return normalize(value) if normalize is not None else value
+
+    return AfterValidator(check)
 
 
 CurrencyCode = Annotated[
-    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_currency)
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"), _checked(currency_problem)
 ]
+CountryCode = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"), _checked(country_problem)
+]
+# A tax region: a country ("DE") or a subdivision with its own rates ("US-CA", "CA-QC").
+TaxRegion = Annotated[
+    str, Field(min_length=2, max_length=6, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"), _checked(region_problem)
+]
+# Spaces are allowed on input (the printed form) and removed before storing.
+Iban = Annotated[
+    str,
+    Field(min_length=15, max_length=42, examples=["DE89 3704 0044 0532 0130 00"]),
+    _checked(iban_problem, normalize_iban),
+]
+Bic = Annotated[
+    str, Field(min_length=8, max_length=11, examples=["COBADEFFXXX"]), _checked(bic_problem, str.upper)
+]
+Gtin = Annotated[str, Field(min_length=8, max_length=14, pattern=r"^[0-9]+$"), _checked(gtin_problem)]
+VatNumber = Annotated[
+    str, Field(min_length=4, max_length=40, examples=["DE136695976"]), _checked(vat_problem, normalize_vat)
+]
+# The account holder as a bank file carries it (pain.001 Nm: at most 70 characters).
+AccountHolder = Annotated[str, Field(min_length=1, max_length=70)]
 Code = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Sku = Annotated[str, Field(min_length=1, max_length=40)]
 Reference = Annotated[str, Field(min_length=1, max_length=80)]

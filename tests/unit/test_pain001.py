@@ -12,7 +12,7 @@ import pytest
 
 from ports.bank_file import PAIN_001_NS, BankAccount, BankFilePort, CreditTransfer, Pain001Writer, PaymentRun
 from rules.errors import RuleViolation
-from rules.iban import is_valid_iban
+from rules.identifiers import is_valid_iban
 
 NS = {"p": PAIN_001_NS}
 D = Decimal
