@@ -18,6 +18,6 @@ def allow_list() -> AllowList:
     return AllowList.parse(get_settings().webhook_allowed_targets)
 
 
-def check_webhook_url(url: str, resolve: Resolver = system_resolve) -> tuple[str, ...]:
+def check_webhook_url(url: str, resolve: Resolver | None = None) -> tuple[str, ...]:
     """The addresses a subscription URL reaches, or RuleViolation('url', ...) when it may not be called."""
-    return check_target(url, resolve, allow_list())
+    return check_target(url, resolve or system_resolve, allow_list())
