@@ -14,6 +14,7 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.schemas.base import Body, PathId, examples
 from models.contracts.tasks import DecisionRequest, Delegator
 from models.tasks import Task
+from rules.visibility import Reader, TaskFacts, may_read_task
 from services.auth import Principal
 from services.tasks import open_tasks_for
 from workflows.registry import by_type_name
@@ -53,10 +54,27 @@ def get_task(task_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[st
 
 
 def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
+    """The task when the caller may act on it or supervises it (rules.visibility); 404 otherwise."""
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
     check_entity(who, task.entity_id)
+    reader = Reader(
+        who.username,
+        who.roles,
+        who.entity_ids,
+        tuple((d.username, frozenset(d.roles)) for d in _delegators(session, who.username)),
+    )
+    facts = TaskFacts(
+        task.entity_id,
+        task.candidate_user,
+        task.candidate_role,
+        task.requested_by,
+        task.decided_by,
+        task.acting_for,
+    )
+    if not may_read_task(reader, facts):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
     return task
 
 
