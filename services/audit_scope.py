@@ -19,9 +19,14 @@ def _subscription(session: Session, who: Principal, subject_id: str) -> bool:
     return True
 
 
+def _entity(_session: Session, who: Principal, subject_id: str) -> bool:
+    return subject_id.isdigit() and len(subject_id) <= 9 and who.sees(int(subject_id))
+
+
 # subject_type -> may the caller see this subject? (types not listed are gated row by row)
 SUBJECT_GATES: dict[str, Callable[[Session, Principal, str], bool]] = {
     "webhook_subscription": _subscription,
+    "Entity": _entity,
 }
 
 
