@@ -14,6 +14,7 @@ from rules.entity_scope import check_entity_list
 from services import webhook_scope, webhooks
 from services.audit_log import audit_change
 from services.auth import Principal
+from services.errors import NotFound
 from services.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
@@ -33,6 +34,13 @@ async def _wake_dispatcher(request: Request) -> bool:
     except Exception as exc:  # the worker starts the dispatcher too; nothing is lost meanwhile
         log.warning("could not start the outbox dispatcher: %s", exc)
         return False
+
+
+def _check_entities(who: Principal, entity_ids: list[int] | None) -> None:
+    """404 unless a subscription's entities are all the caller's (kept for routes that load it themselves;
+    an empty list, every entity, never is)."""
+    if not entity_ids or not set(entity_ids) <= who.entity_ids:
+        raise NotFound("subscription_id", "webhook subscription does not exist")
 
 
 def _check_target(who: Principal, entity_ids: list[int] | None, url: str | None) -> None:
