@@ -27,6 +27,7 @@ from models.contracts.integration import (
     WaitRequest,
 )
 from rules.errors import RuleViolation
+from rules.outbound_target import pin
 from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from services import webhooks
 from services.webhook_targets import check_webhook_url
@@ -41,11 +42,17 @@ _START_CONCURRENCY = 16
 REPLY_BYTES = 200
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    """POST without following redirects; the status and at most REPLY_BYTES of the answer, printable."""
-    with httpx.stream(
-        "POST", url, content=body, headers=headers, timeout=HTTP_TIMEOUT, follow_redirects=False
-    ) as response:
+def _post(url: str, address: str | None, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the checked address without following redirects; the status and at most REPLY_BYTES of the
+    answer, printable."""
+    target = pin(url, address)
+    extensions = {"sni_hostname": target.tls_name} if target.tls_name else {}
+    if target.host_header:
+        headers = {**headers, "Host": target.host_header}
+    with (
+        httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as client,
+        client.stream("POST", target.url, content=body, headers=headers, extensions=extensions) as response,
+    ):
         head = b""
         for chunk in response.iter_bytes():
             head += chunk
@@ -154,7 +161,7 @@ class IntegrationActivities:
         attempt = activity.info().attempt
         try:
             # Again at each try: DNS may point elsewhere now, and older rows were never checked.
-            check_webhook_url(job.url)
+            addresses = check_webhook_url(job.url)
         except RuleViolation as refused:
             with session_scope(self.engine) as s:
                 webhooks.record_attempt(
@@ -176,7 +183,7 @@ class IntegrationActivities:
         code: int | None = None
         error: str | None = None
         try:
-            code, reply = _post(job.url, job.body, headers)
+            code, reply = _post(job.url, addresses[0] if addresses else None, job.body, headers)
             if not 200 <= code < 300:
                 error = f"receiver answered {code}: {reply}"
         except httpx.HTTPError as exc:

@@ -177,3 +177,29 @@ def check_target(url: str, resolve: Resolver, allow: AllowList = AllowList()) ->
                 "url", f"{host} reaches {why}; ask an operator to allow-list an on-premise receiver"
             )
     return tuple(str(a) for a in addresses if a is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class Pinned:
+    """A request aimed at the checked address: the URL to connect to, the Host header and the TLS name."""
+
+    url: str
+    host_header: str | None = None
+    tls_name: str | None = None
+
+
+def pin(url: str, address: str | None) -> Pinned:
+    """Connect to the address that was checked, not to whatever DNS answers a moment later (rebinding);
+    the receiver still sees its own host name (Host header, TLS server name and certificate check)."""
+    if address is None:  # an allow-listed name: the operator vouches for it, connect as usual
+        return Pinned(url)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if literal_address(host) is not None:
+        return Pinned(url)
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    target = f"[{ip}]" if ip.version == 6 else str(ip)
+    port = f":{parts.port}" if parts.port else ""
+    pinned = parts._replace(netloc=f"{target}{port}").geturl()
+    tls = host if parts.scheme.lower() == "https" else None
+    return Pinned(pinned, host_header=f"{host}{port}", tls_name=tls)

@@ -2,7 +2,7 @@
 internal address from the security review is refused at creation and at PATCH (naming the url), an
 on-premise receiver works once the operator allow-lists it, and a subscription whose URL turns internal
 later (DNS changed, or a row from before the check) is refused at delivery: recorded once, not retried,
-parked as a dead letter."""
+parked as a dead letter. A delivery goes to the very address that was checked (no DNS rebinding)."""
 
 import os
 import uuid
@@ -100,32 +100,61 @@ def test_an_operator_allow_lists_an_on_premise_receiver(
     assert api.post("/integration/subscriptions", json=body, headers=headers).status_code == 422
 
 
+def _subscribe_and_emit(engine: Engine, entity_id: int, url: str) -> tuple[int, str, str]:
+    """A subscription row (as written before the check existed), one event and its delivery, claimed."""
+    with session_scope(engine) as s:
+        sub, secret = webhooks.create_subscription(
+            s,
+            {"name": f"old-{uuid.uuid4().hex[:8]}", "url": url, "entity_ids": [entity_id], "max_attempts": 8},
+            created_by="admin",
+        )  # fmt: skip
+        number = f"PO-{uuid.uuid4().hex[:6]}"
+        event_id = events.emit(
+            s, event_type="purchase_order.approved", key=f"po:{number}:approved", entity_id=entity_id,
+            document_type="purchase_order", document_id=number,
+            data={"number": number, "supplier_id": 1, "currency": "EUR", "total": "120.00"},
+        )  # fmt: skip
+        webhooks.fan_out(s, 1000)
+        delivery_id = (
+            s.connection()
+            .execute(text("SELECT id FROM webhook_delivery WHERE subscription_id = :s"), {"s": sub.id})
+            .scalar_one()
+        )
+        webhooks.mark_started(s, [(delivery_id, 1)])
+    return delivery_id, event_id, secret
+
+
+async def test_a_delivery_goes_to_the_address_that_was_checked(
+    time_skipping: WorkflowEnvironment, task_queue: str, engine: Engine, factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    entity = factory.entity()
+    assert entity.id is not None
+    # The receiver's name exists only in the ERP's (fake) DNS; the operator allow-listed its network.
+    monkeypatch.setitem(DNS, "wms.onprem.example.com", ["127.0.0.1"])
+    monkeypatch.setenv("ERP_WEBHOOK_ALLOWED_TARGETS", "127.0.0.0/8")
+    get_settings.cache_clear()
+    with running_receiver() as wms:
+        url = wms.url.replace("127.0.0.1", "wms.onprem.example.com")
+        delivery_id, event_id, wms.secret = _subscribe_and_emit(engine, entity.id, url)
+        async with build_worker(time_skipping.client, engine, task_queue):
+            outcome: DeliveryOutcome = await time_skipping.client.execute_workflow(
+                WebhookDeliveryWorkflow.run,
+                DeliveryRequest(delivery_id=delivery_id, run=1, max_attempts=2, first_retry_seconds=1.0),
+                id=f"Delivery-test-{event_id}",
+                task_queue=task_queue,
+            )
+    assert outcome.status == "delivered"
+    assert wms.arrivals[event_id] == 1 and wms.bad_signatures == 0
+
+
 async def test_a_target_that_turned_internal_is_refused_at_delivery_not_retried(
     time_skipping: WorkflowEnvironment, task_queue: str, engine: Engine, factory: Factory
 ) -> None:
     entity = factory.entity()
     assert entity.id is not None
     with running_receiver() as inside:
-        # A row written before the check existed (or whose DNS changed): the worker checks again.
-        with session_scope(engine) as s:
-            sub, inside.secret = webhooks.create_subscription(
-                s,
-                {"name": f"old-{uuid.uuid4().hex[:8]}", "url": inside.url, "entity_ids": [entity.id], "max_attempts": 8},
-                created_by="admin",
-            )  # fmt: skip
-            number = f"PO-{uuid.uuid4().hex[:6]}"
-            event_id = events.emit(
-                s, event_type="purchase_order.approved", key=f"po:{number}:approved", entity_id=entity.id,
-                document_type="purchase_order", document_id=number,
-                data={"number": number, "supplier_id": 1, "currency": "EUR", "total": "120.00"},
-            )  # fmt: skip
-            webhooks.fan_out(s, 1000)
-            delivery_id = (
-                s.connection()
-                .execute(text("SELECT id FROM webhook_delivery WHERE subscription_id = :s"), {"s": sub.id})
-                .scalar_one()
-            )
-            webhooks.mark_started(s, [(delivery_id, 1)])
+        delivery_id, event_id, inside.secret = _subscribe_and_emit(engine, entity.id, inside.url)
         async with build_worker(time_skipping.client, engine, task_queue):
             outcome: DeliveryOutcome = await time_skipping.client.execute_workflow(
                 WebhookDeliveryWorkflow.run,

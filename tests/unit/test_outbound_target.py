@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pytest
 
 from rules.errors import RuleViolation
-from rules.outbound_target import AllowList, Resolver, check_target, legacy_ipv4
+from rules.outbound_target import AllowList, Pinned, Resolver, check_target, legacy_ipv4, pin
 
 PUBLIC = "93.184.216.34"
 
@@ -97,3 +97,13 @@ def test_numeric_host_forms_decode_like_inet_aton() -> None:
     assert str(legacy_ipv4("10.1")) == "10.0.0.1"
     assert legacy_ipv4("hooks.example.com") is None
     assert legacy_ipv4("256.1.1.1") is None
+
+
+def test_a_request_is_pinned_to_the_checked_address_with_the_receivers_own_name() -> None:
+    pinned = pin("https://hooks.example.com:8443/erp?x=1", PUBLIC)
+    assert pinned == Pinned(f"https://{PUBLIC}:8443/erp?x=1", "hooks.example.com:8443", "hooks.example.com")
+    v6 = pin("http://hooks.example.com/erp", "2606:2800:220:1::1")
+    assert v6 == Pinned("http://[2606:2800:220:1::1]/erp", "hooks.example.com", None)
+    # A literal address or an allow-listed name (no checked address) goes out as written.
+    assert pin(f"http://{PUBLIC}/erp", PUBLIC) == Pinned(f"http://{PUBLIC}/erp")
+    assert pin("http://wms.corp.example/hook", None) == Pinned("http://wms.corp.example/hook")
