@@ -14,7 +14,7 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.schemas.base import Body, PathId, examples
 from models.contracts.tasks import DecisionRequest, Delegator
 from models.tasks import Task
-from rules.visibility import Reader, TaskFacts, may_read_task
+from services import task_visibility
 from services.auth import Principal
 from services.tasks import open_tasks_for
 from workflows.registry import by_type_name
@@ -65,21 +65,7 @@ def _task_of_my_entity(session: Session, who: Principal, task_id: int) -> Task:
 def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
     """The task when the caller may act on it or supervises it (rules.visibility); 404 otherwise."""
     task = _task_of_my_entity(session, who, task_id)
-    reader = Reader(
-        who.username,
-        who.roles,
-        who.entity_ids,
-        tuple((d.username, frozenset(d.roles)) for d in _delegators(session, who.username)),
-    )
-    facts = TaskFacts(
-        task.entity_id,
-        task.candidate_user,
-        task.candidate_role,
-        task.requested_by,
-        task.decided_by,
-        task.acting_for,
-    )
-    if not may_read_task(reader, facts):
+    if not task_visibility.may_read(session, who, task):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
     return task
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from temporalio.worker import Worker
 
 from api.main import create_app
-from models.auth import ROLES
+from models.auth import ROLES, Delegation
 from models.master import TaxRate
 from models.sales import ChannelPrice
 from services import webhook_targets
@@ -131,7 +131,24 @@ def _open_retailer_a(api: TestClient, factory: Factory, engine: Engine) -> Retai
         )
     assert sub.status_code == 201, sub.text
     period = date.today().strftime("%Y-%m")
+    with Session(engine) as s:
+        lent = Delegation(
+            delegator=desk.name("approver"), delegate=desk.name("buyer"),
+            valid_from=date.today(), valid_to=date.today() + timedelta(days=7),
+        )  # fmt: skip
+        s.add(lent)
+        s.commit()
+        s.refresh(lent)
+        delegation_id = lent.id
     with engine.connect() as c:
+        band_id = c.execute(
+            text("SELECT min(id) FROM approval_band WHERE entity_id = :e"), {"e": entity.id}
+        ).scalar()
+        admin_id = c.execute(
+            text("SELECT u.id FROM app_user u JOIN user_entity ue ON ue.user_id = u.id WHERE ue.entity_id = :e"
+                 " AND 'admin' = ANY(u.roles)"),
+            {"e": entity.id},
+        ).scalar()  # fmt: skip
         account_id = c.execute(
             text("SELECT min(id) FROM account WHERE entity_id = :e"), {"e": entity.id}
         ).scalar()
@@ -161,6 +178,9 @@ def _open_retailer_a(api: TestClient, factory: Factory, engine: Engine) -> Retai
         "period": period,
         "sub_url": sub.json()["url"],
         "admin_token": admin,
+        "band_id": band_id,
+        "delegation_id": delegation_id,
+        "user_id": admin_id,
     }
     return Retailer(
         ids,
@@ -201,6 +221,12 @@ def _path_value(name: str, path: str, a: dict[str, Any]) -> Any:
         "settlement_id": 1,
         "run_id": 1,
         "command_id": str(uuid.uuid4()),
+        # Policy administration, users and imports.
+        "band_id": a["band_id"],
+        "delegation_id": a["delegation_id"],
+        "tolerance_id": 1,
+        "user_id": a["user_id"],
+        "kind": "items",
     }
     if name not in values:
         raise AssertionError(f"teach this test which of A's records a path parameter '{name}' names ({path})")
