@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
     # Webhooks may reach only public addresses; list on-premise receivers here (host names or CIDR ranges,
-    # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/webhooks.md.
+    # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/integration.md.
     webhook_allowed_targets: str = Field(default="", alias="ERP_WEBHOOK_ALLOWED_TARGETS")
 
 

@@ -246,6 +246,7 @@ def _query_values(a: dict[str, Any]) -> dict[str, Any]:
     return {
         "entity_id": a["entity_id"], "period": a["period"], "item_id": a["item_id"], "supplier_id": a["supplier_id"],
         "subscription_id": a["subscription_id"], "channel": a["channel"], "order_number": a["order_number"],
+        "channel_id": a["channel_id"], "location_id": a["location_id"], "user_id": a["user_id"],
         "source_type": "purchase_order", "source_id": a["po_number"], "subject_type": "purchase_order",
         "subject_id": a["po_number"], "currency": "EUR", "as_of": today.isoformat(),
         "start": today.isoformat(), "end": (today + timedelta(days=90)).isoformat(),
