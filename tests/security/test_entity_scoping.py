@@ -262,6 +262,7 @@ def _variants(path: str, a: dict[str, Any]) -> list[dict[str, Any]]:
             for t, i in (
                 ("purchase_order", a["po_number"]), ("webhook_subscription", a["subscription_id"]),
                 ("Location", a["location_id"]), ("Entity", a["entity_id"]), ("Channel", a["channel_id"]),
+                ("user", a["user_id"]), ("Delegation", a["delegation_id"]),
             )
         ]  # fmt: skip
     return [{}]
