@@ -192,10 +192,12 @@ def _open_retailer_a(api: TestClient, factory: Factory, engine: Engine) -> Retai
 
 @pytest.fixture(scope="module")
 def staff_b(engine: Engine) -> dict[str, str]:
-    """Entity B's people: one user per role, B only."""
+    """Entity B's people: one user per role, and one holding every role, B only."""
     factory = Factory(engine)
     entity = factory.entity()
-    return {role: factory.user(role, entities=(entity,), limit=Decimal("1000000"))[1] for role in ROLES}
+    staff = {role: factory.user(role, entities=(entity,), limit=Decimal("1000000"))[1] for role in ROLES}
+    staff["every role"] = factory.user(*ROLES, entities=(entity,), limit=Decimal("1000000"))[1]
+    return staff
 
 
 def _record_for(path: str, a: dict[str, Any]) -> Any:
