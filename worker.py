@@ -67,7 +67,9 @@ async def run_worker(metrics_port: int | None = None) -> None:
     if metrics_port:
         # The SDK's runtime metrics (task latencies, slots, polls) scraped by Prometheus.
         runtime = Runtime(
-            telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=f"0.0.0.0:{metrics_port}"))
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{metrics_port}")
+            )
         )
     client = await connect(settings, runtime=runtime)
     stop = asyncio.Event()

@@ -28,7 +28,7 @@ from models.contracts.integration import (
 )
 from rules.errors import RuleViolation
 from rules.outbound_target import pin
-from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign_rotating
 from services import webhooks
 from services.webhook_targets import check_webhook_url
 from services.webhooks import NOTIFY_CHANNEL, DeliveryToStart
@@ -177,7 +177,7 @@ class IntegrationActivities:
             "User-Agent": "retail-erp-webhooks/1",
             EVENT_ID_HEADER: str(job.event_id),
             EVENT_TYPE_HEADER: job.event_type,
-            SIGNATURE_HEADER: sign(job.secret, int(time.time()), job.body),
+            SIGNATURE_HEADER: sign_rotating(job.secret, job.previous_secret, int(time.time()), job.body),
         }
         began = time.monotonic()
         code: int | None = None

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from erp.db import app_engine
-from services.auth import Principal, principal_for_token
+from services.auth import Principal, TokenRefused, authenticate
 
 bearer = HTTPBearer(
     auto_error=False, description="A user's bearer token (printed by `erp seed` / `erp users add`)"
@@ -33,15 +33,20 @@ def get_principal(
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
-    principal = principal_for_token(session, creds.credentials)
-    # Give the connection back while the request waits for the event loop: under a burst (a flash sale)
-    # authenticated requests queued behind each other must not hold the pool; the route checks one out again.
-    session.close()
-    if principal is None:
+    try:
+        return authenticate(session, creds.credentials)
+    except TokenRefused as refused:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid or revoked token", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return principal
+            status.HTTP_401_UNAUTHORIZED,
+            refused.reason,
+            headers={
+                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{refused.reason}"'
+            },
+        ) from None
+    finally:
+        # Give the connection back while the request waits for the event loop: under a burst (a flash sale)
+        # authenticated requests queued behind each other must not hold the pool; the route checks one out again.
+        session.close()
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -2,7 +2,11 @@
 
 A stored 202 (a command still pending) is not replayed for ever: once the command has an outcome, the
 replay answers the outcome. A claim left "in progress" by an API process that died is taken over after
-STALE_AFTER: the command it stored, if any, answers; otherwise the request runs again."""
+STALE_AFTER: the command it stored, if any, answers; otherwise the request runs again.
+
+Answers that carry a secret (POST /users, token and webhook secret rotations, subscription creation) are
+stored without it: a replay answers the same status and fields with the secret null and a
+`replay_notice` saying how to get a new one (rules/replay_secrets.py)."""
 
 import hashlib
 import json
@@ -17,8 +21,9 @@ from api.request_context import idempotency_key
 from api.workflow_calls import command_answer
 from erp.db import app_engine
 from erp.settings import get_settings
+from rules.replay_secrets import withhold_secrets
 from services import commands
-from services.auth import hash_token
+from services.auth import usable_username
 
 
 def stale_after() -> timedelta:
@@ -28,10 +33,7 @@ def stale_after() -> timedelta:
 
 def _username(token: str) -> str | None:
     with app_engine().connect() as conn:
-        row = conn.execute(
-            text("SELECT username FROM app_user WHERE token_hash = :h AND active"), {"h": hash_token(token)}
-        ).first()
-    return str(row[0]) if row else None
+        return usable_username(conn, token)
 
 
 def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple[bool, Any]:
@@ -100,6 +102,8 @@ def _finish(key: str, user: str, status: int, body: bytes) -> None:
             payload = json.loads(body) if body else None
         except ValueError:
             payload = {"raw": body.decode(errors="replace")}
+        # Secrets (a new token, a webhook secret) stay in their own tables: the replay gets a notice instead.
+        payload, _ = withhold_secrets(payload)
         conn.execute(
             text(
                 "UPDATE api_idempotency SET status_code = :s, response = CAST(:r AS jsonb) WHERE key = :k AND username = :u"

@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import errors
 from api.idempotency import IdempotencyMiddleware
@@ -19,6 +20,8 @@ from api.routes import (
     integration,
     master,
     orders,
+    policy,
+    pricing,
     purchasing,
     replenishment,
     reports,
@@ -35,6 +38,8 @@ ROUTERS = [
     metrics_router,
     users.router,
     master.router,
+    policy.router,
+    pricing.router,
     tasks.router,
     commands.router,
     books.router,
@@ -61,7 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app() -> FastAPI:
     """Build the app with every router and error handler."""
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package, not a CDN: the docs work where the ERP runs offline.
+    app = FastAPIOffline(
         title="Retail ERP",
         version="0.1.0",
         description="Procure-to-pay, order-to-fulfill, returns and month-end close as durable workflows "

@@ -9,6 +9,7 @@ import typer
 
 from erp.cli_close import close_app
 from erp.cli_foresight import foresight_app
+from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
@@ -28,6 +29,7 @@ app.add_typer(close_app, name="close")
 app.add_typer(foresight_app, name="foresight")
 app.add_typer(replenish_app, name="replenish")
 app.add_typer(reconcile_app, name="reconcile")
+app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
 
 
@@ -138,6 +140,32 @@ def users_add(
             entity_ids=[e.id for e in found if e.id is not None],
             approval_limit=Decimal(approval_limit) if approval_limit else None,
         )
+    print(token)
+
+
+@users_app.command("rotate-token")
+def users_rotate_token(
+    username: str,
+    days: Annotated[
+        int | None, typer.Option(min=1, max=3650, help="Token lifetime (default ERP_TOKEN_TTL_DAYS)")
+    ] = None,
+) -> None:
+    """Issue a new token for a user and print it (the old one stops working; e.g. an admin locked out)."""
+    from erp.db import app_engine, session_scope
+    from services.audit_log import audit_change
+    from services.auth import Principal, rotate_token, user_by_name
+    from services.errors import NotFound
+
+    with session_scope(app_engine()) as session:
+        try:
+            user = user_by_name(session, username)
+        except NotFound as missing:
+            raise typer.BadParameter(missing.reason, param_hint="USERNAME") from None
+        token = rotate_token(session, user, days)
+        # Audited like the API's rotation; the actor is the operator's shell, not a user.
+        operator = Principal("erp-cli", frozenset({"admin"}), frozenset(), None)
+        after = {"username": user.username, "token_expires_at": str(user.token_expires_at)}
+        audit_change(session, operator, "user.token_rotate", "user", str(user.id), None, after)
     print(token)
 
 

@@ -23,6 +23,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.contracts.errors import HTTP_STATUS
+from models.contracts.summaries import summary_of
 from services.commands import CommandRow, CommandSpec, Kind
 from workflows.registry import WORKFLOWS, by_type_name
 
@@ -171,6 +172,7 @@ async def _start(
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             rpc_timeout=rpc_timeout,
+            static_summary=summary_of(arg),
         )
     except WorkflowAlreadyStartedError:
         started = False

@@ -24,12 +24,20 @@ class Settings(BaseSettings):
     temporal_port: int = Field(default=7233, alias="ERP_TEMPORAL_PORT")
     temporal_ui_port: int = Field(default=8233, alias="ERP_TEMPORAL_UI_PORT")
     worker_metrics_port: int = Field(default=9000, alias="ERP_WORKER_METRICS_PORT")
+    # Loopback unless an operator opens it (compose sets 0.0.0.0 for its Prometheus on the network).
+    worker_metrics_host: str = Field(default="127.0.0.1", alias="ERP_WORKER_METRICS_HOST")
     db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
     # Webhooks may reach only public addresses; list on-premise receivers here (host names or CIDR ranges,
     # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/integration.md.
     webhook_allowed_targets: str = Field(default="", alias="ERP_WEBHOOK_ALLOWED_TARGETS")
+    # A bearer token's lifetime when it is issued (a user or a rotation may ask for another within bounds).
+    token_ttl_days: int = Field(default=90, ge=1, le=3650, alias="ERP_TOKEN_TTL_DAYS")
+    # After a webhook secret rotation the old secret signs too, for receivers still switching over.
+    webhook_secret_overlap_hours: int = Field(
+        default=24, ge=0, le=720, alias="ERP_WEBHOOK_SECRET_OVERLAP_HOURS"
+    )
 
 
 @lru_cache(maxsize=1)

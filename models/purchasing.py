@@ -42,15 +42,23 @@ class ApprovalBand(SQLModel, table=True):
     # [{"role": "buyer_lead"} | {"user": "dave"}, ...]; an empty list means auto-approved.
     levels: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONB)
     active: bool = True
+    # The band applies to POs ordered from effective_from to effective_to (both inclusive; None = open).
+    effective_from: date | None = None
+    effective_to: date | None = None
     created_at: datetime | None = created_at()
 
 
 class ApprovalSetting(SQLModel, table=True):
-    """SLA, escalation chain and anti-splitting cap of one entity (entity NULL = the default)."""
+    """SLA, escalation chain and anti-splitting cap of one entity (entity NULL = the default).
+
+    One row per entity and effective_from (None = since always); a PO uses the latest row in effect on its
+    order date."""
 
     __tablename__ = "approval_setting"
+    __table_args__ = (UniqueConstraint("entity_id", "effective_from", name="approval_setting_key"),)
     id: int | None = Field(default=None, primary_key=True)
-    entity_id: int | None = Field(default=None, foreign_key="entity.id", unique=True)
+    entity_id: int | None = Field(default=None, foreign_key="entity.id")
+    effective_from: date | None = None
     sla_hours: int = 24
     # Where an overdue task goes: {"approver": "finance_manager", "finance_manager": "cfo"}.
     escalation: dict[str, str] = Field(default_factory=dict, sa_type=JSONB)
@@ -61,11 +69,14 @@ class ApprovalSetting(SQLModel, table=True):
 
 
 class MatchToleranceRow(SQLModel, table=True):
-    """Three-way-match tolerances for a supplier or a category (most specific wins; none = default)."""
+    """Three-way-match tolerances for a supplier or a category, of one entity or all (entity NULL).
+
+    Most specific wins: supplier, then category, then entity; no row at all = rules.matching's default."""
 
     __tablename__ = "match_tolerance"
-    __table_args__ = (UniqueConstraint("supplier_id", "category", name="match_tolerance_key"),)
+    __table_args__ = (UniqueConstraint("entity_id", "supplier_id", "category", name="match_tolerance_key"),)
     id: int | None = Field(default=None, primary_key=True)
+    entity_id: int | None = Field(default=None, foreign_key="entity.id", index=True)
     supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
     category: str | None = Field(default=None, max_length=60)
     qty_pct: Decimal = quantity(Decimal("0"))

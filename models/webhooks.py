@@ -4,7 +4,7 @@ and carrier bookings recorded by the built-in carrier port."""
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Integer, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Column, DateTime, Integer, String, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
@@ -26,6 +26,9 @@ class WebhookSubscription(SQLModel, table=True):
     url: str = Field(max_length=500)
     # HMAC needs the plain secret, so it is stored as given and never returned after creation.
     secret: str = Field(max_length=200)
+    # After a rotation the old secret still signs deliveries (as a second signature) until this time.
+    previous_secret: str | None = Field(default=None, max_length=200)
+    previous_secret_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     event_types: list[str] = Field(
         default_factory=list,
         sa_column=Column(ARRAY(String(80)), nullable=False, server_default=text("'{}'")),

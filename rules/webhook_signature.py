@@ -2,6 +2,10 @@
 
 Header `X-Erp-Signature: t=<unix seconds>,v1=<hex digest>`. The timestamp is signed too, so a captured
 request cannot be replayed later than the receiver's tolerance.
+
+After a secret rotation, during the overlap window, the header carries one `v1=` per secret (new first):
+`t=<unix seconds>,v1=<new>,v1=<old>`. A receiver accepts the request when any `v1` matches its secret, so
+it can switch to the new secret at any time within the window.
 """
 
 import hashlib
@@ -23,7 +27,8 @@ def verify(
     secret: str, header: str, body: bytes, now: int, tolerance: int = DEFAULT_TOLERANCE_SECONDS
 ) -> bool:
     """True when the header signs exactly this body with this secret, within the time tolerance."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    pairs = [p.split("=", 1) for p in header.split(",") if "=" in p]
+    parts = dict(pairs)
     try:
         timestamp = int(parts.get("t", ""))
     except ValueError:
@@ -32,4 +37,12 @@ def verify(
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
     # Constant-time comparison: a timing difference must not leak how much of the digest matched.
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    return any(hmac.compare_digest(expected, value) for key, value in pairs if key == "v1")
+
+
+def sign_rotating(secret: str, previous: str | None, timestamp: int, body: bytes) -> str:
+    """The header signed with the current secret and, during a rotation's overlap, with the previous one."""
+    header = sign(secret, timestamp, body)
+    if previous:
+        header += "," + sign(previous, timestamp, body).split(",", 1)[1]
+    return header

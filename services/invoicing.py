@@ -151,8 +151,8 @@ def register(session: Session, rec: InvoiceRecord) -> InvoiceRegistered:
     return InvoiceRegistered(invoice_id=invoice_id, net=net)
 
 
-def _tolerance(session: Session, supplier_id: int, category: str) -> MatchTolerance:
-    """Supplier+category beats supplier beats category beats the default."""
+def tolerance_for(session: Session, entity_id: int, supplier_id: int, category: str) -> MatchTolerance:
+    """Supplier+category beats supplier beats category beats the default; the entity's row beats a generic one."""
     row = (
         session.connection()
         .execute(
@@ -160,10 +160,12 @@ def _tolerance(session: Session, supplier_id: int, category: str) -> MatchTolera
                 """
             SELECT qty_pct, price_pct, price_abs FROM match_tolerance
              WHERE (supplier_id = :s OR supplier_id IS NULL) AND (category = :c OR category IS NULL)
-             ORDER BY (supplier_id IS NOT NULL) DESC, (category IS NOT NULL) DESC LIMIT 1
+               AND (entity_id = :e OR entity_id IS NULL)
+             ORDER BY (supplier_id IS NOT NULL) DESC, (category IS NOT NULL) DESC, (entity_id IS NOT NULL) DESC
+             LIMIT 1
             """
             ),
-            {"s": supplier_id, "c": category},
+            {"s": supplier_id, "c": category, "e": entity_id},
         )
         .first()
     )
@@ -200,7 +202,7 @@ def _run_match(
     groups: dict[tuple[str, str, str], list[int]] = {}
     tolerances: dict[tuple[str, str, str], MatchTolerance] = {}
     for idx, r in enumerate(rows):
-        tol = _tolerance(session, po.supplier_id, r["category"] or "")
+        tol = tolerance_for(session, po.entity_id, po.supplier_id, r["category"] or "")
         key = (str(tol.qty_pct), str(tol.price_pct), str(tol.price_abs))
         tolerances[key] = tol
         groups.setdefault(key, []).append(idx)

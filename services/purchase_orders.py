@@ -74,30 +74,39 @@ def contract_price(
     return Decimal(str(row[0])) if row else None
 
 
+# The entity's own settings beat the default (entity NULL); among them the latest in effect on the date wins.
+_SETTING_IN_EFFECT = """
+    FROM approval_setting WHERE (entity_id = :e OR entity_id IS NULL)
+     AND (effective_from IS NULL OR effective_from <= :d)
+     ORDER BY entity_id NULLS LAST, effective_from DESC NULLS LAST LIMIT 1
+"""
+
+
 def load_policy(
     session: Session, entity_id: int, supplier_id: int | None = None, as_of: date | None = None
 ) -> ApprovalPolicy:
-    """Active bands for the entity (plus generic ones), its settings, and the supplier's scorecard input."""
+    """Bands in effect for the entity (plus generic ones), its settings, and the supplier's scorecard input."""
+    on = as_of or date.today()
     bands = (
         session.connection()
         .execute(
             text(
                 """
             SELECT min_amount, max_amount, category, entity_id, levels FROM approval_band
-             WHERE active AND (entity_id IS NULL OR entity_id = :e) ORDER BY id
+             WHERE active AND (entity_id IS NULL OR entity_id = :e)
+               AND (effective_from IS NULL OR effective_from <= :d) AND (effective_to IS NULL OR effective_to >= :d)
+             ORDER BY id
             """
             ),
-            {"e": entity_id},
+            {"e": entity_id, "d": on},
         )
         .all()
     )
     setting = _one(
         session,
-        """
-        SELECT sla_hours, escalation, window_days, window_cap FROM approval_setting
-         WHERE entity_id = :e OR entity_id IS NULL ORDER BY entity_id NULLS LAST LIMIT 1
-        """,
+        f"SELECT sla_hours, escalation, window_days, window_cap {_SETTING_IN_EFFECT}",
         e=entity_id,
+        d=on,
     )
     snaps = [
         BandSnapshot(
@@ -122,7 +131,7 @@ def load_policy(
     if supplier_id is None:
         return policy
     # Snapshotted like the bands: a later scorecard change does not re-route this PO's approvals.
-    found = score_input(session, entity_id, supplier_id, as_of or date.today())
+    found = score_input(session, entity_id, supplier_id, on)
     return policy.model_copy(
         update={
             "supplier_score": found.supplier_score,
@@ -132,14 +141,9 @@ def load_policy(
     )
 
 
-def receiving_settings(session: Session, entity_id: int) -> tuple[int, Decimal]:
+def receiving_settings(session: Session, entity_id: int, on: date) -> tuple[int, Decimal]:
     """Grace days before a delivery counts as late, and the over-receipt allowance in percent."""
-    row = _one(
-        session,
-        "SELECT grace_days, over_receipt_pct FROM approval_setting WHERE entity_id = :e OR entity_id IS NULL"
-        " ORDER BY entity_id NULLS LAST LIMIT 1",
-        e=entity_id,
-    )
+    row = _one(session, f"SELECT grace_days, over_receipt_pct {_SETTING_IN_EFFECT}", e=entity_id, d=on)
     return (int(str(row[0])), Decimal(str(row[1]))) if row else (2, Decimal(0))
 
 
@@ -213,7 +217,7 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
         # Each line fits its columns; the sum (or its conversion) could still overflow the PO's money columns.
         raise RuleViolation("lines", f"the PO's total must not exceed {MAX_AMOUNT:,} (in either currency)")
     approval_chain(policy, lines, amount, draft.entity_id)  # fail now (422) when no band covers the PO
-    grace, over_pct = receiving_settings(session, draft.entity_id)
+    grace, over_pct = receiving_settings(session, draft.entity_id, draft.order_date)
     expected = draft.expected_date or draft.order_date + timedelta(days=int(str(supplier[2])))
     if expected < draft.order_date:
         raise RuleViolation("expected_date", "must not be before the order date")

@@ -1,6 +1,7 @@
 """Task inbox persistence: open (idempotent), close, escalate, list; and the audit trail."""
 
 import json
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,8 +122,11 @@ def record_audit(session: Session, rec: AuditRecord) -> None:
     )
 
 
-def open_tasks_for(session: Session, who: Principal, *, limit: int = 100, offset: int = 0) -> list[Task]:
-    """Open tasks the caller may act on: addressed to them or to one of their roles, in their entities."""
+def open_tasks_for(
+    session: Session, who: Principal, *, limit: int = 100, offset: int = 0, lent: Collection[int] = ()
+) -> list[Task]:
+    """Open tasks the caller may act on: addressed to them or to one of their roles, in their entities,
+    plus the `lent` ones (tasks of someone who delegated to them, services.delegations)."""
     query = (
         select(Task)
         .where(Task.status == "open")
@@ -131,6 +135,7 @@ def open_tasks_for(session: Session, who: Principal, *, limit: int = 100, offset
             or_(
                 col(Task.candidate_user) == who.username,
                 col(Task.candidate_role).in_(list(who.roles)) if "admin" not in who.roles else True,
+                col(Task.id).in_(list(lent)),
             )
         )
         .order_by(col(Task.due_at).asc().nulls_last(), col(Task.id))

@@ -5,7 +5,7 @@ import json
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -53,6 +53,8 @@ class SendJob:
     event_id: uuid.UUID
     event_type: str
     body: bytes
+    # The secret before the last rotation, while its overlap window lasts (a second signature).
+    previous_secret: str | None = None
 
 
 def check_event_types(event_types: list[str]) -> None:
@@ -86,7 +88,20 @@ def get_subscription(session: Session, subscription_id: int) -> WebhookSubscript
 
 def public_view(sub: WebhookSubscription) -> dict[str, Any]:
     """A subscription as the API shows it: never the secret."""
-    return sub.model_dump(exclude={"secret"})
+    return sub.model_dump(exclude={"secret", "previous_secret"})
+
+
+def rotate_secret(session: Session, sub: WebhookSubscription, overlap: timedelta) -> str:
+    """A new generated secret; the current one keeps signing (as a second signature) for `overlap`."""
+    secret = secrets.token_urlsafe(32)
+    if overlap > timedelta(0):
+        sub.previous_secret, sub.previous_secret_until = sub.secret, datetime.now(UTC) + overlap
+    else:
+        sub.previous_secret, sub.previous_secret_until = None, None
+    sub.secret = secret
+    session.add(sub)
+    session.flush()
+    return secret
 
 
 def fan_out(session: Session, limit: int) -> int:
@@ -213,7 +228,9 @@ def send_job(session: Session, delivery_id: int) -> SendJob | None:
         .execute(
             text(
                 """
-            SELECT d.id, d.run, d.status, s.active, s.url, s.secret, o.event_id, o.kind, o.version, o.created_at,
+            SELECT d.id, d.run, d.status, s.active, s.url, s.secret,
+                   CASE WHEN s.previous_secret_until > now() THEN s.previous_secret END AS previous_secret,
+                   o.event_id, o.kind, o.version, o.created_at,
                    e.code AS entity_code, o.document_type, o.document_id, o.payload
               FROM webhook_delivery d
               JOIN webhook_subscription s ON s.id = d.subscription_id
@@ -239,6 +256,7 @@ def send_job(session: Session, delivery_id: int) -> SendJob | None:
         event_id=row.event_id,
         event_type=row.kind,
         body=body,
+        previous_secret=row.previous_secret,
     )
 
 

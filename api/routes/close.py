@@ -14,6 +14,7 @@ from api.schemas.base import Body, Id, QueryId, examples
 from erp.settings import get_settings
 from models.contracts.bounds import MAX_AMOUNT, PERIOD_PATTERN
 from models.contracts.close import CloseInput
+from models.contracts.summaries import summary_of
 from rules.accounts import ACCOUNT_TYPE, AccountRole
 from rules.periods import period_bounds
 from services import close_runs
@@ -83,11 +84,13 @@ async def start_close(
     workflow_id = close_workflow_id(code, body.period)
     started = True
     try:
+        close = CloseInput(entity_code=code, period=body.period, trigger="manual", requested_by=who.username)
         await client.start_workflow(
             MonthEndCloseWorkflow.run,
-            CloseInput(entity_code=code, period=body.period, trigger="manual", requested_by=who.username),
+            close,
             id=workflow_id,
             task_queue=get_settings().task_queue,
+            static_summary=summary_of(close),
         )
     except WorkflowAlreadyStartedError:
         started = False

@@ -2,19 +2,20 @@
 and replays."""
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Body as BodyParam
 
 from api.deps import PrincipalDep, SessionDep, require
-from api.schemas.integration import ReplayRequest, SubscriptionCreate, SubscriptionUpdate
+from api.schemas.integration import ReplayRequest, SecretRotation, SubscriptionCreate, SubscriptionUpdate
 from erp.settings import get_settings
 from models.contracts.events import CATALOGUE, json_schema
 from rules.entity_scope import check_entity_list
 from services import webhook_scope, webhooks
 from services.audit_log import audit_change
 from services.auth import Principal
-from services.errors import NotFound
 from services.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
@@ -34,13 +35,6 @@ async def _wake_dispatcher(request: Request) -> bool:
     except Exception as exc:  # the worker starts the dispatcher too; nothing is lost meanwhile
         log.warning("could not start the outbox dispatcher: %s", exc)
         return False
-
-
-def _check_entities(who: Principal, entity_ids: list[int] | None) -> None:
-    """404 unless a subscription's entities are all the caller's (kept for routes that load it themselves;
-    an empty list, every entity, never is)."""
-    if not entity_ids or not set(entity_ids) <= who.entity_ids:
-        raise NotFound("subscription_id", "webhook subscription does not exist")
 
 
 def _check_target(who: Principal, entity_ids: list[int] | None, url: str | None) -> None:
@@ -190,3 +184,28 @@ def list_dead_letters(
         limit=limit,
         offset=offset,
     )
+
+
+@router.post(
+    "/subscriptions/{subscription_id}/rotate-secret",
+    summary="Generate a new secret (shown once); the old one also signs during the overlap window",
+)
+def rotate_secret(
+    subscription_id: int,
+    session: SessionDep,
+    who: Admin,
+    body: Annotated[
+        SecretRotation | None, BodyParam(openapi_examples={"a day": {"value": {"overlap_hours": 24}}})
+    ] = None,
+) -> dict[str, Any]:
+    sub = webhook_scope.visible_subscription(session, who, subscription_id)
+    hours = body.overlap_hours if body and body.overlap_hours is not None else None
+    overlap = timedelta(hours=get_settings().webhook_secret_overlap_hours if hours is None else hours)
+    before = webhooks.public_view(sub)
+    secret = webhooks.rotate_secret(session, sub, overlap)
+    after = webhooks.public_view(sub)
+    audit_change(
+        session, who, "webhook_subscription.rotate_secret", "webhook_subscription", str(sub.id), before, after
+    )
+    session.commit()
+    return {**after, "secret": secret}

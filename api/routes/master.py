@@ -12,12 +12,16 @@ from models import master as m
 from models.auth import User, UserEntity
 from services.auth import Principal
 from services.chart import create_entity
+from services.policy_admin import apply_defaults
 
 
 def _create_entity(session: Session, who: Principal, data: dict[str, Any]) -> m.Entity:
     if not who.has_role("admin"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "only admins create entities")
     entity = create_entity(session, **data)
+    assert entity.id is not None
+    # Default approval bands, settings and match tolerance: a new entity can buy at once (admins change them).
+    apply_defaults(session, entity.id)
     # The creator must see what they created; admins join every entity they create.
     user = session.exec(select(User).where(User.username == who.username)).one()
     assert user.id is not None and entity.id is not None

@@ -24,6 +24,7 @@ from models.contracts.bounds import (
     QuantityOrZero,
 )
 from models.contracts.replenishment import ReplenishmentRunInput
+from models.contracts.summaries import summary_of
 from services import replenishment_rebalance, supplier_scorecard
 from services.auth import Principal
 from services.replenishment_settings import load_setting
@@ -92,11 +93,13 @@ async def start_run(
     day = body.run_date or date.today()
     workflow_id = run_workflow_id(code, day.isoformat())
     try:
+        run = ReplenishmentRunInput(entity_code=code, run_date=day, trigger="manual")
         await client.start_workflow(
             ReplenishmentRunWorkflow.run,
-            ReplenishmentRunInput(entity_code=code, run_date=day, trigger="manual"),
+            run,
             id=workflow_id,
             task_queue=get_settings().task_queue,
+            static_summary=summary_of(run),
         )
     except WorkflowAlreadyStartedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"{workflow_id} is running already") from exc

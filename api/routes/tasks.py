@@ -6,16 +6,16 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import text
 from sqlmodel import Session
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.schemas.base import Body, PathId, examples
-from models.contracts.tasks import DecisionRequest, Delegator
+from models.contracts.tasks import DecisionRequest
 from models.tasks import Task
 from services import task_visibility
 from services.auth import Principal
+from services.delegations import delegated_tasks, delegators_for
 from services.tasks import open_tasks_for
 from workflows.registry import by_type_name
 
@@ -44,7 +44,17 @@ def list_tasks(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
-    return [t.model_dump() for t in open_tasks_for(session, who, limit=limit, offset=offset)]
+    lent = delegated_tasks(session, who)
+    tasks = open_tasks_for(session, who, limit=limit, offset=offset, lent=lent)
+    # A task shown only through a delegation names whom the caller would act for.
+    return [{**t.model_dump(), "delegated_by": None if _own(who, t) else lent.get(t.id or 0)} for t in tasks]
+
+
+def _own(who: Principal, task: Task) -> bool:
+    """True when the task is the caller's own (by user or role), not only lent to them."""
+    return task.candidate_user == who.username or (
+        task.candidate_role is not None and who.has_role(task.candidate_role)
+    )
 
 
 @router.get("/{task_id}", summary="One task with its details")
@@ -70,19 +80,6 @@ def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
     return task
 
 
-def _delegators(session: Session, actor: str) -> list[Delegator]:
-    rows = session.connection().execute(
-        text(
-            """
-            SELECT u.username, u.roles, u.approval_limit FROM delegation d JOIN app_user u ON u.username = d.delegator
-             WHERE d.delegate = :a AND current_date BETWEEN d.valid_from AND d.valid_to AND u.active
-            """
-        ),
-        {"a": actor},
-    )
-    return [Delegator(username=r[0], roles=list(r[1]), approval_limit=r[2]) for r in rows]
-
-
 @router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
 async def decide(
     task_id: PathId, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
@@ -106,7 +103,7 @@ async def decide(
         actor=who.username,
         actor_roles=sorted(who.roles),
         approval_limit=who.approval_limit,
-        delegators=_delegators(session, who.username),
+        delegators=delegators_for(session, who.username, task),
         comment=body.comment,
         revision=body.revision,
         payload=body.payload,

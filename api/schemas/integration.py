@@ -56,3 +56,13 @@ class ReplayRequest(Body):
     model_config = examples({"from_event_id": "5f0c6c9e-8a2b-4d7e-9a51-3c2f4e1b7d10"})
 
     from_event_id: uuid.UUID
+
+
+class SecretRotation(Body):
+    """Rotate a subscription's secret; the old one also signs for `overlap_hours` (0: stops at once)."""
+
+    model_config = examples({"overlap_hours": 24})
+
+    overlap_hours: int | None = Field(
+        default=None, ge=0, le=720, description="default ERP_WEBHOOK_SECRET_OVERLAP_HOURS (24)"
+    )

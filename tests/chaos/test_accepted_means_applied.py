@@ -24,10 +24,11 @@ async def test_commands_answered_while_the_worker_dies_are_all_applied_once(
     database_url: str, template: str, tmp_path: Path
 ) -> None:
     with running_system(database_url, template, tmp_path) as system:
-        summary = await kill_storm(system, orders=8, pos=3, kills=12, seed=chaos_seed())
+        # CI size (about a minute of kills); `make chaos` runs the full size: 50 kills, 40 orders, 15 POs.
+        summary = await kill_storm(system, orders=6, pos=3, kills=8, seed=chaos_seed())
     print(f"\nedge under kills: {summary}")
-    assert summary["kills"] >= 12
-    assert summary["orders_shipped"] >= 6 and summary["pos_invoiced"] >= 2, summary
+    assert summary["kills"] >= 8
+    assert summary["orders_shipped"] >= 4 and summary["pos_invoiced"] >= 2, summary
 
 
 async def test_commands_answered_with_no_worker_survive_a_temporal_restart(

@@ -18,8 +18,6 @@ NOT_YET_RECORDED = {
     "MarketplaceSettlement",
     "OutboxDispatcher",
     "ReplenishmentRun",
-    "TransferOrder",
-    "CycleCount",
     "DataQualityCheck",
 }
 

@@ -9,6 +9,7 @@ count line feeds the stock-accuracy KPI."""
 
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from temporalio.worker import Worker
 
 from rules.periods import period_of
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.replenishment.shop import (
     bearer,
     books_consistent,
@@ -30,6 +32,7 @@ from tests.replenishment.shop import (
 )
 
 D = Decimal
+HISTORIES = Path(__file__).parent / "histories"  # recorded once, replayed by tests/replay on every change
 
 
 def balance(engine: Engine, item_id: int, location_id: int) -> tuple[Decimal, Decimal, Decimal]:
@@ -140,6 +143,12 @@ async def test_a_transfer_moves_stock_through_in_transit_and_a_count_posts_shrin
     )
     assert shrinkage == [{"amount": D("10.00")}]
     assert books_consistent(engine, entity_id)
+    for workflow_id, name in ((f"TO-{number}", "transfer_received"), (f"CC-{cc}", "cycle_count_posted")):
+        record = HISTORIES / f"{name}.json"
+        if should_record(record):
+            handle = temporal_dev.client.get_workflow_handle(workflow_id)
+            await handle.result()
+            save(await handle.fetch_history(), record)
 
     kpis = api.get(
         "/reports/kpis",

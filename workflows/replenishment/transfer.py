@@ -32,6 +32,7 @@ class TransferOrderWorkflow:
     def __init__(self, inp: TransferInput) -> None:
         self._status = "draft"
         self._busy = False
+        self._shipping = False  # the ship activity is running: its row may say "shipped" already
 
     @workflow.run
     async def run(self, inp: TransferInput) -> str:
@@ -91,7 +92,11 @@ class TransferOrderWorkflow:
     @workflow.update
     async def ship(self, step: TransferStep) -> TransferState:
         """The goods left the source: they are in transit now."""
-        return await self._step(ReplenishmentActivities.ship, step)
+        self._shipping = True
+        try:
+            return await self._step(ReplenishmentActivities.ship, step)
+        finally:
+            self._shipping = False
 
     @ship.validator
     def _check_ship(self, step: TransferStep) -> None:
@@ -101,10 +106,20 @@ class TransferOrderWorkflow:
     @workflow.update
     async def receive(self, step: TransferStep) -> TransferState:
         """The goods arrived at the destination."""
+        if self._busy:
+            # Accepted while the shipment was being recorded: wait for it, then check again.
+            await workflow.wait_condition(lambda: not self._busy)
+            self._refuse_receipt(step, shipping=False)
         return await self._step(ReplenishmentActivities.receive, step)
 
     @receive.validator
     def _check_receive(self, step: TransferStep) -> None:
+        self._refuse_receipt(step, shipping=self._shipping)
+
+    def _refuse_receipt(self, step: TransferStep, shipping: bool) -> None:
+        """Only shipped goods arrive; a shipment still being recorded counts (the row already says so)."""
+        if shipping:
+            return
         if self._busy or self._status != "shipped":
             raise refusal(CONFLICT, f"transfer {step.number} is {self._status}, not shipped")
 

@@ -1,0 +1,77 @@
+"""The one line an operator reads for a document's workflow in the Temporal Web UI (its static summary)."""
+
+from decimal import Decimal
+from functools import singledispatch
+
+from models.contracts.close import CloseInput
+from models.contracts.purchasing import PurchaseOrderInput
+from models.contracts.replenishment import CountInput, ReplenishmentRunInput, TransferInput
+from models.contracts.returns import ReturnInput
+from models.contracts.sales import OrderInput, SettlementInput
+
+ZERO = Decimal(0)
+
+
+@singledispatch
+def summary_of(arg: object) -> str | None:
+    """Document, counterparty and amount of a workflow's input; None for inputs without one."""
+    return None
+
+
+@summary_of.register
+def _po(po: PurchaseOrderInput) -> str:
+    total = sum((line.qty * line.price for line in po.lines), ZERO)
+    return (
+        f"PO {po.number} · supplier #{po.supplier_id} · {total:.2f} {po.currency}"
+        f" · {len(po.lines)} line(s) · requested by {po.requested_by}"
+    )
+
+
+@summary_of.register
+def _order(order: OrderInput) -> str:
+    total = sum((line.gross - line.discount + line.tax for line in order.lines), ZERO)
+    return (
+        f"Order {order.order_number} · {order.channel_code} {order.external_id} · customer #{order.customer_id}"
+        f" · {total:.2f} {order.currency} · {len(order.lines)} line(s)"
+    )
+
+
+@summary_of.register
+def _return(rma: ReturnInput) -> str:
+    total = sum((line.net + line.tax for line in rma.lines), ZERO)
+    return (
+        f"Return {rma.rma_number} of order {rma.order_number} · {rma.channel_code} · customer #{rma.customer_id}"
+        f" · {total:.2f} {rma.currency} · {len(rma.lines)} line(s) · refund by {rma.refund_method}"
+    )
+
+
+@summary_of.register
+def _transfer(transfer: TransferInput) -> str:
+    units = sum((line.qty for line in transfer.lines), ZERO)
+    return (
+        f"Transfer {transfer.number} · location #{transfer.from_location_id} -> #{transfer.to_location_id}"
+        f" · {units.normalize():f} unit(s) in {len(transfer.lines)} line(s)"
+    )
+
+
+@summary_of.register
+def _count(count: CountInput) -> str:
+    return f"Cycle count {count.number} · location #{count.location_id} · {len(count.item_ids)} item(s)"
+
+
+@summary_of.register
+def _settlement(settlement: SettlementInput) -> str:
+    return (
+        f"Settlement {settlement.reference} · {settlement.channel_code} · payout {settlement.payout_date}"
+        f" · {settlement.currency}"
+    )
+
+
+@summary_of.register
+def _close(close: CloseInput) -> str:
+    return f"Month-end close {close.entity_code} {close.period or '(last open period)'} · {close.trigger} by {close.requested_by}"
+
+
+@summary_of.register
+def _replenishment(run: ReplenishmentRunInput) -> str:
+    return f"Replenishment {run.entity_code} {run.run_date or '(today)'} · {run.trigger}"
