@@ -26,8 +26,11 @@ from models.contracts.integration import (
     DispatchResult,
     WaitRequest,
 )
+from rules.errors import RuleViolation
+from rules.outbound_target import pin
 from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign_rotating
 from services import webhooks
+from services.webhook_targets import check_webhook_url
 from services.webhooks import NOTIFY_CHANNEL, DeliveryToStart
 from workflows import search_attributes as sa
 from workflows.integration.delivery import WebhookDeliveryWorkflow
@@ -35,6 +38,28 @@ from workflows.integration.delivery import WebhookDeliveryWorkflow
 # A receiver gets 5 s to accept the connection and 10 s to answer; slower counts as a failed try.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 _START_CONCURRENCY = 16
+# Only this much of a receiver's answer is read and kept (admins see it in the delivery list).
+REPLY_BYTES = 200
+
+
+def _post(url: str, address: str | None, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the checked address without following redirects; the status and at most REPLY_BYTES of the
+    answer, printable."""
+    target = pin(url, address)
+    extensions = {"sni_hostname": target.tls_name} if target.tls_name else {}
+    if target.host_header:
+        headers = {**headers, "Host": target.host_header}
+    with (
+        httpx.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as client,
+        client.stream("POST", target.url, content=body, headers=headers, extensions=extensions) as response,
+    ):
+        head = b""
+        for chunk in response.iter_bytes():
+            head += chunk
+            if len(head) >= REPLY_BYTES:
+                break
+    text = head[:REPLY_BYTES].decode("utf-8", errors="replace")
+    return response.status_code, "".join(c if c.isprintable() else " " for c in text)
 
 
 class IntegrationActivities:
@@ -133,6 +158,20 @@ class IntegrationActivities:
             if not job.active:
                 webhooks.mark_skipped(s, job.delivery_id)
                 return DeliveryAttemptResult(status="skipped")
+        attempt = activity.info().attempt
+        try:
+            # Again at each try: DNS may point elsewhere now, and older rows were never checked.
+            addresses = check_webhook_url(job.url)
+        except RuleViolation as refused:
+            with session_scope(self.engine) as s:
+                webhooks.record_attempt(
+                    s, job, attempt=attempt, status_code=None, error=f"refused target: {refused.reason}"[:500],
+                    duration_ms=0, delivered=False,
+                )  # fmt: skip
+            # Not retried: the workflow parks it as a dead letter; fixing the URL and replaying sends it.
+            raise ApplicationError(
+                f"refused target: {refused.reason}", type="WebhookTargetRefused", non_retryable=True
+            ) from refused
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "retail-erp-webhooks/1",
@@ -140,17 +179,13 @@ class IntegrationActivities:
             EVENT_TYPE_HEADER: job.event_type,
             SIGNATURE_HEADER: sign_rotating(job.secret, job.previous_secret, int(time.time()), job.body),
         }
-        attempt = activity.info().attempt
         began = time.monotonic()
         code: int | None = None
         error: str | None = None
         try:
-            response = httpx.post(
-                job.url, content=job.body, headers=headers, timeout=HTTP_TIMEOUT, follow_redirects=False
-            )
-            code = response.status_code
+            code, reply = _post(job.url, addresses[0] if addresses else None, job.body, headers)
             if not 200 <= code < 300:
-                error = f"receiver answered {code}: {response.text[:200]}"
+                error = f"receiver answered {code}: {reply}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         with session_scope(self.engine) as s:

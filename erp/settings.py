@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
+    # Webhooks may reach only public addresses; list on-premise receivers here (host names or CIDR ranges,
+    # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/integration.md.
+    webhook_allowed_targets: str = Field(default="", alias="ERP_WEBHOOK_ALLOWED_TARGETS")
     # A bearer token's lifetime when it is issued (a user or a rotation may ask for another within bounds).
     token_ttl_days: int = Field(default=90, ge=1, le=3650, alias="ERP_TOKEN_TTL_DAYS")
     # After a webhook secret rotation the old secret signs too, for receivers still switching over.

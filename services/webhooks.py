@@ -380,9 +380,9 @@ def replay(session: Session, subscription_id: int, from_event_id: uuid.UUID) -> 
 
 
 def list_deliveries(
-    session: Session, *, subscription_id: int | None, status: str | None, limit: int, offset: int
+    session: Session, *, subscription_ids: list[int], status: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Deliveries, newest first, with the event they carry."""
+    """Deliveries of these subscriptions, newest first, with the event they carry."""
     rows = (
         session.connection()
         .execute(
@@ -391,12 +391,12 @@ def list_deliveries(
             SELECT d.id, d.subscription_id, d.event_id, d.event_type, o.document_type, o.document_id, d.status,
                    d.run, d.attempts, d.last_status_code, d.last_error, d.delivered_at, d.created_at
               FROM webhook_delivery d JOIN outbox_message o ON o.id = d.outbox_id
-             WHERE (CAST(:s AS int) IS NULL OR d.subscription_id = :s)
+             WHERE d.subscription_id = ANY(CAST(:s AS int[]))
                AND (CAST(:st AS text) IS NULL OR d.status = :st)
              ORDER BY d.id DESC LIMIT :l OFFSET :o
             """
             ),
-            {"s": subscription_id, "st": status, "l": limit, "o": offset},
+            {"s": subscription_ids, "st": status, "l": limit, "o": offset},
         )
         .mappings()
         .all()
@@ -405,9 +405,9 @@ def list_deliveries(
 
 
 def list_dead_letters(
-    session: Session, *, subscription_id: int | None, include_replayed: bool, limit: int, offset: int
+    session: Session, *, subscription_ids: list[int], include_replayed: bool, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    """Dead letters, newest first (replayed ones only on request)."""
+    """Dead letters of these subscriptions, newest first (replayed ones only on request)."""
     rows = (
         session.connection()
         .execute(
@@ -416,11 +416,11 @@ def list_dead_letters(
             SELECT id, delivery_id, run, subscription_id, event_id, event_type, attempts, last_error,
                    replayed_at, created_at
               FROM webhook_dead_letter
-             WHERE (CAST(:s AS int) IS NULL OR subscription_id = :s) AND (:all OR replayed_at IS NULL)
+             WHERE subscription_id = ANY(CAST(:s AS int[])) AND (:all OR replayed_at IS NULL)
              ORDER BY id DESC LIMIT :l OFFSET :o
             """
             ),
-            {"s": subscription_id, "all": include_replayed, "l": limit, "o": offset},
+            {"s": subscription_ids, "all": include_replayed, "l": limit, "o": offset},
         )
         .mappings()
         .all()

@@ -2,13 +2,15 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
 from api.schemas.base import PathId, QueryId
+from rules.visibility import Reader, may_read_audit_row
+from services import audit_scope
 from services.auth import Principal
 
 router = APIRouter(tags=["books"])
@@ -140,8 +142,19 @@ def stock_balances(
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-@router.get("/audit", summary="Who did what to a document, when, acting for whom")
-def audit(session: SessionDep, who: PrincipalDep, subject_type: str, subject_id: str) -> list[dict[str, Any]]:
+@router.get(
+    "/audit",
+    summary="Who did what to a document, when, acting for whom (admins and controllers: all of their "
+    "entities' rows; others: their own acts)",
+)
+def audit(
+    session: SessionDep,
+    who: PrincipalDep,
+    subject_type: Annotated[str, Query(min_length=1, max_length=40)],
+    subject_id: Annotated[str, Query(min_length=1, max_length=80)],
+) -> list[dict[str, Any]]:
+    if not audit_scope.subject_visible(session, who, subject_type, subject_id):
+        return []
     rows = (
         session.connection()
         .execute(
@@ -156,5 +169,10 @@ def audit(session: SessionDep, who: PrincipalDep, subject_type: str, subject_id:
         )
         .all()
     )
+    reader = Reader(who.username, who.roles, who.entity_ids)
     keys = ("at", "actor", "acting_for", "action", "before", "after", "entity_id")
-    return [dict(zip(keys, r, strict=True)) for r in rows]
+    return [
+        dict(zip(keys, r, strict=True))
+        for r in rows
+        if may_read_audit_row(reader, entity_id=r[6], actor=r[1], acting_for=r[2])
+    ]

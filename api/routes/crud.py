@@ -27,14 +27,20 @@ def crud_router(
     """Routes for one master-data resource; entity-scoped resources are visible to members only."""
     router = APIRouter(prefix=path, tags=["master data"])
     name = table.__name__
+    # The column naming the record's entity; an entity is scoped by its own id (members see it).
+    scope = "entity_id" if entity_scoped else "id" if name == "Entity" else None
+
+    def _entity_of(obj: Any) -> int | None:
+        return None if scope is None else getattr(obj, scope, None)
+
     writer = Depends(require(*write_roles))
 
     def _load(session: Session, who: Principal, record_id: int) -> Any:
         obj = session.get(table, record_id)
         if obj is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} {record_id} not found")
-        if entity_scoped:
-            check_entity(who, obj.entity_id)  # type: ignore[attr-defined]
+        if scope is not None:
+            check_entity(who, getattr(obj, scope))
         return obj
 
     @router.get("", summary=f"List {name} records")
@@ -46,8 +52,8 @@ def crud_router(
         offset: int = Query(0, ge=0),
     ) -> list[dict[str, Any]]:
         query = select(table)
-        if entity_scoped:
-            query = query.where(col(table.entity_id).in_(who.entity_ids))  # type: ignore[attr-defined]
+        if scope is not None:
+            query = query.where(col(getattr(table, scope)).in_(who.entity_ids))
         if archivable and not include_archived:
             query = query.where(col(table.archived).is_(False))  # type: ignore[attr-defined]
         query = query.order_by(col(table.id)).limit(limit).offset(offset)  # type: ignore[attr-defined]
@@ -78,7 +84,7 @@ def crud_router(
             str(obj.id),
             None,
             obj.model_dump(),
-            getattr(obj, "entity_id", None),
+            _entity_of(obj),
         )
         session.commit()
         session.refresh(obj)
@@ -107,7 +113,7 @@ def crud_router(
                 str(record_id),
                 before,
                 obj.model_dump(),
-                getattr(obj, "entity_id", None),
+                _entity_of(obj),
             )
             session.commit()
             session.refresh(obj)
@@ -130,7 +136,7 @@ def crud_router(
                 str(record_id),
                 before,
                 obj.model_dump(),
-                getattr(obj, "entity_id", None),
+                _entity_of(obj),
             )
             session.commit()
             return dict(obj.model_dump())

@@ -26,6 +26,7 @@ from workflows.foresight.data_quality import DataQualityCheckWorkflow, data_qual
 
 router = APIRouter(prefix="/foresight", tags=["foresight"])
 finance = Depends(require("controller", "ap_clerk"))
+Controller = Annotated[Principal, Depends(require("controller"))]
 # Dates outside this range are typos, and 13 weeks after the last day a date can hold would overflow.
 _FIRST, _LAST = date(2000, 1, 1), date(2999, 12, 31)
 AsOf = Annotated[date | None, Query(description="First day of the forecast (default today)")]
@@ -121,9 +122,13 @@ class CheckBody(Body):
     entity_id: Id
 
 
-@router.post("/data-quality/checks", status_code=202, summary="Run the master-data quality check now")
+@router.post(
+    "/data-quality/checks",
+    status_code=202,
+    summary="Run the master-data quality check now (admin, controller)",
+)
 async def run_check(
-    body: CheckBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
+    body: CheckBody, session: SessionDep, who: Controller, client: TemporalDep
 ) -> JSONResponse:
     check_entity(who, body.entity_id)
     code = foresight_cash.entity_code(session, body.entity_id)

@@ -7,16 +7,16 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Body as BodyParam
-from sqlmodel import col, select
 
-from api.deps import PrincipalDep, SessionDep, check_entity, require
+from api.deps import PrincipalDep, SessionDep, require
 from api.schemas.integration import ReplayRequest, SecretRotation, SubscriptionCreate, SubscriptionUpdate
 from erp.settings import get_settings
 from models.contracts.events import CATALOGUE, json_schema
-from models.webhooks import WebhookSubscription
-from services import webhooks
+from rules.entity_scope import check_entity_list
+from services import webhook_scope, webhooks
 from services.audit_log import audit_change
 from services.auth import Principal
+from services.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
 log = logging.getLogger("erp.api.integration")
@@ -37,9 +37,12 @@ async def _wake_dispatcher(request: Request) -> bool:
         return False
 
 
-def _check_entities(who: Principal, entity_ids: list[int] | None) -> None:
-    for entity_id in entity_ids or []:
-        check_entity(who, entity_id)
+def _check_target(who: Principal, entity_ids: list[int] | None, url: str | None) -> None:
+    """Entities all the caller's (never empty: that meant every entity) and a URL that is not internal."""
+    if entity_ids is not None:
+        check_entity_list(who.entity_ids, entity_ids)
+    if url is not None:
+        check_webhook_url(url)
 
 
 @router.get("/events/schema", summary="The catalogue of outbound event types with a JSON schema each")
@@ -69,9 +72,9 @@ def list_events(
 async def create_subscription(
     body: SubscriptionCreate, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
-    _check_entities(who, body.entity_ids)
     values = body.model_dump()
     values["url"] = str(body.url)
+    _check_target(who, body.entity_ids, values["url"])
     sub, secret = webhooks.create_subscription(session, values, who.username)
     view = webhooks.public_view(sub)
     audit_change(session, who, "webhook_subscription.create", "webhook_subscription", str(sub.id), None, view)
@@ -82,15 +85,15 @@ async def create_subscription(
 
 @router.get("/subscriptions", summary="Webhook subscriptions (never their secrets)")
 def list_subscriptions(
-    session: SessionDep, _: Admin, limit: int = Limit, offset: int = Offset
+    session: SessionDep, who: Admin, limit: int = Limit, offset: int = Offset
 ) -> list[dict[str, Any]]:
-    query = select(WebhookSubscription).order_by(col(WebhookSubscription.id)).limit(limit).offset(offset)
-    return [webhooks.public_view(s) for s in session.exec(query).all()]
+    subs = webhook_scope.visible_subscriptions(session, who, limit, offset)
+    return [webhooks.public_view(s) for s in subs]
 
 
 @router.get("/subscriptions/{subscription_id}", summary="One webhook subscription")
-def get_subscription(subscription_id: int, session: SessionDep, _: Admin) -> dict[str, Any]:
-    return webhooks.public_view(webhooks.get_subscription(session, subscription_id))
+def get_subscription(subscription_id: int, session: SessionDep, who: Admin) -> dict[str, Any]:
+    return webhooks.public_view(webhook_scope.visible_subscription(session, who, subscription_id))
 
 
 @router.patch(
@@ -99,14 +102,14 @@ def get_subscription(subscription_id: int, session: SessionDep, _: Admin) -> dic
 async def update_subscription(
     subscription_id: int, body: SubscriptionUpdate, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
-    sub = webhooks.get_subscription(session, subscription_id)
+    sub = webhook_scope.visible_subscription(session, who, subscription_id)
     before = webhooks.public_view(sub)
     changes = body.model_dump(exclude_unset=True)
     if "event_types" in changes:
         webhooks.check_event_types(changes["event_types"] or [])
-    _check_entities(who, changes.get("entity_ids"))
     if body.url is not None:
         changes["url"] = str(body.url)
+    _check_target(who, changes.get("entity_ids"), changes.get("url"))
     for field, value in changes.items():
         if value is not None:
             setattr(sub, field, value)
@@ -124,7 +127,7 @@ async def update_subscription(
 
 @router.delete("/subscriptions/{subscription_id}", summary="Deactivate a subscription (its history stays)")
 def delete_subscription(subscription_id: int, session: SessionDep, who: Admin) -> dict[str, Any]:
-    sub = webhooks.get_subscription(session, subscription_id)
+    sub = webhook_scope.visible_subscription(session, who, subscription_id)
     before = webhooks.public_view(sub)
     sub.active = False
     session.add(sub)
@@ -141,6 +144,7 @@ def delete_subscription(subscription_id: int, session: SessionDep, who: Admin) -
 async def replay(
     subscription_id: int, body: ReplayRequest, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
+    webhook_scope.visible_subscription(session, who, subscription_id)
     count = webhooks.replay(session, subscription_id, body.from_event_id)
     audit_change(
         session, who, "webhook_subscription.replay", "webhook_subscription", str(subscription_id), None,
@@ -154,21 +158,20 @@ async def replay(
 @router.get("/deliveries", summary="Deliveries, newest first")
 def list_deliveries(
     session: SessionDep,
-    _: Admin,
+    who: Admin,
     subscription_id: int | None = None,
     status: Literal["pending", "delivered", "dead", "skipped"] | None = None,
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[dict[str, Any]]:
-    return webhooks.list_deliveries(
-        session, subscription_id=subscription_id, status=status, limit=limit, offset=offset
-    )
+    subs = webhook_scope.scoped_filter(session, who, subscription_id)
+    return webhooks.list_deliveries(session, subscription_ids=subs, status=status, limit=limit, offset=offset)
 
 
 @router.get("/dead-letters", summary="Deliveries that failed every try (replay them from their event id)")
 def list_dead_letters(
     session: SessionDep,
-    _: Admin,
+    who: Admin,
     subscription_id: int | None = None,
     include_replayed: bool = False,
     limit: int = Limit,
@@ -176,7 +179,7 @@ def list_dead_letters(
 ) -> list[dict[str, Any]]:
     return webhooks.list_dead_letters(
         session,
-        subscription_id=subscription_id,
+        subscription_ids=webhook_scope.scoped_filter(session, who, subscription_id),
         include_replayed=include_replayed,
         limit=limit,
         offset=offset,
@@ -195,8 +198,7 @@ def rotate_secret(
         SecretRotation | None, BodyParam(openapi_examples={"a day": {"value": {"overlap_hours": 24}}})
     ] = None,
 ) -> dict[str, Any]:
-    sub = webhooks.get_subscription(session, subscription_id)
-    _check_entities(who, sub.entity_ids)
+    sub = webhook_scope.visible_subscription(session, who, subscription_id)
     hours = body.overlap_hours if body and body.overlap_hours is not None else None
     overlap = timedelta(hours=get_settings().webhook_secret_overlap_hours if hours is None else hours)
     before = webhooks.public_view(sub)

@@ -13,6 +13,7 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.schemas.base import Body, PathId, examples
 from models.contracts.tasks import DecisionRequest
 from models.tasks import Task
+from services import task_visibility
 from services.auth import Principal
 from services.delegations import delegated_tasks, delegators_for
 from services.tasks import open_tasks_for
@@ -62,7 +63,8 @@ def get_task(task_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[st
     return task.model_dump()
 
 
-def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
+def _task_of_my_entity(session: Session, who: Principal, task_id: int) -> Task:
+    """The task when it belongs to one of the caller's entities; 404 otherwise."""
     task = session.get(Task, task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
@@ -70,11 +72,21 @@ def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
     return task
 
 
+def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
+    """The task when the caller may act on it or supervises it (rules.visibility); 404 otherwise."""
+    task = _task_of_my_entity(session, who, task_id)
+    if not task_visibility.may_read(session, who, task):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"task {task_id} not found")
+    return task
+
+
 @router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
 async def decide(
     task_id: PathId, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
 ) -> JSONResponse:
-    task = _visible_task(session, who, task_id)
+    # The workflow decides who may decide (roles, limits, delegations, own documents) and says why it
+    # refuses (403); the answer carries no task details, so the entity check is enough here.
+    task = _task_of_my_entity(session, who, task_id)
     if task.status != "open":
         raise HTTPException(status.HTTP_409_CONFLICT, f"task {task_id} is {task.status} already")
     workflow_cls = by_type_name(task.workflow_type)

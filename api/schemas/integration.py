@@ -28,7 +28,9 @@ class SubscriptionCreate(Body):
     event_types: list[EventType] = Field(
         default_factory=list, max_length=200, description="empty: every event type"
     )
-    entity_ids: list[Id] = Field(default_factory=list, max_length=1000, description="empty: every entity")
+    entity_ids: list[Id] = Field(
+        min_length=1, max_length=1000, description="the entities whose events it receives (all yours)"
+    )
     active: bool = True
     max_attempts: int = Field(default=8, ge=1, le=50)
     first_retry_seconds: float = Field(default=10.0, gt=0, le=3600)
@@ -42,7 +44,7 @@ class SubscriptionUpdate(Body):
     url: AnyHttpUrl | None = None
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     event_types: list[EventType] | None = Field(default=None, max_length=200)
-    entity_ids: list[Id] | None = Field(default=None, max_length=1000)
+    entity_ids: list[Id] | None = Field(default=None, min_length=1, max_length=1000)
     active: bool | None = None
     max_attempts: int | None = Field(default=None, ge=1, le=50)
     first_retry_seconds: float | None = Field(default=None, gt=0, le=3600)
