@@ -41,7 +41,11 @@ def test_a_new_company_buys_sells_refunds_and_closes_through_the_api(
         co.hire(role, e)
     co.hire("approver", e, approval_limit="5000")
     wh = co.create("/locations", {"entity_id": e, "code": f"WH{uid}", "name": "Main warehouse"})
-    item = co.create("/items", {"sku": f"TEE{uid}", "name": "Organic tee", "category": "apparel"})
+    # Tax rates are shared by every company in the test database: this company's tees get a class of their own.
+    tax_class = f"tee{uid}".lower()
+    item = co.create(
+        "/items", {"sku": f"TEE{uid}", "name": "Organic tee", "category": "apparel", "tax_class": tax_class}
+    )
     supplier = co.create(
         "/suppliers",
         {"code": f"SUP{uid}", "name": "Tee Mill", "currency": "EUR", "payment_terms": "IMMEDIATE"},
@@ -56,9 +60,9 @@ def test_a_new_company_buys_sells_refunds_and_closes_through_the_api(
             "valid_from": "2020-01-01",
         },
     )
-    region = f"R{uid}"
+    region = "DE"
     co.create(
-        "/tax-rates", {"region": region, "tax_class": "standard", "rate": "0.19", "valid_from": "2020-01-01"}
+        "/tax-rates", {"region": region, "tax_class": tax_class, "rate": "0.19", "valid_from": "2020-01-01"}
     )
     customer = co.create(
         "/customers",
