@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field
+from pydantic import Field, HttpUrl
 
 from api.schemas.base import Body, Id, examples
 
@@ -23,7 +23,7 @@ class SubscriptionCreate(Body):
     )
 
     name: str = Field(min_length=1, max_length=80)
-    url: AnyHttpUrl
+    url: HttpUrl  # at most 2,083 characters
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     event_types: list[EventType] = Field(
         default_factory=list, max_length=200, description="empty: every event type"
@@ -41,7 +41,7 @@ class SubscriptionUpdate(Body):
 
     model_config = examples({"active": False}, {"secret": "rotate-me-2026-07-a1b2c3d4"})
 
-    url: AnyHttpUrl | None = None
+    url: HttpUrl | None = None
     secret: str | None = Field(default=None, min_length=16, max_length=200)
     event_types: list[EventType] | None = Field(default=None, max_length=200)
     entity_ids: list[Id] | None = Field(default=None, min_length=1, max_length=1000)
