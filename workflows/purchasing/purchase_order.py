@@ -71,6 +71,8 @@ FROM_TEMPORAL_ACTOR = "temporal"
 FROM_TEMPORAL_REASON = "cancelled from Temporal"
 # Histories recorded before it replay as they ran: the stage was known only once its row was written.
 STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
+# Before it, an approver without a limit approved any amount; decisions recorded so then replay as they ran.
+LIMIT_REQUIRED = "po-approver-needs-a-limit"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -480,13 +482,11 @@ class PurchaseOrderWorkflow:
             return await self.attention.decide(req, lambda: self.stage)
         async with self.lock:
             task, acting_for = self.book.authorize(req)
-            self._check_decision(task, req, acting_for)
-            if (
-                task.kind == "po_approval"
-                and req.decision == "approve"
-                and self.po.policy.window_cap is not None
-            ):
-                await self._check_window(task, req, acting_for)
+            approving = task.kind == "po_approval" and req.decision == "approve"
+            strict = workflow.patched(LIMIT_REQUIRED) if approving else True
+            self._check_decision(task, req, acting_for, limit_required=strict)
+            if approving and self.po.policy.window_cap is not None:
+                await self._check_window(task, req, acting_for, limit_required=strict)
             if task.kind == "supplier_delay":
                 await self._delay_decision(req)
             elif task.kind == "match_exception":
@@ -527,7 +527,9 @@ class PurchaseOrderWorkflow:
         task, acting_for = self.book.authorize(req)
         self._check_decision(task, req, acting_for)
 
-    def _check_decision(self, task: OpenTask, req: DecisionRequest, acting_for: str | None) -> None:
+    def _check_decision(
+        self, task: OpenTask, req: DecisionRequest, acting_for: str | None, *, limit_required: bool = True
+    ) -> None:
         """Per-kind rules: SoD and limits for approvals and match exceptions, payloads for the rest."""
         who = checks.approver(req, acting_for, Decimal(0))
         level = ApprovalLevel(role=task.candidate_role, user=task.candidate_user)
@@ -537,6 +539,7 @@ class PurchaseOrderWorkflow:
                 who,
                 level,
                 Document(self.po.requested_by, amount, supplier_created_by=self.po.supplier_created_by),
+                limit_required=limit_required,
             )
         elif task.kind == "po_revision" and req.decision == "submit":
             checks.revised_lines(self.lines, req.payload, self.po.landed_cost_pct)
@@ -562,11 +565,15 @@ class PurchaseOrderWorkflow:
                     received_by=frozenset(self.receivers),
                     supplier_created_by=self.po.supplier_created_by,
                 ),
+                # AP clerks settle exceptions within the match tolerances; a limit, when set, still caps them.
+                limit_required=False,
             )
             if req.decision == "wait_for_receipt":
                 checks.payload_int(req.payload, "days", 14, 1, 90)
 
-    async def _check_window(self, task: OpenTask, req: DecisionRequest, acting_for: str | None) -> None:
+    async def _check_window(
+        self, task: OpenTask, req: DecisionRequest, acting_for: str | None, *, limit_required: bool
+    ) -> None:
         """The anti-splitting cap needs the approver's recent approvals, read from the database."""
         used = await self._act(
             PurchasingActivities.approved_in_window,
@@ -582,6 +589,7 @@ class PurchaseOrderWorkflow:
                 self.po.requested_by, self._total_func(), supplier_created_by=self.po.supplier_created_by
             ),
             self.po.policy.window_cap,
+            limit_required=limit_required,
         )
 
     async def _delay_decision(self, req: DecisionRequest) -> None:
