@@ -155,15 +155,22 @@ def escalation_role(level_role: str, chain: Mapping[str, str]) -> str | None:
 
 
 def extra_level_for_low_score(
-    levels: tuple[ApprovalLevel, ...], supplier_score: Decimal | None, threshold: Decimal, role: str
+    levels: tuple[ApprovalLevel, ...],
+    supplier_score: Decimal | None,
+    threshold: Decimal,
+    role: str,
+    *,
+    score_unavailable: bool = False,
 ) -> tuple[ApprovalLevel, ...]:
-    """Append a `role` level when the supplier's scorecard is below `threshold`.
+    """Append a `role` level when the supplier's scorecard is below `threshold` or could not be computed.
 
-    An unscored supplier (None) adds nothing: absence of history is not evidence of poor service;
-    a caller that wants new suppliers reviewed passes a score of 0. A role already in the chain is not
-    added twice.
+    An unscored supplier (None: no delivered history) adds nothing: absence of history is not evidence
+    of poor service; a caller that wants new suppliers reviewed passes a score of 0. A score that could
+    not be computed (`score_unavailable`: the query failed) is not absence of history: the control
+    fails closed and the level is added. A role already in the chain is not added twice.
     """
-    if supplier_score is None or supplier_score >= threshold:
+    low = supplier_score is not None and supplier_score < threshold
+    if not (low or score_unavailable):
         return levels
     if any(level.role == role for level in levels):
         return levels

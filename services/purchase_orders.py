@@ -128,6 +128,7 @@ def load_policy(
             "supplier_score": found.supplier_score,
             "score_threshold": found.threshold,
             "score_role": found.role,
+            "score_unavailable": found.unavailable,
         }
     )
 

@@ -41,6 +41,8 @@ class ApprovalPolicy(Contract):
     supplier_score: Decimal | None = None
     score_threshold: Decimal | None = None
     score_role: str | None = None
+    # Why the score could not be computed (None: it was, or the supplier has no history): adds the level.
+    score_unavailable: str | None = None
 
 
 class PoLine(Contract):

@@ -168,3 +168,18 @@ def test_low_supplier_score_adds_a_quality_review() -> None:
     assert extra_level_for_low_score((LEAD,), D("60"), D("60"), "quality_manager") == (LEAD,)
     assert extra_level_for_low_score((LEAD,), None, D("60"), "quality_manager") == (LEAD,)
     assert extra_level_for_low_score((LEAD, qa), D("10"), D("60"), "quality_manager") == (LEAD, qa)
+
+
+def test_a_score_that_could_not_be_computed_adds_the_level() -> None:
+    # A failed query is not "no history": the control fails closed and the review level is added.
+    qa = ApprovalLevel(role="quality_manager", user=None)
+    assert extra_level_for_low_score((LEAD,), None, D("60"), "quality_manager", score_unavailable=True) == (
+        LEAD,
+        qa,
+    )
+    assert extra_level_for_low_score(
+        (LEAD, qa), None, D("60"), "quality_manager", score_unavailable=True
+    ) == (
+        LEAD,
+        qa,
+    )

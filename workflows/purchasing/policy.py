@@ -48,5 +48,6 @@ def approval_chain(
         policy.supplier_score,
         policy.score_threshold,
         policy.score_role,
+        score_unavailable=policy.score_unavailable is not None,
     )
     return [LevelSnapshot(role=lv.role, user=lv.user) for lv in levels]

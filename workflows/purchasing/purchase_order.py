@@ -255,21 +255,28 @@ class PurchaseOrderWorkflow:
         sla = timedelta(hours=self.po.policy.sla_hours)
         key = f"po:{self.po.number}:r{self.revision}:approval:{level_no}"
         total = po_total(list(self.lines.values()), self.po.currency)
+        details: dict[str, Any] = {
+            "amount": str(total),
+            "amount_func": str(self._total_func()),
+            "currency": self.po.currency,
+            "revision": self.revision,
+            "level": level_no,
+        }
+        title = f"Approve PO {self.po.number} ({total} {self.po.currency}), level {level_no}"
+        why = self.po.policy.score_unavailable
+        if why is not None and level.role == self.po.policy.score_role:
+            # The level a failed policy input added (fail closed): the approver sees why it is here.
+            details["why"] = why
+            title += f": {why}"[:200]
         spec = self._spec(
             key,
             "po_approval",
-            f"Approve PO {self.po.number} ({total} {self.po.currency}), level {level_no}",
+            title,
             APPROVAL_OPTIONS,
             role=level.role,
             user=level.user,
             due=workflow.now() + sla,
-            details={
-                "amount": str(total),
-                "amount_func": str(self._total_func()),
-                "currency": self.po.currency,
-                "revision": self.revision,
-                "level": level_no,
-            },
+            details=details,
         )
         task = await self._open(spec, revision=self.revision)
         await self._stage("approval", level.role or level.user)
