@@ -170,8 +170,11 @@ def extra_level_for_low_score(
     fails closed and the level is added. A role already in the chain is not added twice.
     """
     low = supplier_score is not None and supplier_score < threshold
-    if not (low or score_unavailable):
-        return levels
+    return with_role_level(levels, role) if low or score_unavailable else levels
+
+
+def with_role_level(levels: tuple[ApprovalLevel, ...], role: str) -> tuple[ApprovalLevel, ...]:
+    """The chain with a `role` level appended, unless that role is in it already."""
     if any(level.role == role for level in levels):
         return levels
     return (*levels, ApprovalLevel(role=role, user=None))

@@ -43,6 +43,9 @@ class ApprovalPolicy(Contract):
     score_role: str | None = None
     # Why the score could not be computed (None: it was, or the supplier has no history): adds the level.
     score_unavailable: str | None = None
+    # Why the PO is over a category budget (None: within budget): adds a `budget_role` level.
+    budget_over: str | None = None
+    budget_role: str | None = None
 
 
 class PoLine(Contract):

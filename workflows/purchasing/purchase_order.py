@@ -61,7 +61,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.attention import NEEDS_ATTENTION, Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
-    from workflows.purchasing.policy import approval_chain, func_total, po_total
+    from workflows.purchasing.policy import approval_chain, func_total, level_reasons, po_total
 
 WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
@@ -263,11 +263,11 @@ class PurchaseOrderWorkflow:
             "level": level_no,
         }
         title = f"Approve PO {self.po.number} ({total} {self.po.currency}), level {level_no}"
-        why = self.po.policy.score_unavailable
-        if why is not None and level.role == self.po.policy.score_role:
-            # The level a failed policy input added (fail closed): the approver sees why it is here.
-            details["why"] = why
-            title += f": {why}"[:200]
+        reasons = level_reasons(self.po.policy, level)
+        if reasons:
+            # A level a policy flag added (failed score input, over budget): the approver sees why.
+            details["why"] = "; ".join(reasons)
+            title += f": {details['why']}"[:300]
         spec = self._spec(
             key,
             "po_approval",
