@@ -22,7 +22,11 @@ from rules.periods import period_of
 from services import fx, replenishment_budget
 from services.errors import NotFound
 from services.supplier_scorecard import score_input
+from services.task_sla import load_task_slas
 from workflows.purchasing.policy import approval_chain, func_total, po_total
+
+# The PO's task kinds that run on a service level of their own (PO approvals use approval_setting's).
+PO_TIMED_KINDS = ("match_exception", "supplier_delay")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +128,8 @@ def load_policy(
             window_days=int(str(window_days)),
             window_cap=None if cap is None else Decimal(str(cap)),
         )
+    # Snapshotted too: a service level changed later applies to POs created after the change.
+    policy = policy.model_copy(update={"task_slas": load_task_slas(session, entity_id, PO_TIMED_KINDS)})
     if supplier_id is None:
         return policy
     # Snapshotted like the bands: a later scorecard change does not re-route this PO's approvals.

@@ -29,6 +29,14 @@ class BandSnapshot(Contract):
     levels: list[LevelSnapshot]
 
 
+class TaskSlaSnapshot(Contract):
+    """A task kind's service level as it was when the document was created (rules.task_sla.TaskSla)."""
+
+    hours: int
+    remind_pct: int = 50
+    escalate_to: str | None = None
+
+
 class ApprovalPolicy(Contract):
     """Everything the workflow needs to route approvals, snapshotted at creation."""
 
@@ -46,6 +54,8 @@ class ApprovalPolicy(Contract):
     # Why the PO is over a category budget (None: within budget): adds a `budget_role` level.
     budget_over: str | None = None
     budget_role: str | None = None
+    # Service levels of the PO's other tasks by kind (match_exception, supplier_delay); none: no timers.
+    task_slas: dict[str, TaskSlaSnapshot] = Field(default_factory=dict)
 
 
 class PoLine(Contract):

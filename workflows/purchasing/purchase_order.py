@@ -62,6 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
     from workflows.purchasing.policy import approval_chain, func_total, level_reasons, po_total
+    from workflows.sla import SlaDue, SlaWatch
 
 WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
@@ -73,6 +74,8 @@ FROM_TEMPORAL_REASON = "cancelled from Temporal"
 STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
 # Before it, an approver without a limit approved any amount; decisions recorded so then replay as they ran.
 LIMIT_REQUIRED = "po-approver-needs-a-limit"
+# Match-exception and delay tasks remind and escalate on their kind's service level (POs snapshotting one).
+TASK_SLA = "po-task-service-levels"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -141,6 +144,7 @@ class PurchaseOrderWorkflow:
         self.reason: str | None = None
         # Tasks being opened: their row is visible in the inbox a moment before the activity returns.
         self.opening = 0
+        self.sla = SlaWatch.of(po.policy.task_slas)
         self.attention = Attention(
             Subject(
                 workflow_type=WORKFLOW_TYPE,
@@ -408,6 +412,9 @@ class PurchaseOrderWorkflow:
                 moments.append(_at(inv.due))
             if inv.status == "waiting" and inv.wait_until is not None:
                 moments.append(inv.wait_until)
+        sla_moment = self.sla.next_moment(self.book.tasks)
+        if sla_moment is not None:
+            moments.append(sla_moment)
         if not moments:
             return None
         return max(min(moments) - workflow.now(), timedelta(0))
@@ -428,6 +435,37 @@ class PurchaseOrderWorkflow:
                 inv.status = "paid"
             elif inv.status == "waiting" and inv.wait_until is not None and now >= inv.wait_until:
                 await self._open_exception(inv, ["receipt_deadline_passed"], allow_wait=False)
+        for due in self.sla.due(self.book.tasks, now):
+            await self._sla_action(due)
+
+    async def _sla_action(self, due: SlaDue) -> None:
+        """A task past its reminder is reminded (audited); one past its service level moves up to the
+        kind's escalation role, which may decide it from then on."""
+        task = self.book.tasks[due.task_id]
+        waiting_on = task.candidate_role or task.candidate_user
+        if due.action == "remind":
+            await self._audit(
+                f"task:{task.task_id}:sla:{due.clock.escalations}:{due.clock.period_start.isoformat()}",
+                "task.reminder",
+                {"task_id": task.task_id, "kind": task.kind, "waiting_on": waiting_on},
+            )
+            return
+        task.escalation_level += 1
+        task.candidate_role, task.candidate_user = due.clock.role, None
+        await self._act(
+            TaskActivities.escalate_task,
+            TaskEscalation(
+                task_id=task.task_id,
+                candidate_role=due.clock.role,
+                escalation_level=task.escalation_level,
+                due_at=due.due,
+            ),
+        )
+        await self._audit(
+            f"task:{task.task_id}:escalated:{task.escalation_level}",
+            "task.escalated",
+            {"task_id": task.task_id, "kind": task.kind, "from": waiting_on, "to": due.clock.role},
+        )
 
     async def _rematch_waiting(self) -> None:
         """An invoice waiting for its receipt is matched again once more goods have arrived."""
@@ -470,6 +508,7 @@ class PurchaseOrderWorkflow:
             f"PO {self.po.number}: goods expected {self.expected} have not arrived",
             DELAY_OPTIONS,
             role="buyer",
+            due=self.sla.first_due("supplier_delay", workflow.now()),
             details={
                 "expected_date": self.expected.isoformat(),
                 "remaining": {str(k): str(v) for k, v in self._remaining().items()},
@@ -971,6 +1010,8 @@ class PurchaseOrderWorkflow:
             revision=revision,
         )
         self.book.add(task)
+        if spec.kind in self.sla.slas and workflow.patched(TASK_SLA):
+            self.sla.watch(task.task_id, spec.kind, spec.candidate_role, workflow.now())
         return task
 
     async def _open_exception(self, inv: InvoiceState, reasons: list[str], allow_wait: bool) -> None:
@@ -983,6 +1024,7 @@ class PurchaseOrderWorkflow:
             f"PO {self.po.number}: invoice does not match ({', '.join(reasons)})",
             options,
             role="ap_clerk",
+            due=self.sla.first_due("match_exception", workflow.now()),
             details={"invoice_id": inv.invoice_id, "reasons": reasons},
         )
         task = await self._open(spec)
@@ -1060,9 +1102,9 @@ class PurchaseOrderWorkflow:
         if self.stage in TERMINAL:
             return
         if self.exception_tasks:
-            stage, pending = "exception", "ap_clerk"
+            stage, pending = "exception", self._holder("match_exception", "ap_clerk")
         elif self.delay_task is not None:
-            stage, pending = "delayed", "buyer"
+            stage, pending = "delayed", self._holder("supplier_delay", "buyer")
         elif not self._fully_received():
             stage, pending = ("receiving" if any(self.received.values()) else "issued"), "supplier"
         elif any(self.invoiced.get(n, Decimal(0)) < q for n, q in self.received.items()) or any(
@@ -1134,6 +1176,11 @@ class PurchaseOrderWorkflow:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=retry.UNTIL_DONE,
         )
+
+    def _holder(self, kind: str, default: str) -> str:
+        """Who the oldest open task of a kind waits on (its role moves up when it escalates)."""
+        roles = [t.candidate_role for _, t in sorted(self.book.tasks.items()) if t.kind == kind]
+        return next((r for r in roles if r), default)
 
     def _total_func(self) -> Decimal:
         total = po_total(list(self.lines.values()), self.po.currency)
