@@ -3,7 +3,7 @@
 from sqlalchemy import text
 from sqlmodel import Session
 
-from models.contracts.purchasing import TaskSlaSnapshot
+from models.contracts.tasks import TaskSlaSnapshot
 
 
 def load_task_slas(session: Session, entity_id: int, kinds: tuple[str, ...]) -> dict[str, TaskSlaSnapshot]:

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from models.contracts.base import Contract
 from models.contracts.bounds import MAX_LINES, PayloadDate, QuantityOrZero, UnitCost
+from models.contracts.tasks import TaskSlaSnapshot
 
 AllocationBasis = Literal["qty", "value", "weight"]
 
@@ -27,14 +28,6 @@ class BandSnapshot(Contract):
     category: str | None
     entity: str | None
     levels: list[LevelSnapshot]
-
-
-class TaskSlaSnapshot(Contract):
-    """A task kind's service level as it was when the document was created (rules.task_sla.TaskSla)."""
-
-    hours: int
-    remind_pct: int = 50
-    escalate_to: str | None = None
 
 
 class ApprovalPolicy(Contract):

@@ -62,7 +62,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
     from workflows.purchasing.policy import approval_chain, func_total, level_reasons, po_total
-    from workflows.sla import SlaDue, SlaWatch
+    from workflows.sla import SlaWatch, apply_due
+    from workflows.sla import Subject as SlaSubject
 
 WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
@@ -145,6 +146,7 @@ class PurchaseOrderWorkflow:
         # Tasks being opened: their row is visible in the inbox a moment before the activity returns.
         self.opening = 0
         self.sla = SlaWatch.of(po.policy.task_slas)
+        self.subject = SlaSubject("purchase_order", po.number, po.entity_id)
         self.attention = Attention(
             Subject(
                 workflow_type=WORKFLOW_TYPE,
@@ -436,36 +438,7 @@ class PurchaseOrderWorkflow:
             elif inv.status == "waiting" and inv.wait_until is not None and now >= inv.wait_until:
                 await self._open_exception(inv, ["receipt_deadline_passed"], allow_wait=False)
         for due in self.sla.due(self.book.tasks, now):
-            await self._sla_action(due)
-
-    async def _sla_action(self, due: SlaDue) -> None:
-        """A task past its reminder is reminded (audited); one past its service level moves up to the
-        kind's escalation role, which may decide it from then on."""
-        task = self.book.tasks[due.task_id]
-        waiting_on = task.candidate_role or task.candidate_user
-        if due.action == "remind":
-            await self._audit(
-                f"task:{task.task_id}:sla:{due.clock.escalations}:{due.clock.period_start.isoformat()}",
-                "task.reminder",
-                {"task_id": task.task_id, "kind": task.kind, "waiting_on": waiting_on},
-            )
-            return
-        task.escalation_level += 1
-        task.candidate_role, task.candidate_user = due.clock.role, None
-        await self._act(
-            TaskActivities.escalate_task,
-            TaskEscalation(
-                task_id=task.task_id,
-                candidate_role=due.clock.role,
-                escalation_level=task.escalation_level,
-                due_at=due.due,
-            ),
-        )
-        await self._audit(
-            f"task:{task.task_id}:escalated:{task.escalation_level}",
-            "task.escalated",
-            {"task_id": task.task_id, "kind": task.kind, "from": waiting_on, "to": due.clock.role},
-        )
+            await apply_due(due, self.book, self.subject, self._act)
 
     async def _rematch_waiting(self) -> None:
         """An invoice waiting for its receipt is matched again once more goods have arrived."""
