@@ -26,6 +26,7 @@ DEFAULTS = (
     ("return_approval", 24, 50, "controller"),
     ("backorder", 48, 50, "controller"),
     ("fulfillment_exception", 24, 50, "controller"),
+    ("replenishment_review", 24, 50, "controller"),
     # The controller is the top of a close: reminders only until an entity names a role above.
     ("close_difference", 48, 50, None),
     ("close_signoff", 48, 50, None),
