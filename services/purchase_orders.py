@@ -26,7 +26,7 @@ from services.task_sla import load_task_slas
 from workflows.purchasing.policy import approval_chain, func_total, po_total
 
 # The PO's task kinds that run on a service level of their own (PO approvals use approval_setting's).
-PO_TIMED_KINDS = ("match_exception", "supplier_delay")
+PO_TIMED_KINDS = ("match_exception", "supplier_delay", "po_revision")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,8 @@ DEFAULTS = (
     # kind, hours, remind at %, escalate to
     ("match_exception", 48, 50, "controller"),
     ("supplier_delay", 48, 50, "controller"),
+    # A revision waits on the requester by name: reminders only.
+    ("po_revision", 72, 50, None),
     ("return_approval", 24, 50, "controller"),
     ("backorder", 48, 50, "controller"),
     ("fulfillment_exception", 24, 50, "controller"),

@@ -2,8 +2,10 @@
 entity's 24-hour service level for delays, a reminder is recorded after 12 hours and after 24 the task
 moves to the controller, who decides it (the buyer no longer can). An invoice does not match and the AP
 clerks leave it: the default 48-hour service level reminds them after a day and hands the exception to
-the controller after two, who accepts it. Timers run on the time-skipping server."""
+the controller after two, who accepts it (the invoice is paid, the PO closes). A revision the requester
+leaves is reminded every period, never escalated. Timers run on the time-skipping server."""
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
@@ -18,7 +20,7 @@ from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from models.tasks import TaskSlaSetting
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import open_desk, open_task
-from tests.purchasing.clock import decide, issued, reach, receive, task_of, today, until
+from tests.purchasing.clock import decide, issued, reach, receive, start, task_of, today, until
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
@@ -121,5 +123,30 @@ async def test_an_invoice_exception_nobody_settles_goes_to_the_controller(
         escalated = await until(lambda: _escalated(engine, po.number, "match_exception"), "the escalation")
         assert escalated["candidate_role"] == "controller"
         await decide(handle, desk, "controller", ["controller"], task["id"], "accept")
-        await until(lambda: open_task(engine, po.number, "match_exception") is None, "the exception settled")
+        # Accepted: the invoice is paid on its (immediate) terms and the PO closes.
+        assert await asyncio.wait_for(handle.result(), timeout=60) == "closed"
+
+
+async def test_a_revision_nobody_submits_is_reminded_every_period(
+    time_skipping: WorkflowEnvironment, engine: Engine, factory: Factory, task_queue: str
+) -> None:
+    # The approver sends the PO back; the buyer who raised it leaves it. The default 72-hour service level
+    # of a revision reminds them after 36 hours and again in every following period (it is theirs alone).
+    env = time_skipping
+    desk = open_desk(factory)
+    async with build_worker(env.client, engine, task_queue):
+        po, handle = await start(env, engine, desk, task_queue)
+        approval = await task_of(engine, po.number, "po_approval")
+        await decide(handle, desk, "approver", ["approver"], approval["id"], "request_changes", revision=1)
+        task = await task_of(engine, po.number, "po_revision")
+
+        await env.sleep(timedelta(hours=37))
+        await until(lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 1, "a reminder")
+        # At 72 hours nobody is above the requester: a new period starts with another reminder.
+        await env.sleep(timedelta(hours=36))
+        await until(
+            lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 2, "the next reminder"
+        )
+        assert _audited(engine, po.number, "task.escalated", task["id"]) == 0
+        assert open_task(engine, po.number, "po_revision") == task
         await _cancel(handle)

@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
     from workflows.purchasing.policy import approval_chain, func_total, level_reasons, po_total
-    from workflows.sla import SlaWatch, apply_due
+    from workflows.sla import SlaWatch, apply_due, wait_with_sla
     from workflows.sla import Subject as SlaSubject
 
 WORKFLOW_TYPE = "PurchaseOrder"
@@ -345,8 +345,13 @@ class PurchaseOrderWorkflow:
         )
         task = await self._open(spec, revision=self.revision)
         await self._stage("draft", self.po.requested_by)
-        await workflow.wait_condition(
-            lambda: task.task_id in self.decided or self.cancel_requested is not None
+        # A revision nobody submits is reminded on its service level (POs snapshotting one).
+        await wait_with_sla(
+            lambda: task.task_id in self.decided or self.cancel_requested is not None,
+            self.sla,
+            self.book,
+            self.subject,
+            self._act,
         )
         decided = self.decided.pop(task.task_id, None)
         if decided is None or decided.req.decision == "withdraw":
