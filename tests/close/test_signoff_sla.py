@@ -4,6 +4,7 @@ moves to the finance director after 24, the controller can no longer decide it, 
 approves the close. Timers run on the time-skipping server."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session
@@ -14,11 +15,13 @@ from models.contracts.tasks import DecisionRequest
 from models.tasks import TaskSlaSetting
 from tests.close.closing import at_sign_off, decide, start_close
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.purchasing.clock import until
 from worker import build_worker
 from workflows.close.month_end import MonthEndCloseWorkflow
 
 PERIOD = "2031-09"
+HISTORY = Path(__file__).parent / "histories" / "month_end_signoff_escalated.json"
 
 
 def _signoff(engine: Engine, task_id: int) -> tuple[str, int]:
@@ -76,4 +79,6 @@ async def test_an_unsigned_close_goes_to_the_finance_director(
             ),
         )
         result = await handle.result()
+        if should_record(HISTORY):  # the replay gate keeps the escalated sign-off replaying
+            save(await handle.fetch_history(), HISTORY)
     assert result.status == "closed"

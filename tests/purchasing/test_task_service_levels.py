@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -19,12 +20,14 @@ from temporalio.testing import WorkflowEnvironment
 from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from models.tasks import TaskSlaSetting
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.purchasing.buyer_desk import open_desk, open_task
 from tests.purchasing.clock import decide, issued, reach, receive, start, task_of, today, until
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "purchase_order_exception_escalated.json"
 
 
 def _audited(engine: Engine, number: str, action: str, task_id: int) -> int:
@@ -125,6 +128,8 @@ async def test_an_invoice_exception_nobody_settles_goes_to_the_controller(
         await decide(handle, desk, "controller", ["controller"], task["id"], "accept")
         # Accepted: the invoice is paid on its (immediate) terms and the PO closes.
         assert await asyncio.wait_for(handle.result(), timeout=60) == "closed"
+        if should_record(HISTORY):  # the replay gate keeps this path (limits, service levels) replaying
+            save(await handle.fetch_history(), HISTORY)
 
 
 async def test_a_revision_nobody_submits_is_reminded_every_period(

@@ -4,6 +4,7 @@ hands the task to the controller after 24; sales ops can no longer decide it, th
 the return waits for the goods. Timers run on the time-skipping server."""
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -12,11 +13,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts.tasks import DecisionRequest
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.purchasing.clock import until
 from tests.returns.desk import open_desk, return_input, ship_through_workflow
 from tests.sales.shop import add_item, receive
 from worker import build_worker
 from workflows.returns.rma import ReturnWorkflow
+
+HISTORY = Path(__file__).parent / "histories" / "return_approval_escalated.json"
 
 
 def _task(engine: Engine, rma: str) -> dict[str, Any] | None:
@@ -87,3 +91,5 @@ async def test_an_unapproved_return_is_reminded_then_goes_to_the_controller(
         )
         assert decided.stage == "awaiting_goods"
         await handle.terminate("test done")
+        if should_record(HISTORY):  # the replay gate keeps the escalated approval replaying
+            save(await handle.fetch_history(), HISTORY)
