@@ -16,6 +16,7 @@ from models.tasks import TaskSlaSetting
 from tests.close.closing import at_sign_off, decide, start_close
 from tests.factories import Factory
 from tests.histories import save, should_record
+from tests.inbox import audited
 from tests.purchasing.clock import until
 from worker import build_worker
 from workflows.close.month_end import MonthEndCloseWorkflow
@@ -30,18 +31,6 @@ def _signoff(engine: Engine, task_id: int) -> tuple[str, int]:
             text("SELECT candidate_role, escalation_level FROM task WHERE id = :t"), {"t": task_id}
         ).one()
     return str(row[0]), int(row[1])
-
-
-def _audited(engine: Engine, task_id: int, action: str) -> int:
-    with engine.connect() as c:
-        return int(
-            c.execute(
-                text(
-                    "SELECT count(*) FROM audit_event WHERE action = :a AND (after ->> 'task_id')::int = :t"
-                ),
-                {"a": action, "t": task_id},
-            ).scalar_one()
-        )
 
 
 async def test_an_unsigned_close_goes_to_the_finance_director(
@@ -63,7 +52,7 @@ async def test_an_unsigned_close_goes_to_the_finance_director(
         assert _signoff(engine, task.task_id) == ("controller", 0)
 
         await time_skipping.sleep(timedelta(hours=13))
-        await until(lambda: _audited(engine, task.task_id, "task.reminder") == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task.task_id) == 1, "a reminder")
         await time_skipping.sleep(timedelta(hours=12))
         await until(lambda: _signoff(engine, task.task_id) == ("finance_director", 1), "the escalation")
 

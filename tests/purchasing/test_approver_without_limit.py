@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.purchasing.buyer_desk import bearer, decide, open_desk, po_body, stage, wait_stage, wait_task
+from tests.purchasing.buyer_desk import create_po, decide, open_desk, po_body, stage, wait_stage, wait_task
 
 D = Decimal
 
@@ -20,9 +20,7 @@ def test_an_approver_without_a_limit_approves_nothing_until_given_one(
 ) -> None:
     # One band, the approver alone, for any amount: the limit is the only thing standing in the way.
     desk = open_desk(factory, approver_limit=None, bands=[("0", None, [{"role": "approver"}])])
-    created = api.post("/purchase-orders", json=po_body(desk, "4000"), headers=bearer(desk.token("buyer")))
-    assert created.status_code == 201, created.text
-    number = str(created.json()["number"])
+    number = create_po(api, desk.token("buyer"), po_body(desk, "4000"))
     task = wait_task(engine, number, "po_approval")
 
     refused = decide(api, desk.token("approver"), task["id"], "approve", revision=1)
@@ -45,9 +43,7 @@ def test_an_approver_without_a_limit_may_still_reject(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
     desk = open_desk(factory, approver_limit=None, bands=[("0", None, [{"role": "approver"}])])
-    created = api.post("/purchase-orders", json=po_body(desk, "20000"), headers=bearer(desk.token("buyer")))
-    assert created.status_code == 201, created.text
-    number = str(created.json()["number"])
+    number = create_po(api, desk.token("buyer"), po_body(desk, "20000"))
     task = wait_task(engine, number, "po_approval")
     rejected = decide(api, desk.token("approver"), task["id"], "reject", revision=1, comment="too big")
     assert rejected.status_code == 200, rejected.text

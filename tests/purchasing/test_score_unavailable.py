@@ -13,7 +13,7 @@ from temporalio.worker import Worker
 from services import analytics
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import (
-    bearer,
+    create_po,
     decide,
     eventually,
     open_desk,
@@ -26,25 +26,19 @@ from tests.purchasing.buyer_desk import (
 D = Decimal
 
 
-def _create(api: TestClient, token: str, body: dict[str, object]) -> str:
-    created = api.post("/purchase-orders", json=body, headers=bearer(token))
-    assert created.status_code == 201, created.text
-    return str(created.json()["number"])
-
-
 def test_a_failed_supplier_score_adds_the_level_and_says_why(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     desk = open_desk(factory)
     # A new supplier with no history: no score, nothing extra (absence of history is not poor service).
-    fresh = _create(api, desk.token("buyer"), po_body(desk, "10"))
+    fresh = create_po(api, desk.token("buyer"), po_body(desk, "10"))
     first = wait_task(engine, fresh, "po_approval")
     assert decide(api, desk.token("approver"), first["id"], "approve", revision=1).status_code == 200
     assert wait_stage(engine, fresh, "issued")
 
     # The scorecard query breaks: the policy input cannot be computed.
     monkeypatch.setattr(analytics, "_SCORECARD", "SELECT no_such_column FROM supplier WHERE id = :e")
-    number = _create(api, desk.token("buyer"), po_body(desk, "10"))
+    number = create_po(api, desk.token("buyer"), po_body(desk, "10"))
     level1 = wait_task(engine, number, "po_approval")
     assert level1["candidate_role"] == "approver"
     assert decide(api, desk.token("approver"), level1["id"], "approve", revision=1).status_code == 200

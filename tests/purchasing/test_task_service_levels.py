@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +21,7 @@ from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from models.tasks import TaskSlaSetting
 from tests.factories import Factory
 from tests.histories import save, should_record
+from tests.inbox import audited
 from tests.purchasing.buyer_desk import open_desk, open_task
 from tests.purchasing.clock import decide, issued, reach, receive, start, task_of, today, until
 from worker import build_worker
@@ -28,19 +29,6 @@ from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 D = Decimal
 HISTORY = Path(__file__).parent / "histories" / "purchase_order_exception_escalated.json"
-
-
-def _audited(engine: Engine, number: str, action: str, task_id: int) -> int:
-    with engine.connect() as c:
-        return int(
-            c.execute(
-                text(
-                    "SELECT count(*) FROM audit_event WHERE subject_id = :n AND action = :a"
-                    " AND (after ->> 'task_id')::int = :t"
-                ),
-                {"n": number, "a": action, "t": task_id},
-            ).scalar_one()
-        )
 
 
 async def _cancel(handle: WorkflowHandle[Any, str]) -> None:
@@ -77,13 +65,13 @@ async def test_a_late_delivery_nobody_decides_goes_to_the_controller(
         assert task["candidate_role"] == "buyer"
 
         await env.sleep(timedelta(hours=13))
-        await until(lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task["id"]) == 1, "a reminder")
         assert open_task(engine, po.number, "supplier_delay") == task
 
         await env.sleep(timedelta(hours=12))
         escalated = await until(lambda: _escalated(engine, po.number, "supplier_delay"), "the escalation")
         assert escalated["id"] == task["id"] and escalated["candidate_role"] == "controller"
-        assert _audited(engine, po.number, "task.escalated", task["id"]) == 1
+        assert audited(engine, "task.escalated", task["id"]) == 1
         assert (await handle.query(PurchaseOrderWorkflow.status)).pending_on == "controller"
 
         new_date = {"new_date": (await today(env) + timedelta(days=5)).isoformat()}
@@ -121,7 +109,7 @@ async def test_an_invoice_exception_nobody_settles_goes_to_the_controller(
         assert task["candidate_role"] == "ap_clerk"
 
         await env.sleep(timedelta(hours=25))
-        await until(lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task["id"]) == 1, "a reminder")
         await env.sleep(timedelta(hours=24))
         escalated = await until(lambda: _escalated(engine, po.number, "match_exception"), "the escalation")
         assert escalated["candidate_role"] == "controller"
@@ -146,12 +134,10 @@ async def test_a_revision_nobody_submits_is_reminded_every_period(
         task = await task_of(engine, po.number, "po_revision")
 
         await env.sleep(timedelta(hours=37))
-        await until(lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task["id"]) == 1, "a reminder")
         # At 72 hours nobody is above the requester: a new period starts with another reminder.
         await env.sleep(timedelta(hours=36))
-        await until(
-            lambda: _audited(engine, po.number, "task.reminder", task["id"]) == 2, "the next reminder"
-        )
-        assert _audited(engine, po.number, "task.escalated", task["id"]) == 0
+        await until(lambda: audited(engine, "task.reminder", task["id"]) == 2, "the next reminder")
+        assert audited(engine, "task.escalated", task["id"]) == 0
         assert open_task(engine, po.number, "po_revision") == task
         await _cancel(handle)

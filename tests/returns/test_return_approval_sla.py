@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.contracts.tasks import DecisionRequest
 from tests.factories import Factory
 from tests.histories import save, should_record
+from tests.inbox import audited
 from tests.purchasing.clock import until
 from tests.returns.desk import open_desk, return_input, ship_through_workflow
 from tests.sales.shop import add_item, receive
@@ -39,16 +40,6 @@ def _task(engine: Engine, rma: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _audited(engine: Engine, rma: str, action: str) -> int:
-    with engine.connect() as c:
-        return int(
-            c.execute(
-                text("SELECT count(*) FROM audit_event WHERE subject_id = :r AND action = :a"),
-                {"r": rma, "a": action},
-            ).scalar_one()
-        )
-
-
 def _decision(task_id: int, actor: str, roles: list[str]) -> DecisionRequest:
     return DecisionRequest(task_id=task_id, decision="approve", actor=actor, actor_roles=roles)
 
@@ -72,14 +63,14 @@ async def test_an_unapproved_return_is_reminded_then_goes_to_the_controller(
         assert task["candidate_role"] == "sales_ops" and task["due_at"] is not None
 
         await time_skipping.sleep(timedelta(hours=13))
-        await until(lambda: _audited(engine, rma.rma_number, "task.reminder") == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task["id"]) == 1, "a reminder")
         await time_skipping.sleep(timedelta(hours=12))
         escalated = await until(
             lambda: (t := _task(engine, rma.rma_number)) and t["escalation_level"] == 1 and t,
             "the escalation",
         )
         assert escalated["id"] == task["id"] and escalated["candidate_role"] == "controller"
-        assert _audited(engine, rma.rma_number, "task.escalated") == 1
+        assert audited(engine, "task.escalated", task["id"]) == 1
 
         try:
             await handle.execute_update(ReturnWorkflow.decide, _decision(task["id"], "sam", ["sales_ops"]))

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts.tasks import DecisionRequest
 from tests.factories import Factory
+from tests.inbox import audited
 from tests.purchasing.clock import until
 from tests.sales.shop import add_item, open_shop, priced_order
 from worker import build_worker
@@ -26,16 +27,6 @@ def _task(engine: Engine, workflow_id: str) -> tuple[int, str, int] | None:
             {"w": workflow_id},
         ).first()
     return (int(row[0]), str(row[1]), int(row[2])) if row else None
-
-
-def _reminders(engine: Engine, number: str) -> int:
-    with engine.connect() as c:
-        return int(
-            c.execute(
-                text("SELECT count(*) FROM audit_event WHERE subject_id = :n AND action = 'task.reminder'"),
-                {"n": number},
-            ).scalar_one()
-        )
 
 
 async def test_an_overdue_backorder_nobody_decides_goes_to_the_controller(
@@ -59,7 +50,7 @@ async def test_an_overdue_backorder_nobody_decides_goes_to_the_controller(
         opened_at = start.replace(hour=0, minute=0, second=0, microsecond=0)
 
         await time_skipping.sleep(opened_at + timedelta(hours=25) - start)
-        await until(lambda: _reminders(engine, order.order_number) == 1, "a reminder")
+        await until(lambda: audited(engine, "task.reminder", task_id) == 1, "a reminder")
         await time_skipping.sleep(timedelta(hours=24))
         await until(lambda: _task(engine, handle.id) == (task_id, "controller", 1), "the escalation")
 
