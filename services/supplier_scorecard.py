@@ -58,7 +58,7 @@ def score_input(session: Session, entity_id: int, supplier_id: int, as_of: date)
 def rolling_scorecard(session: Session, entity_id: int, as_of: date) -> dict[str, Any]:
     """Every supplier's statistics and score over the window, flagged when below the threshold."""
     setting = load_setting(session, entity_id)
-    lines, days, _ = _window(session, entity_id, as_of)
+    lines, days, reason = _window(session, entity_id, as_of)
     suppliers = []
     for ln in lines:
         value = score(ln.stats) if ln.delivered > 0 else None
@@ -85,5 +85,8 @@ def rolling_scorecard(session: Session, entity_id: int, as_of: date) -> dict[str
         "window_days": days,
         "threshold": setting.score_threshold,
         "extra_approval_role": setting.score_role,
+        # Not available: every PO meanwhile gets the extra approval level (the control fails closed).
+        "available": not reason,
+        "reason": reason or None,
         "suppliers": suppliers,
     }

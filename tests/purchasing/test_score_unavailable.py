@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from services import analytics
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import (
+    bearer,
     create_po,
     decide,
     eventually,
@@ -38,6 +39,12 @@ def test_a_failed_supplier_score_adds_the_level_and_says_why(
 
     # The scorecard query breaks: the policy input cannot be computed.
     monkeypatch.setattr(analytics, "_SCORECARD", "SELECT no_such_column FROM supplier WHERE id = :e")
+    card = api.get(
+        "/replenishment/supplier-scorecard",
+        params={"entity_id": desk.entity.id},
+        headers=bearer(desk.token("buyer")),
+    ).json()
+    assert card["available"] is False and "query failed" in card["reason"]
     number = create_po(api, desk.token("buyer"), po_body(desk, "10"))
     level1 = wait_task(engine, number, "po_approval")
     assert level1["candidate_role"] == "approver"
