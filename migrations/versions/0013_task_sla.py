@@ -29,6 +29,8 @@ DEFAULTS = (
     ("backorder", 48, 50, "controller"),
     ("fulfillment_exception", 24, 50, "controller"),
     ("replenishment_review", 24, 50, "controller"),
+    # Admins are the top for a stuck step: reminders only.
+    ("needs_attention", 8, 50, None),
     # The controller is the top of a close: reminders only until an entity names a role above.
     ("close_difference", 48, 50, None),
     ("close_signoff", 48, 50, None),
