@@ -1,11 +1,14 @@
 """Activities of the task inbox: open, close and escalate tasks, and write audit events."""
 
+from datetime import UTC, datetime, timedelta
+
 from sqlalchemy import Engine
 from temporalio import activity
 
 from erp.db import session_scope
 from models.contracts.tasks import AuditRecord, TaskClose, TaskEscalation, TaskOpened, TaskSpec
 from services import tasks
+from services.task_sla import load_task_slas
 
 
 class TaskActivities:
@@ -16,9 +19,13 @@ class TaskActivities:
 
     @activity.defn(name="tasks.open")
     def open_task(self, spec: TaskSpec) -> TaskOpened:
-        """Open a task (once per task_key)."""
+        """Open a task (once per task_key) with its kind's service level, which also dates it when the
+        workflow did not."""
         with session_scope(self.engine) as s:
-            return TaskOpened(task_id=tasks.open_task(s, spec))
+            sla = load_task_slas(s, spec.entity_id, (spec.kind,)).get(spec.kind)
+            if sla is not None and spec.due_at is None:
+                spec = spec.model_copy(update={"due_at": datetime.now(UTC) + timedelta(hours=sla.hours)})
+            return TaskOpened(task_id=tasks.open_task(s, spec), sla=sla)
 
     @activity.defn(name="tasks.close")
     def close_task(self, close: TaskClose) -> bool:

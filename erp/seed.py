@@ -78,7 +78,8 @@ USERS = [
     ("wes.warehouse", ["warehouse"], None),
     ("ada.ap", ["ap_clerk"], None),
     ("sam.sales", ["sales_ops"], None),
-    ("carla.controller", ["controller"], None),
+    # Escalated approvals land with the controllers: without a limit carla could approve nothing.
+    ("carla.controller", ["controller"], D("50000")),
 ]
 
 

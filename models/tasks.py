@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index
+from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -59,3 +59,23 @@ class AuditEvent(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
     after: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
     idempotency_key: str | None = Field(default=None, unique=True, max_length=200)
+
+
+class TaskSlaSetting(SQLModel, table=True):
+    """How long a kind of task may wait, per entity or (entity NULL) the default for every entity: reminded
+    at `remind_pct` % of `sla_hours`, then escalated to `escalate_to` (NULL: reminders only)."""
+
+    __tablename__ = "task_sla"
+    __table_args__ = (
+        CheckConstraint("sla_hours BETWEEN 1 AND 8760", name="task_sla_hours"),
+        CheckConstraint("remind_pct BETWEEN 1 AND 99", name="task_sla_remind_pct"),
+        UniqueConstraint("entity_id", "kind", name="task_sla_key"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int | None = Field(default=None, foreign_key="entity.id", index=True)
+    kind: str = Field(max_length=40)
+    sla_hours: int
+    remind_pct: int = 50
+    escalate_to: str | None = Field(default=None, max_length=40)
+    updated_by: str = Field(default="system", max_length=80)
+    created_at: datetime | None = created_at()

@@ -102,3 +102,45 @@ def allocate_order(
         remaining[line.item] = [_consume(s, taken[s.location]) if s.location in taken else s for s in stocks]
         result.append(allocation)
     return tuple(result)
+
+
+@dataclass(frozen=True, slots=True)
+class Waiter:
+    """A backordered order waiting for an item: its channel's allocation priority (lower goes first),
+    its age (lower is older: the order's sequence number) and the quantity it still waits for."""
+
+    order: str
+    priority: int
+    age: int
+    qty: Decimal
+
+
+def _waiter_rank(waiter: Waiter) -> tuple[int, int, str]:
+    return (waiter.priority, waiter.age, waiter.order)
+
+
+def waiting_ahead(me: Waiter, waiters: Sequence[Waiter]) -> Decimal:
+    """What the waiters ranking ahead of `me` (channel priority, then age) still wait for.
+
+    Arriving stock goes to waiting orders in that order: a waiter leaves this much to those ahead of it,
+    whichever of them happens to look at the stock first.
+    """
+    mine = _waiter_rank(me)
+    return sum(
+        (w.qty for w in waiters if w.order != me.order and _waiter_rank(w) < mine and w.qty > 0), _ZERO
+    )
+
+
+def hold_back(stocks: Sequence[LocationStock], qty: Decimal) -> list[LocationStock]:
+    """Stock as seen after leaving `qty` to others, taken from the locations they would ship from first."""
+    if qty < 0:
+        raise RuleViolation("qty", f"quantity held back must not be negative, got {qty}")
+    left = qty
+    taken: dict[str, Decimal] = {}
+    for stock in sorted((s for s in stocks if s.available > 0), key=_rank):
+        if left == 0:
+            break
+        take = min(left, stock.available)
+        taken[stock.location] = take
+        left -= take
+    return [_consume(s, taken[s.location]) if s.location in taken else s for s in stocks]

@@ -10,7 +10,13 @@ from typing import Literal
 from rules.errors import RuleViolation
 
 RefusalCode = Literal[
-    "wrong_actor", "own_document", "over_limit", "over_window_cap", "sod_receipt", "sod_supplier"
+    "wrong_actor",
+    "own_document",
+    "no_limit",
+    "over_limit",
+    "over_window_cap",
+    "sod_receipt",
+    "sod_supplier",
 ]
 
 
@@ -98,9 +104,19 @@ class Document:
 
 
 def check_decision(
-    approver: Approver, level: ApprovalLevel, document: Document, window_cap: Decimal | None
+    approver: Approver,
+    level: ApprovalLevel,
+    document: Document,
+    window_cap: Decimal | None,
+    *,
+    limit_required: bool = True,
 ) -> None:
-    """Raise ApprovalRefused unless `approver` may decide `document` at `level`."""
+    """Raise ApprovalRefused unless `approver` may decide `document` at `level`.
+
+    With `limit_required` (the default) a person without an approval limit commits no amount at all:
+    a missing limit is a setup gap, and failing closed beats approving any amount. A decision that
+    commits nothing (amount 0, e.g. a rejection) needs no limit.
+    """
     # SoD binds the person at the keyboard and the person they act for alike.
     people = {approver.username} | ({approver.delegate_for} if approver.delegate_for else set())
     acting_as = (
@@ -116,6 +132,10 @@ def check_decision(
         raise ApprovalRefused("sod_receipt", f"{acting_as} received the goods on this document")
     if document.supplier_created_by is not None and document.supplier_created_by in people:
         raise ApprovalRefused("sod_supplier", f"{acting_as} created this supplier")
+    if approver.approval_limit is None and limit_required and document.amount > 0:
+        raise ApprovalRefused(
+            "no_limit", f"{acting_as} has no approval limit: an administrator must set one before approving"
+        )
     if approver.approval_limit is not None and document.amount > approver.approval_limit:
         raise ApprovalRefused(
             "over_limit", f"amount {document.amount} exceeds the approval limit {approver.approval_limit}"
@@ -135,16 +155,26 @@ def escalation_role(level_role: str, chain: Mapping[str, str]) -> str | None:
 
 
 def extra_level_for_low_score(
-    levels: tuple[ApprovalLevel, ...], supplier_score: Decimal | None, threshold: Decimal, role: str
+    levels: tuple[ApprovalLevel, ...],
+    supplier_score: Decimal | None,
+    threshold: Decimal,
+    role: str,
+    *,
+    score_unavailable: bool = False,
 ) -> tuple[ApprovalLevel, ...]:
-    """Append a `role` level when the supplier's scorecard is below `threshold`.
+    """Append a `role` level when the supplier's scorecard is below `threshold` or could not be computed.
 
-    An unscored supplier (None) adds nothing: absence of history is not evidence of poor service;
-    a caller that wants new suppliers reviewed passes a score of 0. A role already in the chain is not
-    added twice.
+    An unscored supplier (None: no delivered history) adds nothing: absence of history is not evidence
+    of poor service; a caller that wants new suppliers reviewed passes a score of 0. A score that could
+    not be computed (`score_unavailable`: the query failed) is not absence of history: the control
+    fails closed and the level is added. A role already in the chain is not added twice.
     """
-    if supplier_score is None or supplier_score >= threshold:
-        return levels
+    low = supplier_score is not None and supplier_score < threshold
+    return with_role_level(levels, role) if low or score_unavailable else levels
+
+
+def with_role_level(levels: tuple[ApprovalLevel, ...], role: str) -> tuple[ApprovalLevel, ...]:
+    """The chain with a `role` level appended, unless that role is in it already."""
     if any(level.role == role for level in levels):
         return levels
     return (*levels, ApprovalLevel(role=role, user=None))

@@ -15,12 +15,18 @@ from models.contracts.purchasing import (
     PoLine,
     PurchaseOrderInput,
 )
+from rules.budget import over_budget_reason
 from rules.errors import RuleViolation
 from rules.money import quantize_cost
-from services import fx
+from rules.periods import period_of
+from services import fx, replenishment_budget
 from services.errors import NotFound
 from services.supplier_scorecard import score_input
+from services.task_sla import load_task_slas
 from workflows.purchasing.policy import approval_chain, func_total, po_total
+
+# The PO's task kinds that run on a service level of their own (PO approvals use approval_setting's).
+PO_TIMED_KINDS = ("match_exception", "supplier_delay", "po_revision")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +53,9 @@ class Draft:
     landed_cost_pct: Decimal = Decimal(0)
     parent_number: str | None = None
     field_prefix: str = ""
+    # Replenishment checks a whole run's drafts against the budgets at once (and a buyer reviews those
+    # over budget before they start); every other PO is checked on its own here.
+    budget_checked: bool = False
 
 
 def _one(session: Session, sql: str, **params: object) -> tuple[object, ...] | None:
@@ -128,6 +137,8 @@ def load_policy(
             window_days=int(str(window_days)),
             window_cap=None if cap is None else Decimal(str(cap)),
         )
+    # Snapshotted too: a service level changed later applies to POs created after the change.
+    policy = policy.model_copy(update={"task_slas": load_task_slas(session, entity_id, PO_TIMED_KINDS)})
     if supplier_id is None:
         return policy
     # Snapshotted like the bands: a later scorecard change does not re-route this PO's approvals.
@@ -137,6 +148,7 @@ def load_policy(
             "supplier_score": found.supplier_score,
             "score_threshold": found.threshold,
             "score_role": found.role,
+            "score_unavailable": found.unavailable,
         }
     )
 
@@ -221,7 +233,7 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
     expected = draft.expected_date or draft.order_date + timedelta(days=int(str(supplier[2])))
     if expected < draft.order_date:
         raise RuleViolation("expected_date", "must not be before the order date")
-    return PurchaseOrderInput(
+    po = PurchaseOrderInput(
         number=number,
         workflow_id=f"PO-{number}",
         entity_id=draft.entity_id,
@@ -241,6 +253,18 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
         policy=policy,
         parent_number=draft.parent_number,
     )
+    return po if draft.budget_checked else _budget_checked(session, po, setting_role=policy.score_role)
+
+
+def _budget_checked(session: Session, po: PurchaseOrderInput, setting_role: str | None) -> PurchaseOrderInput:
+    """The PO with its budget verdict in the policy: over a category budget adds the review level."""
+    period = period_of(po.order_date)
+    [lines] = replenishment_budget.category_verdicts(session, po.entity_id, po.entity_currency, period, [po])
+    reason = over_budget_reason(lines, period)
+    if reason is None or setting_role is None:
+        return po
+    policy = po.policy.model_copy(update={"budget_over": reason, "budget_role": setting_role})
+    return po.model_copy(update={"policy": policy})
 
 
 def next_number(session: Session) -> str:

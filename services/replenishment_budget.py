@@ -1,4 +1,5 @@
-"""Budget check of draft POs: open commitments plus the new POs against each category's monthly budget."""
+"""Budget check of POs (replenishment drafts and every PO the API creates): open commitments plus the new
+POs against each category's monthly budget."""
 
 from collections import defaultdict
 from collections.abc import Sequence
@@ -9,6 +10,7 @@ from sqlmodel import Session
 
 from models.contracts.purchasing import PurchaseOrderInput
 from models.contracts.replenishment import BudgetLine
+from rules.budget import CategoryVerdict, verdicts
 from rules.money import convert, quantize
 from rules.periods import period_bounds
 
@@ -34,14 +36,11 @@ def _new_by_category(po: PurchaseOrderInput) -> dict[str, Decimal]:
     return out
 
 
-def check(
+def category_verdicts(
     session: Session, entity_id: int, currency: str, period: str, pos: Sequence[PurchaseOrderInput]
-) -> list[list[BudgetLine]]:
-    """Per PO, its categories against budget; a category is over when commitments + all new POs exceed it.
-
-    All POs of a run count together: splitting one run's demand over suppliers must not dodge a budget.
-    A category without a budget row has no limit.
-    """
+) -> list[list[CategoryVerdict]]:
+    """Per PO, its categories against the period's budgets (rules.budget.verdicts: POs checked together
+    count together); a category without a budget row has no limit."""
     start, end = period_bounds(period)
     conn = session.connection()
     budgets = {
@@ -52,26 +51,24 @@ def check(
         )
     }
     committed = {
-        str(r[0]): Decimal(r[1])
+        str(r[0]): quantize(Decimal(r[1]), currency)
         for r in conn.execute(
             text(_COMMITMENTS),
             {"e": entity_id, "s": start, "d": end, "stages": list(_COMMITTED_STAGES)},
         )
     }
-    per_po = [_new_by_category(po) for po in pos]
-    new_total: dict[str, Decimal] = defaultdict(Decimal)
-    for values in per_po:
-        for category, value in values.items():
-            new_total[category] += value
-    verdicts: list[list[BudgetLine]] = []
-    for values in per_po:
-        lines = []
-        for category in sorted(values):
-            budget = budgets.get(category)
-            spent = quantize(committed.get(category, Decimal(0)), currency)
-            over = budget is not None and spent + new_total[category] > budget
-            lines.append(
-                BudgetLine(category=category, budget=budget, committed=spent, new=values[category], over=over)
-            )
-        verdicts.append(lines)
-    return verdicts
+    return verdicts(budgets, committed, [_new_by_category(po) for po in pos])
+
+
+def check(
+    session: Session, entity_id: int, currency: str, period: str, pos: Sequence[PurchaseOrderInput]
+) -> list[list[BudgetLine]]:
+    """category_verdicts as the replenishment drafts store them."""
+    found = category_verdicts(session, entity_id, currency, period, pos)
+    return [
+        [
+            BudgetLine(category=v.category, budget=v.budget, committed=v.committed, new=v.new, over=v.over)
+            for v in po
+        ]
+        for po in found
+    ]

@@ -102,6 +102,7 @@ def _drafts(session: Session, run_id: int, entity_id: int, run_date: date) -> tu
             lines=supplier_lines,
             requested_by=REQUESTER,
             order_date=run_date,
+            budget_checked=True,  # the run checks all its drafts together (plan below)
         )
         for supplier_id, supplier_lines in sorted(lines.items())
     ]

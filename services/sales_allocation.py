@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.sales import AllocateRequest, AllocateResult, LineNeed, Reserved
-from rules.allocation import LocationStock, OrderLine, allocate_order
+from rules.allocation import LocationStock, OrderLine, Waiter, allocate_order, hold_back, waiting_ahead
 from rules.money import quantize_qty
 from services import stock
 from services.events import emit, skus
@@ -69,6 +69,57 @@ def _stocks(
     return result
 
 
+_WAITERS = """
+SELECT l.item_id, o.number, o.id, c.allocation_priority, l.qty_backordered
+  FROM sales_order_line l JOIN sales_order o ON o.id = l.order_id JOIN channel c ON c.id = o.channel_id
+ WHERE l.item_id = ANY(:items) AND l.qty_backordered > 0 AND o.entity_id = :e AND o.id <> :me
+   AND EXISTS (SELECT 1 FROM stock_waiter w
+                WHERE w.workflow_id = o.workflow_id AND w.item_id = l.item_id AND w.status = 'waiting'
+                  AND w.location_id = ANY(:locs))
+"""
+
+
+def _ahead(session: Session, order: dict[str, Any], need: list[LineNeed]) -> dict[str, Decimal]:
+    """Per item, what backordered orders ranking ahead of this one (channel priority, then age) wait for.
+
+    Only a waiting order (a backordered line retrying after goods arrived) defers to others: arriving
+    stock goes to the waiters by channel priority then age, whichever of them looks first. A new order
+    is served first come, first served from the stock on hand.
+    """
+    conn = session.connection()
+    waiting = {
+        int(r[0])
+        for r in conn.execute(
+            text(
+                "SELECT item_id FROM sales_order_line WHERE order_id = :o AND line_no = ANY(:l)"
+                " AND qty_backordered > 0"
+            ),
+            {"o": order["id"], "l": [n.line_no for n in need]},
+        )
+    }
+    if not waiting:
+        return {}
+    rows = conn.execute(
+        text(_WAITERS),
+        {
+            "items": sorted(waiting),
+            "e": order["entity_id"],
+            "me": order["id"],
+            "locs": sourcing_locations(session, order),
+        },
+    ).all()
+    me = Waiter(str(order["number"]), int(order["allocation_priority"]), int(order["id"]), Decimal(0))
+    out: dict[str, Decimal] = {}
+    for item_id in sorted(waiting):
+        others = [
+            Waiter(str(r[1]), int(r[3]), int(r[2]), Decimal(r[4])) for r in rows if int(r[0]) == item_id
+        ]
+        ahead = waiting_ahead(me, others)
+        if ahead > 0:
+            out[str(item_id)] = ahead
+    return out
+
+
 def _recorded(session: Session, order_id: int, req: AllocateRequest) -> AllocateResult:
     """The result of a round that already ran (a retried activity)."""
     rows = (
@@ -106,10 +157,13 @@ def allocate(session: Session, req: AllocateRequest) -> AllocateResult:
     need = [line for line in req.lines if line.qty > 0]
     reserved: list[Reserved] = []
     exclude = set(req.exclude_location_ids)
+    ahead = _ahead(session, order, need)
     for attempt in range(_ATTEMPTS):
         if not need:
             break
         stocks = _stocks(session, order, sorted({line.item_id for line in need}), exclude)
+        for item, qty in ahead.items():
+            stocks[item] = hold_back(stocks.get(item, []), qty)
         plans = allocate_order([OrderLine(str(n.line_no), str(n.item_id), n.qty) for n in need], stocks)
         lost: dict[int, Decimal] = {}
         for line, plan in zip(need, plans, strict=True):

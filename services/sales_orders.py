@@ -29,7 +29,8 @@ def order_row(session: Session, number: str) -> dict[str, Any]:
             text(
                 """
             SELECT o.id, o.entity_id, o.channel_id, o.currency, o.number, o.payment_method, c.kind,
-                   c.safety_buffer, c.max_share_pct, c.store_location_id, c.code AS channel_code
+                   c.safety_buffer, c.max_share_pct, c.store_location_id, c.code AS channel_code,
+                   c.allocation_priority
               FROM sales_order o JOIN channel c ON c.id = o.channel_id WHERE o.number = :n
             """
             ),

@@ -1,6 +1,7 @@
 """Rolling supplier scorecard (the period report lives in services.analytics; this reuses its statistics)
 and the score input of the PO approval policy."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,28 +13,40 @@ from rules.supplier_score import score
 from services.analytics import SupplierLine, supplier_stats
 from services.replenishment_settings import load_setting
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class ScoreInput:
-    """What the approval policy needs: the supplier's score (None = no delivered history) and the rule."""
+    """What the approval policy needs: the supplier's score (None = no delivered history) and the rule.
+
+    `unavailable` says why the score could not be computed (a failed query): the policy then adds the
+    extra level instead of taking the supplier for one without history.
+    """
 
     supplier_score: Decimal | None
     threshold: Decimal
     role: str
+    unavailable: str | None = None
 
 
-def _window(session: Session, entity_id: int, as_of: date) -> tuple[list[SupplierLine], int]:
-    """Statistics over the entity's score window ending on as_of, counting only orders that were due."""
+def _window(session: Session, entity_id: int, as_of: date) -> tuple[list[SupplierLine], int, str]:
+    """Statistics over the entity's score window ending on as_of (only orders that were due), and why
+    they are unavailable ("" when they are)."""
     setting = load_setting(session, entity_id)
     start = as_of - timedelta(days=setting.score_window_days)
-    lines, _ = supplier_stats(session, entity_id, start, as_of, due_by=as_of)
-    return lines, setting.score_window_days
+    lines, reason = supplier_stats(session, entity_id, start, as_of, due_by=as_of)
+    return lines, setting.score_window_days, reason
 
 
 def score_input(session: Session, entity_id: int, supplier_id: int, as_of: date) -> ScoreInput:
     """The supplier's current score and the entity's threshold and extra approval role."""
     setting = load_setting(session, entity_id)
-    lines, _ = _window(session, entity_id, as_of)
+    lines, _, reason = _window(session, entity_id, as_of)
+    if reason:
+        # The report may say "not available"; the approval control may not skip its level on that.
+        log.warning("supplier score unavailable", extra={"supplier_id": supplier_id, "reason": reason})
+        return ScoreInput(None, setting.score_threshold, setting.score_role, f"supplier score {reason}")
     found = next((ln for ln in lines if ln.supplier_id == supplier_id and ln.delivered > 0), None)
     return ScoreInput(
         supplier_score=None if found is None else score(found.stats),
@@ -45,7 +58,7 @@ def score_input(session: Session, entity_id: int, supplier_id: int, as_of: date)
 def rolling_scorecard(session: Session, entity_id: int, as_of: date) -> dict[str, Any]:
     """Every supplier's statistics and score over the window, flagged when below the threshold."""
     setting = load_setting(session, entity_id)
-    lines, days = _window(session, entity_id, as_of)
+    lines, days, reason = _window(session, entity_id, as_of)
     suppliers = []
     for ln in lines:
         value = score(ln.stats) if ln.delivered > 0 else None
@@ -72,5 +85,8 @@ def rolling_scorecard(session: Session, entity_id: int, as_of: date) -> dict[str
         "window_days": days,
         "threshold": setting.score_threshold,
         "extra_approval_role": setting.score_role,
+        # Not available: every PO meanwhile gets the extra approval level (the control fails closed).
+        "available": not reason,
+        "reason": reason or None,
         "suppliers": suppliers,
     }

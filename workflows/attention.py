@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, RetryState
@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
     from workflows.inbox import OpenTask, TaskBook
     from workflows.retry import UNTIL_DONE
+    from workflows.sla import SlaWatch, wait_with_sla
+    from workflows.sla import Subject as SlaSubject
 
 NEEDS_ATTENTION: Final = "needs_attention"
 KIND = "needs_attention"
@@ -33,6 +35,8 @@ OPTIONS = [RETRY]
 TITLE_REASON = 240
 _TIMEOUT = timedelta(seconds=10)
 T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 # Retries used up (attempts) or the schedule-to-close budget spent: the step is not coming back on its own.
 _GAVE_UP = (RetryState.MAXIMUM_ATTEMPTS_REACHED, RetryState.TIMEOUT)
@@ -79,6 +83,8 @@ class Attention:
         self.decided: set[int] = set()
         # Stage changes in order: a resume and a new failure must not race their stage rows.
         self.showing = asyncio.Lock()
+        # Admin tasks nobody takes are reminded on their service level (task_sla kind needs_attention).
+        self.sla = SlaWatch({})
 
     @property
     def parked(self) -> bool:
@@ -111,8 +117,16 @@ class Attention:
             task = await self._open(step, reason)
         finally:
             self.opening -= 1
-        await workflow.wait_condition(lambda: task.task_id in self.decided)
+        subject = SlaSubject(self.subject.subject_type, self.subject.subject_id, self.subject.entity_id)
+        await wait_with_sla(lambda: task.task_id in self.decided, self.sla, self.book, subject, self._run)
         self.decided.discard(task.task_id)
+
+    async def _run(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        """A reminder's activity: like reporting the stuck step, it retries until the database is back."""
+        result: R = await workflow.execute_activity_method(
+            fn, arg, start_to_close_timeout=_TIMEOUT, retry_policy=UNTIL_DONE
+        )
+        return result
 
     async def _open(self, step: str, reason: str) -> OpenTask:
         subject = self.subject
@@ -136,6 +150,7 @@ class Attention:
         )
         task = OpenTask(task_id=opened.task_id, kind=KIND, options=list(OPTIONS), candidate_role=ROLE)
         self.book.add(task)
+        self.sla.watch_opened(task.task_id, KIND, ROLE, opened.sla)
         return task
 
     # ---- the decide update -------------------------------------------------------------------------

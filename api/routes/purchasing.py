@@ -75,6 +75,8 @@ async def create_po(
         "status": "submitted",
         "expected_date": po.expected_date.isoformat(),
         "currency": po.currency,
+        # Over a category budget: the PO needs the review level as well (the reason, or null).
+        "over_budget": po.policy.budget_over,
     }
     if row.status == "pending":
         return workflow_calls.pending_answer(row, named)

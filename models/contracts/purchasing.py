@@ -8,6 +8,7 @@ from pydantic import Field
 
 from models.contracts.base import Contract
 from models.contracts.bounds import MAX_LINES, PayloadDate, QuantityOrZero, UnitCost
+from models.contracts.tasks import TaskSlaSnapshot
 
 AllocationBasis = Literal["qty", "value", "weight"]
 
@@ -41,6 +42,13 @@ class ApprovalPolicy(Contract):
     supplier_score: Decimal | None = None
     score_threshold: Decimal | None = None
     score_role: str | None = None
+    # Why the score could not be computed (None: it was, or the supplier has no history): adds the level.
+    score_unavailable: str | None = None
+    # Why the PO is over a category budget (None: within budget): adds a `budget_role` level.
+    budget_over: str | None = None
+    budget_role: str | None = None
+    # Service levels of the PO's other tasks by kind (match_exception, supplier_delay); none: no timers.
+    task_slas: dict[str, TaskSlaSnapshot] = Field(default_factory=dict)
 
 
 class PoLine(Contract):

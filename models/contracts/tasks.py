@@ -28,10 +28,19 @@ class TaskSpec(Contract):
     details: dict[str, Any] = Field(default_factory=dict)
 
 
+class TaskSlaSnapshot(Contract):
+    """A task kind's service level as it was when read (rules.task_sla.TaskSla)."""
+
+    hours: int
+    remind_pct: int = 50
+    escalate_to: str | None = None
+
+
 class TaskOpened(Contract):
-    """The database id of the opened task."""
+    """The database id of the opened task, and its kind's service level (None: it waits without timers)."""
 
     task_id: int
+    sla: TaskSlaSnapshot | None = None
 
 
 class Delegator(Contract):

@@ -137,6 +137,13 @@ def po_body(desk: Desk, qty: str = "10", **extra: Any) -> dict[str, Any]:
     }
 
 
+def create_po(api: TestClient, token: str, body: dict[str, Any]) -> str:
+    """POST /purchase-orders as a buyer; the new PO's number (asserting 201)."""
+    created = api.post("/purchase-orders", json=body, headers=bearer(token))
+    assert created.status_code == 201, created.text
+    return str(created.json()["number"])
+
+
 def draft_input(
     engine: Engine, desk: Desk, qty: str = "10", order_date: date | None = None, landed_pct: str = "0"
 ) -> PurchaseOrderInput:

@@ -1,10 +1,21 @@
-"""Allocation: a web order for kettles, sourced from a store, a warehouse and a distribution centre."""
+"""Allocation: a web order for kettles, sourced from a store, a warehouse and a distribution centre; and
+backordered coats that arrive short, shared by channel priority then age."""
 
 from decimal import Decimal as D
 
 import pytest
 
-from rules.allocation import Allocation, LocationStock, OrderLine, Pick, allocate_line, allocate_order
+from rules.allocation import (
+    Allocation,
+    LocationStock,
+    OrderLine,
+    Pick,
+    Waiter,
+    allocate_line,
+    allocate_order,
+    hold_back,
+    waiting_ahead,
+)
 from rules.errors import RuleViolation
 
 STORE = LocationStock("store", on_hand=D(5), reserved=D(0), priority=1)
@@ -86,3 +97,40 @@ def test_channel_cap_is_consumed_across_lines() -> None:
 
 def test_unknown_item_is_backordered() -> None:
     assert allocate_order([OrderLine("1", "teapot", D(2))], {}) == (Allocation((), D(2)),)
+
+
+# Ten coats are backordered for three orders when a delivery of six arrives at the central warehouse:
+# the web shop (priority 10) and the marketplace (priority 20), oldest first within a channel.
+WEB_OLD = Waiter("SO-1", priority=10, age=1, qty=D(3))
+MKT_OLDEST = Waiter("SO-0", priority=20, age=0, qty=D(4))
+WEB_NEW = Waiter("SO-2", priority=10, age=2, qty=D(3))
+WAITERS = (WEB_OLD, MKT_OLDEST, WEB_NEW)
+
+
+def test_waiters_ahead_rank_by_channel_priority_then_age() -> None:
+    assert waiting_ahead(WEB_OLD, WAITERS) == 0
+    assert waiting_ahead(WEB_NEW, WAITERS) == D(3)
+    # The marketplace order is the oldest, but its channel ranks behind the web shop.
+    assert waiting_ahead(MKT_OLDEST, WAITERS) == D(6)
+
+
+def test_a_lower_priority_waiter_leaves_arriving_stock_to_those_ahead() -> None:
+    central = LocationStock("central", on_hand=D(6), reserved=D(0), priority=10)
+    left_for_marketplace = hold_back([central], waiting_ahead(MKT_OLDEST, WAITERS))
+    assert left_for_marketplace[0].available == 0
+    plan = allocate_line(D(4), left_for_marketplace)
+    assert plan.picks == () and plan.backordered == D(4)
+    # The newer web order takes what the older one leaves, whichever looks first.
+    left_for_new_web = hold_back([central], waiting_ahead(WEB_NEW, WAITERS))
+    assert allocate_line(D(3), left_for_new_web).picks == (Pick("central", D(3)),)
+
+
+def test_hold_back_takes_from_the_locations_shipped_from_first() -> None:
+    stocks = [
+        LocationStock("store", on_hand=D(5), reserved=D(0), priority=50),
+        LocationStock("central", on_hand=D(2), reserved=D(0), priority=10),
+    ]
+    held = {s.location: s.available for s in hold_back(stocks, D(3))}
+    assert held == {"central": D(0), "store": D(4)}
+    with pytest.raises(RuleViolation):
+        hold_back(stocks, D(-1))

@@ -101,6 +101,22 @@ def test_over_personal_limit() -> None:
     assert refusal(Approver("bob", BOB.roles, D(10000), D(0)), FINANCE, PO) == "over_limit"
 
 
+def test_an_approver_without_a_limit_approves_nothing() -> None:
+    # A new finance manager whose limit was never set: not "any amount", but nothing until one is given.
+    newcomer = Approver("nina", BOB.roles, None, D(0))
+    assert refusal(newcomer, FINANCE, PO) == "no_limit"
+    assert refusal(newcomer, FINANCE, Document(requester="alice", amount=D("0.01"))) == "no_limit"
+    # Rejecting commits no money: it needs no limit.
+    assert refusal(newcomer, FINANCE, Document(requester="alice", amount=D(0))) == "ok"
+    # A delegate borrowing a limitless delegator's authority gets no limit either.
+    assert refusal(Approver("erin", BOB.roles, None, D(0), delegate_for="nina"), FINANCE, PO) == "no_limit"
+    # Callers that bound the decision otherwise (match tolerances) may waive the requirement.
+    try:
+        check_decision(newcomer, FINANCE, PO, None, limit_required=False)
+    except ApprovalRefused as err:  # pragma: no cover - the assertion below names the failure
+        raise AssertionError(err.code) from err
+
+
 def test_wrong_actor_and_own_document() -> None:
     assert refusal(Approver("carol", frozenset({"buyer"}), None, D(0)), FINANCE, PO) == "wrong_actor"
     assert (
@@ -112,7 +128,7 @@ def test_named_user_level_and_delegation() -> None:
     dave_step = ApprovalLevel(role=None, user="dave")
     assert refusal(Approver("bob", frozenset(), None, D(0)), dave_step, PO) == "wrong_actor"
     # Erin covers for Dave while he is on leave: allowed, and audited as acting for dave.
-    assert refusal(Approver("erin", frozenset(), None, D(0), delegate_for="dave"), dave_step, PO) == "ok"
+    assert refusal(Approver("erin", frozenset(), D(20000), D(0), delegate_for="dave"), dave_step, PO) == "ok"
     # Nobody may approve, even by delegation, on behalf of the requester.
     alice_step = ApprovalLevel(role=None, user="alice")
     assert (
@@ -152,3 +168,18 @@ def test_low_supplier_score_adds_a_quality_review() -> None:
     assert extra_level_for_low_score((LEAD,), D("60"), D("60"), "quality_manager") == (LEAD,)
     assert extra_level_for_low_score((LEAD,), None, D("60"), "quality_manager") == (LEAD,)
     assert extra_level_for_low_score((LEAD, qa), D("10"), D("60"), "quality_manager") == (LEAD, qa)
+
+
+def test_a_score_that_could_not_be_computed_adds_the_level() -> None:
+    # A failed query is not "no history": the control fails closed and the review level is added.
+    qa = ApprovalLevel(role="quality_manager", user=None)
+    assert extra_level_for_low_score((LEAD,), None, D("60"), "quality_manager", score_unavailable=True) == (
+        LEAD,
+        qa,
+    )
+    assert extra_level_for_low_score(
+        (LEAD, qa), None, D("60"), "quality_manager", score_unavailable=True
+    ) == (
+        LEAD,
+        qa,
+    )

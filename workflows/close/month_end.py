@@ -1,8 +1,9 @@
 """Month-end close of one entity's period: cut-off, accruals, reconciliations, FX, TB, sign-off, lock, statements."""
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -35,8 +36,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
     from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.sla import SlaWatch, Subject, wait_with_sla
 
 WORKFLOW_TYPE = "MonthEndClose"
+A = TypeVar("A")
+R = TypeVar("R")
 CONTROLLER = "controller"
 SIGNOFF = "close_signoff"
 DIFFERENCE = "close_difference"
@@ -68,6 +72,7 @@ class MonthEndCloseWorkflow:
         self._task_checks: dict[int, str] = {}
         self._round = 0
         self._awaiting = False
+        self._sla = SlaWatch({})
 
     @workflow.run
     async def run(self, inp: CloseInput) -> CloseResult:
@@ -221,6 +226,7 @@ class MonthEndCloseWorkflow:
                 task_id=opened.task_id, kind=DIFFERENCE, options=DIFFERENCE_OPTIONS, candidate_role=CONTROLLER
             )
         )
+        self._sla.watch_opened(opened.task_id, DIFFERENCE, CONTROLLER, opened.sla)
         self._task_checks[opened.task_id] = diff.check_name
         await workflow.execute_activity(
             "close.link_difference_task",
@@ -258,9 +264,17 @@ class MonthEndCloseWorkflow:
         self._tasks.add(
             OpenTask(task_id=opened.task_id, kind=SIGNOFF, options=SIGNOFF_OPTIONS, candidate_role=CONTROLLER)
         )
+        self._sla.watch_opened(opened.task_id, SIGNOFF, CONTROLLER, opened.sla)
         self._set_stage("sign_off")
         self._round, self._awaiting = round_no, True
-        await workflow.wait_condition(lambda: self._approved_by is not None or self._sent_back_by is not None)
+        # Differences and the sign-off remind (and escalate, if the entity names a role) on their service level.
+        await wait_with_sla(
+            lambda: self._approved_by is not None or self._sent_back_by is not None,
+            self._sla,
+            self._tasks,
+            Subject("period_close", f"{ctx.entity_code}-{ctx.period}", ctx.entity_id),
+            self._run,
+        )
         self._awaiting = False
         approved = self._approved_by is not None
         for task in list(self._tasks.tasks.values()):
@@ -290,6 +304,11 @@ class MonthEndCloseWorkflow:
             **_ACT,
         )
         return approved
+
+    async def _run(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        """An inbox activity on the close's retry policy (reminders and escalations)."""
+        result: R = await workflow.execute_activity_method(fn, arg, **_ACT)
+        return result
 
     def _set_stage(self, stage: str) -> None:
         self._stage = stage

@@ -24,11 +24,16 @@ def approver(req: DecisionRequest, acting_for: str | None, approved_in_window: D
 
 
 def check_approver(
-    who: Approver, level: ApprovalLevel, doc: Document, window_cap: Decimal | None = None
+    who: Approver,
+    level: ApprovalLevel,
+    doc: Document,
+    window_cap: Decimal | None = None,
+    *,
+    limit_required: bool = True,
 ) -> None:
     """Run the approval rules; a refusal becomes a 403 for the API."""
     try:
-        check_decision(who, level, doc, window_cap)
+        check_decision(who, level, doc, window_cap, limit_required=limit_required)
     except ApprovalRefused as exc:
         raise refusal(FORBIDDEN, f"{exc.code}: {exc.reason}") from exc
 

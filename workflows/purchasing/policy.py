@@ -3,7 +3,13 @@
 from decimal import Decimal
 
 from models.contracts.purchasing import ApprovalPolicy, LevelSnapshot, PoLine
-from rules.approval import ApprovalBand, ApprovalLevel, extra_level_for_low_score, levels_for
+from rules.approval import (
+    ApprovalBand,
+    ApprovalLevel,
+    extra_level_for_low_score,
+    levels_for,
+    with_role_level,
+)
 from rules.money import convert, quantize
 
 
@@ -41,12 +47,26 @@ def approval_chain(
             snap = LevelSnapshot(role=level.role, user=level.user)
             if snap not in chain:
                 chain.append(snap)
-    if policy.score_role is None or policy.score_threshold is None:
-        return chain
-    levels = extra_level_for_low_score(
-        tuple(ApprovalLevel(role=lv.role, user=lv.user) for lv in chain),
-        policy.supplier_score,
-        policy.score_threshold,
-        policy.score_role,
-    )
+    levels = tuple(ApprovalLevel(role=lv.role, user=lv.user) for lv in chain)
+    if policy.score_role is not None and policy.score_threshold is not None:
+        levels = extra_level_for_low_score(
+            levels,
+            policy.supplier_score,
+            policy.score_threshold,
+            policy.score_role,
+            score_unavailable=policy.score_unavailable is not None,
+        )
+    if policy.budget_over is not None and policy.budget_role is not None:
+        # Over a category budget: the same review a replenishment draft over budget gets before it starts.
+        levels = with_role_level(levels, policy.budget_role)
     return [LevelSnapshot(role=lv.role, user=lv.user) for lv in levels]
+
+
+def level_reasons(policy: ApprovalPolicy, level: LevelSnapshot) -> list[str]:
+    """Why a policy flag put this level in the chain (empty for a level the bands asked for alone)."""
+    reasons = []
+    if policy.score_unavailable is not None and level.role == policy.score_role:
+        reasons.append(policy.score_unavailable)
+    if policy.budget_over is not None and level.role == policy.budget_role:
+        reasons.append(policy.budget_over)
+    return reasons

@@ -61,7 +61,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.attention import NEEDS_ATTENTION, Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.purchasing import checks
-    from workflows.purchasing.policy import approval_chain, func_total, po_total
+    from workflows.purchasing.policy import approval_chain, func_total, level_reasons, po_total
+    from workflows.sla import SlaWatch, apply_due, wait_with_sla
+    from workflows.sla import Subject as SlaSubject
 
 WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
@@ -71,6 +73,10 @@ FROM_TEMPORAL_ACTOR = "temporal"
 FROM_TEMPORAL_REASON = "cancelled from Temporal"
 # Histories recorded before it replay as they ran: the stage was known only once its row was written.
 STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
+# Before it, an approver without a limit approved any amount; decisions recorded so then replay as they ran.
+LIMIT_REQUIRED = "po-approver-needs-a-limit"
+# Match-exception and delay tasks remind and escalate on their kind's service level (POs snapshotting one).
+TASK_SLA = "po-task-service-levels"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -139,6 +145,8 @@ class PurchaseOrderWorkflow:
         self.reason: str | None = None
         # Tasks being opened: their row is visible in the inbox a moment before the activity returns.
         self.opening = 0
+        self.sla = SlaWatch.of(po.policy.task_slas)
+        self.subject = SlaSubject("purchase_order", po.number, po.entity_id)
         self.attention = Attention(
             Subject(
                 workflow_type=WORKFLOW_TYPE,
@@ -253,21 +261,28 @@ class PurchaseOrderWorkflow:
         sla = timedelta(hours=self.po.policy.sla_hours)
         key = f"po:{self.po.number}:r{self.revision}:approval:{level_no}"
         total = po_total(list(self.lines.values()), self.po.currency)
+        details: dict[str, Any] = {
+            "amount": str(total),
+            "amount_func": str(self._total_func()),
+            "currency": self.po.currency,
+            "revision": self.revision,
+            "level": level_no,
+        }
+        title = f"Approve PO {self.po.number} ({total} {self.po.currency}), level {level_no}"
+        reasons = level_reasons(self.po.policy, level)
+        if reasons:
+            # A level a policy flag added (failed score input, over budget): the approver sees why.
+            details["why"] = "; ".join(reasons)
+            title += f": {details['why']}"[:300]
         spec = self._spec(
             key,
             "po_approval",
-            f"Approve PO {self.po.number} ({total} {self.po.currency}), level {level_no}",
+            title,
             APPROVAL_OPTIONS,
             role=level.role,
             user=level.user,
             due=workflow.now() + sla,
-            details={
-                "amount": str(total),
-                "amount_func": str(self._total_func()),
-                "currency": self.po.currency,
-                "revision": self.revision,
-                "level": level_no,
-            },
+            details=details,
         )
         task = await self._open(spec, revision=self.revision)
         await self._stage("approval", level.role or level.user)
@@ -330,8 +345,13 @@ class PurchaseOrderWorkflow:
         )
         task = await self._open(spec, revision=self.revision)
         await self._stage("draft", self.po.requested_by)
-        await workflow.wait_condition(
-            lambda: task.task_id in self.decided or self.cancel_requested is not None
+        # A revision nobody submits is reminded on its service level (POs snapshotting one).
+        await wait_with_sla(
+            lambda: task.task_id in self.decided or self.cancel_requested is not None,
+            self.sla,
+            self.book,
+            self.subject,
+            self._act,
         )
         decided = self.decided.pop(task.task_id, None)
         if decided is None or decided.req.decision == "withdraw":
@@ -399,6 +419,9 @@ class PurchaseOrderWorkflow:
                 moments.append(_at(inv.due))
             if inv.status == "waiting" and inv.wait_until is not None:
                 moments.append(inv.wait_until)
+        sla_moment = self.sla.next_moment(self.book.tasks)
+        if sla_moment is not None:
+            moments.append(sla_moment)
         if not moments:
             return None
         return max(min(moments) - workflow.now(), timedelta(0))
@@ -419,6 +442,8 @@ class PurchaseOrderWorkflow:
                 inv.status = "paid"
             elif inv.status == "waiting" and inv.wait_until is not None and now >= inv.wait_until:
                 await self._open_exception(inv, ["receipt_deadline_passed"], allow_wait=False)
+        for due in self.sla.due(self.book.tasks, now):
+            await apply_due(due, self.book, self.subject, self._act)
 
     async def _rematch_waiting(self) -> None:
         """An invoice waiting for its receipt is matched again once more goods have arrived."""
@@ -461,6 +486,7 @@ class PurchaseOrderWorkflow:
             f"PO {self.po.number}: goods expected {self.expected} have not arrived",
             DELAY_OPTIONS,
             role="buyer",
+            due=self.sla.first_due("supplier_delay", workflow.now()),
             details={
                 "expected_date": self.expected.isoformat(),
                 "remaining": {str(k): str(v) for k, v in self._remaining().items()},
@@ -480,13 +506,11 @@ class PurchaseOrderWorkflow:
             return await self.attention.decide(req, lambda: self.stage)
         async with self.lock:
             task, acting_for = self.book.authorize(req)
-            self._check_decision(task, req, acting_for)
-            if (
-                task.kind == "po_approval"
-                and req.decision == "approve"
-                and self.po.policy.window_cap is not None
-            ):
-                await self._check_window(task, req, acting_for)
+            approving = task.kind == "po_approval" and req.decision == "approve"
+            strict = workflow.patched(LIMIT_REQUIRED) if approving else True
+            self._check_decision(task, req, acting_for, limit_required=strict)
+            if approving and self.po.policy.window_cap is not None:
+                await self._check_window(task, req, acting_for, limit_required=strict)
             if task.kind == "supplier_delay":
                 await self._delay_decision(req)
             elif task.kind == "match_exception":
@@ -527,7 +551,9 @@ class PurchaseOrderWorkflow:
         task, acting_for = self.book.authorize(req)
         self._check_decision(task, req, acting_for)
 
-    def _check_decision(self, task: OpenTask, req: DecisionRequest, acting_for: str | None) -> None:
+    def _check_decision(
+        self, task: OpenTask, req: DecisionRequest, acting_for: str | None, *, limit_required: bool = True
+    ) -> None:
         """Per-kind rules: SoD and limits for approvals and match exceptions, payloads for the rest."""
         who = checks.approver(req, acting_for, Decimal(0))
         level = ApprovalLevel(role=task.candidate_role, user=task.candidate_user)
@@ -537,6 +563,7 @@ class PurchaseOrderWorkflow:
                 who,
                 level,
                 Document(self.po.requested_by, amount, supplier_created_by=self.po.supplier_created_by),
+                limit_required=limit_required,
             )
         elif task.kind == "po_revision" and req.decision == "submit":
             checks.revised_lines(self.lines, req.payload, self.po.landed_cost_pct)
@@ -562,11 +589,15 @@ class PurchaseOrderWorkflow:
                     received_by=frozenset(self.receivers),
                     supplier_created_by=self.po.supplier_created_by,
                 ),
+                # AP clerks settle exceptions within the match tolerances; a limit, when set, still caps them.
+                limit_required=False,
             )
             if req.decision == "wait_for_receipt":
                 checks.payload_int(req.payload, "days", 14, 1, 90)
 
-    async def _check_window(self, task: OpenTask, req: DecisionRequest, acting_for: str | None) -> None:
+    async def _check_window(
+        self, task: OpenTask, req: DecisionRequest, acting_for: str | None, *, limit_required: bool
+    ) -> None:
         """The anti-splitting cap needs the approver's recent approvals, read from the database."""
         used = await self._act(
             PurchasingActivities.approved_in_window,
@@ -582,6 +613,7 @@ class PurchaseOrderWorkflow:
                 self.po.requested_by, self._total_func(), supplier_created_by=self.po.supplier_created_by
             ),
             self.po.policy.window_cap,
+            limit_required=limit_required,
         )
 
     async def _delay_decision(self, req: DecisionRequest) -> None:
@@ -956,6 +988,8 @@ class PurchaseOrderWorkflow:
             revision=revision,
         )
         self.book.add(task)
+        if spec.kind in self.sla.slas and workflow.patched(TASK_SLA):
+            self.sla.watch(task.task_id, spec.kind, spec.candidate_role, workflow.now())
         return task
 
     async def _open_exception(self, inv: InvoiceState, reasons: list[str], allow_wait: bool) -> None:
@@ -968,6 +1002,7 @@ class PurchaseOrderWorkflow:
             f"PO {self.po.number}: invoice does not match ({', '.join(reasons)})",
             options,
             role="ap_clerk",
+            due=self.sla.first_due("match_exception", workflow.now()),
             details={"invoice_id": inv.invoice_id, "reasons": reasons},
         )
         task = await self._open(spec)
@@ -1045,9 +1080,9 @@ class PurchaseOrderWorkflow:
         if self.stage in TERMINAL:
             return
         if self.exception_tasks:
-            stage, pending = "exception", "ap_clerk"
+            stage, pending = "exception", self._holder("match_exception", "ap_clerk")
         elif self.delay_task is not None:
-            stage, pending = "delayed", "buyer"
+            stage, pending = "delayed", self._holder("supplier_delay", "buyer")
         elif not self._fully_received():
             stage, pending = ("receiving" if any(self.received.values()) else "issued"), "supplier"
         elif any(self.invoiced.get(n, Decimal(0)) < q for n, q in self.received.items()) or any(
@@ -1119,6 +1154,11 @@ class PurchaseOrderWorkflow:
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=retry.UNTIL_DONE,
         )
+
+    def _holder(self, kind: str, default: str) -> str:
+        """Who the oldest open task of a kind waits on (its role moves up when it escalates)."""
+        roles = [t.candidate_role for _, t in sorted(self.book.tasks.items()) if t.kind == kind]
+        return next((r for r in roles if r), default)
 
     def _total_func(self) -> Decimal:
         total = po_total(list(self.lines.values()), self.po.currency)

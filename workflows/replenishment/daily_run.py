@@ -2,9 +2,10 @@
 buyer review the drafts over budget before their POs start."""
 
 import contextlib
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -27,8 +28,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.close.calendar import local_date
     from workflows.inbox import OpenTask, TaskBook
     from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
+    from workflows.sla import SlaWatch, Subject, wait_with_sla
 
 WORKFLOW_TYPE = "ReplenishmentRun"
+A = TypeVar("A")
+R = TypeVar("R")
 REVIEW = "replenishment_review"
 REVIEW_OPTIONS = ["approve", "reject"]
 _RETRY = retry.transient("RuleViolation", "NotFound", "Conflict")
@@ -52,6 +56,7 @@ class ReplenishmentRunWorkflow:
         self._drafts: dict[int, DraftPo] = {}
         self._decided: dict[int, DecisionRequest] = {}
         self._stage = "planning"
+        self._sla = SlaWatch({})
         # Review tasks are in the inbox a moment before their activity returns: decisions wait for them.
         self._opening = 0
 
@@ -86,8 +91,10 @@ class ReplenishmentRunWorkflow:
             else:
                 await self._open_review(plan, draft)
         self._set_stage("buyer_review" if self._book.tasks else "done")
+        subject = Subject("replenishment_run", str(plan.run_id), plan.entity_id)
         while self._drafts:  # drafts leave only when the main line has acted on their decision
-            await workflow.wait_condition(lambda: bool(self._decided))
+            # Reviews nobody decides remind and escalate on their service level meanwhile.
+            await wait_with_sla(lambda: bool(self._decided), self._sla, self._book, subject, self._run)
             task_id = min(self._decided)
             req = self._decided.pop(task_id)
             draft = self._drafts.pop(task_id)
@@ -172,8 +179,14 @@ class ReplenishmentRunWorkflow:
             )
         )
         self._drafts[opened.task_id] = draft
+        self._sla.watch_opened(opened.task_id, REVIEW, plan.buyer_role, opened.sla)
         self._opening -= 1
         await self._status(plan, draft, "awaiting_buyer", task_id=opened.task_id)
+
+    async def _run(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        """An inbox activity (reminders, escalations) on the run's retry policy."""
+        result: R = await workflow.execute_activity_method(fn, arg, **_ACT)
+        return result
 
     def _set_stage(self, stage: str) -> None:
         self._stage = stage

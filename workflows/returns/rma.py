@@ -45,6 +45,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.attention import NEEDS_ATTENTION, Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, refusal
     from workflows.returns.checks import check_receipt
+    from workflows.sla import SlaWatch, wait_with_sla
+    from workflows.sla import Subject as SlaSubject
 
 WORKFLOW_TYPE = "Return"
 ORDER_WORKFLOW_TYPE = "SalesOrder"
@@ -71,6 +73,8 @@ class ReturnWorkflow:
     def __init__(self, rma: ReturnInput) -> None:
         self._rma = rma
         self._tasks = TaskBook()
+        self._sla = SlaWatch({})
+        self._subject = SlaSubject("return", rma.rma_number, rma.entity_id)
         self._lock = asyncio.Lock()
         self._stage: ReturnStage = "requested"
         self._pending_on = "intake"
@@ -121,7 +125,14 @@ class ReturnWorkflow:
                 self._approved_by = "system"
                 await self._await_goods()
             self._ready = True
-        await workflow.wait_condition(lambda: self._stage not in ("requested", "approval"))
+        # The approval task reminds and escalates on its kind's service level (task_sla) meanwhile.
+        await wait_with_sla(
+            lambda: self._stage not in ("requested", "approval"),
+            self._sla,
+            self._tasks,
+            self._subject,
+            self._act,
+        )
         if self._stage in ("rejected", "cancelled"):
             return await self._finish()
         assert self._goods_due is not None
@@ -333,6 +344,7 @@ class ReturnWorkflow:
                 requested_by=rma.requested_by,
             )
         )
+        self._sla.watch_opened(opened.task_id, "return_approval", "sales_ops", opened.sla)
         await self._to("approval", "sales_ops")
 
     async def _book(self, req: ReceiptRequest) -> ReceiptResult:

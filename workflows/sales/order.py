@@ -1,10 +1,10 @@
 """One sales order from intake to shipment: allocate, hold for payment, backorder, ship, post, cancel."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -49,12 +49,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows.attention import Attention, Subject
     from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
     from workflows.sales.lines import Hold, LineState
+    from workflows.sla import SlaWatch, apply_due
+    from workflows.sla import Subject as SlaSubject
 
 WORKFLOW_TYPE = "SalesOrder"
 _ACT: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=10),
     "retry_policy": retry.TRANSIENT,
 }
+A = TypeVar("A")
+R = TypeVar("R")
 _LINE_OPTIONS = ["keep_waiting", "substitute", "cancel_line"]
 _ZERO = Decimal(0)
 FROM_TEMPORAL_ACTOR = "temporal"
@@ -70,6 +74,7 @@ class OrderWorkflow:
         self._order = order
         self._lines = {line.line_no: LineState(line=line) for line in order.lines}
         self._tasks = TaskBook()
+        self._sla = SlaWatch({})
         self._lock = asyncio.Lock()
         self._notices: list[InboundNotice] = []
         self._ready = False
@@ -470,6 +475,9 @@ class OrderWorkflow:
                 await self._open_line_task(
                     line, "backorder", f"Backorder of {line.backordered} x {line.line.sku} is overdue"
                 )
+        subject = SlaSubject("sales_order", self._o.order_number, self._o.entity_id)
+        for due in self._sla.due(self._tasks.tasks, now):
+            await apply_due(due, self._tasks, subject, self._run)
         await self._sync_stage()
 
     async def _open_line_task(self, line: LineState, kind: str, title: str) -> None:
@@ -497,6 +505,7 @@ class OrderWorkflow:
         self._tasks.add(
             OpenTask(task_id=opened.task_id, kind=kind, options=_LINE_OPTIONS, candidate_role="sales_ops")
         )
+        self._sla.watch_opened(opened.task_id, kind, "sales_ops", opened.sla)
 
     async def _substitute(self, line: LineState, sku: str) -> None:
         """Cancel the line's backordered rest and add a line of another SKU for it, then allocate that."""
@@ -691,6 +700,9 @@ class OrderWorkflow:
             for ls in self._lines.values()
             if ls.backordered > 0 and ls.task_id is None and ls.deadline is not None
         ]
+        sla_moment = self._sla.next_moment(self._tasks.tasks)  # a task's reminder or escalation
+        if sla_moment is not None:
+            due.append(sla_moment)
         if not due:
             return None
         return max(min(due) - workflow.now(), timedelta(seconds=1))
@@ -771,6 +783,15 @@ class OrderWorkflow:
             lines=[ls.status() for ls in self._lines.values()],
             open_tasks=sorted([*self._tasks.tasks, *self._attention.book.tasks]),
         )
+
+    async def _run(self, fn: Callable[[Any, A], R], arg: A) -> R:
+        """An inbox activity (reminders, escalations), parked on an admin task if it fails for good."""
+
+        async def call() -> R:
+            result: R = await workflow.execute_activity_method(fn, arg, **_ACT)
+            return result
+
+        return await self._attention.guarded(getattr(fn, "__qualname__", "activity"), call)
 
     async def _act(
         self, name: str, arg: Any, result_type: type[Any] | None = None, *, refuse_data: bool = False
