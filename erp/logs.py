@@ -24,9 +24,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time: a CLI runner may swap it and close the one it replaced."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Emit to the current sys.stderr."""
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def configure(json_lines: bool, level: int = logging.INFO) -> None:
     """Configure the root logger once per process."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = CurrentStderr()
     handler.setFormatter(
         JsonFormatter()
         if json_lines

@@ -1,7 +1,7 @@
 """task_sla: a service level (reminder, escalation) per kind of task, per entity or for every entity.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from migrations.privileges import grant_app_role
 
 revision: str = "0013"
-down_revision: str | None = "0010"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

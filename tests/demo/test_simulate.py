@@ -25,7 +25,8 @@ def _run(api: str, log: Path) -> str:
 
 
 def _count(output: str, label: str) -> int:
-    line = next(x for x in output.splitlines() if label in x)
+    # A row of the summary table (other output may mention the same words).
+    line = next(x for x in output.splitlines() if label in x and x.rstrip().endswith(("│", "|")))
     return int(line.rstrip(" │|").split()[-1])
 
 
