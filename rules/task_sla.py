@@ -7,6 +7,19 @@ from typing import Literal
 from rules.errors import RuleViolation
 
 SlaAction = Literal["remind", "escalate"]
+# Task kinds with a service level in task_sla (PO approvals keep theirs in approval_setting).
+SLA_KINDS = (
+    "match_exception",
+    "supplier_delay",
+    "po_revision",
+    "return_approval",
+    "backorder",
+    "fulfillment_exception",
+    "replenishment_review",
+    "needs_attention",
+    "close_difference",
+    "close_signoff",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,12 @@ are read when an invoice is matched."""
 from dataclasses import asdict
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from models.auth import ROLES
 from models.purchasing import ApprovalBand, ApprovalSetting, MatchToleranceRow
+from models.tasks import TaskSlaSetting
+from rules.errors import RuleViolation
 from rules.matching import DEFAULT_TOLERANCE
 from rules.policy_admin import (
     DEFAULT_BANDS,
@@ -20,6 +22,7 @@ from rules.policy_admin import (
     check_escalation,
     check_levels,
 )
+from rules.task_sla import SLA_KINDS
 from services.audit_log import audit_change
 from services.auth import Principal
 from services.errors import Conflict, NotFound
@@ -214,3 +217,68 @@ def apply_defaults(session: Session, entity_id: int) -> None:
     session.add(ApprovalSetting(entity_id=entity_id, **DEFAULT_SETTING))
     session.add(MatchToleranceRow(entity_id=entity_id, **asdict(DEFAULT_TOLERANCE)))
     session.flush()
+
+
+def list_task_slas(session: Session, entity_id: int) -> list[dict[str, Any]]:
+    """Every task kind's service level in force for the entity, and whether it is its own or the default."""
+    rows = session.exec(
+        select(TaskSlaSetting).where(
+            or_(col(TaskSlaSetting.entity_id) == entity_id, col(TaskSlaSetting.entity_id).is_(None))
+        )
+    ).all()
+    by_kind: dict[str, TaskSlaSetting] = {}
+    for row in sorted(rows, key=lambda r: r.entity_id is not None):  # the entity's own row wins
+        by_kind[row.kind] = row
+    return [
+        {
+            "kind": kind,
+            "sla_hours": row.sla_hours,
+            "remind_pct": row.remind_pct,
+            "escalate_to": row.escalate_to,
+            "source": "entity" if row.entity_id is not None else "default",
+            "updated_by": row.updated_by,
+        }
+        for kind, row in sorted(by_kind.items())
+    ]
+
+
+def _sla_kind(kind: str) -> str:
+    if kind not in SLA_KINDS:
+        raise RuleViolation("kind", f"{kind!r} has no service level here; one of {', '.join(SLA_KINDS)}")
+    return kind
+
+
+def put_task_sla(
+    session: Session, who: Principal, entity_id: int, kind: str, data: dict[str, Any]
+) -> TaskSlaSetting:
+    """Set the entity's own service level for a kind (tasks opened from now on use it)."""
+    _sla_kind(kind)
+    target = data.get("escalate_to")
+    if target is not None and target not in ROLES:
+        raise RuleViolation("escalate_to", f"{target!r} is not a role; one of {', '.join(ROLES)}")
+    row = session.exec(
+        select(TaskSlaSetting).where(TaskSlaSetting.entity_id == entity_id, TaskSlaSetting.kind == kind)
+    ).first()
+    before = row.model_dump() if row is not None else None
+    row = row or TaskSlaSetting(entity_id=entity_id, kind=kind, sla_hours=data["sla_hours"])
+    row.sla_hours, row.remind_pct, row.escalate_to = data["sla_hours"], data["remind_pct"], target
+    row.updated_by = who.username
+    return _save(session, who, row, "set", before)  # type: ignore[no-any-return]
+
+
+def reset_task_sla(session: Session, who: Principal, entity_id: int, kind: str) -> dict[str, Any]:
+    """Drop the entity's own service level for a kind: the default applies to tasks opened from now on."""
+    _sla_kind(kind)
+    row = session.exec(
+        select(TaskSlaSetting).where(TaskSlaSetting.entity_id == entity_id, TaskSlaSetting.kind == kind)
+    ).first()
+    if row is None:
+        raise NotFound("kind", f"{kind} has no service level of entity {entity_id}'s own")
+    before = row.model_dump()
+    session.delete(row)
+    session.flush()
+    audit_change(
+        session, who, "TaskSlaSetting.reset", "TaskSlaSetting", str(before["id"]), before, None, entity_id
+    )
+    session.commit()
+    return {"kind": kind, "entity_id": entity_id, "source": "default"}

@@ -4,9 +4,9 @@ Changes are audited (who, before, after) and apply to documents created afterwar
 and settings it was created with. Return policies and budgets have their own routes (returns, replenishment).
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from api.deps import SessionDep, check_entity, require
 from api.schemas.base import PathId, QueryId
@@ -15,6 +15,7 @@ from api.schemas.policy import (
     BandUpdate,
     DelegationCreate,
     SettingBody,
+    TaskSlaBody,
     ToleranceCreate,
     ToleranceUpdate,
 )
@@ -22,6 +23,7 @@ from services import delegations, policy_admin
 from services.auth import Principal
 
 router = APIRouter(tags=["policy"])
+SlaKind = Annotated[str, Path(min_length=1, max_length=40, description="a task kind, e.g. backorder")]
 admin = Depends(require("admin"))
 # Controllers review policy (and the audit trail); only admins change it.
 reader = Depends(require("admin", "controller"))
@@ -122,3 +124,30 @@ def create_delegation(body: DelegationCreate, session: SessionDep, who: Principa
 @router.post("/delegations/{delegation_id}/revoke", summary="End a delegation now")
 def revoke_delegation(delegation_id: PathId, session: SessionDep, who: Principal = admin) -> dict[str, Any]:
     return dict(delegations.revoke_delegation(session, who, delegation_id).model_dump())
+
+
+@router.get("/task-service-levels", summary="How long each kind of task may wait, and who it escalates to")
+def list_task_slas(entity_id: QueryId, session: SessionDep, who: Principal = reader) -> list[dict[str, Any]]:
+    check_entity(who, entity_id)
+    return policy_admin.list_task_slas(session, entity_id)
+
+
+@router.put(
+    "/task-service-levels/{entity_id}/{kind}", summary="Set an entity's service level for a kind of task"
+)
+def put_task_sla(
+    entity_id: PathId, kind: SlaKind, body: TaskSlaBody, session: SessionDep, who: Principal = admin
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return dict(policy_admin.put_task_sla(session, who, entity_id, kind, body.model_dump()).model_dump())
+
+
+@router.delete(
+    "/task-service-levels/{entity_id}/{kind}",
+    summary="Go back to the default service level for a kind of task",
+)
+def reset_task_sla(
+    entity_id: PathId, kind: SlaKind, session: SessionDep, who: Principal = admin
+) -> dict[str, Any]:
+    check_entity(who, entity_id)
+    return policy_admin.reset_task_sla(session, who, entity_id, kind)

@@ -26,6 +26,7 @@ from models.contracts.bounds import (
 from models.contracts.replenishment import ReplenishmentRunInput
 from models.contracts.summaries import summary_of
 from services import replenishment_rebalance, supplier_scorecard
+from services.audit_log import audit_change
 from services.auth import Principal
 from services.replenishment_settings import load_setting
 from services.replenishment_stats import statistics
@@ -33,6 +34,8 @@ from workflows.replenishment.daily_run import ReplenishmentRunWorkflow, run_work
 
 router = APIRouter(tags=["replenishment"])
 buyer = Depends(require("buyer"))
+# The budget is a control on buyers: those it limits do not set it.
+budget_owner = Depends(require("controller", "admin"))
 # Plausible business dates only: the planning SQL does date arithmetic on them.
 QueryDate = Annotated[date | None, Query(ge=DATE_FLOOR, le=DATE_CEILING)]
 Level = Annotated[Decimal, Field(gt=0, lt=1, max_digits=5, decimal_places=4, allow_inf_nan=False)]
@@ -212,15 +215,36 @@ def put_param(body: ParamBody, session: SessionDep, who: Principal = buyer) -> d
     return body.model_dump(mode="json")
 
 
-@router.put("/replenishment/budgets", summary="Set a category's monthly purchasing budget")
-def put_budget(body: BudgetBody, session: SessionDep, who: Principal = buyer) -> dict[str, Any]:
+@router.put(
+    "/replenishment/budgets", summary="Set a category's monthly purchasing budget (controller, admin)"
+)
+def put_budget(body: BudgetBody, session: SessionDep, who: Principal = budget_owner) -> dict[str, Any]:
     _entity_code(session, who, body.entity_id)
+    key = {"e": body.entity_id, "c": body.category, "p": body.period}
+    before = (
+        session.connection()
+        .execute(
+            text("SELECT amount FROM category_budget WHERE entity_id = :e AND category = :c AND period = :p"),
+            key,
+        )
+        .scalar()
+    )
     session.connection().execute(
         text(
             "INSERT INTO category_budget (entity_id, category, period, amount) VALUES (:entity_id, :category,"
             " :period, :amount) ON CONFLICT (entity_id, category, period) DO UPDATE SET amount = EXCLUDED.amount"
         ),
         body.model_dump(),
+    )
+    audit_change(
+        session,
+        who,
+        "category_budget.set",
+        "category_budget",
+        f"{body.entity_id}:{body.category}:{body.period}",
+        None if before is None else {"amount": str(before)},
+        {"amount": str(body.amount)},
+        body.entity_id,
     )
     session.commit()
     return body.model_dump(mode="json")

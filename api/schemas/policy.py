@@ -117,3 +117,14 @@ class DelegationCreate(Body):
     task_kinds: list[Short] | None = Field(
         default=None, min_length=1, max_length=20, description="null = every kind of task"
     )
+
+
+class TaskSlaBody(Body):
+    """An entity's service level for one kind of task: answered within `sla_hours`, reminded at `remind_pct` %
+    of them, then escalated to the `escalate_to` role (null: reminders only)."""
+
+    model_config = examples({"sla_hours": 24, "remind_pct": 50, "escalate_to": "controller"})
+
+    sla_hours: int = Field(ge=1, le=8760)
+    remind_pct: int = Field(default=50, ge=1, le=99)
+    escalate_to: Short | None = Field(default=None, description="a role (models.auth.ROLES) or null")

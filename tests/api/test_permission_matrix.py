@@ -41,6 +41,12 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/close/runs"): {"controller"},
     ("POST", "/close/accruals"): {"controller"},
     ("POST", "/integration/subscriptions"): {"admin"},
+    # Controls on buyers and approvers are set by those above them.
+    ("PUT", "/replenishment/budgets"): {"controller"},
+    ("POST", "/approval-bands"): {"admin"},
+    ("POST", "/match-tolerances"): {"admin"},
+    ("POST", "/delegations"): {"admin"},
+    ("PUT", "/task-service-levels/{entity_id}/{kind}"): {"admin"},
 }
 READ_FINANCE: dict[tuple[str, str], set[str]] = {
     ("GET", "/entities/{entity_id}/trial-balance"): {"controller", "ap_clerk"},
@@ -51,7 +57,15 @@ READ_FINANCE: dict[tuple[str, str], set[str]] = {
 
 def _path(template: str, entity_id: int) -> str:
     out = template
-    for name in ("{number}", "{rma_number}", "{code}", "{record_id}", "{subscription_id}", "{task_id}"):
+    for name in (
+        "{number}",
+        "{rma_number}",
+        "{code}",
+        "{record_id}",
+        "{subscription_id}",
+        "{task_id}",
+        "{kind}",
+    ):
         out = out.replace(name, "1")
     return out.replace("{entity_id}", str(entity_id))
 

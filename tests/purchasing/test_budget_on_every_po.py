@@ -39,7 +39,13 @@ def test_a_po_over_its_category_budget_needs_the_review_level(
         "period": period_of(today),
         "amount": "1000",
     }
-    assert api.put("/replenishment/budgets", json=budget, headers=buyer).status_code == 200
+    assert (
+        api.put("/replenishment/budgets", json=budget, headers=buyer).status_code == 403
+    )  # not the buyer's to set
+    assert (
+        api.put("/replenishment/budgets", json=budget, headers=bearer(desk.token("controller"))).status_code
+        == 200
+    )
 
     within = api.post("/purchase-orders", json=po_body(desk, "50"), headers=buyer)
     assert within.status_code == 201, within.text

@@ -37,7 +37,11 @@ async def test_over_budget_suggestions_wait_for_a_buyer(
     sell(engine, item_id, wh, TEN_DAYS, day, f"ob{entity_id}")
     buyer = bearer(shop.buyer[1])
     budget = {"entity_id": entity_id, "category": "apparel", "period": period_of(day), "amount": "1000"}
-    assert api.put("/replenishment/budgets", json=budget, headers=buyer).status_code == 200
+    # Buyers are what the budget limits: they cannot set it; the controller does.
+    assert api.put("/replenishment/budgets", json=budget, headers=buyer).status_code == 403
+    assert (
+        api.put("/replenishment/budgets", json=budget, headers=bearer(shop.controller[1])).status_code == 200
+    )
 
     # An approved PO of 70 shirts at 10.00 is an open commitment of 700 this month.
     other = factory.item(category="apparel")

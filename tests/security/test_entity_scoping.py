@@ -228,7 +228,7 @@ def _path_value(name: str, path: str, a: dict[str, Any]) -> Any:
         "delegation_id": a["delegation_id"],
         "tolerance_id": 1,
         "user_id": a["user_id"],
-        "kind": "items",
+        "kind": "backorder" if path.startswith("/task-service-levels") else "items",
     }
     if name not in values:
         raise AssertionError(f"teach this test which of A's records a path parameter '{name}' names ({path})")
