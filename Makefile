@@ -17,8 +17,9 @@ install: $(STAMP)
 run: $(STAMP)  ## start PostgreSQL, Temporal + UI, worker, API and demo data (Ctrl-C stops all)
 	$(BIN)/erp up
 
-test: $(STAMP)  ## the whole suite against real PostgreSQL and Temporal (no Docker, no network)
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
+TEST_WORKERS ?= 2
+test: $(STAMP)  ## the whole suite against real PostgreSQL and Temporal (no Docker, no network), on 2 workers
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .

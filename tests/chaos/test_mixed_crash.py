@@ -11,6 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 from temporalio.client import (
@@ -39,6 +40,8 @@ from tests.sales.shop import Shop, add_item, priced_order, receive
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.returns.rma import ReturnWorkflow
 from workflows.sales.order import OrderWorkflow
+
+pytestmark = pytest.mark.slow  # starts worker processes: run with the other system tests
 
 D = Decimal
 POS, ORDERS = 3, 3

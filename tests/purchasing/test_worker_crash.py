@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +22,8 @@ from tests.factories import Factory
 from tests.purchasing.buyer_desk import draft_input, open_desk, stock_balance
 from tests.purchasing.clock import reach, task_of
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
+
+pytestmark = pytest.mark.slow  # starts worker processes: run with the other system tests
 
 D = Decimal
 

@@ -7,6 +7,7 @@ import os
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
@@ -24,6 +25,8 @@ from tests.returns.desk import (
 from tests.sales.shop import add_item, receive
 from tests.sales.test_worker_crash import worker_process
 from workflows.returns.rma import ReturnWorkflow
+
+pytestmark = pytest.mark.slow  # starts worker processes: run with the other system tests
 
 D = Decimal
 RETURNS = 4

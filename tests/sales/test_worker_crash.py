@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, text
 from temporalio.client import WorkflowUpdateStage
 from temporalio.testing import WorkflowEnvironment
@@ -21,6 +22,8 @@ from models.contracts.sales import WarehouseEvent
 from tests.factories import Factory
 from tests.sales.shop import add_item, balance, open_shop, priced_order, receive
 from workflows.sales.order import OrderWorkflow
+
+pytestmark = pytest.mark.slow  # starts worker processes: run with the other system tests
 
 D = Decimal
 ORDERS = 6
