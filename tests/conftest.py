@@ -21,6 +21,7 @@ from tests.temporal_fixtures import erp_worker, task_queue, temporal_dev, time_s
 ADMIN_URL_ENV = "DATABASE_URL"
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under `-n 2 --dist loadgroup` (make test) the tests that start whole systems (marked slow) run one
     after another on one worker while the other takes everything else: two of them at once on two cores
