@@ -19,7 +19,7 @@ run: $(STAMP)  ## start PostgreSQL, Temporal + UI, worker, API and demo data (Ct
 
 TEST_WORKERS ?= 2
 test: $(STAMP)  ## the whole suite against real PostgreSQL and Temporal (no Docker, no network), on 2 workers
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --durations=15
 
 lint: $(STAMP)  ## ruff and mypy
 	$(BIN)/ruff check .

@@ -21,16 +21,6 @@ from tests.temporal_fixtures import erp_worker, task_queue, temporal_dev, time_s
 ADMIN_URL_ENV = "DATABASE_URL"
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `-n 2 --dist loadgroup` (make test) the tests that start whole systems (marked slow) run one
-    after another on one worker while the other takes everything else: two of them at once on two cores
-    would starve each other's worker processes."""
-    for item in items:
-        if item.get_closest_marker("slow"):
-            item.add_marker(pytest.mark.xdist_group("systems"))
-
-
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A fresh, migrated database for this run; the server is embedded unless DATABASE_URL is set."""
