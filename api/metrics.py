@@ -7,6 +7,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from erp.db import app_engine
+from services.business_metrics import stage_figures, task_figures
 from services.commands import pending_summary
 
 REQUESTS = Counter("erp_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
@@ -24,7 +25,30 @@ COMMANDS_OLDEST = Gauge(
     "erp_commands_pending_oldest_seconds", "Age of the oldest pending command (0 when none)"
 )
 
+OPEN_TASKS = Gauge("erp_open_tasks", "Open human tasks", ["kind"])
+OVERDUE_TASKS = Gauge("erp_open_tasks_overdue", "Open human tasks past their due time", ["kind"])
+OLDEST_TASK = Gauge("erp_open_tasks_oldest_seconds", "Age of the oldest open task of a kind", ["kind"])
+DOCUMENTS = Gauge(
+    "erp_documents",
+    "Documents by type, entity and stage (stage needs_attention: stuck)",
+    ["type", "entity", "stage"],
+)
+
 router = APIRouter(tags=["health"])
+
+
+def _business_figures() -> None:
+    """Open tasks and documents by stage, as they are now (labels that went away are dropped)."""
+    engine = app_engine()
+    tasks, stages = task_figures(engine), stage_figures(engine)
+    for gauge in (OPEN_TASKS, OVERDUE_TASKS, OLDEST_TASK, DOCUMENTS):
+        gauge.clear()
+    for t in tasks:
+        OPEN_TASKS.labels(t.kind).set(t.open)
+        OVERDUE_TASKS.labels(t.kind).set(t.overdue)
+        OLDEST_TASK.labels(t.kind).set(t.oldest_seconds)
+    for d in stages:
+        DOCUMENTS.labels(d.document, d.entity, d.stage).set(d.count)
 
 
 @router.get("/metrics", summary="Prometheus metrics of this API process", include_in_schema=False)
@@ -34,6 +58,7 @@ def metrics() -> Response:
         backlog = pending_summary(app_engine())
         COMMANDS_PENDING.set(backlog["pending"])
         COMMANDS_OLDEST.set(backlog["oldest_seconds"] or 0)
+        _business_figures()
     except Exception:  # the database may be down: the other metrics still answer
         pass
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
