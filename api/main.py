@@ -20,6 +20,7 @@ from api.routes import (
     imports,
     integration,
     master,
+    operations,
     orders,
     policy,
     pricing,
@@ -56,6 +57,7 @@ ROUTERS = [
     transfers.router,
     foresight.router,
     imports.router,
+    operations.router,
 ]
 
 
