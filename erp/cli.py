@@ -14,6 +14,7 @@ from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
+from erp.cli_stuck import stuck
 from erp.cli_tasks import tasks_app
 from erp.hard_exit import exits_hard
 from erp.logs import configure
@@ -33,6 +34,7 @@ app.add_typer(reconcile_app, name="reconcile")
 app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
 app.command("import")(import_file)
+app.command("stuck")(stuck)
 
 
 @app.callback()

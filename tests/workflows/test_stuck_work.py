@@ -1,11 +1,13 @@
-"""Monday morning, the operator asks "what is stuck?": the API lists the documents parked in needs_attention
-with the step and error, and every running workflow of the entity whose activity keeps failing, with its
-attempt count and the error it gives (here a warehouse system that is down), so nobody reads logs first."""
+"""Monday morning, the operator asks "what is stuck?" (`GET /operations/stuck`, `erp stuck`): the API lists
+the documents parked in needs_attention with the step and error, and every running workflow of the entity
+whose activity keeps failing, with its attempt count and the error it gives (here a warehouse system that is
+down), so nobody reads logs first."""
 
 import asyncio
 import uuid
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
@@ -14,7 +16,11 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from typer.testing import CliRunner
 
+from api.main import create_app
+from erp import cli_tasks
+from erp.cli import app
 from models.tasks import Task
 from tests.factories import Factory
 from workflows import search_attributes as sa
@@ -46,7 +52,11 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 async def test_the_stuck_view_names_parked_documents_and_failing_activities(
-    api: TestClient, temporal_dev: WorkflowEnvironment, engine: Engine, factory: Factory
+    api: TestClient,
+    temporal_dev: WorkflowEnvironment,
+    engine: Engine,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     entity, other = factory.entity(), factory.entity()
     assert entity.id is not None
@@ -115,5 +125,16 @@ async def test_the_stuck_view_names_parked_documents_and_failing_activities(
             assert all(r["workflow_id"] != workflow_id for r in high)
             assert view(warehouse).status_code == 403
             assert view(stranger).status_code == 404
+
+            # The same from the shell: `erp stuck --entity CODE`, through the API with the admin's token.
+            monkeypatch.setattr(
+                cli_tasks, "_client", lambda: TestClient(create_app(), headers=_bearer(admin))
+            )
+            shown = CliRunner().invoke(app, ["stuck", "--entity", entity.code])
+            assert shown.exit_code == 0, shown.output
+            assert "PARKED   purchase_order STUCK-1" in shown.output and "retry`" in shown.output
+            assert (
+                f"RETRYING {workflow_id} (TestStubbornWorkflow): test.call_warehouse attempt" in shown.output
+            )
         finally:
             await handle.terminate("test over")
