@@ -5,6 +5,7 @@ import logging
 from decimal import Decimal
 from typing import Annotated
 
+import httpx
 import typer
 
 from erp.cli_close import close_app
@@ -176,7 +177,16 @@ def users_rotate_token(
 def main() -> None:
     """Console entry point."""
     logging.captureWarnings(True)
-    app()
+    try:
+        app()
+    except httpx.TransportError as exc:
+        # A command talking to the API (tasks, policy, stuck, ...) that cannot reach it: one line, not a traceback.
+        try:
+            where = f" at {exc.request.url}"
+        except RuntimeError:  # raised before a request was made
+            where = ""
+        typer.echo(f"Cannot reach the ERP API{where}: {exc}. Is it running (`erp up`)?", err=True)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

