@@ -11,36 +11,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 from temporalio.worker import Worker
 
-from models.contracts.purchasing import IssuePo
 from services import po_store
 from tests.factories import Factory
+from tests.held_step import HeldStep
 from tests.purchasing.buyer_desk import bearer, decide, eventually, open_desk, po_body, wait_stage, wait_task
 
 
-class HeldIssue:
-    """po_store.issue commits, then holds its activity until released: the database is ahead of the workflow."""
-
-    def __init__(self) -> None:
-        self.number: str | None = None
-        self.committed = threading.Event()
-        self.release = threading.Event()
-        self._real = po_store.issue
-
-    def __call__(self, session: Session, req: IssuePo) -> None:
-        self._real(session, req)
-        if req.number != self.number:
-            return
-        session.commit()
-        self.committed.set()
-        self.release.wait(30)
-
-
 @pytest.fixture()
-def held_issue(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldIssue]:
-    held = HeldIssue()
+def held_issue(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldStep[None]]:
+    held = HeldStep(po_store.issue)
     monkeypatch.setattr(po_store, "issue", held)
     yield held
     held.release.set()
@@ -55,7 +36,7 @@ def _command(api: TestClient, url: str, token: str) -> dict[str, Any]:
 
 
 def test_a_receipt_booked_while_the_po_is_being_issued_is_applied_once(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory, held_issue: HeldIssue
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory, held_issue: HeldStep[None]
 ) -> None:
     desk = open_desk(factory, price="10.00")
     created = api.post("/purchase-orders", json=po_body(desk, "4"), headers=bearer(desk.token("buyer")))

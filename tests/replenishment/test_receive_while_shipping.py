@@ -12,39 +12,21 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from sqlmodel import Session
 from temporalio.worker import Worker
 
 from erp.settings import get_settings
-from models.contracts.replenishment import TransferState, TransferStep
+from models.contracts.replenishment import TransferState
 from services import transfers
 from tests.factories import Factory
+from tests.held_step import HeldStep
 from tests.replenishment.shop import bearer, open_shop, receive_stock, rows, today
 
 D = Decimal
 
 
-class HeldShipment:
-    """transfers.ship commits, then holds its activity until released: the row is ahead of the workflow."""
-
-    def __init__(self) -> None:
-        self.number: str | None = None
-        self.committed = threading.Event()
-        self.release = threading.Event()
-        self._real = transfers.ship
-
-    def __call__(self, session: Session, step: TransferStep) -> TransferState:
-        state = self._real(session, step)
-        if step.number == self.number:
-            session.commit()
-            self.committed.set()
-            self.release.wait(30)
-        return state
-
-
 @pytest.fixture()
-def held_shipment(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldShipment]:
-    held = HeldShipment()
+def held_shipment(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldStep[TransferState]]:
+    held = HeldStep(transfers.ship)
     monkeypatch.setattr(transfers, "ship", held)
     yield held
     held.release.set()
@@ -60,7 +42,11 @@ def _until(probe: Any, what: str) -> Any:
 
 
 def test_a_receipt_booked_while_the_transfer_is_being_shipped_is_applied_once(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory, held_shipment: HeldShipment
+    api: TestClient,
+    erp_worker: Worker,
+    engine: Engine,
+    factory: Factory,
+    held_shipment: HeldStep[TransferState],
 ) -> None:
     shop = open_shop(factory)
     entity_id, wh, item_id, _ = shop.ids
