@@ -23,7 +23,7 @@ from models.contracts.returns import (
 from models.contracts.sales import OrderInput
 from rules.errors import RuleViolation
 from services import returns_exchange, returns_goods, returns_rates, returns_refund, returns_store
-from services.payments import LedgerPaymentPort, PaymentPort
+from services.payments import ChannelPaymentPort, PaymentPort
 
 
 def _invalid(exc: RuleViolation) -> ApplicationError:
@@ -36,7 +36,7 @@ class ReturnsActivities:
 
     def __init__(self, engine: Engine, port: PaymentPort | None = None) -> None:
         self.engine = engine
-        self.port: PaymentPort = port or LedgerPaymentPort()
+        self.port: PaymentPort = port or ChannelPaymentPort()
 
     @activity.defn(name="returns.persist")
     def persist(self, rma: ReturnInput) -> PersistResult:

@@ -32,7 +32,7 @@ from models.contracts.sales import (
 )
 from rules.errors import RuleViolation
 from services import sales_allocation, sales_orders, sales_shipping, settlements
-from services.payments import LedgerPaymentPort, PaymentPort
+from services.payments import ChannelPaymentPort, PaymentPort
 
 
 def _invalid(exc: RuleViolation) -> ApplicationError:
@@ -45,7 +45,7 @@ class SalesActivities:
 
     def __init__(self, engine: Engine, port: PaymentPort | None = None) -> None:
         self.engine = engine
-        self.port: PaymentPort = port or LedgerPaymentPort()
+        self.port: PaymentPort = port or ChannelPaymentPort()
 
     @activity.defn(name="sales.persist_order")
     def persist_order(self, order: OrderInput) -> int:
@@ -85,9 +85,12 @@ class SalesActivities:
 
     @activity.defn(name="sales.ship")
     def ship(self, req: ShipRequest) -> ShipResult:
-        """Stock out and revenue posting of one shipment."""
-        with session_scope(self.engine) as s:
-            return sales_shipping.ship(s, req)
+        """Stock out and revenue posting of one shipment (a tracking number the carrier refuses: not retried)."""
+        try:
+            with session_scope(self.engine) as s:
+                return sales_shipping.ship(s, req)
+        except RuleViolation as exc:
+            raise _invalid(exc) from exc
 
     @activity.defn(name="sales.write_off_loss")
     def write_off_loss(self, loss: StockLoss) -> Decimal:

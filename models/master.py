@@ -114,7 +114,10 @@ class Customer(SQLModel, table=True):
 class Channel(SQLModel, table=True):
     """A sales channel (web, marketplace, POS) with its allocation priority and safety buffer."""
 
-    __table_args__ = (CheckConstraint("kind IN ('web','marketplace','pos')", name="channel_kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('web','marketplace','pos')", name="channel_kind"),
+        CheckConstraint("payment_provider IN ('ledger','sandbox')", name="channel_payment_provider"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     entity_id: int = Field(foreign_key="entity.id", index=True)
     code: str = Field(unique=True, max_length=30)
@@ -125,6 +128,8 @@ class Channel(SQLModel, table=True):
     safety_buffer: Decimal = qty(Decimal("0"))
     max_share_pct: Decimal | None = qty(None)
     store_location_id: int | None = Field(default=None, foreign_key="location.id")
+    # Which payment adapter takes this channel's card payments (services.payments.PROVIDERS).
+    payment_provider: str = Field(default="ledger", max_length=20)
     archived: bool = False
     created_at: datetime | None = created_at()
 

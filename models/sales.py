@@ -147,6 +147,7 @@ class SalesPayment(SQLModel, table=True):
     __tablename__ = "sales_payment"
     __table_args__ = (
         CheckConstraint("kind IN ('authorise','capture','void','refund')", name="sales_payment_kind"),
+        CheckConstraint("status IN ('approved','declined','failed')", name="sales_payment_status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     order_id: int = Field(foreign_key="sales_order.id", index=True)
@@ -157,6 +158,9 @@ class SalesPayment(SQLModel, table=True):
     currency: str = Field(max_length=3)
     reference: str | None = Field(default=None, max_length=80)
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
+    status: str = Field(default="approved", max_length=20)
+    reason: str | None = Field(default=None, max_length=300)
+    expires_on: date | None = None
     created_at: datetime | None = created_at()
 
 

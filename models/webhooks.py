@@ -109,4 +109,6 @@ class CarrierBooking(SQLModel, table=True):
     document_type: str = Field(max_length=40)
     document_id: str = Field(max_length=80)
     tracking_url: str | None = Field(default=None, max_length=300)
+    service: str | None = Field(default=None, max_length=40)
+    label_reference: str | None = Field(default=None, max_length=80)
     created_at: datetime | None = created_at()

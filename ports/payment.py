@@ -3,6 +3,6 @@
 Re-exported here so every port is found in one place; the order-to-fulfill stream owns the code.
 """
 
-from services.payments import LedgerPaymentPort, PaymentPort
+from services.payments import ChannelPaymentPort, LedgerPaymentPort, PaymentPort, SandboxPaymentPort
 
-__all__ = ["LedgerPaymentPort", "PaymentPort"]
+__all__ = ["ChannelPaymentPort", "LedgerPaymentPort", "PaymentPort", "SandboxPaymentPort"]

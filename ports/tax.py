@@ -67,3 +67,20 @@ class RateTableTax:
                 f"no sales tax rate for region {query.region} x tax class {query.tax_class} on {query.on}",
             )
         return TaxResult(rate=rate, tax=quantize(query.net * rate, query.currency), source="rate_table")
+
+
+def tax_port() -> TaxPort:
+    """The tax port every flow uses (orders, substitutes, exchanges); a provider adapter replaces it here."""
+    return RateTableTax()
+
+
+def line_tax(session: Session, field: str, sku: str, query: TaxQuery) -> TaxResult:
+    """Tax of one line through the port; no rate refuses the line naming `field` (never 0 % by accident)."""
+    try:
+        return tax_port().calculate(session, query)
+    except RuleViolation as exc:
+        raise RuleViolation(
+            field,
+            f"{sku} (tax class {query.tax_class}) has no sales tax rate in region {query.region} on {query.on};"
+            " set one up with POST /tax-rates (an explicit 0 rate is allowed)",
+        ) from exc

@@ -10,10 +10,11 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.sales import OrderInput, PaymentMethod, PricedLine
+from ports.tax import TaxQuery, line_tax
 from rules.errors import RuleViolation
 from rules.money import quantize_cost
 from rules.order_pricing import line_amounts, promotion_discount
-from services.sales_pricing import channel_price, promotion_percent, tax_rate
+from services.sales_pricing import channel_price, promotion_percent
 
 # Which payment methods each channel kind takes; the first is the default.
 METHODS: dict[str, tuple[PaymentMethod, ...]] = {
@@ -44,6 +45,7 @@ class OrderAsk:
     currency: str | None
     payment_method: PaymentMethod | None
     lines: Sequence[LineAsk]
+    payment_reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +123,6 @@ def price_order(session: Session, ask: OrderAsk, caller: Caller, today: date) ->
             raise RuleViolation(
                 f"{field}.sku", f"{ask_line.sku} has no price on the {ask.channel} price list"
             )
-        rate = tax_rate(session, region, tax_class, today)
-        if rate is None:
-            raise RuleViolation(
-                "ship_to_region", f"no sales tax rate for region {region} x tax class {tax_class}"
-            )
         discount = ask_line.discount
         if ask_line.promotion_code:
             percent = promotion_percent(session, ask_line.promotion_code, channel_id, today)
@@ -135,7 +132,11 @@ def price_order(session: Session, ask: OrderAsk, caller: Caller, today: date) ->
                 )
             if discount is None:
                 discount = promotion_discount(ask_line.qty * price, percent, currency)
-        amounts = line_amounts(field, ask_line.qty, price, discount or Decimal(0), rate, currency)
+        amounts = line_amounts(field, ask_line.qty, price, discount or Decimal(0), Decimal(0), currency)
+        # The tax port is the only tax calculation: no rate refuses the line (never 0 % by accident).
+        taxed = line_tax(
+            session, f"{field}.sku", ask_line.sku, TaxQuery(region, tax_class, today, amounts.net, currency)
+        )
         net_unit = quantize_cost(amounts.net / ask_line.qty)
         if floor is not None and net_unit < floor and not caller.may_override_floor:
             raise RuleViolation(
@@ -151,8 +152,8 @@ def price_order(session: Session, ask: OrderAsk, caller: Caller, today: date) ->
                 unit_price=price,
                 gross=amounts.gross,
                 discount=amounts.discount,
-                tax_rate=rate,
-                tax=amounts.tax,
+                tax_rate=taxed.rate,
+                tax=taxed.tax,
                 promotion_code=ask_line.promotion_code,
             )
         )
@@ -170,4 +171,5 @@ def price_order(session: Session, ask: OrderAsk, caller: Caller, today: date) ->
         order_date=today,
         created_by=caller.username,
         lines=lines,
+        payment_reference=ask.payment_reference,
     )

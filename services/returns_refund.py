@@ -2,18 +2,19 @@
 money back through the payment port, all once per RMA (keys `return:{rma}:credit_note` / `:refund`)."""
 
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.returns import RefundRequest, RefundResult
 from models.contracts.sales import PaymentCall
+from models.contracts.tasks import TaskSpec
 from rules.accounts import AccountRole
 from rules.errors import RuleViolation
 from rules.posting_rules import customer_return
 from rules.returns import refund_share
-from services import ledger
+from services import ledger, tasks
 from services.events import emit
 from services.ledger import LineIn
 from services.payments import PaymentPort
@@ -109,6 +110,8 @@ def refund(session: Session, req: RefundRequest, port: PaymentPort) -> RefundRes
             ),
         )
         payment_id = paid.payment_id
+        if paid.status != "approved":
+            _refund_failed(session, rma, number, net + tax, paid.reason or paid.status)
     session.connection().execute(
         text(
             """
@@ -154,3 +157,32 @@ def refund(session: Session, req: RefundRequest, port: PaymentPort) -> RefundRes
         },
     )
     return RefundResult(credit_note_number=number, net=net, tax=tax, total=net + tax, method=method)
+
+
+def _refund_failed(session: Session, rma: dict[str, Any], number: str, amount: Decimal, reason: str) -> int:
+    """The provider did not give the money back: the credit stays on the order's receivable, and sales ops
+    get a task that says why (pay it out another way, e.g. by bank transfer or store credit)."""
+    return tasks.open_task(
+        session,
+        TaskSpec(
+            task_key=f"return:{rma['rma_number']}:refund_failed",
+            kind="refund_failed",
+            workflow_id=str(rma["workflow_id"]),
+            workflow_type="Return",
+            subject_type="return",
+            subject_id=str(rma["rma_number"]),
+            entity_id=int(rma["entity_id"]),
+            title=f"Refund of {amount} {rma['currency']} for {number} failed: {reason}",
+            candidate_role="sales_ops",
+            # Nothing to decide in the flow: the money is owed on the order's receivable until paid out.
+            options=[],
+            details={
+                "order_number": str(rma["order_number"]),
+                "credit_note": number,
+                "amount": str(amount),
+                "currency": str(rma["currency"]),
+                "reason": reason,
+                "next_step": "pay the customer another way (bank transfer or store credit)",
+            },
+        ),
+    )

@@ -1,4 +1,4 @@
-"""Price-list, promotion and sales-tax look-ups for order intake (read-only)."""
+"""Price-list and promotion look-ups for order intake (read-only); sales tax is the tax port (ports.tax)."""
 
 from datetime import date
 from decimal import Decimal
@@ -19,24 +19,6 @@ def channel_price(session: Session, channel_id: int, item_id: int, on: date) -> 
             """
             ),
             {"c": channel_id, "i": item_id, "d": on},
-        )
-        .first()
-    )
-    return Decimal(row[0]) if row else None
-
-
-def tax_rate(session: Session, region: str, tax_class: str, on: date) -> Decimal | None:
-    """The sales tax rate of a region x item tax class on a date, or None when none is set up."""
-    row = (
-        session.connection()
-        .execute(
-            text(
-                """
-            SELECT rate FROM tax_rate WHERE region = :r AND tax_class = :t AND valid_from <= :d
-             ORDER BY valid_from DESC LIMIT 1
-            """
-            ),
-            {"r": region, "t": tax_class, "d": on},
         )
         .first()
     )

@@ -6,6 +6,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.sales import PricedLine, ShipRequest, ShipResult, StockLoss, SubstituteRequest
+from ports.carrier import ParcelHandover, carrier_port
+from ports.tax import TaxQuery, line_tax
 from rules.accounts import AccountRole
 from rules.order_pricing import line_amounts, shipped_share
 from rules.posting_rules import sale_shipped
@@ -14,7 +16,6 @@ from services.errors import NotFound
 from services.events import emit, skus
 from services.ledger import LineIn
 from services.sales_orders import insert_line, order_row
-from services.sales_pricing import tax_rate
 
 
 def _existing(session: Session, key: str) -> ShipResult | None:
@@ -40,6 +41,22 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
     if done is not None:
         return done
     order = order_row(session, req.order_number)
+    carrier, tracking = req.carrier, req.tracking
+    if req.tracking is not None:
+        # The carrier port checks the tracking number and records the booking (label) once per shipment key.
+        booking = carrier_port().book(
+            session,
+            ParcelHandover(
+                key=req.shipment_key,
+                carrier=req.carrier,
+                tracking=req.tracking,
+                document_type="sales_order",
+                document_id=req.order_number,
+                service=req.service,
+            ),
+        )
+        # The tracking number as the carrier prints it; the carrier name stays as the warehouse sent it.
+        tracking = booking.tracking
     currency = str(order["currency"])
     gross = disc = tax = cost = Decimal(0)
     moved: list[tuple[int, Decimal, Decimal, int]] = []
@@ -126,8 +143,8 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
                 "o": order["id"],
                 "k": req.shipment_key,
                 "l": req.location_id,
-                "c": req.carrier,
-                "t": req.tracking,
+                "c": carrier,
+                "t": tracking,
                 "d": req.shipped_on,
                 "g": gross,
                 "disc": disc,
@@ -156,8 +173,8 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
         data={
             "order_number": req.order_number,
             "shipment_key": req.shipment_key,
-            "carrier": req.carrier,
-            "tracking": req.tracking,
+            "carrier": carrier,
+            "tracking": tracking,
             "shipped_on": req.shipped_on.isoformat(),
             "lines": [
                 {
@@ -232,9 +249,12 @@ def substitute(session: Session, req: SubstituteRequest) -> PricedLine:
         .one()
     )
     currency = str(order["currency"])
-    rate = tax_rate(session, orig[3], item[2], orig[4]) or Decimal(0)
     disc = shipped_share(Decimal(orig[2]), Decimal(orig[0]), Decimal(0), req.qty, currency)
-    amounts = line_amounts(f"line {req.new_line_no}", req.qty, Decimal(orig[1]), disc, rate, currency)
+    amounts = line_amounts(f"line {req.new_line_no}", req.qty, Decimal(orig[1]), disc, Decimal(0), currency)
+    # The substitute's own tax class, at the order's region and date: no rate refuses the substitution.
+    taxed = line_tax(
+        session, "payload.sku", req.sku, TaxQuery(orig[3], item[2], orig[4], amounts.net, currency)
+    )
     line = PricedLine(
         line_no=req.new_line_no,
         item_id=int(item[0]),
@@ -243,8 +263,8 @@ def substitute(session: Session, req: SubstituteRequest) -> PricedLine:
         unit_price=Decimal(orig[1]),
         gross=amounts.gross,
         discount=amounts.discount,
-        tax_rate=rate,
-        tax=amounts.tax,
+        tax_rate=taxed.rate,
+        tax=taxed.tax,
         substitute_for=req.line_no,
     )
     insert_line(session, int(order["id"]), line)

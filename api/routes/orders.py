@@ -76,6 +76,7 @@ async def create_order(
         currency=body.currency,
         payment_method=body.payment_method,
         lines=body.lines,
+        payment_reference=body.payment_reference,
     )
     caller = Caller(
         username=who.username,
@@ -189,7 +190,11 @@ async def pay_order(
     header = _visible(session, who, number)
     session.close()
     payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
-    return await send_update(client, header, who, OrderWorkflow.pay, payment, f"pay-{number}", "amount")
+    # A new payment after a declined one is a new update (the body is in the id); a resend is the same one.
+    fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
+    return await send_update(
+        client, header, who, OrderWorkflow.pay, payment, f"pay-{number}-{fingerprint}", "amount"
+    )
 
 
 @router.post(

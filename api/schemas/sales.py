@@ -59,6 +59,9 @@ class OrderBody(Body):
     ship_to_region: str | None = Field(default=None, max_length=20, examples=["DE"])
     currency: CurrencyCode | None = Field(default=None, examples=["EUR"])
     payment_method: Literal["card", "cash", "transfer", "marketplace"] | None = None
+    payment_reference: str | None = Field(
+        default=None, max_length=80, description="the payment provider's token of the card the shop collected"
+    )
     lines: list[OrderLineBody] = Field(min_length=1, max_length=200)
 
 
@@ -89,7 +92,8 @@ class WarehouseEventBody(Body):
             "kind": "shipped",
             "location_id": 1,
             "carrier": "DHL",
-            "tracking": "00340434161234567890",
+            "tracking": "00340434161094042557",
+            "service": "parcel",
             "event_id": "scan-88219",
         },
         {"kind": "short_pick", "location_id": 1, "line_no": 1, "qty": "1", "event_id": "scan-88214"},
@@ -98,7 +102,12 @@ class WarehouseEventBody(Body):
     kind: Literal["picked", "packed", "shipped", "short_pick", "damaged"]
     location_id: Id
     carrier: str | None = Field(default=None, max_length=40)
-    tracking: str | None = Field(default=None, max_length=80)
+    tracking: str | None = Field(
+        default=None, max_length=80, description="checked against the carrier's format and check digit"
+    )
+    service: str | None = Field(
+        default=None, max_length=40, description="the carrier's service, e.g. express"
+    )
     line_no: Id | None = None
     qty: Quantity | None = None
     event_id: str | None = Field(

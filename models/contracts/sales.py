@@ -57,6 +57,8 @@ class OrderInput(Contract):
     lines: list[PricedLine]
     hold_hours: int = 24
     backorder_grace_days: int = 2
+    # The payment provider's token for the card the shop collected (authorised at intake).
+    payment_reference: str | None = None
 
 
 class LineNeed(Contract):
@@ -147,6 +149,7 @@ class ShipRequest(Contract):
     tracking: str | None
     shipped_on: date
     lines: list[ShipLine]
+    service: str | None = None
 
 
 class ShipResult(Contract):
@@ -194,11 +197,17 @@ class PaymentCall(Contract):
     reference: str | None = None
 
 
+PaymentOutcome = Literal["approved", "declined", "failed"]
+
+
 class PaymentDone(Contract):
-    """What the port recorded."""
+    """What the port recorded: the provider's answer, why it said no, and when an authorisation lapses."""
 
     payment_id: int
     journal_entry_id: int | None = None
+    status: PaymentOutcome = "approved"
+    reason: str | None = None
+    expires_on: date | None = None
 
 
 class WarehouseEvent(Contract):
@@ -208,6 +217,7 @@ class WarehouseEvent(Contract):
     location_id: int
     carrier: str | None = None
     tracking: str | None = None
+    service: str | None = None
     line_no: int | None = None
     qty: Decimal | None = None
     event_id: str | None = None

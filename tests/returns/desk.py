@@ -45,7 +45,7 @@ def ship_through_api(api: TestClient, shop: Shop, lines: list[dict[str, Any]], *
     number = str(created.json()["order_number"])
     shipped = api.post(
         f"/orders/{number}/warehouse-events",
-        json={"kind": "shipped", "location_id": shop.wh1.id, "carrier": "DHL", "tracking": "T1"},
+        json={"kind": "shipped", "location_id": shop.wh1.id, "carrier": "DHL", "tracking": "1234567891"},
         headers=bearer(shop.warehouse),
     )
     assert shipped.status_code == 200 and shipped.json()["stage"] == "closed", shipped.text

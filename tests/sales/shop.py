@@ -45,12 +45,18 @@ class Shop:
     items: dict[str, Item] = field(default_factory=dict)
 
 
-def open_shop(factory: Factory, *, tax: str = "0.19", market_share: Decimal | None = None) -> Shop:
+def open_shop(
+    factory: Factory,
+    *,
+    tax: str = "0.19",
+    market_share: Decimal | None = None,
+    payment_provider: str = "ledger",
+) -> Shop:
     """Entity with two warehouses and a store, three channels, a customer, users, and a sales tax rate."""
     entity = factory.entity()
     wh1, wh2 = factory.location(entity), factory.location(entity)
     store = factory.location(entity, kind="store")
-    web = factory.channel(entity, "web")
+    web = factory.channel(entity, "web", payment_provider=payment_provider)
     market = factory.channel(entity, "marketplace", max_share_pct=market_share)
     pos = factory.channel(entity, "pos", store_location_id=store.id)
     region = f"R{uuid.uuid4().hex[:6]}"
@@ -173,6 +179,7 @@ def priced_order(
     *,
     external_id: str | None = None,
     payment_method: PaymentMethod | None = None,
+    payment_reference: str | None = None,
 ) -> OrderInput:
     """A web order validated and priced exactly as POST /orders does (for tests that start workflows directly)."""
     caller = Caller(username="web", entity_ids=frozenset({shop.entity.id or 0}), may_override_floor=False)
@@ -184,6 +191,7 @@ def priced_order(
         currency=None,
         payment_method=payment_method,
         lines=[OrderLineBody(sku=sku, qty=D(qty)) for sku, qty in lines],
+        payment_reference=payment_reference,
     )
     with Session(engine) as s:
         return price_order(s, ask, caller, date.today())

@@ -59,7 +59,7 @@ def record_happy_path(api: TestClient, engine: Engine, factory: Factory) -> str:
         answer = api.post(
             f"/orders/{number}/warehouse-events",
             headers=bearer(shop.warehouse),
-            json={"kind": kind, "location_id": shop.wh1.id, "carrier": "DHL", "tracking": "T1"},
+            json={"kind": kind, "location_id": shop.wh1.id, "carrier": "DHL", "tracking": "1234567891"},
         )
         assert answer.status_code == 200, answer.text
     return str(created["workflow_id"])

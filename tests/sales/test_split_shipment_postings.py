@@ -61,7 +61,7 @@ def test_split_shipment_posts_the_worked_example(
             "kind": "shipped",
             "location_id": shop.wh1.id,
             "carrier": "DHL",
-            "tracking": "JD0001",
+            "tracking": "JJD000390007880001234",
             "event_id": "s1",
         },
     )
@@ -83,7 +83,7 @@ def test_split_shipment_posts_the_worked_example(
             "kind": "shipped",
             "location_id": shop.wh2.id,
             "carrier": "UPS",
-            "tracking": "1Z999",
+            "tracking": "1Z999AA10123456784",
             "event_id": "s2",
         },
     )
@@ -102,8 +102,8 @@ def test_split_shipment_posts_the_worked_example(
 
     order = api.get(f"/orders/{number}", headers=bearer(shop.sales)).json()
     assert [(s["carrier"], s["tracking"], D(s["cost"])) for s in order["shipments"]] == [
-        ("DHL", "JD0001", D("92.00")),
-        ("UPS", "1Z999", D("46.00")),
+        ("DHL", "JJD000390007880001234", D("92.00")),
+        ("UPS", "1Z999AA10123456784", D("46.00")),
     ]
     assert [p["kind"] for p in order["payments"]] == ["authorise", "capture", "capture"]
     assert {a["status"] for a in order["allocations"]} == {"consumed"}

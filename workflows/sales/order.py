@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
         TaskSpec,
     )
+    from rules.tracking_numbers import tracking_problem
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.attention import Attention, Subject
@@ -63,6 +64,9 @@ _LINE_OPTIONS = ["keep_waiting", "substitute", "cancel_line"]
 _ZERO = Decimal(0)
 FROM_TEMPORAL_ACTOR = "temporal"
 FROM_TEMPORAL_REASON = "cancelled from Temporal"
+# Patch: a declined authorisation leaves the order waiting for a new payment (or the hold timer), and a
+# lapsed card authorisation is renewed before shipment (new commands only on these new paths).
+PAYMENT_PATHS = "payment-decline-and-expiry"
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -83,6 +87,10 @@ class OrderWorkflow:
         self._cancelled = False
         self._authorised = _ZERO
         self._captured = _ZERO
+        self._auth_attempts = 0
+        self._auth_expires: date | None = None
+        self._card_reference = order.payment_reference
+        self._declined: str | None = None
         self._round = 0
         self._shipments = 0
         self._losses = 0
@@ -155,8 +163,9 @@ class OrderWorkflow:
         """Authorise a card, then allocate every line; marketplaces collect payment themselves."""
         order = self._o
         if order.payment_method == "card":
-            await self._authorise(self._total_due(), order.payment_method, None)
-        self._paid = order.payment_method in ("card", "marketplace")
+            await self._authorise(self._total_due(), order.payment_method, order.payment_reference)
+        # A declined card waits for a new payment (POST .../payment) until the hold timer cancels the order.
+        self._paid = order.payment_method in ("card", "marketplace") and self._declined is None
         result = await self._allocate([self._need(ls, ls.line.qty) for ls in self._lines.values()])
         for line_no, qty in result.backordered.items():
             await self._backorder(self._lines[line_no], qty)
@@ -199,6 +208,11 @@ class OrderWorkflow:
         """A payment for an order waiting for one (stops the hold timer)."""
         async with self._lock:
             await self._authorise(payment.amount, payment.method, payment.reference)
+            if self._declined is not None:
+                await self._sync_stage()
+                raise refusal(
+                    INVALID, f"reference: the payment was declined ({self._declined}); the order still waits"
+                )
             self._paid = True
             await self._sync_stage()
         return self._status()
@@ -275,7 +289,17 @@ class OrderWorkflow:
             if event.kind in ("picked", "packed"):
                 self._picking = True
             elif event.kind == "shipped":
-                await self._ship_location(event.location_id, event.carrier or "unknown", event.tracking)
+                await self._renew_lapsed_authorisation()
+                if not self._paid:
+                    await self._sync_stage()
+                    raise refusal(
+                        CONFLICT,
+                        f"the card authorisation lapsed and its renewal was declined ({self._declined}):"
+                        " nothing shipped; the order waits for a new payment",
+                    )
+                await self._ship_location(
+                    event.location_id, event.carrier or "unknown", event.tracking, event.service
+                )
             else:
                 await self._lost_in_picking(event)
             await self._sync_stage()
@@ -299,6 +323,12 @@ class OrderWorkflow:
             held = sum((h.qty for h in line.holds_at(event.location_id)), _ZERO)
             if event.qty is None or not _ZERO < event.qty <= held:
                 raise refusal(INVALID, f"qty must be between 0 and the {held} reserved there")
+        if event.kind == "shipped" and event.tracking is not None:
+            if not event.carrier:
+                raise refusal(INVALID, "carrier: a tracking number needs its carrier")
+            problem = tracking_problem(event.carrier, event.tracking)
+            if problem is not None:
+                raise refusal(INVALID, f"tracking: {problem}")
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
@@ -552,7 +582,9 @@ class OrderWorkflow:
             ),
         )
 
-    async def _ship_location(self, location_id: int, carrier: str, tracking: str | None) -> None:
+    async def _ship_location(
+        self, location_id: int, carrier: str, tracking: str | None, service: str | None = None
+    ) -> None:
         """Ship everything held at the location, then capture what the customer now owes."""
         ship_lines = [
             ShipLine(line_no=ls.line.line_no, item_id=ls.line.item_id, qty=h.qty, reservation_key=h.key)
@@ -571,6 +603,7 @@ class OrderWorkflow:
                 tracking=tracking,
                 shipped_on=workflow.now().date(),
                 lines=ship_lines,
+                service=service,
             ),
             ShipResult,
         )
@@ -654,9 +687,32 @@ class OrderWorkflow:
             await self._payment("void", f"{self._key}:payment:void", rest, None)
             self._authorised = self._captured
 
-    async def _authorise(self, amount: Decimal, method: str, reference: str | None) -> None:
-        await self._payment("authorise", f"{self._key}:payment:authorise", amount, reference, method)
-        self._authorised = amount
+    async def _authorise(
+        self, amount: Decimal, method: str, reference: str | None, renew: bool = False
+    ) -> None:
+        """Authorise `amount` on top of what was captured; a declined one is remembered with its reason."""
+        self._auth_attempts += 1
+        # The first authorisation keeps its key (recorded histories); each later one is a new payment event.
+        key = f"{self._key}:payment:authorise"
+        if self._auth_attempts > 1:
+            key += f":{'reauth' if renew else 'attempt'}:{self._auth_attempts}"
+        done = await self._payment("authorise", key, amount, reference, method)
+        if done.status != "approved" and workflow.patched(PAYMENT_PATHS):
+            self._declined = done.reason or done.status
+            self._paid = False
+            return
+        self._declined = None
+        self._authorised = self._captured + amount
+        self._auth_expires = done.expires_on
+        if method == "card":
+            self._card_reference = reference
+
+    async def _renew_lapsed_authorisation(self) -> None:
+        """A card authorisation that lapsed before shipment is renewed for the amount not yet captured."""
+        lapsed = self._auth_expires is not None and workflow.now().date() > self._auth_expires
+        if not lapsed or self._o.payment_method != "card" or not workflow.patched(PAYMENT_PATHS):
+            return
+        await self._authorise(self._authorised - self._captured, "card", self._card_reference, renew=True)
 
     async def _payment(
         self, verb: str, key: str, amount: Decimal, reference: str | None, method: str | None = None
@@ -718,7 +774,10 @@ class OrderWorkflow:
         if self._tasks.tasks:
             return "backordered", "sales_ops"
         if not self._paid:
-            return "awaiting_payment", "payment"
+            return (
+                "awaiting_payment",
+                "payment" if self._declined is None else f"payment (declined: {self._declined})",
+            )
         if any(ls.backordered > 0 for ls in lines):
             dates = sorted(str(ls.promised) for ls in lines if ls.backordered > 0)
             pos = sorted({ls.po_number for ls in lines if ls.backordered > 0 and ls.po_number})
