@@ -286,6 +286,10 @@ class ChannelCreate(Body):
     safety_buffer: QuantityOrZero = Decimal(0)
     max_share_pct: Percentage | None = Field(default=None, gt=0)
     store_location_id: Id | None = None
+    payment_provider: Literal["ledger", "sandbox"] = Field(
+        default="ledger",
+        description="the payment adapter of the channel's card payments (sandbox: test mode)",
+    )
 
 
 class ChannelUpdate(Body):
@@ -297,6 +301,7 @@ class ChannelUpdate(Body):
     allocation_priority: int | None = Field(default=None, ge=0, le=1_000_000)
     safety_buffer: QuantityOrZero | None = None
     max_share_pct: Percentage | None = Field(default=None, gt=0)
+    payment_provider: Literal["ledger", "sandbox"] | None = None
 
 
 class AccountCreate(Body):
