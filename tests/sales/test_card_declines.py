@@ -34,6 +34,7 @@ D = Decimal
 HISTORIES = Path(__file__).parent / "histories"
 DECLINED_THEN_PAID = HISTORIES / "web_order_declined_then_paid.json"
 DECLINED_THEN_CANCELLED = HISTORIES / "web_order_declined_then_hold_expired.json"
+LAPSED_THEN_RENEWED = HISTORIES / "web_order_lapsed_authorisation_renewed.json"
 
 
 def payments(engine: Engine, number: str) -> list[tuple[str, str, str | None]]:
@@ -141,8 +142,8 @@ async def test_an_order_nobody_pays_after_a_decline_is_cancelled_when_the_hold_r
     assert payments(engine, order.order_number) == [("authorise", "declined", "authorise")]  # nothing to void
 
 
-def test_a_lapsed_authorisation_is_renewed_before_shipment_or_the_order_waits(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+async def test_a_lapsed_authorisation_is_renewed_before_shipment_or_the_order_waits(
+    api: TestClient, erp_worker: Worker, temporal_dev: WorkflowEnvironment, engine: Engine, factory: Factory
 ) -> None:
     shop, sku = _shop(factory, engine)
     renewed = _order(api, shop, sku, "sandbox:lapsed")
@@ -152,6 +153,11 @@ def test_a_lapsed_authorisation_is_renewed_before_shipment_or_the_order_waits(
         ("authorise", "approved", "authorise:reauth:2"),
         ("capture", "approved", None),
     ]
+    if os.environ.get("ERP_RECORD_HISTORIES") or not LAPSED_THEN_RENEWED.exists():
+        handle = temporal_dev.client.get_workflow_handle(f"Order-{renewed}")
+        await handle.result()
+        history = await handle.fetch_history()
+        LAPSED_THEN_RENEWED.write_text(json.dumps(json.loads(history.to_json()), indent=1))
 
     refused = _order(api, shop, sku, "sandbox:lapsed-decline")
     answer = _ship(api, shop, refused)
