@@ -114,7 +114,7 @@ class System:
 
     def start_worker(self) -> ChaosWorker:
         """A production worker process (with its command relay)."""
-        self.worker = ChaosWorker(self.env)
+        self.worker = ChaosWorker(self.env, self.temporal_db.parent / "worker.log")
         return self.worker
 
     def stop_worker(self) -> None:
