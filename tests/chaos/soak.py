@@ -85,8 +85,7 @@ def run_soak(
             sim.faults_left_today()
             checks: DayChecks = check_day(done, engine, address, sim.accepted, seed)
             report.days, report.checks_passed = done, report.checks_passed + checks.passed
-            report.failed += [f"day {done}: {v}" for v in checks.violations + sim.findings]
-            sim.findings.clear()
+            report.failed += [f"day {done}: {v}" for v in checks.violations + sim.day_findings()]
             if report.failed:
                 raise SimulationError("invariants broken")
             sim.day, sim.at = done, 0

@@ -40,6 +40,10 @@ class Accepted:
 class RetryReads(httpx.HTTPTransport):
     """GETs are safe to repeat: retried through restarts; commands go through `SoakSimulator._send`."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[str] = []  # 500 answers: a fault must give 503 (or no answer), never a crash
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Repeat a GET until the API answers something other than 5xx."""
         deadline = time.monotonic() + PATIENCE_SECONDS
@@ -51,6 +55,8 @@ class RetryReads(httpx.HTTPTransport):
                     raise
                 time.sleep(0.5)
                 continue
+            if response.status_code == 500:
+                self.errors.append(f"{request.method} {request.url.path} answered 500")
             if request.method != "GET" or response.status_code not in _NOT_AN_ANSWER:
                 return response
             if time.monotonic() > deadline:
@@ -63,7 +69,8 @@ class SoakSimulator(Simulator):
     """The seeded business of `erp simulate`, sent through faults, with the day's end checked by `end_of_day`."""
 
     def __init__(self, api: str, seed: int, plan: list[Fault], injector: Injector) -> None:
-        super().__init__(api, seed, client=httpx.Client(base_url=api, timeout=60, transport=RetryReads()))
+        self.transport = RetryReads()
+        super().__init__(api, seed, client=httpx.Client(base_url=api, timeout=60, transport=self.transport))
         self.plan = plan
         self.injector = injector
         self.day = 0
@@ -87,6 +94,12 @@ class SoakSimulator(Simulator):
                 self.carried.append(fault.kind)
         self.at += 1
         return threads
+
+    def day_findings(self) -> list[str]:
+        """What the client saw go wrong today (then forgotten): unequal twin answers, 500s."""
+        found = self.findings + self.transport.errors
+        self.findings, self.transport.errors = [], []
+        return found
 
     def faults_left_today(self) -> None:
         """Process faults planned past the day's last command come at its end; request faults carry on."""
