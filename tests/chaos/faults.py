@@ -19,6 +19,8 @@ from tests.chaos.fault_plan import FAULT_KINDS
 SLOW_STATEMENT_SECONDS = 0.3
 SLOW_FOR_COMMANDS = 6
 _SLOW_TABLES = ("journal_line", "stock_move")
+# A process may take long to start on a machine busy with other work; the soak waits rather than fails.
+STARTUP_SECONDS = 240.0
 
 
 class Injector:
@@ -31,6 +33,7 @@ class Injector:
         self.injected = dict.fromkeys(FAULT_KINDS, 0)
         self.revived: dict[str, int] = {"worker": 0, "api": 0}
         self.slow_left = 0
+        self.errors: list[str] = []
         # DDL for the slow-database fault needs the owner, not the application's role.
         self.owner = create_engine(system.database_url, pool_pre_ping=True)
 
@@ -47,7 +50,11 @@ class Injector:
 
         def run() -> None:
             time.sleep(delay)
-            action()
+            try:
+                action()
+            except Exception as exc:  # the soak reports it: a fault that cannot be injected is a finding
+                self.errors.append(f"{kind} could not be injected: {type(exc).__name__}: {exc}")
+                return
             self.injected[kind] += 1
 
         thread = threading.Thread(target=run, name=f"fault-{kind}", daemon=True)
@@ -73,7 +80,7 @@ class Injector:
             self.revived["worker"] += 1
         api = self.system.api
         if api is not None and api.poll() is not None:
-            self.system.start_api()
+            self.system.start_api(timeout=STARTUP_SECONDS)
             self.revived["api"] += 1
 
     def close(self) -> None:
@@ -94,7 +101,7 @@ class Injector:
         assert api is not None
         api.send_signal(signal.SIGKILL)
         api.wait(10)
-        self.system.start_api()
+        self.system.start_api(timeout=STARTUP_SECONDS)
 
     def _restart_postgres(self) -> None:
         """An immediate shutdown (a crash: no checkpoint, recovery on start), then the server again."""

@@ -26,7 +26,7 @@ from erp.simulate import SimulationError
 from tests.chaos.daily_checks import DayChecks, check_day
 from tests.chaos.edge import System
 from tests.chaos.fault_plan import fault_plan, tally
-from tests.chaos.faults import Injector
+from tests.chaos.faults import STARTUP_SECONDS, Injector
 from tests.chaos.soak_client import SoakSimulator
 from tests.demo.system import copy_database, seeded_template
 
@@ -75,7 +75,7 @@ def run_soak(
     injector = Injector(system, pg, random.Random(f"timing-{seed}"))
     try:
         system.start_temporal()
-        system.start_api()
+        system.start_api(timeout=STARTUP_SECONDS)
         system.start_worker()
         sim = SoakSimulator(system.api_url, seed, plan, injector)
         address = system.env["TEMPORAL_ADDRESS"]

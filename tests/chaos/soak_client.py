@@ -97,8 +97,8 @@ class SoakSimulator(Simulator):
 
     def day_findings(self) -> list[str]:
         """What the client saw go wrong today (then forgotten): unequal twin answers, 500s."""
-        found = self.findings + self.transport.errors
-        self.findings, self.transport.errors = [], []
+        found = self.findings + self.transport.errors + self.injector.errors
+        self.findings, self.transport.errors, self.injector.errors = [], [], []
         return found
 
     def faults_left_today(self) -> None:
