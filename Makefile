@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench chaos install clean-data
+.PHONY: run test lint bench chaos soak install clean-data
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: $(STAMP)  ## speed ratios against baselines measured in the same run
 
 chaos: $(STAMP)  ## accepted means applied, full size: 40 orders + 15 POs, >= 50 worker kills, a Temporal restart
 	$(BIN)/python -m tests.chaos.edge $(CHAOS_ARGS)
+
+SOAK_ARGS ?= --days 60 --faults 300
+soak: $(STAMP)  ## months of business under seeded faults, every invariant checked every day (ERP_SOAK_SEED)
+	$(BIN)/python -m tests.chaos.soak $(SOAK_ARGS)
 
 clean-data:  ## forget the local database and Temporal history (asks nothing: be sure)
 	rm -rf .data

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from rules.errors import RuleViolation
 from rules.periods import PeriodClosed
@@ -12,6 +12,17 @@ from services.errors import Conflict, InsufficientStock, NotFound
 def _detail(field: str, reason: str, kind: str) -> dict[str, object]:
     # Same shape as FastAPI's own validation errors, so clients parse one format.
     return {"detail": [{"loc": ["body", field], "msg": reason, "type": kind}]}
+
+
+def database_unavailable() -> JSONResponse:
+    """503 with Retry-After while PostgreSQL cannot be reached (restarting, failing over): not a 500."""
+    reason = (
+        "the database cannot be reached right now; send the request again (with the same Idempotency-Key,"
+        " which applies it at most once)"
+    )
+    return JSONResponse(
+        _detail("database", reason, "unavailable"), status_code=503, headers={"Retry-After": "2"}
+    )
 
 
 def install(app: FastAPI) -> None:
@@ -50,6 +61,11 @@ def install(app: FastAPI) -> None:
         if getattr(exc.orig, "sqlstate", None) == "23514":  # a CHECK constraint: the value is not allowed
             return JSONResponse(_detail(constraint, message, "check_violation"), status_code=422)
         return JSONResponse(_detail(field, message, "conflict"), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_down(_: Request, exc: DBAPIError) -> JSONResponse:
+        return database_unavailable()
 
     @app.exception_handler(DBAPIError)
     async def db_rule(_: Request, exc: DBAPIError) -> JSONResponse:

@@ -10,13 +10,16 @@ stored without it: a replay answers the same status and fields with the secret n
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 from anyio import to_thread
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.errors import database_unavailable
 from api.request_context import idempotency_key
 from api.workflow_calls import command_answer
 from erp.db import app_engine
@@ -24,6 +27,8 @@ from erp.settings import get_settings
 from rules.replay_secrets import withhold_secrets
 from services import commands
 from services.auth import usable_username
+
+log = logging.getLogger(__name__)
 
 
 def stale_after() -> timedelta:
@@ -131,6 +136,23 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._keyed(scope, receive, watch)
+        except (OperationalError, InterfaceError):
+            # The key's own bookkeeping needs the database: while it is down the answer is 503, not 500.
+            if started:
+                raise
+            await database_unavailable()(scope, receive, send)
+
+    async def _keyed(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The request with its key: claimed, replayed, or run and stored."""
         headers = dict(scope["headers"])
         key = headers.get(b"idempotency-key", b"").decode()
         auth = headers.get(b"authorization", b"").decode()
@@ -236,4 +258,10 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_body, capture)
         finally:
             idempotency_key.reset(token)
-            await to_thread.run_sync(_finish, key, user, status, b"".join(out))
+            try:
+                await to_thread.run_sync(_finish, key, user, status, b"".join(out))
+            except (OperationalError, InterfaceError):
+                # The answer is sent; the claim stays "in progress" and a retry takes it over once stale.
+                log.warning(
+                    "idempotency key %s: answer %s not stored, the database is unavailable", key, status
+                )

