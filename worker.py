@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.registry import build_activities
@@ -18,7 +19,7 @@ from erp.command_relay import CommandRelay
 from erp.db import app_engine
 from erp.failure_interceptor import FailureInterceptor
 from erp.settings import get_settings
-from erp.temporal import connect
+from erp.temporal import connect_patiently
 from workflows.integration.starter import ensure_dispatcher
 from workflows.registry import WORKFLOWS
 
@@ -60,6 +61,19 @@ async def serving(client: Client, engine: Engine, task_queue: str) -> AsyncItera
             await relay
 
 
+async def _ensure_dispatcher_patiently(client: Client, task_queue: str) -> None:
+    """Start the outbox dispatcher, waiting out a Temporal server that is restarting."""
+    delay = 0.5
+    while True:
+        try:
+            await ensure_dispatcher(client, task_queue)
+            return
+        except RPCError as exc:
+            log.warning("outbox dispatcher not started yet (%s); trying again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 async def run_worker(metrics_port: int | None = None) -> None:
     """Connect, run until SIGTERM/SIGINT, then let in-flight activities finish."""
     settings = get_settings()
@@ -71,7 +85,7 @@ async def run_worker(metrics_port: int | None = None) -> None:
                 metrics=PrometheusConfig(bind_address=f"{settings.worker_metrics_host}:{metrics_port}")
             )
         )
-    client = await connect(settings, runtime=runtime)
+    client = await connect_patiently(settings, runtime=runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -79,7 +93,7 @@ async def run_worker(metrics_port: int | None = None) -> None:
     log.info("worker started", extra={"task_queue": settings.task_queue})
     async with serving(client, app_engine(), settings.task_queue):
         # The outbox dispatcher is a singleton workflow; starting it again is a no-op.
-        await ensure_dispatcher(client, settings.task_queue)
+        await _ensure_dispatcher_patiently(client, settings.task_queue)
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
     log.info("worker stopped")

@@ -1,5 +1,7 @@
 """The one Temporal client factory (pydantic data converter) used by API, CLI, worker and tests."""
 
+import asyncio
+import logging
 from datetime import timedelta
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -12,6 +14,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from erp.settings import Settings, get_settings
 from workflows.search_attributes import ALL
 
+log = logging.getLogger("erp.temporal")
+
 
 async def connect(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Client:
     """Connect to the configured Temporal server with the shared data converter."""
@@ -23,6 +27,18 @@ async def connect(settings: Settings | None = None, *, runtime: Runtime | None =
         data_converter=pydantic_data_converter,
         runtime=runtime,
     )
+
+
+async def connect_patiently(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Client:
+    """Connect, waiting for the server: a worker started while Temporal restarts waits instead of exiting."""
+    delay = 0.5
+    while True:
+        try:
+            return await connect(settings, runtime=runtime)
+        except RuntimeError as exc:  # the SDK's "Failed client connect"
+            log.warning("Temporal not reachable (%s); trying again in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def register_search_attributes(client: Client) -> list[str]:
