@@ -13,7 +13,7 @@ from rules.accounts import AccountRole
 from rules.errors import RuleViolation
 from rules.posting_rules import customer_return
 from rules.returns import refund_share
-from services import ledger
+from services import ledger, open_items
 from services.events import emit
 from services.ledger import LineIn
 from services.payments import PaymentPort
@@ -93,6 +93,7 @@ def refund(session: Session, req: RefundRequest, port: PaymentPort) -> RefundRes
             ],
         ),
     )
+    open_items.record(session, entry.entry_id, "credit_note", number)
     payment_id: int | None = None
     if method == "payment":
         # Dr receivable, Cr payment clearing: the credit note's receivable is paid out to the card/account.

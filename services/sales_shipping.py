@@ -9,7 +9,7 @@ from models.contracts.sales import PricedLine, ShipRequest, ShipResult, StockLos
 from rules.accounts import AccountRole
 from rules.order_pricing import line_amounts, shipped_share
 from rules.posting_rules import sale_shipped
-from services import ledger, stock
+from services import ledger, open_items, stock
 from services.errors import NotFound
 from services.events import emit, skus
 from services.ledger import LineIn
@@ -112,6 +112,7 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
             ],
         ),
     )
+    open_items.record(session, entry.entry_id, "shipment", req.shipment_key)
     shipment_id = int(
         session.connection()
         .execute(
