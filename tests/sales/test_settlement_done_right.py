@@ -42,7 +42,9 @@ def _report(shop: Shop, reference: str, lines: list[tuple[str, str, str]]) -> di
 
 
 def _entries(engine: Engine, shop: Shop) -> int:
-    return int(str(scalar(engine, "SELECT count(*) FROM journal_entry WHERE entity_id = :e", e=shop.entity.id)))
+    return int(
+        str(scalar(engine, "SELECT count(*) FROM journal_entry WHERE entity_id = :e", e=shop.entity.id))
+    )
 
 
 def test_each_order_is_settled_once_at_what_it_owes(
