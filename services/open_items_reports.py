@@ -146,3 +146,49 @@ def unrecorded_postings(session: Session, entity_id: int, side: str, as_of: date
         )
         .all()
     )
+
+
+def control_total(session: Session, entity_id: int, side: str, as_of: date) -> Decimal:
+    """The AP or AR control account's balance in the entity's currency (debit > 0)."""
+    return Decimal(
+        session.connection()
+        .execute(
+            text(
+                """
+            SELECT COALESCE(sum(l.amount_func), 0)
+              FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+             WHERE l.entity_id = :e AND a.role = :side AND e.posting_date <= :d
+            """
+            ),
+            {"e": entity_id, "side": side, "d": as_of},
+        )
+        .scalar_one()
+    )
+
+
+def reconciliation(session: Session, entity_id: int, as_of: date) -> list[dict[str, Any]]:
+    """Per side: open items, control account and difference (payables positive), with unrecorded entries."""
+    out: list[dict[str, Any]] = []
+    for side in ("ap", "ar"):
+        sign = Decimal(-1) if side == "ap" else Decimal(1)
+        sub = sign * subledger_total(session, entity_id, side, as_of)
+        control = sign * control_total(session, entity_id, side, as_of)
+        unrecorded = [
+            {
+                "source_type": r.source_type,
+                "source_id": r.source_id,
+                "control": str(sign * Decimal(r.control)),
+                "journal_entries": list(r.entries or []),
+            }
+            for r in unrecorded_postings(session, entity_id, side, as_of, 50)
+        ]
+        out.append(
+            {
+                "side": side,
+                "open_items": sub,
+                "control": control,
+                "difference": sub - control,
+                "unrecorded": unrecorded,
+            }
+        )
+    return out
