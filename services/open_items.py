@@ -8,11 +8,13 @@ updated: the open amount is the item's amount less its allocations. A posting th
 account without a document (a manual journal, a repair) therefore shows as a reconciliation difference."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+from models.foresight import DEFAULT_SETTLEMENT_DAYS
 
 # The open amount of each item: amount less what allocations settled (signed like the ledger).
 OPEN_AMOUNT = """
@@ -31,12 +33,15 @@ SELECT e.entity_id, e.posting_date, a.role, l.partner_type, l.partner_id, l.curr
 HAVING sum(l.amount) <> 0
 """
 
+# Who owes or is owed, and after how many days a document of theirs falls due when its service names no
+# date: a marketplace pays on its settlement cycle (the cash forecast's setting), anyone else at once.
 _COUNTERPARTY = {
-    "supplier": "SELECT code FROM supplier WHERE id = CAST(:p AS integer)",
-    # A marketplace owes for its orders; any other order is owed by its customer.
+    "supplier": "SELECT code, 0 FROM supplier WHERE id = CAST(:p AS integer)",
     "order": """
-        SELECT CASE WHEN ch.kind = 'marketplace' THEN ch.code ELSE cu.code END
+        SELECT CASE WHEN ch.kind = 'marketplace' THEN ch.code ELSE cu.code END,
+               CASE WHEN ch.kind = 'marketplace' THEN COALESCE(fs.settlement_days, :days) ELSE 0 END
           FROM sales_order o JOIN channel ch ON ch.id = o.channel_id JOIN customer cu ON cu.id = o.customer_id
+          LEFT JOIN foresight_channel_setting fs ON fs.channel_id = ch.id
          WHERE o.number = :p""",
 }
 
@@ -50,10 +55,15 @@ class Recorded:
     open: Decimal
 
 
-def _counterparty(session: Session, partner_type: str, partner_id: str) -> str:
+def _counterparty(session: Session, partner_type: str, partner_id: str) -> tuple[str, int]:
+    """The counterparty's code and its days to pay (the partner id itself, due at once, when unknown)."""
     sql = _COUNTERPARTY.get(partner_type)
-    found = session.connection().execute(text(sql), {"p": partner_id}).scalar() if sql else None
-    return str(found) if found is not None else partner_id
+    found = (
+        session.connection().execute(text(sql), {"p": partner_id, "days": DEFAULT_SETTLEMENT_DAYS}).first()
+        if sql
+        else None
+    )
+    return (str(found[0]), int(found[1])) if found is not None else (partner_id, 0)
 
 
 def open_amount(session: Session, item_id: int) -> Decimal:
@@ -152,6 +162,7 @@ def record(
     rows = session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all()
     for r in rows:
         key = f"je:{entry_id}:{r.role}:{r.partner_type}:{r.partner_id}:{r.currency}"
+        counterparty, days = _counterparty(session, r.partner_type, r.partner_id)
         new_id = (
             session.connection()
             .execute(
@@ -169,11 +180,11 @@ def record(
                     "s": r.role,
                     "pt": r.partner_type,
                     "p": r.partner_id,
-                    "cp": _counterparty(session, r.partner_type, r.partner_id),
+                    "cp": counterparty,
                     "dt": document_type,
                     "ref": document_ref,
                     "dd": r.posting_date,
-                    "due": due_date or r.posting_date,
+                    "due": due_date or r.posting_date + timedelta(days=days),
                     "c": r.currency,
                     "a": r.amount,
                     "af": r.amount_func,

@@ -75,17 +75,31 @@ def test_receivables_open_items_aging_and_control(
     )
     assert accepted.status_code == 200, accepted.text
 
-    # Open per document: the short order's 9.50 and the unpaid order's 59.50, due on shipment (today).
+    # Open per document: the short order's 9.50 and the unpaid order's 59.50, due 14 days after shipment
+    # (the marketplace's settlement cycle when none is set).
     listed = api.get("/open-items", params={"side": "ar", "entity_id": entity}, headers=bearer(ctl))
     assert listed.status_code == 200, listed.text
     assert sorted((i["partner"], D(i["amount"]), D(i["open"])) for i in listed.json()["items"]) == sorted(
         [(f"order:{short}", D("59.50"), D("9.50")), (f"order:{unpaid}", D("59.50"), D("59.50"))]
     )
-    assert {i["counterparty"] for i in listed.json()["items"]} == {shop.market.code}
-
-    # Aging: 69.00 owed by the marketplace; today it is current, then 45 days (31-60), 75 (61-90), 91 (> 90).
     today = date.today()
-    for days, bucket in ((0, "current"), (30, "d1_30"), (45, "d31_60"), (75, "d61_90"), (91, "over_90")):
+    assert {(i["counterparty"], i["due_date"]) for i in listed.json()["items"]} == {
+        (shop.market.code, str(today + timedelta(days=14)))
+    }
+
+    # Aging of the 69.00 the marketplace owes: overdue = as_of - (today + 14), so 15 days on it is 1 day
+    # overdue, 45 days on 31, 75 days on 61, 104 days on 90 and 105 days on 91.
+    ages = (
+        (0, "current"),
+        (14, "current"),
+        (15, "d1_30"),
+        (44, "d1_30"),
+        (45, "d31_60"),
+        (75, "d61_90"),
+        (104, "d61_90"),
+        (105, "over_90"),
+    )
+    for days, bucket in ages:
         rows = _aging(api, ctl, entity, today + timedelta(days=days))
         assert [(r["counterparty"], r["currency"]) for r in rows] == [(shop.market.code, "EUR")], days
         assert {k: D(rows[0][k]) for k in ZERO} == {**ZERO, bucket: D("69.00")}, days
