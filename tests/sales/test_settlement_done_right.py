@@ -6,17 +6,22 @@ nothing; a short payout the controller accepts settles the order and leaves the 
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.conftest import scalar
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.sales.shop import Shop, account_totals, add_item, bearer, open_shop, order_body, receive
 
 D = Decimal
+# The patched path: a payout line over the open receivable opens a difference task, dismissed.
+HISTORY = Path(__file__).parent / "histories" / "marketplace_settlement_difference_dismissed.json"
 
 
 def _shipped_order(api: TestClient, shop: Shop, sku: str) -> tuple[str, str]:
@@ -47,8 +52,8 @@ def _entries(engine: Engine, shop: Shop) -> int:
     )
 
 
-def test_each_order_is_settled_once_at_what_it_owes(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+async def test_each_order_is_settled_once_at_what_it_owes(
+    temporal_dev: WorkflowEnvironment, api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
     shop = open_shop(factory)
     towel = add_item(factory, shop, "towel", "25.00")
@@ -69,6 +74,14 @@ def test_each_order_is_settled_once_at_what_it_owes(
     task = api.get(f"/tasks/{over.json()['open_tasks'][0]}", headers=ctl).json()
     assert (task["kind"], task["options"]) == ("settlement_difference", ["dismiss"])
     assert account_totals(engine, number)["ar"] == D("59.50")
+    dismissed = api.post(
+        f"/tasks/{task['id']}/decision", json={"decision": "dismiss", "comment": "wrong amount"}, headers=ctl
+    )
+    assert dismissed.status_code == 200, dismissed.text
+    handle = temporal_dev.client.get_workflow_handle(f"Settlement-{shop.market.code}-PAY-1")
+    await handle.result()
+    if should_record(HISTORY):
+        save(await handle.fetch_history(), HISTORY)
 
     # 2. The corrected report settles it (4 cents of marketplace rounding go to fees).
     right = api.post("/settlements", json=_report(shop, "PAY-2", [(ext, "59.46", "7.14")]), headers=ctl)
