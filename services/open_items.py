@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.foresight import DEFAULT_SETTLEMENT_DAYS
+from rules.open_item_types import legacy_type
 
 # The open amount of each item: amount less what allocations settled (signed like the ledger).
 OPEN_AMOUNT = """
@@ -207,4 +208,34 @@ def record(
     return out
 
 
-__all__ = ["OPEN_AMOUNT", "Recorded", "open_amount", "partner_balance", "record"]
+def backfill(session: Session, entity_id: int | None = None) -> int:
+    """Record every partner-tagged AP/AR entry (of one entity, or all) without an open item yet, oldest first."""
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                """
+            SELECT e.id, e.idempotency_key, min(a.role) AS side, sum(l.amount) AS amount
+              FROM journal_entry e JOIN journal_line l ON l.entry_id = e.id JOIN account a ON a.id = l.account_id
+             WHERE a.role IN ('ar', 'ap') AND l.partner_type IS NOT NULL AND e.source_type <> 'fx_revaluation'
+               AND NOT EXISTS (SELECT 1 FROM open_item i WHERE i.journal_entry_id = e.id)
+               AND (CAST(:e AS integer) IS NULL OR e.entity_id = :e)
+             GROUP BY e.id, e.idempotency_key, e.posting_date
+             ORDER BY e.posting_date, e.id
+            """
+            ),
+            {"e": entity_id},
+        )
+        .all()
+    )
+    for r in rows:
+        record(
+            session,
+            int(r.id),
+            legacy_type(str(r.idempotency_key), str(r.side), Decimal(r.amount)),
+            str(r.idempotency_key),
+        )
+    return len(rows)
+
+
+__all__ = ["OPEN_AMOUNT", "Recorded", "backfill", "open_amount", "partner_balance", "record"]

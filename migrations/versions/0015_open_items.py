@@ -105,6 +105,19 @@ def upgrade() -> None:
     )
     grant_app_role()
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(_LEDGERS)} FROM erp_app")
+    _backfill()
+
+
+def _backfill() -> None:
+    """Entries posted before this revision become open items, oldest first, allocated as live ones are.
+
+    Without it every AP/AR posting of an upgraded database would be a reconciliation difference. It runs the
+    service the posting code uses (imported here, not at module level, so the revision loads without it)."""
+    from sqlmodel import Session
+
+    from services import open_items
+
+    open_items.backfill(Session(bind=op.get_bind()))
 
 
 def downgrade() -> None:
