@@ -106,7 +106,7 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
     candidates = conn.execute(
         text(
             f"""
-            SELECT o.id, o.open FROM ({OPEN_AMOUNT}) o
+            SELECT o.id, o.open, o.document_date FROM ({OPEN_AMOUNT}) o
              WHERE o.entity_id = :e AND o.side = :s AND o.partner_type = :pt AND o.partner_id = :p
                AND o.currency = :c AND o.id <> :i AND sign(o.open) = -sign(CAST(:amt AS numeric))
              ORDER BY (o.document_ref = :against) DESC, o.due_date, o.id
@@ -123,7 +123,7 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
             "against": against or "",
         },
     ).all()
-    for other_id, other_open in candidates:
+    for other_id, other_open, other_date in candidates:
         if remaining == 0:
             break
         take = min(abs(remaining), abs(Decimal(other_open)))
@@ -141,7 +141,8 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
                 "d": debit,
                 "c": credit,
                 "a": take,
-                "on": on,
+                # Settled from the day both documents exist (a back-dated posting may be the older one).
+                "on": max(on, other_date),
                 "k": f"alloc:{item_id}:{other_id}",
             },
         )
