@@ -135,8 +135,8 @@ class SalesActivities:
     def settle(self, report: SettlementInput) -> SettlementResult:
         """Match and post a marketplace payout report."""
         with session_scope(self.engine) as s:
-            settlement_id, lines = settlements.settle(s, report)
-            return SettlementResult(settlement_id=settlement_id, lines=lines)
+            settlement_id, lines, duplicate = settlements.settle(s, report)
+            return SettlementResult(settlement_id=settlement_id, lines=lines, duplicate_of=duplicate)
 
     @activity.defn(name="sales.match_settlement_line")
     def match_settlement_line(self, req: SettlementMatch) -> SettlementLineResult:

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.base import COST, MONEY, QTY, RATE, created_at, money
@@ -168,7 +168,11 @@ class MarketplaceSettlement(SQLModel, table=True):
     """A marketplace payout report; one per channel and report reference."""
 
     __tablename__ = "marketplace_settlement"
-    __table_args__ = (UniqueConstraint("channel_id", "reference", name="settlement_reference"),)
+    __table_args__ = (
+        UniqueConstraint("channel_id", "reference", name="settlement_reference"),
+        # The same lines sent again under another reference are the same payout (a duplicate report).
+        UniqueConstraint("channel_id", "content_hash", name="settlement_content"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = Field(foreign_key="channel.id")
     entity_id: int = Field(foreign_key="entity.id", index=True)
@@ -176,6 +180,7 @@ class MarketplaceSettlement(SQLModel, table=True):
     payout_date: date
     currency: str = Field(max_length=3)
     created_by: str = Field(max_length=80)
+    content_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime | None = created_at()
 
 
@@ -185,7 +190,14 @@ class SettlementLine(SQLModel, table=True):
     __tablename__ = "settlement_line"
     __table_args__ = (
         UniqueConstraint("settlement_id", "line_no", name="settlement_line_no"),
-        CheckConstraint("status IN ('matched','unmatched','dismissed')", name="settlement_line_status"),
+        CheckConstraint(
+            "status IN ('matched','unmatched','dismissed','difference','already_settled')",
+            name="settlement_line_status",
+        ),
+        # An order is settled by one payout line at most, whatever report it came in.
+        Index(
+            "settlement_line_order_once", "order_id", unique=True, postgresql_where=text("status = 'matched'")
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     settlement_id: int = Field(foreign_key="marketplace_settlement.id", index=True)
@@ -196,6 +208,7 @@ class SettlementLine(SQLModel, table=True):
     order_id: int | None = Field(default=None, foreign_key="sales_order.id")
     status: str = Field(default="unmatched", max_length=20)
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
+    open_receivable: Decimal | None = Field(default=None, sa_type=MONEY)
 
 
 __all__ = [

@@ -30,7 +30,7 @@ from rules.posting_rules import (
     landed_cost_invoice,
     supplier_payment,
 )
-from services import ledger, po_store
+from services import ledger, open_items, po_store
 from services.errors import Conflict, NotFound
 from services.events import emit
 from services.stock_revaluation import RevalueIn, revalue
@@ -360,6 +360,8 @@ def _approve(
         currency,
         f"supplier invoice {inv['invoice_number']}",
     )
+    due = due_date(inv["invoice_date"], po.payment_terms)
+    open_items.record(session, entry, "invoice", str(inv["invoice_number"]), due_date=due)
     if inv["status"] not in ("matched", "accepted", "paid"):
         for r in rows:
             if r["po_line_id"] is not None:
@@ -367,7 +369,7 @@ def _approve(
                     text("UPDATE purchase_order_line SET invoiced_qty = invoiced_qty + :q WHERE id = :id"),
                     {"q": r["invoiced_qty"], "id": r["po_line_id"]},
                 )
-        _set_status(session, int(inv["id"]), status, due_date(inv["invoice_date"], po.payment_terms))
+        _set_status(session, int(inv["id"]), status, due)
     return entry
 
 
@@ -530,6 +532,7 @@ def landed_cost(session: Session, req: LandedCostRecord) -> MatchOutcome:
         f"landed cost invoice {inv['invoice_number']}",
     )
     due = due_date(inv["invoice_date"], po.payment_terms)
+    open_items.record(session, entry, "landed_cost", str(inv["invoice_number"]), due_date=due)
     if inv["status"] == "received":
         _set_status(session, req.invoice_id, "matched", due)
     return MatchOutcome(
@@ -556,6 +559,9 @@ def pay(session: Session, req: PaymentRequest) -> int:
         req.paid_on,
         inv["currency"],
         f"payment of supplier invoice {inv['invoice_number']}",
+    )
+    open_items.record(
+        session, entry, "payment", f"payment:{inv['invoice_number']}", against=str(inv["invoice_number"])
     )
     session.connection().execute(
         text("UPDATE supplier_invoice SET status = 'paid', paid_on = :d WHERE id = :i"),

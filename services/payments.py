@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from models.contracts.sales import PaymentCall, PaymentDone, PaymentOutcome
 from rules.accounts import AccountRole
-from services import ledger
+from services import ledger, open_items
 from services.errors import NotFound
 from services.ledger import LineIn
 
@@ -113,6 +113,7 @@ class LedgerPaymentPort:
                 ],
             ),
         )
+        open_items.record(session, posted.entry_id, "capture" if amount > 0 else "refund", call.key)
         return posted.entry_id
 
     def authorise(self, session: Session, call: PaymentCall) -> PaymentDone:

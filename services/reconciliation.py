@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from rules.close_checks import ReconciliationDifference, reconcile
 from rules.money import quantize
+from services import open_items_reports
 
 STOCK = "stock_vs_inventory_gl"
 AP = "ap_subledger_vs_control"
@@ -34,29 +35,14 @@ SELECT COALESCE(s.source_type, g.source_type) AS source_type, COALESCE(s.source_
  LIMIT :lim
 """
 
-# Every control figure in one pass over the ledger. The AP/AR subledger is journal-based for now: control
-# lines carrying a partner. A document-based subledger (open supplier invoices minus payments, customer
-# receivables minus receipts) replaces the `*_partners` columns once those documents exist.
+# Every control figure in one pass over the ledger (the AP/AR subledgers are the open items, read apart).
 _TOTALS = """
 SELECT (SELECT COALESCE(sum(value), 0) FROM stock_move WHERE entity_id = :e AND posting_date <= :d) AS stock,
        COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'inventory'), 0) AS inventory_gl,
-       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ap' AND l.partner_type IS NOT NULL), 0) AS ap_partners,
        COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ap'), 0) AS ap_control,
-       COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ar' AND l.partner_type IS NOT NULL), 0) AS ar_partners,
        COALESCE(sum(l.amount_func) FILTER (WHERE a.role = 'ar'), 0) AS ar_control
   FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
  WHERE l.entity_id = :e AND e.entity_id = :e AND e.posting_date <= :d AND a.role IN ('inventory', 'ap', 'ar')
-"""
-
-# What makes the control account differ: entries that hit it without naming a partner.
-_UNTAGGED_DOCS = """
-SELECT e.source_type, e.source_id, 0 AS subledger, sum(l.amount_func) AS control,
-       array_agg(DISTINCT e.id ORDER BY e.id) AS entries
-  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
- WHERE l.entity_id = :e AND a.role = :role AND e.posting_date <= :d AND l.partner_type IS NULL
- GROUP BY e.source_type, e.source_id HAVING sum(l.amount_func) <> 0
- ORDER BY abs(sum(l.amount_func)) DESC, 1, 2
- LIMIT :lim
 """
 
 
@@ -100,11 +86,13 @@ def stock_vs_gl(
     return Finding(diff, _documents(rows.all()))
 
 
-def _partner_check(
+def _open_items_check(
     session: Session, name: str, role: str, entity_id: int, as_of: date, currency: str, totals: Any
 ) -> Finding | None:
+    """Open items (documents less allocations) vs the control account; documents are the unrecorded entries."""
     t = totals or _totals(session, entity_id, as_of)
-    subledger, control = (t.ap_partners, t.ap_control) if role == "ap" else (t.ar_partners, t.ar_control)
+    control = t.ap_control if role == "ap" else t.ar_control
+    subledger = open_items_reports.subledger_total(session, entity_id, role, as_of)
     # Subledgers are shown with the control account's natural sign (payables positive).
     sign = Decimal(-1) if role == "ap" else Decimal(1)
     diff = reconcile(
@@ -112,8 +100,7 @@ def _partner_check(
     )
     if diff is None:
         return None
-    params = {"e": entity_id, "d": as_of, "role": role, "lim": _MAX_DOCUMENTS}
-    docs = _documents(session.connection().execute(text(_UNTAGGED_DOCS), params).all())
+    docs = _documents(open_items_reports.unrecorded_postings(session, entity_id, role, as_of, _MAX_DOCUMENTS))
     for d in docs:
         d["control"] = f"{sign * Decimal(d['control']):.2f}"
         d["difference"] = f"{-Decimal(d['control']):.2f}"
@@ -123,15 +110,15 @@ def _partner_check(
 def ap_vs_control(
     session: Session, entity_id: int, as_of: date, currency: str, totals: Any = None
 ) -> Finding | None:
-    """AP subledger (per supplier) vs the AP control account."""
-    return _partner_check(session, AP, "ap", entity_id, as_of, currency, totals)
+    """AP open items (supplier invoices, debit notes, payments) vs the AP control account."""
+    return _open_items_check(session, AP, "ap", entity_id, as_of, currency, totals)
 
 
 def ar_vs_control(
     session: Session, entity_id: int, as_of: date, currency: str, totals: Any = None
 ) -> Finding | None:
-    """AR subledger (per customer or order) vs the AR control account."""
-    return _partner_check(session, AR, "ar", entity_id, as_of, currency, totals)
+    """AR open items (shipments, captures, credit notes, refunds, settlements) vs the AR control account."""
+    return _open_items_check(session, AR, "ar", entity_id, as_of, currency, totals)
 
 
 def all_checks(session: Session, entity_id: int, as_of: date, currency: str) -> list[Finding]:

@@ -16,7 +16,7 @@ from rules.accounts import AccountRole
 from rules.money import quantize, quantize_cost
 from rules.posting_rules import customer_return
 from rules.valuation import AverageCost, FifoLayer, consume_fifo, issue_average
-from services import ledger, stock
+from services import ledger, open_items, stock
 from services.events import emit
 from services.ledger import LineIn
 from services.returns_store import header, lines
@@ -148,6 +148,8 @@ def _to_vendor(
             ),
         )
         move_ids.append(out.move_id)
+        if out.journal_entry_id is not None:
+            open_items.record(session, out.journal_entry_id, "debit_note", note)
         issued += -out.value
     emit(
         session,

@@ -14,7 +14,7 @@ from rules.accounts import AccountRole
 from rules.errors import RuleViolation
 from rules.posting_rules import customer_return
 from rules.returns import refund_share
-from services import ledger, tasks
+from services import ledger, open_items, tasks
 from services.events import emit
 from services.ledger import LineIn
 from services.payments import PaymentPort
@@ -94,6 +94,7 @@ def refund(session: Session, req: RefundRequest, port: PaymentPort) -> RefundRes
             ],
         ),
     )
+    open_items.record(session, entry.entry_id, "credit_note", number)
     payment_id: int | None = None
     if method == "payment":
         # Dr receivable, Cr payment clearing: the credit note's receivable is paid out to the card/account.

@@ -11,7 +11,7 @@ from ports.tax import TaxQuery, line_tax
 from rules.accounts import AccountRole
 from rules.order_pricing import line_amounts, shipped_share
 from rules.posting_rules import sale_shipped
-from services import ledger, stock
+from services import ledger, open_items, stock
 from services.errors import NotFound
 from services.events import emit, skus
 from services.ledger import LineIn
@@ -129,6 +129,7 @@ def ship(session: Session, req: ShipRequest) -> ShipResult:
             ],
         ),
     )
+    open_items.record(session, entry.entry_id, "shipment", req.shipment_key)
     shipment_id = int(
         session.connection()
         .execute(

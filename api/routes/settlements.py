@@ -1,5 +1,6 @@
 """Marketplace payout reports: matched to shipped orders, fees posted, receivables cleared."""
 
+import json
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -13,7 +14,9 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, requir
 from api.schemas.sales import SettlementBody
 from models.contracts.sales import SettlementInput, SettlementLineIn
 from rules.errors import RuleViolation
+from services import settlements
 from services.auth import Principal
+from services.errors import Conflict
 from workflows.sales.settlement import SettlementWorkflow
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
@@ -25,6 +28,12 @@ def _json(value: Any) -> Any:
 
 
 finance = Depends(require("sales_ops", "controller"))
+
+
+def _refuse_duplicate(reference: str | None) -> None:
+    """409: this payout was reported already; nothing is posted twice."""
+    if reference is not None:
+        raise Conflict("reference", f"duplicate report: this payout was already posted as {reference!r}")
 
 
 @router.post(
@@ -45,7 +54,6 @@ async def create_settlement(
     )
     if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
         raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
-    session.close()
     workflow_id = f"Settlement-{body.channel}-{body.reference}"
     report = SettlementInput(
         workflow_id=workflow_id,
@@ -61,6 +69,10 @@ async def create_settlement(
             for i, ln in enumerate(body.lines)
         ],
     )
+    _refuse_duplicate(
+        settlements.duplicate_of(session, report.channel_id, body.reference, settlements.fingerprint(report))
+    )
+    session.close()
     command, fresh = await workflow_calls.submit(
         "start",
         client,
@@ -78,12 +90,17 @@ async def create_settlement(
         return workflow_calls.pending_answer(command, named)
     if command.status == "rejected":
         return workflow_calls.outcome_answer(command)
+    if fresh and isinstance(command.result, dict) and command.result.get("started") is False:
+        # The report's workflow exists already (a concurrent or earlier send of the same reference).
+        _refuse_duplicate(body.reference)
     handle = client.get_workflow_handle(workflow_id)
     answer = await workflow_calls.read_update(
         handle, SettlementWorkflow.matched, subject="settlement", default_field="settlement"
     )
     if answer is None:
         return JSONResponse({**named, "status": "pending"}, status_code=202)
+    duplicate = json.loads(bytes(answer.body)).get("duplicate_of") if answer.status_code == 200 else None
+    _refuse_duplicate(duplicate)
     created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
     if answer.status_code == 200 and created:
         answer.status_code = 201

@@ -290,9 +290,12 @@ class SettlementLineResult(Contract):
 
     line_no: int
     external_id: str
-    status: Literal["matched", "unmatched", "dismissed"]
+    status: Literal["matched", "unmatched", "dismissed", "difference", "already_settled"]
     order_number: str | None = None
     journal_entry_id: int | None = None
+    # For a difference: what the order still owed when the line came, and gross minus that.
+    open_receivable: Decimal | None = None
+    difference: Decimal | None = None
 
 
 class SettlementResult(Contract):
@@ -301,6 +304,8 @@ class SettlementResult(Contract):
     settlement_id: int
     lines: list[SettlementLineResult]
     open_tasks: list[int] = Field(default_factory=list)
+    # Set when the same lines were already posted under this other reference: nothing was posted.
+    duplicate_of: str | None = None
 
 
 class SettlementMatch(Contract):
@@ -309,3 +314,5 @@ class SettlementMatch(Contract):
     settlement_id: int
     line_no: int
     external_id: str
+    # A person accepts a short payout: the order is settled by what came, the rest stays open.
+    accept_difference: bool = False

@@ -1,6 +1,6 @@
 """A freight bill booked straight to the AP account without naming the supplier makes the AP subledger
-disagree with its control account. The controller sees it, sends the close back, the AP clerk (a
-closer) reclassifies it to the supplier inside the soft-closed month, and round two closes cleanly."""
+(the open items) disagree with its control account. The controller sees it, sends the close back, the AP
+clerk (a closer) reclassifies it to the supplier inside the soft-closed month, and round two closes cleanly."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from services import ledger
+from services import ledger, open_items
 from services.ledger import LineIn, PostingRequest
 from tests.close.closing import at_sign_off, checklist, decide, start_close
 from tests.factories import Factory
@@ -20,7 +20,7 @@ PERIOD = "2031-08"
 
 def _post(engine: Engine, entity_id: int, key: str, lines: list[LineIn], closer: bool = False) -> None:
     with Session(engine) as s:
-        ledger.post(
+        posted = ledger.post(
             s,
             PostingRequest(
                 entity_id=entity_id,
@@ -34,6 +34,8 @@ def _post(engine: Engine, entity_id: int, key: str, lines: list[LineIn], closer:
                 actor_is_closer=closer,
             ),
         )
+        # A journal naming the supplier is the supplier's document (an open item); one naming nobody is not.
+        open_items.record(s, posted.entry_id, "invoice", key)
         s.commit()
 
 

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from models.master import Entity
 from rules.posting_rules import customer_return, invoice_matched, landed_cost_invoice, sale_shipped
-from services import ledger, stock
+from services import ledger, open_items, stock
 from services.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 
@@ -80,10 +80,13 @@ def _rates(engine: Engine) -> None:
             )
 
 
+_DOCUMENTS = {"inv": "invoice", "revenue": "shipment", "return": "credit_note", "landed": "landed_cost"}
+
+
 def _post(
     s: Session, entity_id: int, key: str, day: date, lines: list[LineIn], currency: str = "EUR"
 ) -> None:
-    ledger.post(
+    posted = ledger.post(
         s,
         PostingRequest(
             entity_id=entity_id,
@@ -96,6 +99,12 @@ def _post(
             fx_rate=CHF_RATE if currency == "CHF" else None,
         ),
     )
+    # As the posting services do: each AP/AR document of the month is an open item too.
+    kind = key.split(":")[1]
+    document = (
+        "payment" if kind in ("payment", "receipt") else _DOCUMENTS.get(key.rsplit(":", 1)[-1], "invoice")
+    )
+    open_items.record(s, posted.entry_id, document, key)
 
 
 def build(engine: Engine, factory: Factory) -> WorkedMonth:

@@ -3,19 +3,23 @@ the fees are posted and the receivable cleared; a line matching no order goes to
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.sales.shop import account_totals, add_item, bearer, open_shop, order_body, receive
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "marketplace_settlement_unmatched_dismissed.json"
 
 
-def test_marketplace_cap_settlement_and_unmatched_line(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+async def test_marketplace_cap_settlement_and_unmatched_line(
+    temporal_dev: WorkflowEnvironment, api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
     shop = open_shop(factory, market_share=D(50))
     towel = add_item(factory, shop, "towel", "25.00")
@@ -63,8 +67,9 @@ def test_marketplace_cap_settlement_and_unmatched_line(
     totals = account_totals(engine, number)
     assert "ar" not in totals  # cleared
     assert (totals["bank"], totals["marketplace_fees"]) == (D("52.36"), D("7.14"))
-    # Sending the same report again posts nothing more.
-    assert api.post("/settlements", json=report, headers=bearer(shop.controller)).status_code == 200
+    # Sending the same report again is refused and posts nothing more.
+    again = api.post("/settlements", json=report, headers=bearer(shop.controller))
+    assert again.status_code == 409, again.text
     assert account_totals(engine, number) == totals
 
     task_id = posted.json()["open_tasks"][0]
@@ -85,3 +90,7 @@ def test_marketplace_cap_settlement_and_unmatched_line(
     view = api.get(f"/settlements/{posted.json()['settlement_id']}", headers=bearer(shop.controller)).json()
     assert [ln["status"] for ln in view["lines"]] == ["matched", "dismissed"]
     assert api.get(f"/orders/{number}", headers=sales).json()["settled"] is True
+    handle = temporal_dev.client.get_workflow_handle(f"Settlement-{shop.market.code}-{report['reference']}")
+    await handle.result()
+    if should_record(HISTORY):
+        save(await handle.fetch_history(), HISTORY)

@@ -252,7 +252,7 @@ def _query_values(a: dict[str, Any]) -> dict[str, Any]:
         "source_type": "purchase_order", "source_id": a["po_number"], "subject_type": "purchase_order",
         "subject_id": a["po_number"], "currency": "EUR", "as_of": today.isoformat(),
         "start": today.isoformat(), "end": (today + timedelta(days=90)).isoformat(),
-        "include_replayed": "true", "include_archived": "true",
+        "include_replayed": "true", "include_archived": "true", "side": "ar",
     }  # fmt: skip
 
 

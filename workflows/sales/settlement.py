@@ -28,6 +28,31 @@ _ACT: dict[str, Any] = {
 _OPTIONS = ["match", "dismiss"]
 # Receivables belong to the controller's team (there is no separate AR clerk role).
 _AR_ROLE = "controller"
+# Lines checked against the open receivable that a person must decide (a task each, since this patch).
+DIFFERENCE_TASKS = "settlement-difference-tasks"
+_DIFFERENCES = ("difference", "already_settled")
+
+
+def _title(line: SettlementLineResult) -> str:
+    if line.status == "unmatched":
+        return f"Payout line {line.line_no} ({line.external_id}) matches no shipped order"
+    if line.status == "already_settled":
+        return f"Payout line {line.line_no}: order {line.order_number} was settled already"
+    return (
+        f"Payout line {line.line_no}: order {line.order_number} owes {line.open_receivable},"
+        f" the payout differs by {line.difference}"
+    )
+
+
+def _details(line: SettlementLineResult) -> dict[str, Any]:
+    details: dict[str, Any] = {"line_no": line.line_no, "external_id": line.external_id}
+    if line.status != "unmatched":
+        details |= {
+            "order_number": line.order_number,
+            "open_receivable": None if line.open_receivable is None else str(line.open_receivable),
+            "difference": None if line.difference is None else str(line.difference),
+        }
+    return details
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -57,40 +82,43 @@ class SettlementWorkflow:
             "sales.settle", report, result_type=SettlementResult, **_ACT
         )
         for line in result.lines:
-            if line.status != "unmatched":
-                continue
-            opened: TaskOpened = await workflow.execute_activity(
-                "tasks.open",
-                TaskSpec(
-                    task_key=f"settlement:{result.settlement_id}:line:{line.line_no}:unmatched",
-                    kind="settlement_unmatched",
-                    workflow_id=workflow.info().workflow_id,
-                    workflow_type=WORKFLOW_TYPE,
-                    subject_type="marketplace_settlement",
-                    subject_id=report.reference,
-                    entity_id=report.entity_id,
-                    title=f"Payout line {line.line_no} ({line.external_id}) matches no shipped order",
-                    candidate_role=_AR_ROLE,
-                    options=_OPTIONS,
-                    details={"line_no": line.line_no, "external_id": line.external_id},
-                ),
-                result_type=TaskOpened,
-                **_ACT,
-            )
-            self._tasks.add(
-                OpenTask(
-                    task_id=opened.task_id,
-                    kind="settlement_unmatched",
-                    options=_OPTIONS,
-                    candidate_role=_AR_ROLE,
-                )
-            )
-            self._task_lines[opened.task_id] = line.line_no
+            if line.status == "unmatched":
+                await self._open_task(result.settlement_id, line, "settlement_unmatched", _OPTIONS)
+            elif line.status in _DIFFERENCES and workflow.patched(DIFFERENCE_TASKS):
+                options = ["accept", "dismiss"] if (line.difference or 0) < 0 else ["dismiss"]
+                await self._open_task(result.settlement_id, line, "settlement_difference", options)
         self._result = result.model_copy(update={"open_tasks": sorted(self._tasks.tasks)})
         self._stage("exception" if self._tasks.tasks else "posted")
         await workflow.wait_condition(lambda: not self._tasks.tasks and workflow.all_handlers_finished())
         self._stage("posted")
         return self._result
+
+    async def _open_task(
+        self, settlement_id: int, line: SettlementLineResult, kind: str, options: list[str]
+    ) -> None:
+        """One task per line a person must decide (unmatched, a difference, or an order settled already)."""
+        report = self._report
+        suffix = "unmatched" if kind == "settlement_unmatched" else line.status
+        opened: TaskOpened = await workflow.execute_activity(
+            "tasks.open",
+            TaskSpec(
+                task_key=f"settlement:{settlement_id}:line:{line.line_no}:{suffix}",
+                kind=kind,
+                workflow_id=workflow.info().workflow_id,
+                workflow_type=WORKFLOW_TYPE,
+                subject_type="marketplace_settlement",
+                subject_id=report.reference,
+                entity_id=report.entity_id,
+                title=_title(line),
+                candidate_role=_AR_ROLE,
+                options=options,
+                details=_details(line),
+            ),
+            result_type=TaskOpened,
+            **_ACT,
+        )
+        self._tasks.add(OpenTask(task_id=opened.task_id, kind=kind, options=options, candidate_role=_AR_ROLE))
+        self._task_lines[opened.task_id] = line.line_no
 
     def _stage(self, stage: str) -> None:
         workflow.upsert_search_attributes(
@@ -115,14 +143,18 @@ class SettlementWorkflow:
         task, acting_for = self._tasks.authorize(req)
         assert self._result is not None
         line_no = self._task_lines[task.task_id]
+        reported = next(ln for ln in self._result.lines if ln.line_no == line_no)
         ask = SettlementMatch(
             settlement_id=self._result.settlement_id,
             line_no=line_no,
             external_id=parse_payload(MatchPayload, req.payload).external_id
             if req.decision == "match"
+            else reported.external_id
+            if req.decision == "accept"
             else str(req.payload.get("external_id") or ""),
+            accept_difference=req.decision == "accept",
         )
-        if req.decision == "match":
+        if req.decision in ("match", "accept"):
             try:
                 done: SettlementLineResult = await workflow.execute_activity(
                     "sales.match_settlement_line", ask, result_type=SettlementLineResult, **_ACT
