@@ -1,4 +1,5 @@
-"""manual_journals: journals keyed through the API (maker-checker, reversal on a date) and their templates.
+"""manual_journals: journals keyed through the API (maker-checker, reversal on a date) and their templates;
+intercompany receivable/payable and currency translation adjustment accounts for every existing entity.
 
 Revision ID: 0016
 Revises: 0014
@@ -17,6 +18,14 @@ revision: str = "0016"
 down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+# Same codes as services.chart.STANDARD_CODES.
+_NEW_ACCOUNTS = (
+    ("1300", "Intercompany receivable", "asset", "ic_receivable"),
+    ("2400", "Intercompany payable", "liability", "ic_payable"),
+    ("3200", "Currency translation adjustment", "equity", "cta"),
+)
 
 
 def upgrade() -> None:
@@ -72,11 +81,23 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_manual_journal_entity_id"), "manual_journal", ["entity_id"], unique=False)
     op.execute("CREATE SEQUENCE IF NOT EXISTS manual_journal_number_seq START 1000")
+    for code, name, kind, role in _NEW_ACCOUNTS:
+        # Entities created from now on get them from services.chart; a code already used is left alone.
+        op.execute(
+            sa.text(
+                "INSERT INTO account (entity_id, code, name, type, role, archived)"
+                " SELECT e.id, :c, :n, :t, :r, false FROM entity e"
+                " WHERE NOT EXISTS (SELECT 1 FROM account a WHERE a.entity_id = e.id AND a.role = :r)"
+                " ON CONFLICT (entity_id, code) DO NOTHING"
+            ).bindparams(c=code, n=name, t=kind, r=role)
+        )
     grant_app_role()
 
 
 def downgrade() -> None:
-    """Drop the manual journal tables (the ledger entries they posted stay: ledgers are never rewritten)."""
+    """Drop the manual journal tables (the ledger entries they posted stay: ledgers are never rewritten).
+
+    The new accounts stay: journal lines may reference them."""
     op.execute("DROP SEQUENCE IF EXISTS manual_journal_number_seq")
     op.drop_index(op.f("ix_manual_journal_entity_id"), table_name="manual_journal")
     op.drop_table("manual_journal")
