@@ -8,8 +8,14 @@ from temporalio import activity
 
 from activities.purchasing import business_errors
 from erp.db import session_scope
-from models.contracts.journals import JournalInput, JournalPosted, JournalStep
-from services import manual_journals
+from models.contracts.journals import (
+    IntercompanyInput,
+    IntercompanyPosted,
+    JournalInput,
+    JournalPosted,
+    JournalStep,
+)
+from services import intercompany, manual_journals
 
 
 class JournalActivities:
@@ -42,6 +48,25 @@ class JournalActivities:
         with business_errors(), session_scope(self.engine) as s:
             return manual_journals.reverse(s, step)
 
+    @activity.defn(name="journals.post_intercompany")
+    def post_intercompany(self, inp: IntercompanyInput) -> IntercompanyPosted:
+        """Post both sides of an intercompany charge in one transaction (once each, by the reference)."""
+        charge = intercompany.IntercompanyCharge(
+            reference=inp.reference,
+            seller_entity_id=inp.seller_entity_id,
+            buyer_entity_id=inp.buyer_entity_id,
+            posting_date=inp.posting_date,
+            currency=inp.currency,
+            amount=inp.amount,
+            seller_account=inp.seller_account,
+            buyer_account=inp.buyer_account,
+            memo=inp.memo,
+            actor=inp.actor,
+        )
+        with business_errors(), session_scope(self.engine) as s:
+            seller, buyer = intercompany.post_charge(s, charge)
+        return IntercompanyPosted(reference=inp.reference, seller_entry_id=seller, buyer_entry_id=buyer)
+
     def all(self) -> list[Callable[..., Any]]:
         """Every activity method of this class."""
-        return [self.persist, self.post, self.reject, self.reverse]
+        return [self.persist, self.post, self.reject, self.reverse, self.post_intercompany]

@@ -5,11 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import text
 from sqlmodel import Session
 
+from models.contracts.tasks import AuditRecord
 from rules.accounts import AccountRole
 from rules.errors import RuleViolation
-from services import ledger
+from rules.periods import check_posting_allowed, period_of
+from services import fx, ledger
+from services.errors import NotFound
+from services.tasks import record_audit
 
 SOURCE_TYPE = "intercompany"
 
@@ -28,6 +33,33 @@ class IntercompanyCharge:
     buyer_account: str = AccountRole.FREIGHT_EXPENSE  # cost of the buyer (a role or an account code)
     memo: str = ""
     actor: str = "system"
+
+
+def _codes(session: Session, entity_id: int, code: str) -> bool:
+    row = session.connection().execute(
+        text("SELECT 1 FROM account WHERE entity_id = :e AND code = :c AND NOT archived"),
+        {"e": entity_id, "c": code},
+    )
+    return row.first() is not None
+
+
+def check_charge(session: Session, charge: IntercompanyCharge) -> None:
+    """Refuse, naming the field, a charge that could not post on both sides."""
+    if charge.seller_entity_id == charge.buyer_entity_id:
+        raise RuleViolation("buyer_entity_id", "an intercompany charge needs two different entities")
+    for entity_id, field, code in (
+        (charge.seller_entity_id, "seller_account", charge.seller_account),
+        (charge.buyer_entity_id, "buyer_account", charge.buyer_account),
+    ):
+        if not _codes(session, entity_id, code):
+            raise RuleViolation(field, f"entity {entity_id} has no open account {code!r}")
+        period = period_of(charge.posting_date)
+        check_posting_allowed(period, ledger.period_status(session, entity_id, period), False)
+        func = ledger.entity_currency(session, entity_id)
+        try:
+            fx.rate(session, charge.currency, func, charge.posting_date)
+        except NotFound as exc:
+            raise RuleViolation("currency", exc.reason) from exc
 
 
 def post_charge(session: Session, charge: IntercompanyCharge) -> tuple[int, int]:
@@ -76,4 +108,23 @@ def post_charge(session: Session, charge: IntercompanyCharge) -> tuple[int, int]
             ),
         )
         ids.append(posted.entry_id)
+    record_audit(
+        session,
+        AuditRecord(
+            idempotency_key=f"intercompany:{charge.seller_entity_id}:{charge.reference}:posted",
+            actor=charge.actor,
+            action="intercompany.posted",
+            subject_type=SOURCE_TYPE,
+            subject_id=charge.reference,
+            entity_id=charge.seller_entity_id,
+            before=None,
+            after={
+                "buyer_entity_id": charge.buyer_entity_id,
+                "currency": charge.currency,
+                "amount": str(charge.amount),
+                "seller_entry_id": ids[0],
+                "buyer_entry_id": ids[1],
+            },
+        ),
+    )
     return ids[0], ids[1]

@@ -6,6 +6,7 @@ from workflows.close.month_end import MonthEndCloseWorkflow
 from workflows.foresight.data_quality import DataQualityCheckWorkflow
 from workflows.integration.delivery import WebhookDeliveryWorkflow
 from workflows.integration.dispatcher import OutboxDispatcherWorkflow
+from workflows.journals.intercompany import IntercompanyChargeWorkflow
 from workflows.journals.manual_journal import ManualJournalWorkflow
 from workflows.operations.reconcile import ReconciliationWorkflow
 from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
@@ -32,6 +33,7 @@ WORKFLOWS: list[type[Any]] = [
     ReconciliationWorkflow,
     ReconciliationCaseWorkflow,
     ManualJournalWorkflow,
+    IntercompanyChargeWorkflow,
 ]
 
 

@@ -1,4 +1,4 @@
-"""Manual journals (maker-checker, reversal on a date) and recurring journal templates."""
+"""Manual journals (maker-checker, reversal on a date), recurring journal templates, intercompany charges."""
 
 from typing import Annotated, Any
 
@@ -12,6 +12,8 @@ from api.deps import SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import PathId, PathKey
 from api.schemas.journals import (
     InstantiateBody,
+    IntercompanyAccepted,
+    IntercompanyBody,
     JournalAccepted,
     JournalBody,
     JournalLineBody,
@@ -19,11 +21,13 @@ from api.schemas.journals import (
     TemplateBody,
     TemplateView,
 )
+from models.contracts.journals import IntercompanyInput
 from rules.journals import KeyedLine
-from services import manual_journals
+from services import intercompany, manual_journals
 from services.audit_log import audit_change
 from services.auth import Principal
 from services.manual_journals import JournalAsk
+from workflows.journals.intercompany import IntercompanyChargeWorkflow, intercompany_workflow_id
 from workflows.journals.manual_journal import APPROVER_ROLE, ManualJournalWorkflow
 
 router = APIRouter(tags=["journals"])
@@ -188,3 +192,65 @@ async def instantiate_template(
         tpl, body.posting_date, body.reversal_date, who.username, who.has_role(APPROVER_ROLE)
     )
     return await _start(session, client, who, ask)
+
+
+@router.post(
+    "/intercompany/charges",
+    status_code=201,
+    response_model=IntercompanyAccepted,
+    responses=_REFUSALS,
+    summary="Charge another entity of the group: the seller's receivable and the buyer's payable post together",
+)
+async def create_intercompany_charge(
+    body: IntercompanyBody, session: SessionDep, who: Annotated[Principal, controller], client: TemporalDep
+) -> JSONResponse:
+    # The controller answers for both books: they must see both entities.
+    check_entity(who, body.seller_entity_id)
+    check_entity(who, body.buyer_entity_id)
+    charge = intercompany.IntercompanyCharge(
+        reference=body.reference,
+        seller_entity_id=body.seller_entity_id,
+        buyer_entity_id=body.buyer_entity_id,
+        posting_date=body.posting_date,
+        currency=body.currency,
+        amount=body.amount,
+        seller_account=body.seller_account,
+        buyer_account=body.buyer_account,
+        memo=body.memo,
+        actor=who.username,
+    )
+    intercompany.check_charge(session, charge)  # refusals answer 409/422 naming the field
+    session.close()
+    workflow_id = intercompany_workflow_id(body.seller_entity_id, body.reference)
+    inp = IntercompanyInput(
+        reference=body.reference,
+        workflow_id=workflow_id,
+        seller_entity_id=body.seller_entity_id,
+        buyer_entity_id=body.buyer_entity_id,
+        posting_date=body.posting_date,
+        currency=body.currency,
+        amount=body.amount,
+        seller_account=body.seller_account,
+        buyer_account=body.buyer_account,
+        memo=body.memo or f"intercompany {body.reference}",
+        actor=who.username,
+    )
+    row, _ = await workflow_calls.submit(
+        "start",
+        client,
+        IntercompanyChargeWorkflow.run,
+        inp,
+        workflow_id=workflow_id,
+        update_id=None,
+        subject="intercompany charge",
+        username=who.username,
+        entity_id=body.seller_entity_id,
+        default_field="reference",
+    )
+    named = {"reference": body.reference, "workflow_id": workflow_id}
+    if row.status == "pending":
+        return workflow_calls.pending_answer(row, named)
+    if row.status == "rejected":
+        return workflow_calls.outcome_answer(row)
+    answer = IntercompanyAccepted(reference=body.reference, workflow_id=workflow_id, status="posted")
+    return JSONResponse(answer.model_dump(mode="json"), status_code=201)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.base import Body, Id, examples
-from models.contracts.bounds import Amount, Code, CurrencyCode, EventDate, PlanDate
+from models.contracts.bounds import Amount, Code, CurrencyCode, EventDate, PlanDate, PositiveAmount, Reference
 from rules.journals import MAX_JOURNAL_LINES
 
 JournalStatus = Literal["approval", "posted", "rejected", "reversed", "reversal_blocked"]
@@ -195,3 +195,51 @@ class TemplateView(_Answer):
     lines: list[TemplateLineView]
     auto_reverse: bool
     created_by: str
+
+
+class IntercompanyBody(Body):
+    """A sale between two entities of the group: the seller's receivable, the buyer's payable."""
+
+    model_config = examples(
+        {
+            "reference": "IC-2025-11-001",
+            "seller_entity_id": 1,
+            "buyer_entity_id": 2,
+            "posting_date": "2025-11-30",
+            "currency": "EUR",
+            "amount": "2500.00",
+            "seller_account": "4000",
+            "buyer_account": "5200",
+            "memo": "November logistics services",
+        }
+    )
+
+    reference: Reference = Field(examples=["IC-2025-11-001"])
+    seller_entity_id: Id
+    buyer_entity_id: Id
+    posting_date: EventDate
+    currency: CurrencyCode
+    amount: PositiveAmount
+    seller_account: Code = Field(description="the seller's income account code", examples=["4000"])
+    buyer_account: Code = Field(description="the buyer's cost account code", examples=["5200"])
+    memo: str = Field(default="", max_length=500)
+
+
+class IntercompanyAccepted(_Answer):
+    """The charge's workflow was started: both sides post together."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "IC-2025-11-001",
+                    "workflow_id": "Intercompany-1-IC-2025-11-001",
+                    "status": "posted",
+                }
+            ]
+        }
+    )
+
+    reference: str
+    workflow_id: str
+    status: Literal["posted", "pending"]

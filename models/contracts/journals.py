@@ -54,3 +54,27 @@ class JournalOutcome(Contract):
     entry_id: int | None = None
     reversal_entry_id: int | None = None
     reversal_posted_on: date | None = None
+
+
+class IntercompanyInput(Contract):
+    """A validated intercompany charge: the seller's receivable and the buyer's payable, posted together."""
+
+    reference: str
+    workflow_id: str
+    seller_entity_id: int
+    buyer_entity_id: int
+    posting_date: date
+    currency: str
+    amount: Decimal
+    seller_account: str
+    buyer_account: str
+    memo: str
+    actor: str
+
+
+class IntercompanyPosted(Contract):
+    """The two ledger entries of an intercompany charge."""
+
+    reference: str
+    seller_entry_id: int
+    buyer_entry_id: int

@@ -1,9 +1,10 @@
-"""The group controller consolidates May 2033 in EUR: a German parent (EUR) and a Danish subsidiary (DKK).
+"""The group controller consolidates May 2024 in EUR: a German parent (EUR) and a Danish subsidiary (DKK).
 
 The subsidiary was capitalised with DKK 100,000 on 1 April (rate 0.13 EUR per DKK), sold DKK 20,000 in
 April and DKK 31,000 in May; the krone rose to 0.14 on 16 May. On 20 May the parent charged the
-subsidiary DKK 10,000 for services (an intercompany sale: receivable at the parent, payable at the
-subsidiary). The parent also paid EUR 400 of expenses.
+subsidiary DKK 10,000 for services through the API (an intercompany sale: receivable at the parent,
+payable at the subsidiary, both posted by one workflow; the charge sent twice posts once; an AP clerk
+may not charge, and an unknown account is refused naming it). The parent also paid EUR 400 of expenses.
 
 Hand-computed: May's average rate is (15 x 0.13 + 16 x 0.14) / 31 = 0.1351612903. The subsidiary's
 balance sheet goes at 0.14 (bank 151,000 -> 21,140.00; payable 10,000 -> 1,400.00), its capital at
@@ -16,17 +17,22 @@ eliminated. Group balance sheet: assets 49,600 + 21,140 = 70,740.00 = capital 63
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from services import ledger
-from services.intercompany import IntercompanyCharge, post_charge
 from tests.factories import Factory
+from tests.histories import save, should_record
 from tests.journals.desk import bearer
+from workflows.journals.intercompany import IntercompanyChargeWorkflow
 
 D = Decimal
+HISTORY = Path(__file__).parent / "histories" / "intercompany_charge_posted.json"
 
 
 def _post(s: Session, entity_id: int, key: str, on: date, currency: str, *lines: tuple[str, str]) -> None:
@@ -44,14 +50,14 @@ def _post(s: Session, entity_id: int, key: str, on: date, currency: str, *lines:
     )
 
 
-def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
-    api: TestClient, engine: Engine, factory: Factory
+async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
+    temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, engine: Engine, factory: Factory
 ) -> None:
     parent, sub = factory.entity("EUR"), factory.entity("DKK")
     assert parent.id is not None and sub.id is not None
     _, token = factory.user("controller", entities=(parent, sub))
     with Session(engine) as s:
-        for day, rate in ((date(2033, 4, 1), "0.13"), (date(2033, 5, 16), "0.14")):
+        for day, rate in ((date(2024, 4, 1), "0.13"), (date(2024, 5, 16), "0.14")):
             s.connection().execute(
                 text(
                     "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('DKK', 'EUR', :d, :r)"
@@ -59,24 +65,52 @@ def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
                 ),
                 {"d": day, "r": D(rate)},
             )
-        _post(s, sub.id, "capital", date(2033, 4, 1), "DKK", ("bank", "100000"), ("equity", "-100000"))
-        _post(s, sub.id, "april", date(2033, 4, 10), "DKK", ("bank", "20000"), ("revenue", "-20000"))
-        _post(s, sub.id, "may", date(2033, 5, 10), "DKK", ("bank", "31000"), ("revenue", "-31000"))
-        _post(s, parent.id, "capital", date(2033, 4, 1), "EUR", ("bank", "50000"), ("equity", "-50000"))
-        _post(s, parent.id, "rent", date(2033, 5, 25), "EUR", ("accrued_expense", "400"), ("bank", "-400"))
-        charge = IntercompanyCharge(
-            reference="IC-2033-05-1",
-            seller_entity_id=parent.id,
-            buyer_entity_id=sub.id,
-            posting_date=date(2033, 5, 20),
-            currency="DKK",
-            amount=D("10000"),
-        )
-        assert post_charge(s, charge) == post_charge(s, charge)  # once, however often it is sent
+        _post(s, sub.id, "capital", date(2024, 4, 1), "DKK", ("bank", "100000"), ("equity", "-100000"))
+        _post(s, sub.id, "april", date(2024, 4, 10), "DKK", ("bank", "20000"), ("revenue", "-20000"))
+        _post(s, sub.id, "may", date(2024, 5, 10), "DKK", ("bank", "31000"), ("revenue", "-31000"))
+        _post(s, parent.id, "capital", date(2024, 4, 1), "EUR", ("bank", "50000"), ("equity", "-50000"))
+        _post(s, parent.id, "rent", date(2024, 5, 25), "EUR", ("accrued_expense", "400"), ("bank", "-400"))
         s.commit()
+    charge = {
+        "reference": "IC-2024-05-1",
+        "seller_entity_id": parent.id,
+        "buyer_entity_id": sub.id,
+        "posting_date": "2024-05-20",
+        "currency": "DKK",
+        "amount": "10000.00",
+        "seller_account": "4000",
+        "buyer_account": "5200",
+    }
+    clerk = factory.user("ap_clerk", entities=(parent, sub))[1]
+    assert api.post("/intercompany/charges", json=charge, headers=bearer(clerk)).status_code == 403
+    unknown = api.post(
+        "/intercompany/charges", json={**charge, "buyer_account": "5999"}, headers=bearer(token)
+    )
+    assert (unknown.status_code, unknown.json()["detail"][0]["loc"]) == (422, ["body", "buyer_account"])
+    for _ in range(2):
+        sent = api.post("/intercompany/charges", json=charge, headers=bearer(token))
+        assert sent.status_code == 201, sent.text
+    handle = temporal_dev.client.get_workflow_handle_for(
+        IntercompanyChargeWorkflow.run, sent.json()["workflow_id"]
+    )
+    posted = await handle.result()
+    if should_record(HISTORY):
+        save(await handle.fetch_history(), HISTORY)
+    sides = api.get(
+        "/journal-entries",
+        params={"source_type": "intercompany", "source_id": "IC-2024-05-1"},
+        headers=bearer(token),
+    ).json()
+    assert sorted(e["id"] for e in sides) == sorted([posted.seller_entry_id, posted.buyer_entry_id])
+    assert {
+        e["entity_id"]: sorted((ln["role"], D(str(ln["amount_func"]))) for ln in e["lines"]) for e in sides
+    } == {
+        parent.id: [("ic_receivable", D(1400)), ("revenue", D(-1400))],
+        sub.id: [("freight_expense", D(10000)), ("ic_payable", D(-10000))],
+    }
 
     answer = api.get(
-        "/reports/consolidated", params={"period": "2033-05", "currency": "EUR"}, headers=bearer(token)
+        "/reports/consolidated", params={"period": "2024-05", "currency": "EUR"}, headers=bearer(token)
     )
     assert answer.status_code == 200, answer.text
     group = answer.json()
