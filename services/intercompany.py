@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.tasks import AuditRecord
@@ -14,6 +13,7 @@ from rules.errors import RuleViolation
 from rules.periods import check_posting_allowed, period_of
 from services import fx, ledger
 from services.errors import NotFound
+from services.manual_journals import open_account_codes
 from services.tasks import record_audit
 
 SOURCE_TYPE = "intercompany"
@@ -35,14 +35,6 @@ class IntercompanyCharge:
     actor: str = "system"
 
 
-def _codes(session: Session, entity_id: int, code: str) -> bool:
-    row = session.connection().execute(
-        text("SELECT 1 FROM account WHERE entity_id = :e AND code = :c AND NOT archived"),
-        {"e": entity_id, "c": code},
-    )
-    return row.first() is not None
-
-
 def check_charge(session: Session, charge: IntercompanyCharge) -> None:
     """Refuse, naming the field, a charge that could not post on both sides."""
     if charge.seller_entity_id == charge.buyer_entity_id:
@@ -51,7 +43,7 @@ def check_charge(session: Session, charge: IntercompanyCharge) -> None:
         (charge.seller_entity_id, "seller_account", charge.seller_account),
         (charge.buyer_entity_id, "buyer_account", charge.buyer_account),
     ):
-        if not _codes(session, entity_id, code):
+        if not open_account_codes(session, entity_id, [code]):
             raise RuleViolation(field, f"entity {entity_id} has no open account {code!r}")
         period = period_of(charge.posting_date)
         check_posting_allowed(period, ledger.period_status(session, entity_id, period), False)

@@ -55,7 +55,8 @@ def next_number(session: Session) -> str:
     return f"MJ{n:07d}"
 
 
-def _account_codes(session: Session, entity_id: int, codes: list[str]) -> set[str]:
+def open_account_codes(session: Session, entity_id: int, codes: list[str]) -> set[str]:
+    """Which of the codes are open (not archived) accounts of the entity."""
     rows = session.connection().execute(
         text("SELECT code FROM account WHERE entity_id = :e AND code = ANY(:c) AND NOT archived"),
         {"e": entity_id, "c": codes},
@@ -69,7 +70,7 @@ def check_lines(session: Session, entity_id: int, lines: list[KeyedLine], curren
     for i, (line, amount) in enumerate(zip(lines, amounts, strict=True)):
         if amount != line.debit - line.credit:
             raise RuleViolation(f"lines[{i}]", f"{currency} amounts have at most its minor unit's places")
-    known = _account_codes(session, entity_id, [line.account for line in lines])
+    known = open_account_codes(session, entity_id, [line.account for line in lines])
     for i, line in enumerate(lines):
         if line.account not in known:
             raise RuleViolation(
