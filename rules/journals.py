@@ -7,10 +7,22 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from rules.accounts import AccountRole
 from rules.errors import RuleViolation
 from rules.periods import PeriodStatus, next_period, period_bounds, period_of
 
 MAX_JOURNAL_LINES = 100
+# Control accounts move only with their subledger documents (the stock ledger, supplier and customer
+# documents, intercompany charges); the CTA arises on consolidation only. A manual line on one of them
+# would be a reconciliation difference for ever.
+CONTROL_ROLES: dict[str, str] = {
+    AccountRole.INVENTORY: "stock moves (receipts, counts, adjustments)",
+    AccountRole.AP: "supplier documents",
+    AccountRole.AR: "customer documents",
+    AccountRole.IC_RECEIVABLE: "intercompany charges",
+    AccountRole.IC_PAYABLE: "intercompany charges",
+    AccountRole.CTA: "consolidation",
+}
 # How far a reversal may be pushed forward past closed periods before a person must decide.
 REVERSAL_HORIZON_PERIODS = 12
 ZERO = Decimal(0)
@@ -43,6 +55,15 @@ def signed_amounts(lines: Sequence[KeyedLine], max_lines: int = MAX_JOURNAL_LINE
         debits = sum((a for a in signed if a > 0), ZERO)
         raise RuleViolation("lines", f"debits {debits} and credits {debits - difference} do not balance")
     return signed
+
+
+def check_not_control_account(index: int, code: str, role: str | None) -> None:
+    """Refuse a manual line on a control account, saying which documents move it."""
+    if role in CONTROL_ROLES:
+        raise RuleViolation(
+            f"lines[{index}].account",
+            f"{code} is the {role} control account: it moves with {CONTROL_ROLES[role]}",
+        )
 
 
 def check_reversal_date(posting_date: date, reversal_date: date | None) -> None:

@@ -14,6 +14,7 @@ from models.contracts.tasks import AuditRecord
 from rules.errors import RuleViolation
 from rules.journals import (
     KeyedLine,
+    check_not_control_account,
     check_reversal_date,
     next_period_start,
     reversal_posting_date,
@@ -55,13 +56,13 @@ def next_number(session: Session) -> str:
     return f"MJ{n:07d}"
 
 
-def open_account_codes(session: Session, entity_id: int, codes: list[str]) -> set[str]:
-    """Which of the codes are open (not archived) accounts of the entity."""
+def open_account_codes(session: Session, entity_id: int, codes: list[str]) -> dict[str, str | None]:
+    """Which of the codes are open (not archived) accounts of the entity, with their roles."""
     rows = session.connection().execute(
-        text("SELECT code FROM account WHERE entity_id = :e AND code = ANY(:c) AND NOT archived"),
+        text("SELECT code, role FROM account WHERE entity_id = :e AND code = ANY(:c) AND NOT archived"),
         {"e": entity_id, "c": codes},
     )
-    return {str(r[0]) for r in rows}
+    return {str(code): role for code, role in rows}
 
 
 def check_lines(session: Session, entity_id: int, lines: list[KeyedLine], currency: str) -> list[Decimal]:
@@ -76,6 +77,7 @@ def check_lines(session: Session, entity_id: int, lines: list[KeyedLine], curren
             raise RuleViolation(
                 f"lines[{i}].account", f"entity {entity_id} has no open account {line.account!r}"
             )
+        check_not_control_account(i, line.account, known[line.account])
     return amounts
 
 

@@ -1,10 +1,11 @@
 """A controller books November's rent accrual through the API, to be reversed on the next day.
 
-Malformed journals (unbalanced, an unknown account, too many lines, a closed period) are refused naming
-the field and store nothing. The controller's client times out and re-sends the journal with the same
-Idempotency-Key: one journal, one workflow. The maker cannot approve their own journal (403), nor can an
-AP clerk; a second controller approves it: it posts once, then its reversal posts on its date. Every
-step is in the audit trail. A second journal is rejected and posts nothing."""
+Malformed journals (unbalanced, an unknown account, a control account such as payables, too many lines,
+a closed period) are refused naming the field and store nothing. The controller's client times out and
+re-sends the journal with the same Idempotency-Key: one journal, one workflow. The maker cannot approve
+their own journal (403), nor can an AP clerk; a second controller approves it: it posts once, then its
+reversal posts on its date. Every step is in the audit trail. A second journal is rejected and posts
+nothing."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -52,6 +53,10 @@ async def test_a_controller_books_and_reverses_an_accrual_with_a_second_controll
         422,
         ["body", "lines[1].account"],
     )
+    on_ap = rent(desk.entity_id, yesterday)
+    on_ap["lines"][1]["account"] = "2000"  # accounts payable moves with supplier documents only
+    refused = api.post("/journals", json=on_ap, headers=bearer(maker[1]))
+    assert _refusal(refused) == (422, ["body", "lines[1].account"]) and "control account" in refused.text
     too_many = rent(desk.entity_id, yesterday)
     too_many["lines"] = too_many["lines"] * 51
     assert _refusal(api.post("/journals", json=too_many, headers=bearer(maker[1]))) == (

@@ -11,6 +11,7 @@ from rules.errors import RuleViolation
 from rules.journals import (
     KeyedLine,
     check_maker_is_not_checker,
+    check_not_control_account,
     check_reversal_date,
     next_period_start,
     reversal_posting_date,
@@ -84,3 +85,15 @@ def test_no_open_period_within_the_horizon_leaves_it_to_a_person() -> None:
 def test_an_accrual_reverses_at_the_start_of_the_next_period() -> None:
     assert next_period_start(date(2025, 11, 30)) == date(2025, 12, 1)
     assert next_period_start(date(2025, 12, 5)) == date(2026, 1, 1)
+
+
+@pytest.mark.parametrize("role", ["inventory", "ap", "ar", "ic_receivable", "ic_payable", "cta"])
+def test_control_accounts_move_only_with_their_documents(role: str) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        check_not_control_account(2, "9000", role)
+    assert refused.value.field == "lines[2].account"
+
+
+def test_other_accounts_take_manual_lines() -> None:
+    for role in ("accrued_expense", "accrued_liabilities", "bank", None):
+        check_not_control_account(0, "6200", role)
