@@ -1,6 +1,7 @@
 """Financial reports from the GL with set-based SQL: trial balance, P&L, balance sheet, consolidation."""
 
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -183,18 +184,41 @@ SELECT a.code, e.posting_date, sum(l.amount_func) AS amount
 
 
 def _average_rates(
-    session: Session, from_currency: str, to_currency: str, periods: set[str]
-) -> dict[str, Decimal]:
+    session: Session, from_currency: str, to_currency: str, periods: set[str], fallback: Decimal
+) -> tuple[dict[str, Decimal], list[str]]:
+    """Each period's average rate; a period before any known rate takes `fallback` and is listed."""
     if from_currency == to_currency:
-        return dict.fromkeys(periods, Decimal(1))
+        return dict.fromkeys(periods, Decimal(1)), []
     rates: dict[str, Decimal] = {}
+    without: list[str] = []
     for p in sorted(periods):
         start, end = period_bounds(p)
-        rates[p] = average_rate(fx.daily_rates(session, from_currency, to_currency, start, end))
-    return rates
+        daily = fx.daily_rates(session, from_currency, to_currency, start, end)
+        if daily:
+            rates[p] = average_rate(daily)
+        else:
+            rates[p] = fallback
+            without.append(p)
+    return rates, without
 
 
-def _books(session: Session, entity_id: int, period: str, func: str, currency: str) -> BooksToTranslate:
+def _historical_rate(session: Session, func: str, currency: str, day: date) -> Decimal | None:
+    """The rate of a posting date; None when no rate was known yet."""
+    try:
+        return fx.rate(session, func, currency, day)
+    except NotFound:
+        return None
+
+
+def _books(
+    session: Session,
+    entity_id: int,
+    period: str,
+    func: str,
+    currency: str,
+    closing_rate: Decimal,
+    notes: list[str],
+) -> BooksToTranslate:
     conn = session.connection()
     pnl: dict[str, dict[str, Decimal]] = {}
     for code, p, amount in conn.execute(text(_PNL_BY_PERIOD), {"e": entity_id, "p": period}):
@@ -202,7 +226,10 @@ def _books(session: Session, entity_id: int, period: str, func: str, currency: s
     equity: dict[str, Decimal] = {}
     for code, day, amount in conn.execute(text(_EQUITY_BY_DATE), {"e": entity_id, "p": period}):
         if amount:
-            translated = convert(Decimal(amount), fx.rate(session, func, currency, day), currency)
+            rate = _historical_rate(session, func, currency, day)
+            if rate is None:  # equity booked before the rate table begins: at the closing rate, and said so
+                notes.append(day.isoformat())
+            translated = convert(Decimal(amount), rate or closing_rate, currency)
             equity[code] = equity.get(code, Decimal(0)) + translated
     return BooksToTranslate(account_balances(session, entity_id, period), pnl, equity)
 
@@ -215,14 +242,19 @@ def consolidated(session: Session, entity_ids: list[int], period: str, currency:
     merged: dict[tuple[str, str, str | None], tuple[Decimal, Decimal]] = {}
     rates: dict[str, str] = {}
     averages: dict[str, str] = {}
+    # Periods (P&L) and posting dates (equity) older than the rate table go at the closing rate, listed.
+    at_closing: dict[str, list[str]] = {}
     cta = Decimal(0)
     for entity_id in sorted(entity_ids):
         code, entity_currency = _entity(session, entity_id)
         closing_rate = fx.rate(session, entity_currency, currency, end)
-        books = _books(session, entity_id, period, entity_currency, currency)
+        notes: list[str] = []
+        books = _books(session, entity_id, period, entity_currency, currency, closing_rate, notes)
         periods = {p for by in books.pnl_by_period.values() for p in by} | {period}
-        average = _average_rates(session, entity_currency, currency, periods)
+        average, without = _average_rates(session, entity_currency, currency, periods, closing_rate)
         rates[code], averages[code] = str(closing_rate), str(average[period])
+        if without or notes:
+            at_closing[code] = without + notes
         translated = translate(books, period, closing_rate, average, currency)
         cta += translated.cta
         for b in translated.balances:
@@ -247,6 +279,7 @@ def consolidated(session: Session, entity_ids: list[int], period: str, currency:
         "currency": currency,
         "rates": rates,
         "average_rates": averages,
+        "translated_at_closing_rate": at_closing,
         "rate_basis": f"balance sheet at the closing rate on {end}, P&L at the period's average rate,"
         " equity at historical rates",
         "eliminations": {

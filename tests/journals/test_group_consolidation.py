@@ -25,7 +25,7 @@ from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services import ledger
+from services import ledger, reports
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.journals.desk import bearer
@@ -33,6 +33,17 @@ from workflows.journals.intercompany import IntercompanyChargeWorkflow
 
 D = Decimal
 HISTORY = Path(__file__).parent / "histories" / "intercompany_charge_posted.json"
+
+
+def _rates(s: Session) -> None:
+    for day, rate in ((date(2024, 4, 1), "0.13"), (date(2024, 5, 16), "0.14")):
+        s.connection().execute(
+            text(
+                "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('DKK', 'EUR', :d, :r)"
+                " ON CONFLICT DO NOTHING"
+            ),
+            {"d": day, "r": D(rate)},
+        )
 
 
 def _post(s: Session, entity_id: int, key: str, on: date, currency: str, *lines: tuple[str, str]) -> None:
@@ -57,14 +68,7 @@ async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
     assert parent.id is not None and sub.id is not None
     _, token = factory.user("controller", entities=(parent, sub))
     with Session(engine) as s:
-        for day, rate in ((date(2024, 4, 1), "0.13"), (date(2024, 5, 16), "0.14")):
-            s.connection().execute(
-                text(
-                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('DKK', 'EUR', :d, :r)"
-                    " ON CONFLICT DO NOTHING"
-                ),
-                {"d": day, "r": D(rate)},
-            )
+        _rates(s)
         _post(s, sub.id, "capital", date(2024, 4, 1), "DKK", ("bank", "100000"), ("equity", "-100000"))
         _post(s, sub.id, "april", date(2024, 4, 10), "DKK", ("bank", "20000"), ("revenue", "-20000"))
         _post(s, sub.id, "may", date(2024, 5, 10), "DKK", ("bank", "31000"), ("revenue", "-31000"))
@@ -122,6 +126,7 @@ async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
         "unmatched_payable": "0.00",
     }
     assert group["cta"] == "1301.61"
+    assert group["translated_at_closing_rate"] == {}
     bs = group["balance_sheet"]
     rows = {r["name"]: r["amount"] for r in bs["rows"]}
     assert rows == {
@@ -143,3 +148,26 @@ async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
         "400.00",
         "3838.39",
     )
+
+
+def test_books_older_than_the_rate_table_go_at_the_closing_rate_and_say_so(
+    engine: Engine, factory: Factory
+) -> None:
+    # A subsidiary whose books start in February 2024, before the first DKK rate (1 April).
+    sub = factory.entity("DKK")
+    assert sub.id is not None
+    with Session(engine) as s:
+        _rates(s)
+        _post(s, sub.id, "capital", date(2024, 2, 1), "DKK", ("bank", "1000"), ("equity", "-1000"))
+        _post(s, sub.id, "feb", date(2024, 2, 10), "DKK", ("bank", "500"), ("revenue", "-500"))
+        s.commit()
+        group = reports.consolidated(s, [sub.id], "2024-05", "EUR")
+    assert group["translated_at_closing_rate"] == {sub.code: ["2024-02", "2024-02-01"]}
+    bs = group["balance_sheet"]
+    # Everything at 0.14: bank 210.00 = capital 140.00 + earnings 70.00, no CTA.
+    assert {r["name"]: r["amount"] for r in bs["rows"]} == {
+        "bank": "210.00",
+        "equity": "140.00",
+        "Earnings not yet closed to retained earnings": "70.00",
+    }
+    assert (group["cta"], bs["balanced"]) == ("0.00", True)
