@@ -37,6 +37,11 @@ class AccountRole(StrEnum):
     RETAINED_EARNINGS = "retained_earnings"
     EQUITY = "equity"
     FREIGHT_EXPENSE = "freight_expense"
+    # Amounts owed between entities of the group: eliminated on consolidation.
+    IC_RECEIVABLE = "ic_receivable"
+    IC_PAYABLE = "ic_payable"
+    # The currency translation adjustment: arises on consolidation, never posted by an entity's flows.
+    CTA = "cta"
 
 
 R = AccountRole
@@ -48,6 +53,7 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     R.BANK: "asset",
     # Card/PSP money collected but not yet paid out to the bank.
     R.PAYMENT_CLEARING: "asset",
+    R.IC_RECEIVABLE: "asset",
     R.GRNI: "liability",
     R.AP: "liability",
     R.SALES_TAX_PAYABLE: "liability",
@@ -55,8 +61,10 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     R.STORE_CREDIT: "liability",
     R.LANDED_COST_ACCRUAL: "liability",
     R.ACCRUED_LIABILITIES: "liability",
+    R.IC_PAYABLE: "liability",
     R.RETAINED_EARNINGS: "equity",
     R.EQUITY: "equity",
+    R.CTA: "equity",
     R.REVENUE: "income",
     # Contra-revenue: shown under income on the P&L, reducing it.
     R.SALES_DISCOUNT: "income",

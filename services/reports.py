@@ -1,16 +1,19 @@
 """Financial reports from the GL with set-based SQL: trial balance, P&L, balance sheet, consolidation."""
 
 from dataclasses import asdict
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
 
+from rules.accounts import AccountRole
 from rules.close_checks import trial_balance_balanced
 from rules.money import convert
 from rules.periods import period_bounds
 from rules.statements import AccountBalance, BalanceSheet, ProfitAndLoss, balance_sheet, profit_and_loss
+from rules.translation import BooksToTranslate, average_rate, eliminate_intercompany, translate
 from services import fx
 from services.errors import NotFound
 
@@ -164,44 +167,127 @@ def statements(session: Session, entity_id: int, period: str) -> dict[str, Any]:
     }
 
 
+# Income and expense movement per period (each translated at its period's average rate), and equity per
+# posting date (translated at that day's rate: historical).
+_PNL_BY_PERIOD = """
+SELECT a.code, e.period, sum(l.amount_func) AS amount
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE l.entity_id = :e AND e.period <= :p AND a.type IN ('income', 'expense')
+ GROUP BY a.code, e.period
+"""
+_EQUITY_BY_DATE = """
+SELECT a.code, e.posting_date, sum(l.amount_func) AS amount
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE l.entity_id = :e AND e.period <= :p AND a.type = 'equity'
+ GROUP BY a.code, e.posting_date
+"""
+
+
+def _average_rates(
+    session: Session, from_currency: str, to_currency: str, periods: set[str], fallback: Decimal
+) -> tuple[dict[str, Decimal], list[str]]:
+    """Each period's average rate; a period before any known rate takes `fallback` and is listed."""
+    if from_currency == to_currency:
+        return dict.fromkeys(periods, Decimal(1)), []
+    rates: dict[str, Decimal] = {}
+    without: list[str] = []
+    for p in sorted(periods):
+        start, end = period_bounds(p)
+        daily = fx.daily_rates(session, from_currency, to_currency, start, end)
+        if daily:
+            rates[p] = average_rate(daily)
+        else:
+            rates[p] = fallback
+            without.append(p)
+    return rates, without
+
+
+def _historical_rate(session: Session, func: str, currency: str, day: date) -> Decimal | None:
+    """The rate of a posting date; None when no rate was known yet."""
+    try:
+        return fx.rate(session, func, currency, day)
+    except NotFound:
+        return None
+
+
+def _books(
+    session: Session,
+    entity_id: int,
+    period: str,
+    func: str,
+    currency: str,
+    closing_rate: Decimal,
+    notes: list[str],
+) -> BooksToTranslate:
+    conn = session.connection()
+    pnl: dict[str, dict[str, Decimal]] = {}
+    for code, p, amount in conn.execute(text(_PNL_BY_PERIOD), {"e": entity_id, "p": period}):
+        pnl.setdefault(code, {})[p] = Decimal(amount)
+    equity: dict[str, Decimal] = {}
+    for code, day, amount in conn.execute(text(_EQUITY_BY_DATE), {"e": entity_id, "p": period}):
+        if amount:
+            rate = _historical_rate(session, func, currency, day)
+            if rate is None:  # equity booked before the rate table begins: at the closing rate, and said so
+                notes.append(day.isoformat())
+            translated = convert(Decimal(amount), rate or closing_rate, currency)
+            equity[code] = equity.get(code, Decimal(0)) + translated
+    return BooksToTranslate(account_balances(session, entity_id, period), pnl, equity)
+
+
 def consolidated(session: Session, entity_ids: list[int], period: str, currency: str) -> dict[str, Any]:
-    """P&L and balance sheet of several entities in a reporting currency, at the period-end rate."""
+    """P&L and balance sheet of several entities in a reporting currency: balance sheet at the closing rate,
+    P&L at the period's average rate, equity at historical rates, the difference as a CTA line in equity;
+    intercompany receivables and payables eliminated."""
     _, end = period_bounds(period)
     merged: dict[tuple[str, str, str | None], tuple[Decimal, Decimal]] = {}
     rates: dict[str, str] = {}
+    averages: dict[str, str] = {}
+    # Periods (P&L) and posting dates (equity) older than the rate table go at the closing rate, listed.
+    at_closing: dict[str, list[str]] = {}
+    cta = Decimal(0)
     for entity_id in sorted(entity_ids):
         code, entity_currency = _entity(session, entity_id)
-        rate = fx.rate(session, entity_currency, currency, end)
-        rates[code] = str(rate)
-        for b in account_balances(session, entity_id, period):
+        closing_rate = fx.rate(session, entity_currency, currency, end)
+        notes: list[str] = []
+        books = _books(session, entity_id, period, entity_currency, currency, closing_rate, notes)
+        periods = {p for by in books.pnl_by_period.values() for p in by} | {period}
+        average, without = _average_rates(session, entity_currency, currency, periods, closing_rate)
+        rates[code], averages[code] = str(closing_rate), str(average[period])
+        if without or notes:
+            at_closing[code] = without + notes
+        translated = translate(books, period, closing_rate, average, currency)
+        cta += translated.cta
+        for b in translated.balances:
             # Accounts are merged by role (every entity maps the same roles); unmapped ones by code.
             key = (b.type, b.role or b.code, b.role)
             period_amt, closing = merged.get(key, (Decimal(0), Decimal(0)))
-            merged[key] = (
-                period_amt + convert(b.period, rate, currency) if b.period else period_amt,
-                closing + convert(b.closing, rate, currency) if b.closing else closing,
-            )
+            merged[key] = (period_amt + b.period, closing + b.closing)
     balances = [
         AccountBalance(code=name, name=name, type=kind, role=role, period=p, closing=c)
         for (kind, name, role), (p, c) in merged.items()
     ]
+    balances, elimination = eliminate_intercompany(balances)
+    if cta:
+        balances.append(
+            AccountBalance(AccountRole.CTA, AccountRole.CTA, "equity", AccountRole.CTA, Decimal(0), cta)
+        )
     pnl = profit_and_loss(balances)
     bs = balance_sheet(balances)
-    body = bs_json(bs)
-    # Converting line by line at one rate leaves rounding cents: shown as a translation difference.
-    translation = bs.total_assets - bs.total_liabilities - bs.total_equity
-    if translation:
-        body["rows"].append(
-            {"section": "equity", "code": "", "name": "Translation difference", "amount": money(translation)}
-        )
-        body["total_equity"] = money(bs.total_equity + translation)
-        body["balanced"] = True
     return {
         "entities": sorted(rates),
         "period": period,
         "currency": currency,
         "rates": rates,
-        "rate_basis": f"closing rate on {end}",
+        "average_rates": averages,
+        "translated_at_closing_rate": at_closing,
+        "rate_basis": f"balance sheet at the closing rate on {end}, P&L at the period's average rate,"
+        " equity at historical rates",
+        "eliminations": {
+            "intercompany": money(elimination.eliminated),
+            "unmatched_receivable": money(elimination.unmatched_receivable),
+            "unmatched_payable": money(elimination.unmatched_payable),
+        },
+        "cta": money(-cta),
         "profit_and_loss": pnl_json(pnl),
-        "balance_sheet": body,
+        "balance_sheet": bs_json(bs),
     }

@@ -6,6 +6,8 @@ from workflows.close.month_end import MonthEndCloseWorkflow
 from workflows.foresight.data_quality import DataQualityCheckWorkflow
 from workflows.integration.delivery import WebhookDeliveryWorkflow
 from workflows.integration.dispatcher import OutboxDispatcherWorkflow
+from workflows.journals.intercompany import IntercompanyChargeWorkflow
+from workflows.journals.manual_journal import ManualJournalWorkflow
 from workflows.operations.reconcile import ReconciliationWorkflow
 from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
@@ -30,6 +32,8 @@ WORKFLOWS: list[type[Any]] = [
     DataQualityCheckWorkflow,
     ReconciliationWorkflow,
     ReconciliationCaseWorkflow,
+    ManualJournalWorkflow,
+    IntercompanyChargeWorkflow,
 ]
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 from functools import singledispatch
 
 from models.contracts.close import CloseInput
+from models.contracts.journals import JournalInput
 from models.contracts.purchasing import PurchaseOrderInput
 from models.contracts.replenishment import CountInput, ReplenishmentRunInput, TransferInput
 from models.contracts.returns import ReturnInput
@@ -75,3 +76,12 @@ def _close(close: CloseInput) -> str:
 @summary_of.register
 def _replenishment(run: ReplenishmentRunInput) -> str:
     return f"Replenishment {run.entity_code} {run.run_date or '(today)'} · {run.trigger}"
+
+
+@summary_of.register
+def _journal(journal: JournalInput) -> str:
+    debits = sum((line.amount for line in journal.lines if line.amount > 0), ZERO)
+    return (
+        f"Manual journal {journal.number} · entity #{journal.entity_id} · {debits:.2f} {journal.currency}"
+        f" · {len(journal.lines)} line(s) · keyed by {journal.maker}"
+    )

@@ -55,15 +55,17 @@ def test_the_month_before_has_no_movement_and_a_later_month_carries_the_balances
     assert pnl_after["net_income"] == "0.00"
 
 
-def test_consolidation_in_a_reporting_currency_translates_at_the_closing_rate(
+def test_consolidation_in_a_reporting_currency_translates_the_p_and_l_at_the_average_rate(
     engine: Engine, factory: Factory
 ) -> None:
     month = worked_month.build(engine, factory)
     assert month.entity.id is not None
     with Session(engine) as s:
-        # EUR -> CHF at the inverse of the 31 October CHF -> EUR rate of 0.95.
+        # EUR -> CHF at the inverse of the CHF -> EUR rates: 0.90 from 1 October, 0.95 on 31 October.
         group = reports.consolidated(s, [month.entity.id], PERIOD, "CHF")
     assert group["rates"][month.entity.code] == str(D(1) / D("0.95"))
-    # 865.16 EUR of profit, line by line at 1/0.95: 2105.26 - 105.26 - 250.00 - 818.25 - 21.05 = 910.70.
-    assert group["profit_and_loss"]["net_income"] == "910.70"
+    # October's average: 30 days at 1/0.90 and one at 1/0.95, (30/0.90 + 1/0.95) / 31 = 1.1092246746.
+    assert group["average_rates"][month.entity.code] == "1.1092246746"
+    # 865.16 EUR of profit, line by line at the average: 2218.45 - 110.92 - 263.44 - 862.24 - 22.18 = 959.67.
+    assert group["profit_and_loss"]["net_income"] == "959.67"
     assert group["balance_sheet"]["balanced"] is True

@@ -130,6 +130,24 @@ def _open_retailer_a(api: TestClient, factory: Factory, engine: Engine) -> Retai
             headers=bearer(admin),
         )
     assert sub.status_code == 201, sub.text
+    lines = [{"account": "6200", "debit": "5.00"}, {"account": "2150", "credit": "5.00"}]
+    journal = api.post(
+        "/journals",
+        json={
+            "entity_id": entity.id,
+            "posting_date": date.today().isoformat(),
+            "memo": f"{mark} fix",
+            "lines": lines,
+        },
+        headers=bearer(admin),
+    )
+    assert journal.status_code == 201, journal.text
+    template = api.post(
+        "/journal-templates",
+        json={"entity_id": entity.id, "code": "RENT", "memo": f"{mark} rent", "lines": lines},
+        headers=bearer(admin),
+    )
+    assert template.status_code == 201, template.text
     period = date.today().strftime("%Y-%m")
     with Session(engine) as s:
         lent = Delegation(
@@ -181,11 +199,13 @@ def _open_retailer_a(api: TestClient, factory: Factory, engine: Engine) -> Retai
         "band_id": band_id,
         "delegation_id": delegation_id,
         "user_id": admin_id,
+        "journal_number": journal.json()["number"],
+        "template_id": template.json()["id"],
     }
     return Retailer(
         ids,
         secret_words={mark, *users},
-        documents={po_number, order_number},
+        documents={po_number, order_number, journal.json()["number"]},
         catalogue={item.sku, desk.supplier.code, customer.code},
     )
 
@@ -229,6 +249,9 @@ def _path_value(name: str, path: str, a: dict[str, Any]) -> Any:
         "tolerance_id": 1,
         "user_id": a["user_id"],
         "kind": "backorder" if path.startswith("/task-service-levels") else "items",
+        # Manual journals: A's journal number and template id (the walk needs A to have them).
+        "journal_number": a["journal_number"],
+        "template_id": a["template_id"],
     }
     if name not in values:
         raise AssertionError(f"teach this test which of A's records a path parameter '{name}' names ({path})")

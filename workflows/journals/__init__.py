@@ -1,0 +1,1 @@
+"""Manual journals: keyed by a person, approved by another, posted and maybe reversed on a date."""
