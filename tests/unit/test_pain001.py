@@ -3,11 +3,11 @@ the ISO 20022 pain.001.001.03 XSD (the one sepaxml ships), each element in its s
 counts and sums that agree, and account numbers with valid check digits."""
 
 import re
-from pathlib import Path
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import sepaxml  # type: ignore[import-untyped]
