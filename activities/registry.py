@@ -10,6 +10,7 @@ from activities.close import CloseActivities
 from activities.foresight import ForesightActivities
 from activities.inbound import InboundActivities
 from activities.integration import IntegrationActivities
+from activities.payments import PaymentActivities
 from activities.purchasing import PurchasingActivities
 from activities.reconcile import ReconcileActivities
 from activities.replenishment import ReplenishmentActivities
@@ -38,4 +39,5 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
         *ReplenishmentActivities(engine).all(),
         *ForesightActivities(engine).all(),
         *ReconcileActivities(engine, client).all(),
+        *PaymentActivities(engine).all(),
     ]

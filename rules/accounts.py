@@ -37,6 +37,9 @@ class AccountRole(StrEnum):
     RETAINED_EARNINGS = "retained_earnings"
     EQUITY = "equity"
     FREIGHT_EXPENSE = "freight_expense"
+    BANK_IN_TRANSIT = "bank_in_transit"
+    BANK_CHARGES = "bank_charges"
+    INTEREST_INCOME = "interest_income"
 
 
 R = AccountRole
@@ -46,6 +49,8 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     R.AR: "asset",
     R.INPUT_TAX: "asset",
     R.BANK: "asset",
+    # Paid by a payment run, not yet confirmed by the bank statement.
+    R.BANK_IN_TRANSIT: "asset",
     # Card/PSP money collected but not yet paid out to the bank.
     R.PAYMENT_CLEARING: "asset",
     R.GRNI: "liability",
@@ -70,6 +75,8 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     # A single gain/loss account: a credit balance is a net gain.
     R.FX_GAIN_LOSS: "expense",
     R.FREIGHT_EXPENSE: "expense",
+    R.BANK_CHARGES: "expense",
+    R.INTEREST_INCOME: "income",
 }
 
 _CONTRA_REVENUE = frozenset({R.SALES_DISCOUNT, R.SALES_RETURNS})
