@@ -22,6 +22,7 @@ from api.routes import (
     master,
     operations,
     orders,
+    payments,
     policy,
     pricing,
     purchasing,
@@ -58,6 +59,7 @@ ROUTERS = [
     foresight.router,
     imports.router,
     operations.router,
+    payments.router,
 ]
 
 

@@ -179,6 +179,12 @@ class PaymentRunWorkflow:
             raise refusal(FORBIDDEN, f"{req.actor} proposed this payment run and may not decide it")
         return task, acting_for
 
+    @workflow.update
+    async def proposed(self) -> RunStatus:
+        """Read-only: the run once its proposal is made (the API answers the start with it)."""
+        await workflow.wait_condition(lambda: self.stage != "proposing")
+        return self.status()
+
     @workflow.query
     def status(self) -> RunStatus:
         """Where the run is."""
