@@ -8,8 +8,17 @@ from temporalio import activity
 
 from activities.purchasing import business_errors
 from erp.db import session_scope
-from models.contracts.payments import CloseRun, PaidRun, PaymentRunInput, PayRun, RunProposal
-from services import payment_runs
+from models.contracts.payments import (
+    CloseRun,
+    PaidRun,
+    PaymentRunInput,
+    PayRun,
+    ResolveLine,
+    RunProposal,
+    StatementImported,
+    StatementInput,
+)
+from services import bank_statements, payment_runs
 
 
 class PaymentActivities:
@@ -36,6 +45,18 @@ class PaymentActivities:
         with session_scope(self.engine) as s:
             payment_runs.close(s, req)
 
+    @activity.defn(name="payments.import_statement")
+    def import_statement(self, inp: StatementInput) -> StatementImported:
+        """Store, match and post a bank statement (once per entity and statement id)."""
+        with business_errors(), session_scope(self.engine) as s:
+            return bank_statements.import_statement(s, inp)
+
+    @activity.defn(name="payments.resolve_line")
+    def resolve_line(self, req: ResolveLine) -> None:
+        """Book an unmatched statement line as a person decided (once)."""
+        with session_scope(self.engine) as s:
+            bank_statements.resolve_line(s, req)
+
     def all(self) -> list[Callable[..., Any]]:
         """Every activity method of this class, for the worker."""
-        return [self.propose, self.pay, self.close]
+        return [self.propose, self.pay, self.close, self.import_statement, self.resolve_line]

@@ -11,7 +11,7 @@ from models.base import RATE, created_at, money
 RUN_STATUSES = ("proposed", "paid", "rejected", "empty")
 ITEM_STATUSES = ("proposed", "paid", "cleared")
 LINE_KINDS = ("payment", "charge", "interest", "other")
-LINE_STATUSES = ("matched", "posted", "unmatched")
+LINE_STATUSES = ("matched", "posted", "unmatched", "dismissed")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -90,7 +90,7 @@ class BankStatement(SQLModel, table=True):
 
 
 class BankStatementLine(SQLModel, table=True):
-    """A booked line: matched to a run payment, posted by rule (charges, interest), or left unmatched."""
+    """A booked line: matched to a run payment, posted by rule or by a person, unmatched, or dismissed."""
 
     __tablename__ = "bank_statement_line"
     __table_args__ = (

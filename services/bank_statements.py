@@ -10,12 +10,21 @@ import mt940
 from sqlalchemy import text
 from sqlmodel import Session
 
+from models.contracts.payments import (
+    ResolveLine,
+    StatementImported,
+    StatementInput,
+    StatementLineIn,
+    UnmatchedLine,
+)
 from rules.bank_matching import OpenPayment, by_rule, classify, match_payment, transit_cleared
 from rules.errors import RuleViolation
 from rules.posting_rules import PostingDraft
 from services import ledger
 
 SOURCE = "bank_statement"
+# A day's statement of a retailer's account; the workflow input must stay well under Temporal's payload limit.
+MAX_LINES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,16 +179,47 @@ def _post(
     ).entry_id
 
 
-def import_statement(
-    session: Session, entity_id: int, fmt: str, content: str, actor: str
-) -> tuple[int, bool]:
-    """Store, match and post a statement once; the same statement again changes nothing (False)."""
-    parsed = parse_camt053(content) if fmt == "camt053" else parse_mt940(content)
+def as_input(parsed: Statement, entity_id: int, entity_code: str, fmt: str, actor: str) -> StatementInput:
+    """The workflow's input; its id names the entity and the bank's statement id (imported once)."""
     if len(parsed.ref) > 35:
         raise RuleViolation("content", "the statement id is longer than 35 characters")
-    found = _existing(session, entity_id, parsed.ref)
-    if found is not None:
-        return found, False
+    if len(parsed.lines) > MAX_LINES:
+        raise RuleViolation("content", f"at most {MAX_LINES} lines per statement")
+    return StatementInput(
+        workflow_id=f"BankStatement-{entity_code}-{parsed.ref}",
+        entity_id=entity_id,
+        format=fmt,
+        statement_ref=parsed.ref,
+        account=(parsed.account or "")[:34] or None,
+        imported_by=actor,
+        lines=[
+            StatementLineIn(
+                line_no=no,
+                booking_date=ln.booking_date,
+                amount=ln.amount,
+                currency=ln.currency,
+                code=ln.code,
+                reference=ln.reference,
+                description=ln.description,
+            )
+            for no, ln in enumerate(parsed.lines, start=1)
+        ],
+    )
+
+
+def _unmatched(session: Session, statement_id: int) -> list[UnmatchedLine]:
+    rows = session.connection().execute(
+        text(
+            "SELECT line_no, amount, currency, description FROM bank_statement_line"
+            " WHERE statement_id = :s AND status = 'unmatched' ORDER BY line_no"
+        ),
+        {"s": statement_id},
+    )
+    return [UnmatchedLine(line_no=r[0], amount=Decimal(r[1]), currency=r[2], reason=r[3][:300]) for r in rows]
+
+
+def import_statement(session: Session, inp: StatementInput) -> StatementImported:
+    """Store, match and post a statement once; a retry (or a repeat) returns what the first import did."""
     row = (
         session.connection()
         .execute(
@@ -187,33 +227,42 @@ def import_statement(
                 "INSERT INTO bank_statement (entity_id, statement_ref, format, account, imported_by)"
                 " VALUES (:e, :r, :f, :a, :u) ON CONFLICT (entity_id, statement_ref) DO NOTHING RETURNING id"
             ),
-            {"e": entity_id, "r": parsed.ref, "f": fmt, "a": (parsed.account or "")[:34] or None, "u": actor},
+            {
+                "e": inp.entity_id,
+                "r": inp.statement_ref,
+                "f": inp.format,
+                "a": inp.account,
+                "u": inp.imported_by,
+            },
         )
         .first()
     )
-    if row is None:  # a concurrent import of the same statement won
-        again = _existing(session, entity_id, parsed.ref)
-        assert again is not None
-        return again, False
+    if row is None:
+        found = _existing(session, inp.entity_id, inp.statement_ref)
+        assert found is not None
+        return StatementImported(statement_id=found, unmatched=_unmatched(session, found))
     statement_id = int(row[0])
-    source_id = f"{parsed.ref}"
-    open_payments = _open_payments(session, entity_id)
+    open_payments = _open_payments(session, inp.entity_id)
     rates = _rates(session, [p.item_id for p in open_payments])
-    for no, line in enumerate(parsed.lines, start=1):
+    for line in inp.lines:
         kind = classify(line.code, line.amount)
-        status, item_id, entry = "unmatched", None, None
-        reason = None
+        status, item_id, entry, reason = (
+            "unmatched",
+            None,
+            None,
+            "neither a run payment nor a charge or interest",
+        )
         if kind == "payment":
             match = match_payment(line.amount, line.currency, line.reference, open_payments)
-            reason = match.reason
-            if match.item_id is not None:
-                paid = next(p for p in open_payments if p.item_id == match.item_id)
+            reason = match.reason or reason
+            paid = next((p for p in open_payments if p.item_id == match.item_id), None)
+            if paid is not None:
                 entry = _post(
                     session,
-                    entity_id,
+                    inp.entity_id,
                     f"payrun-item:{paid.item_id}:cleared",
                     line.booking_date,
-                    source_id,
+                    inp.statement_ref,
                     paid.currency,
                     transit_cleared(paid.amount),
                     rates.get(paid.item_id),
@@ -229,15 +278,16 @@ def import_statement(
         elif kind in ("charge", "interest"):
             entry = _post(
                 session,
-                entity_id,
-                f"bank:{statement_id}:line:{no}",
+                inp.entity_id,
+                f"bank:{statement_id}:line:{line.line_no}",
                 line.booking_date,
-                source_id,
+                inp.statement_ref,
                 line.currency,
                 by_rule(kind, line.amount),
                 None,
             )
             status = "posted"
+        described = line.description if status != "unmatched" else f"{reason}; {line.description}".strip("; ")
         session.connection().execute(
             text(
                 "INSERT INTO bank_statement_line (statement_id, line_no, booking_date, amount, currency, reference,"
@@ -246,23 +296,63 @@ def import_statement(
             ),
             {
                 "s": statement_id,
-                "n": no,
+                "n": line.line_no,
                 "d": line.booking_date,
                 "a": line.amount,
                 "c": line.currency,
                 "r": (line.reference or "")[:140] or None,
-                "t": (
-                    line.description
-                    if status != "unmatched" or not reason
-                    else f"{reason}; {line.description}"
-                )[:300],
+                "t": described[:300],
                 "k": kind,
                 "st": status,
                 "i": item_id,
                 "e": entry,
             },
         )
-    return statement_id, True
+    return StatementImported(statement_id=statement_id, unmatched=_unmatched(session, statement_id))
+
+
+def resolve_line(session: Session, req: ResolveLine) -> None:
+    """A person books an unmatched line as a charge or interest (by rule), or dismisses it; once."""
+    line = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT l.booking_date, l.amount, l.currency, l.status, s.entity_id, s.statement_ref"
+                " FROM bank_statement_line l JOIN bank_statement s ON s.id = l.statement_id"
+                " WHERE l.statement_id = :s AND l.line_no = :n FOR UPDATE OF l"
+            ),
+            {"s": req.statement_id, "n": req.line_no},
+        )
+        .mappings()
+        .first()
+    )
+    if line is None or line["status"] != "unmatched":
+        return
+    entry = None
+    if req.decision in ("charge", "interest"):
+        entry = _post(
+            session,
+            int(line["entity_id"]),
+            f"bank:{req.statement_id}:line:{req.line_no}",
+            line["booking_date"],
+            str(line["statement_ref"]),
+            str(line["currency"]),
+            by_rule(req.decision, Decimal(line["amount"])),
+            None,
+        )
+    session.connection().execute(
+        text(
+            "UPDATE bank_statement_line SET status = :st, kind = :k, entry_id = :e"
+            " WHERE statement_id = :s AND line_no = :n"
+        ),
+        {
+            "st": "dismissed" if entry is None else "posted",
+            "k": req.decision if entry is not None else "other",
+            "e": entry,
+            "s": req.statement_id,
+            "n": req.line_no,
+        },
+    )
 
 
 def _rates(session: Session, item_ids: list[int]) -> dict[int, Decimal]:

@@ -8,6 +8,7 @@ from workflows.integration.delivery import WebhookDeliveryWorkflow
 from workflows.integration.dispatcher import OutboxDispatcherWorkflow
 from workflows.operations.reconcile import ReconciliationWorkflow
 from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
+from workflows.payments.bank_statement import BankStatementWorkflow
 from workflows.payments.payment_run import PaymentRunWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.replenishment.cycle_count import CycleCountWorkflow
@@ -32,6 +33,7 @@ WORKFLOWS: list[type[Any]] = [
     ReconciliationWorkflow,
     ReconciliationCaseWorkflow,
     PaymentRunWorkflow,
+    BankStatementWorkflow,
 ]
 
 

@@ -3,9 +3,10 @@
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -20,10 +21,12 @@ from api.schemas.payments import (
     StatementBody,
     StatementOut,
 )
+from erp.db import app_engine
 from models.contracts.payments import PaymentRunInput
 from rules.errors import RuleViolation
 from services import bank_statements, payment_runs
 from services.auth import Principal
+from workflows.payments.bank_statement import BankStatementWorkflow
 from workflows.payments.payment_run import PaymentRunWorkflow
 
 router = APIRouter(tags=["payments"])
@@ -176,21 +179,46 @@ def get_file(
     "/bank-statements",
     response_model=StatementOut,
     status_code=201,
-    summary="Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule",
+    summary="Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule,"
+    " other lines open a task",
 )
-def import_statement(
-    body: StatementBody, session: SessionDep, who: Annotated[Principal, treasury], response: Response
-) -> dict[str, Any]:
-    _entity_code(session, who, body.entity_id)
-    statement_id, created = bank_statements.import_statement(
-        session, body.entity_id, body.format, body.content, who.username
+async def import_statement(
+    body: StatementBody, session: SessionDep, who: Annotated[Principal, treasury], client: TemporalDep
+) -> Any:
+    code = _entity_code(session, who, body.entity_id)
+    parse = bank_statements.parse_camt053 if body.format == "camt053" else bank_statements.parse_mt940
+    statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
+    session.close()
+    command, fresh = await workflow_calls.submit(
+        "start",
+        client,
+        BankStatementWorkflow.run,
+        statement,
+        workflow_id=statement.workflow_id,
+        update_id=None,
+        subject="bank statement",
+        username=who.username,
+        entity_id=body.entity_id,
+        default_field="content",
     )
-    session.commit()
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    found = bank_statements.statement(session, statement_id)
+    named = {"workflow_id": statement.workflow_id}
+    if command.status == "pending":
+        return workflow_calls.pending_answer(command, named)
+    if command.status == "rejected":
+        return workflow_calls.outcome_answer(command)
+    answer = await workflow_calls.read_update(
+        client.get_workflow_handle(statement.workflow_id),
+        BankStatementWorkflow.imported,
+        subject="bank statement",
+    )
+    if answer is None or answer.status_code != 200:
+        return answer or JSONResponse({**named, "status": "pending"}, status_code=202)
+    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
+    with Session(app_engine()) as reader:
+        found = bank_statements.statement(reader, int(_json_body(answer)["statement_id"]))
     assert found is not None
-    return {**found, "duplicate": not created}
+    out = StatementOut.model_validate({**found, "duplicate": not created})
+    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
 
 
 @router.get("/bank-statements/{statement_id}", response_model=StatementOut, summary="An imported statement")

@@ -118,7 +118,7 @@ class StatementLineOut(BaseModel):
     reference: str | None = Field(default=None, max_length=140, examples=["PR7-INV42"])
     description: str = Field(max_length=300, examples=["Supplier payment"])
     kind: Literal["payment", "charge", "interest", "other"] = Field(examples=["payment"])
-    status: Literal["matched", "posted", "unmatched"] = Field(examples=["matched"])
+    status: Literal["matched", "posted", "unmatched", "dismissed"] = Field(examples=["matched"])
     entry_id: int | None = Field(default=None, examples=[311])
 
 

@@ -119,7 +119,9 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "kind IN ('payment', 'charge', 'interest', 'other')", name="bank_statement_line_kind"
         ),
-        sa.CheckConstraint("status IN ('matched', 'posted', 'unmatched')", name="bank_statement_line_status"),
+        sa.CheckConstraint(
+            "status IN ('matched', 'posted', 'unmatched', 'dismissed')", name="bank_statement_line_status"
+        ),
         sa.ForeignKeyConstraint(["payment_item_id"], ["payment_run_item.id"]),
         sa.ForeignKeyConstraint(["statement_id"], ["bank_statement.id"]),
         sa.PrimaryKeyConstraint("id"),

@@ -74,3 +74,53 @@ class RunStatus(Contract):
     stage: str
     proposed: int
     approved_by: str | None = None
+
+
+class StatementLineIn(Contract):
+    """A booked statement line as parsed: signed amount (debit < 0), bank code, end-to-end reference."""
+
+    line_no: int
+    booking_date: date
+    amount: Decimal
+    currency: str
+    code: str | None = None
+    reference: str | None = None
+    description: str = ""
+
+
+class StatementInput(Contract):
+    """An imported statement: one workflow per entity and statement id, so a repeat import changes nothing."""
+
+    workflow_id: str
+    entity_id: int
+    format: str
+    statement_ref: str
+    account: str | None = None
+    imported_by: str
+    lines: list[StatementLineIn] = Field(default_factory=list)
+
+
+class UnmatchedLine(Contract):
+    """A line no rule could book: a person decides it."""
+
+    line_no: int
+    amount: Decimal
+    currency: str
+    reason: str
+
+
+class StatementImported(Contract):
+    """The stored statement and its lines left for a person."""
+
+    statement_id: int
+    unmatched: list[UnmatchedLine] = Field(default_factory=list)
+    open_tasks: list[int] = Field(default_factory=list)
+
+
+class ResolveLine(Contract):
+    """A person's decision on an unmatched line: book it as a charge or interest, or dismiss it."""
+
+    statement_id: int
+    line_no: int
+    decision: str
+    actor: str

@@ -4,8 +4,9 @@ PO pays by itself: the AP clerk proposes tomorrow's run, may not approve it, and
 (a second approval changes nothing). The run pays both AP -> bank in transit, the USD one at tomorrow's
 0.95 (123.50 x 0.95 = 117.325 -> 117.33 EUR: a realised loss of 6.18), tells both POs (which close), and
 writes one pain.001 per currency, valid against the ISO 20022 XSD. The bank's camt.053 statement confirms
-both payments (bank in transit back to zero), books 2.50 charges and 0.40 interest by rule, leaves one
-unknown line unmatched, and imported again changes nothing."""
+both payments (bank in transit back to zero), books 2.50 charges and 0.40 interest by rule, and opens a
+task for one unknown line (the controller books it as a charge); imported again it changes nothing. A run
+the controller rejects pays nothing and leaves its invoices to the next run."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -218,7 +219,7 @@ async def test_a_payment_run_pays_eur_and_usd_suppliers_and_the_statement_clears
             ("123.50", "USD", "DBIT", e2e["USD"], "XBCT"),
             ("2.50", "EUR", "DBIT", None, "CHRG"),
             ("0.40", "EUR", "CRDT", None, "INTR"),
-            ("55.00", "EUR", "DBIT", "SOMETHING-ELSE", "ESCT"),
+            ("3.10", "EUR", "DBIT", "SOMETHING-ELSE", "OTHR"),
         ],
     )
     imported = api.post(
@@ -239,6 +240,22 @@ async def test_a_payment_run_pays_eur_and_usd_suppliers_and_the_statement_clears
     assert cleared["bank"] == D("-220.43")  # -101.00 - 117.33 - 2.50 + 0.40
     assert cleared["bank_charges"] == D("2.50") and cleared["interest_income"] == D("-0.40")
 
+    # The unknown line waits for the controller, who finds it is the bank's card fee and books it as a charge.
+    line_task = eventually(
+        lambda: _open_task(
+            engine, f"BankStatement-{desk.entity.code}-ST-{run['run_id']}", "bank_line_unmatched"
+        ),
+        "unmatched statement line task",
+    )
+    assert decide(api, desk.token("clerk"), line_task, "charge").status_code == 403
+    booked = decide(api, desk.token("controller"), line_task, "charge")
+    assert booked.status_code == 200, booked.text
+    statement_id = imported.json()["id"]
+    line = api.get(f"/bank-statements/{statement_id}", headers=controller).json()["lines"][4]
+    assert (line["kind"], line["status"]) == ("charge", "posted")
+    cleared = _balances(engine, entity)
+    assert cleared["bank"] == D("-223.53") and cleared["bank_charges"] == D("5.60")
+
     duplicate = api.post(
         "/bank-statements",
         json={"entity_id": entity, "format": "camt053", "content": content},
@@ -253,29 +270,30 @@ async def test_a_payment_run_pays_eur_and_usd_suppliers_and_the_statement_clears
         api.get(f"/payment-runs/{run['run_id']}", headers=bearer(stranger.token("controller"))).status_code
         == 404
     )
-    statement_id = imported.json()["id"]
     assert (
         api.get(f"/bank-statements/{statement_id}", headers=bearer(stranger.token("controller"))).status_code
         == 404
     )
 
     client = temporal_dev.client
-    for name, workflow_id in (
+    recorded = (
         ("payment_run_paid", run["workflow_id"]),
         ("purchase_order_paid_by_run", f"PO-{usd_po}"),
-    ):
+        ("bank_statement_line_booked", f"BankStatement-{desk.entity.code}-ST-{run['run_id']}"),
+    )
+    for name, workflow_id in recorded:
         path = HISTORIES / f"{name}.json"
         if should_record(path):
-            save(await client.get_workflow_handle(workflow_id).fetch_history(), path)
+            handle = client.get_workflow_handle(workflow_id)
+            await handle.result()
+            save(await handle.fetch_history(), path)
 
 
-def _open_task(engine: Engine, workflow_id: str) -> int | None:
+def _open_task(engine: Engine, workflow_id: str, kind: str = "payment_run_approval") -> int | None:
     with engine.connect() as c:
         found = c.execute(
-            text(
-                "SELECT id FROM task WHERE workflow_id = :w AND kind = 'payment_run_approval' AND status = 'open'"
-            ),
-            {"w": workflow_id},
+            text("SELECT id FROM task WHERE workflow_id = :w AND kind = :k AND status = 'open'"),
+            {"w": workflow_id, "k": kind},
         ).scalar()
     return None if found is None else int(found)
 
@@ -285,3 +303,44 @@ def _paid(api: TestClient, headers: dict[str, str], run_id: int) -> dict[str, An
     assert found.status_code == 200, found.text
     body: dict[str, Any] = found.json()
     return body if body["status"] == "paid" else None
+
+
+async def test_a_rejected_run_pays_nothing_and_the_next_run_takes_the_invoice(
+    temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, engine: Engine, factory: Factory
+) -> None:
+    desk = open_desk(factory, price="10.10")
+    assert desk.entity.id
+    entity = desk.entity.id
+    _supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
+    controller = bearer(desk.token("controller"))
+    setting = api.put(
+        f"/payment-settings/{entity}", json={**HOUSE_BANK, "uses_payment_runs": True}, headers=controller
+    )
+    assert setting.status_code == 200, setting.text
+    number = _received_and_invoiced(api, engine, desk, desk.supplier, "EUR", "10.10")
+    wait_stage(engine, number, "awaiting_payment")
+    today = date.today()
+    started = api.post(
+        "/payment-runs",
+        json={"entity_id": entity, "run_date": today.isoformat()},
+        headers=bearer(desk.token("clerk")),
+    )
+    assert started.status_code == 201 and started.json()["proposed"] == 1, started.text
+    task = eventually(lambda: _open_task(engine, started.json()["workflow_id"]), "approval task")
+    rejected = decide(api, desk.token("controller"), task, "reject", comment="bank details to be confirmed")
+    assert rejected.status_code == 200, rejected.text
+    handle = temporal_dev.client.get_workflow_handle(started.json()["workflow_id"])
+    assert await handle.result() == "rejected"
+    run = api.get(f"/payment-runs/{started.json()['run_id']}", headers=controller).json()
+    assert (run["status"], run["items"]) == ("rejected", [])
+    assert "bank_in_transit" not in _balances(engine, entity) and "bank" not in _balances(engine, entity)
+    path = HISTORIES / "payment_run_rejected.json"
+    if should_record(path):
+        save(await handle.fetch_history(), path)
+
+    tomorrow = api.post(
+        "/payment-runs",
+        json={"entity_id": entity, "run_date": (today + timedelta(days=1)).isoformat()},
+        headers=bearer(desk.token("clerk")),
+    )
+    assert tomorrow.status_code == 201 and tomorrow.json()["proposed"] == 1  # released for the next run
