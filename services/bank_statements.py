@@ -130,7 +130,8 @@ def parse_mt940(content: str) -> Statement:
     return out
 
 
-def _existing(session: Session, entity_id: int, ref: str) -> int | None:
+def existing(session: Session, entity_id: int, ref: str) -> int | None:
+    """The id of an entity's statement already imported under the bank's statement id."""
     row = (
         session.connection()
         .execute(
@@ -238,7 +239,7 @@ def import_statement(session: Session, inp: StatementInput) -> StatementImported
         .first()
     )
     if row is None:
-        found = _existing(session, inp.entity_id, inp.statement_ref)
+        found = existing(session, inp.entity_id, inp.statement_ref)
         assert found is not None
         return StatementImported(statement_id=found, unmatched=_unmatched(session, found))
     statement_id = int(row[0])

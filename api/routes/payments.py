@@ -188,6 +188,9 @@ async def import_statement(
     code = _entity_code(session, who, body.entity_id)
     parse = bank_statements.parse_camt053 if body.format == "camt053" else bank_statements.parse_mt940
     statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
+    known = bank_statements.existing(session, body.entity_id, statement.statement_ref)
+    if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
+        return _statement_answer(known, duplicate=True)
     session.close()
     command, fresh = await workflow_calls.submit(
         "start",
@@ -214,11 +217,16 @@ async def import_statement(
     if answer is None or answer.status_code != 200:
         return answer or JSONResponse({**named, "status": "pending"}, status_code=202)
     created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
+    return _statement_answer(int(_json_body(answer)["statement_id"]), duplicate=not created)
+
+
+def _statement_answer(statement_id: int, *, duplicate: bool) -> JSONResponse:
+    """201 with the imported statement, or 200 when it had been imported before."""
     with Session(app_engine()) as reader:
-        found = bank_statements.statement(reader, int(_json_body(answer)["statement_id"]))
+        found = bank_statements.statement(reader, statement_id)
     assert found is not None
-    out = StatementOut.model_validate({**found, "duplicate": not created})
-    return JSONResponse(out.model_dump(mode="json"), status_code=201 if created else 200)
+    out = StatementOut.model_validate({**found, "duplicate": duplicate})
+    return JSONResponse(out.model_dump(mode="json"), status_code=200 if duplicate else 201)
 
 
 @router.get("/bank-statements/{statement_id}", response_model=StatementOut, summary="An imported statement")
