@@ -88,8 +88,23 @@ async def start_run(
         raise RuleViolation(
             "entity_id", "the entity has no house bank: PUT /payment-settings/{entity_id} first"
         )
-    session.close()
     workflow_id = payment_runs.run_workflow_id(code, body.run_date)
+    ended = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT r.id, r.status, count(x.id) FROM payment_run r LEFT JOIN payment_run_item x ON x.run_id = r.id"
+                " WHERE r.entity_id = :e AND r.run_date = :d AND r.status <> 'proposed' GROUP BY r.id"
+            ),
+            {"e": body.entity_id, "d": body.run_date},
+        )
+        .first()
+    )
+    if ended is not None:  # one run per entity and date: an ended run answers as it ended
+        stage = str(ended[1])
+        known = PaymentRunStarted(workflow_id=workflow_id, run_id=ended[0], stage=stage, proposed=ended[2])
+        return JSONResponse(known.model_dump(mode="json"), status_code=200)
+    session.close()
     run = PaymentRunInput(
         workflow_id=workflow_id, entity_id=body.entity_id, run_date=body.run_date, proposed_by=who.username
     )

@@ -338,6 +338,14 @@ async def test_a_rejected_run_pays_nothing_and_the_next_run_takes_the_invoice(
     if should_record(path):
         save(await handle.fetch_history(), path)
 
+    same_day = api.post(
+        "/payment-runs",
+        json={"entity_id": entity, "run_date": today.isoformat()},
+        headers=bearer(desk.token("clerk")),
+    )
+    assert (
+        same_day.status_code == 200 and same_day.json()["stage"] == "rejected"
+    )  # one run per entity and date
     tomorrow = api.post(
         "/payment-runs",
         json={"entity_id": entity, "run_date": (today + timedelta(days=1)).isoformat()},
