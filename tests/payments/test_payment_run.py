@@ -352,3 +352,36 @@ async def test_a_rejected_run_pays_nothing_and_the_next_run_takes_the_invoice(
         headers=bearer(desk.token("clerk")),
     )
     assert tomorrow.status_code == 201 and tomorrow.json()["proposed"] == 1  # released for the next run
+
+
+def test_an_mt940_statement_books_charges_once(
+    temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, engine: Engine, factory: Factory
+) -> None:
+    desk = open_desk(factory)
+    assert desk.entity.id
+    controller = {**bearer(desk.token("controller")), "Idempotency-Key": f"mt940-{desk.entity.code}"}
+    day = date.today().strftime("%y%m%d")
+    content = (
+        f":20:MT-{desk.entity.code}\n:25:{HOUSE_BANK['iban']}\n:28C:1/1\n:60F:C{day}EUR1000,00\n"
+        f":61:{day}{day[2:]}D4,20NCHGNONREF\n:86:Account fees\n"
+        f":61:{day}{day[2:]}C1,05NINTNONREF\n:86:Interest\n:62F:C{day}EUR996,85\n-\n"
+    )
+    body = {"entity_id": desk.entity.id, "format": "mt940", "content": content}
+    first = api.post("/bank-statements", json=body, headers=controller)
+    assert first.status_code == 201, first.text
+    assert [(ln["kind"], ln["status"], D(ln["amount"])) for ln in first.json()["lines"]] == [
+        ("charge", "posted", D("-4.20")),
+        ("interest", "posted", D("1.05")),
+    ]
+    books = _balances(engine, desk.entity.id)
+    assert books == {"bank": D("-3.15"), "bank_charges": D("4.20"), "interest_income": D("-1.05")}
+    again = api.post("/bank-statements", json=body, headers=controller)
+    assert again.status_code == 201 and again.json() == first.json()  # the Idempotency-Key replays
+    fresh_key = {**controller, "Idempotency-Key": f"mt940-{desk.entity.code}-again"}
+    repeat = api.post("/bank-statements", json=body, headers=fresh_key)
+    assert repeat.status_code == 200 and repeat.json()["duplicate"] is True
+    assert _balances(engine, desk.entity.id) == books
+    garbage = api.post(
+        "/bank-statements", json={**body, "content": "hello"}, headers=bearer(desk.token("controller"))
+    )
+    assert garbage.status_code == 422 and "content" in garbage.text
