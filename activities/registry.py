@@ -11,6 +11,7 @@ from activities.foresight import ForesightActivities
 from activities.inbound import InboundActivities
 from activities.integration import IntegrationActivities
 from activities.journals import JournalActivities
+from activities.payments import PaymentActivities
 from activities.purchasing import PurchasingActivities
 from activities.reconcile import ReconcileActivities
 from activities.replenishment import ReplenishmentActivities
@@ -40,4 +41,5 @@ def build_activities(engine: Engine, client: Client | None = None) -> list[Calla
         *ForesightActivities(engine).all(),
         *ReconcileActivities(engine, client).all(),
         *JournalActivities(engine).all(),
+        *PaymentActivities(engine).all(),
     ]

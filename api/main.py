@@ -24,6 +24,7 @@ from api.routes import (
     open_items,
     operations,
     orders,
+    payments,
     policy,
     pricing,
     purchasing,
@@ -62,6 +63,7 @@ ROUTERS = [
     foresight.router,
     imports.router,
     operations.router,
+    payments.router,
 ]
 
 

@@ -1,16 +1,21 @@
 """The bank payment file port and its built-in implementation: ISO 20022 pain.001.001.03
-(CustomerCreditTransferInitiation), the credit transfer file European banks take for a supplier payment run."""
+(CustomerCreditTransferInitiation), the credit transfer file European banks take for a supplier payment run,
+written by sepaxml and validated against the XSD it bundles."""
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
+
+from sepaxml import SepaTransfer  # type: ignore[import-untyped]
+from sepaxml.validation import try_valid_xml  # type: ignore[import-untyped]
 
 from rules.errors import RuleViolation
 from rules.identifiers import bic_problem, iban_problem, normalize_iban
 
-PAIN_001_NS = "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"
+SCHEMA = "pain.001.001.03"
+PAIN_001_NS = f"urn:iso:std:iso:20022:tech:xsd:{SCHEMA}"
 _CENT = Decimal("0.01")
 
 
@@ -93,58 +98,62 @@ def _check_account(where: str, account: BankAccount, *, bic_required: bool) -> N
             raise RuleViolation(f"{where}.bic", problem)
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, attrs)
-    if text is not None:
-        el.text = text
-    return el
+def _config(run: PaymentRun) -> dict[str, Any]:
+    """sepaxml's debtor config: one batch per execution date; a non-EUR run is not SEPA (no service level)."""
+    config: dict[str, Any] = {
+        "name": run.debtor.name,
+        "IBAN": normalize_iban(run.debtor.iban),
+        "BIC": (run.debtor.bic or "").strip().upper(),
+        "batch": True,
+        "currency": run.currency,
+    }
+    if run.currency != "EUR":
+        config["domestic"] = True
+    return config
 
 
-def _agent(parent: ET.Element, tag: str, bic: str) -> None:
-    _sub(_sub(_sub(parent, tag), "FinInstnId"), "BIC", bic.strip().upper())
+def _payment(run: PaymentRun, p: CreditTransfer) -> dict[str, Any]:
+    """One credit transfer as sepaxml takes it (amounts in cents)."""
+    payment: dict[str, Any] = {
+        "name": p.creditor.name,
+        "IBAN": normalize_iban(p.creditor.iban),
+        "amount": int((p.amount * 100).to_integral_value()),
+        "currency": run.currency,
+        "execution_date": run.execution_date,
+        "description": p.remittance,
+        "endtoend_id": p.end_to_end_id,
+    }
+    if p.creditor.bic:
+        payment["BIC"] = p.creditor.bic.strip().upper()
+    return payment
 
 
-def _account(parent: ET.Element, tag: str, iban: str) -> None:
-    _sub(_sub(_sub(parent, tag), "Id"), "IBAN", normalize_iban(iban))
+def validate_pain001(xml: bytes) -> None:
+    """Raise sepaxml's ValidationError unless the file is valid against the ISO 20022 pain.001.001.03 XSD."""
+    try_valid_xml(xml, SCHEMA)
 
 
 class Pain001Writer:
-    """Writes one PmtInf (payment method TRF) with one CdtTrfTxInf per payment; amounts with 2 decimals."""
+    """Writes the run with sepaxml (one PmtInf per execution date), validated against the bundled XSD."""
 
     def payment_file(self, run: PaymentRun) -> bytes:
-        """The UTF-8 XML document (elements in the order the XSD's sequences require)."""
+        """The UTF-8 XML document; our message id and creation time replace sepaxml's random/now ones."""
         _check(run)
-        count = str(len(run.payments))
-        total = f"{sum((p.amount for p in run.payments), Decimal(0)).quantize(_CENT)}"
-        root = ET.Element("Document", {"xmlns": PAIN_001_NS})
-        initiation = _sub(root, "CstmrCdtTrfInitn")
-        header = _sub(initiation, "GrpHdr")
-        _sub(header, "MsgId", run.message_id)
-        created = run.created_at.astimezone(UTC) if run.created_at.tzinfo else run.created_at
-        _sub(header, "CreDtTm", created.replace(microsecond=0, tzinfo=None).isoformat())
-        _sub(header, "NbOfTxs", count)
-        _sub(header, "CtrlSum", total)
-        _sub(_sub(header, "InitgPty"), "Nm", run.initiating_party)
-
-        info = _sub(initiation, "PmtInf")
-        _sub(info, "PmtInfId", run.message_id)
-        _sub(info, "PmtMtd", "TRF")
-        _sub(info, "NbOfTxs", count)
-        _sub(info, "CtrlSum", total)
-        if run.currency == "EUR":  # a SEPA credit transfer: shared charges, SEPA service level
-            _sub(_sub(_sub(info, "PmtTpInf"), "SvcLvl"), "Cd", "SEPA")
-        _sub(info, "ReqdExctnDt", run.execution_date.isoformat())
-        _sub(_sub(info, "Dbtr"), "Nm", run.debtor.name)
-        _account(info, "DbtrAcct", run.debtor.iban)
-        _agent(info, "DbtrAgt", run.debtor.bic or "")
-        _sub(info, "ChrgBr", "SLEV" if run.currency == "EUR" else "SHAR")
+        transfer = SepaTransfer(_config(run), schema=SCHEMA, clean=True)
         for p in run.payments:
-            tx = _sub(info, "CdtTrfTxInf")
-            _sub(_sub(tx, "PmtId"), "EndToEndId", p.end_to_end_id)
-            _sub(_sub(tx, "Amt"), "InstdAmt", f"{p.amount.quantize(_CENT)}", Ccy=run.currency)
-            if p.creditor.bic:
-                _agent(tx, "CdtrAgt", p.creditor.bic)
-            _sub(_sub(tx, "Cdtr"), "Nm", p.creditor.name)
-            _account(tx, "CdtrAcct", p.creditor.iban)
-            _sub(_sub(tx, "RmtInf"), "Ustrd", p.remittance)
-        return bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
+            transfer.add_payment(_payment(run, p))
+        root = ET.fromstring(transfer.export(validate=False))
+        header = root.find(f"{{{PAIN_001_NS}}}CstmrCdtTrfInitn/{{{PAIN_001_NS}}}GrpHdr")
+        assert header is not None
+        created = run.created_at.astimezone(UTC) if run.created_at.tzinfo else run.created_at
+        for tag, value in (
+            ("MsgId", run.message_id),
+            ("CreDtTm", created.replace(microsecond=0, tzinfo=None).isoformat()),
+        ):
+            node = header.find(f"{{{PAIN_001_NS}}}{tag}")
+            assert node is not None
+            node.text = value
+        ET.register_namespace("", PAIN_001_NS)
+        xml = bytes(ET.tostring(root, encoding="UTF-8", xml_declaration=True))
+        validate_pain001(xml)
+        return xml

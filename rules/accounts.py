@@ -42,6 +42,9 @@ class AccountRole(StrEnum):
     IC_PAYABLE = "ic_payable"
     # The currency translation adjustment: arises on consolidation, never posted by an entity's flows.
     CTA = "cta"
+    BANK_IN_TRANSIT = "bank_in_transit"
+    BANK_CHARGES = "bank_charges"
+    INTEREST_INCOME = "interest_income"
 
 
 R = AccountRole
@@ -51,6 +54,8 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     R.AR: "asset",
     R.INPUT_TAX: "asset",
     R.BANK: "asset",
+    # Paid by a payment run, not yet confirmed by the bank statement.
+    R.BANK_IN_TRANSIT: "asset",
     # Card/PSP money collected but not yet paid out to the bank.
     R.PAYMENT_CLEARING: "asset",
     R.IC_RECEIVABLE: "asset",
@@ -78,6 +83,8 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     # A single gain/loss account: a credit balance is a net gain.
     R.FX_GAIN_LOSS: "expense",
     R.FREIGHT_EXPENSE: "expense",
+    R.BANK_CHARGES: "expense",
+    R.INTEREST_INCOME: "income",
 }
 
 _CONTRA_REVENUE = frozenset({R.SALES_DISCOUNT, R.SALES_RETURNS})

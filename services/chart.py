@@ -9,6 +9,7 @@ from rules.accounts import ACCOUNT_TYPE, AccountRole
 # 4xxx income, 5xxx cost of sales, 6xxx operating expenses.
 STANDARD_CODES: dict[AccountRole, tuple[str, str]] = {
     AccountRole.BANK: ("1000", "Bank"),
+    AccountRole.BANK_IN_TRANSIT: ("1010", "Bank in transit"),
     AccountRole.PAYMENT_CLEARING: ("1050", "Card and cash clearing"),
     AccountRole.AR: ("1100", "Accounts receivable"),
     AccountRole.INPUT_TAX: ("1150", "Input tax recoverable"),
@@ -28,6 +29,7 @@ STANDARD_CODES: dict[AccountRole, tuple[str, str]] = {
     AccountRole.REVENUE: ("4000", "Sales revenue"),
     AccountRole.SALES_DISCOUNT: ("4100", "Sales discounts"),
     AccountRole.SALES_RETURNS: ("4200", "Sales returns"),
+    AccountRole.INTEREST_INCOME: ("4900", "Interest income"),
     AccountRole.COGS: ("5000", "Cost of goods sold"),
     AccountRole.PRICE_VARIANCE: ("5100", "Purchase price variance"),
     AccountRole.FREIGHT_EXPENSE: ("5200", "Freight and duty"),
@@ -35,6 +37,7 @@ STANDARD_CODES: dict[AccountRole, tuple[str, str]] = {
     AccountRole.WRITE_OFF: ("5400", "Inventory write-off"),
     AccountRole.MARKETPLACE_FEES: ("6100", "Marketplace fees"),
     AccountRole.ACCRUED_EXPENSE: ("6200", "Accrued expenses"),
+    AccountRole.BANK_CHARGES: ("6300", "Bank charges"),
     AccountRole.FX_GAIN_LOSS: ("6900", "Exchange gains and losses"),
 }
 

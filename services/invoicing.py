@@ -550,6 +550,18 @@ def pay(session: Session, req: PaymentRequest) -> int:
     """Pay an approved invoice in full: AP -> bank, once per invoice."""
     po = po_store.head(session, req.number, lock=True)
     inv = _invoice(session, req.invoice_id)
+    by_run = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT payment_entry_id FROM payment_run_item WHERE invoice_id = :i AND status <> 'proposed'"
+            ),
+            {"i": req.invoice_id},
+        )
+        .scalar()
+    )
+    if by_run is not None:
+        return int(by_run)  # a payment run paid it first: the PO's own payment stands down
     amount = Decimal(inv["net"]) + Decimal(inv["tax"])
     entry = _post(
         session,

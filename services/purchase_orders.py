@@ -19,7 +19,7 @@ from rules.budget import over_budget_reason
 from rules.errors import RuleViolation
 from rules.money import quantize_cost
 from rules.periods import period_of
-from services import fx, replenishment_budget
+from services import fx, payment_runs, replenishment_budget
 from services.errors import NotFound
 from services.supplier_scorecard import score_input
 from services.task_sla import load_task_slas
@@ -252,6 +252,7 @@ def build_input(session: Session, draft: Draft, number: str) -> PurchaseOrderInp
         lines=lines,
         policy=policy,
         parent_number=draft.parent_number,
+        paid_by_runs=payment_runs.uses_runs(session, draft.entity_id),
     )
     return po if draft.budget_checked else _budget_checked(session, po, setting_role=policy.score_role)
 

@@ -10,6 +10,8 @@ from workflows.journals.intercompany import IntercompanyChargeWorkflow
 from workflows.journals.manual_journal import ManualJournalWorkflow
 from workflows.operations.reconcile import ReconciliationWorkflow
 from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
+from workflows.payments.bank_statement import BankStatementWorkflow
+from workflows.payments.payment_run import PaymentRunWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.daily_run import ReplenishmentRunWorkflow
@@ -34,6 +36,8 @@ WORKFLOWS: list[type[Any]] = [
     ReconciliationCaseWorkflow,
     ManualJournalWorkflow,
     IntercompanyChargeWorkflow,
+    PaymentRunWorkflow,
+    BankStatementWorkflow,
 ]
 
 

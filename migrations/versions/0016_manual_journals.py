@@ -15,7 +15,7 @@ from sqlmodel.sql.sqltypes import AutoString
 from migrations.privileges import grant_app_role
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -86,6 +86,8 @@ class PurchaseOrderInput(Contract):
     lines: list[PoLine]
     policy: ApprovalPolicy
     parent_number: str | None = None
+    # The entity pays suppliers by payment runs: the PO waits for a run instead of paying when an invoice is due.
+    paid_by_runs: bool = False
 
 
 class RevisionLine(Contract):

@@ -47,6 +47,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/match-tolerances"): {"admin"},
     ("POST", "/delegations"): {"admin"},
     ("PUT", "/task-service-levels/{entity_id}/{kind}"): {"admin"},
+    # Treasury: the house bank and statements are the controller's; AP clerks propose payment runs.
+    ("PUT", "/payment-settings/{entity_id}"): {"controller"},
+    ("POST", "/payment-runs"): {"ap_clerk", "controller"},
+    ("POST", "/bank-statements"): {"controller"},
 }
 READ_FINANCE: dict[tuple[str, str], set[str]] = {
     ("GET", "/entities/{entity_id}/trial-balance"): {"controller", "ap_clerk"},

@@ -242,6 +242,8 @@ def _path_value(name: str, path: str, a: dict[str, Any]) -> Any:
         "rma_number": "RMA-000001",
         "settlement_id": 1,
         "run_id": 1,
+        "statement_id": 1,
+        "currency": "EUR",
         "command_id": str(uuid.uuid4()),
         # Policy administration, users and imports.
         "band_id": a["band_id"],

@@ -1,14 +1,17 @@
-"""The bank file of a supplier payment run, checked the way the bank's validator checks it: the
-pain.001.001.03 namespace, each element in its XSD sequence and cardinality, counts and sums that agree,
-and account numbers with valid check digits."""
+"""The bank file of a supplier payment run, checked the way the bank's validator checks it: valid against
+the ISO 20022 pain.001.001.03 XSD (the one sepaxml ships), each element in its sequence and cardinality,
+counts and sums that agree, and account numbers with valid check digits."""
 
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import sepaxml  # type: ignore[import-untyped]
+import xmlschema
 
 from ports.bank_file import PAIN_001_NS, BankAccount, BankFilePort, CreditTransfer, Pain001Writer, PaymentRun
 from rules.errors import RuleViolation
@@ -36,6 +39,9 @@ SEQUENCES: dict[str, list[tuple[str, int, int]]] = {
 }  # fmt: skip
 AMOUNT = re.compile(r"^\d{1,18}\.\d{2}$")
 BIC = re.compile(r"^[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?$")
+
+
+XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
 
 
 def _run(*amounts: str) -> PaymentRun:
@@ -89,6 +95,7 @@ def test_a_payment_run_file_has_the_pain_001_structure_and_consistent_totals() -
     writer: BankFilePort = Pain001Writer()
     xml = writer.payment_file(_run("1250.00", "89.9", "0.01"))
     assert xml.startswith(b"<?xml version='1.0' encoding='UTF-8'?>")
+    xmlschema.XMLSchema(XSD).validate(xml.decode())
     root = ET.fromstring(xml)
     assert root.tag == f"{{{PAIN_001_NS}}}Document"
     _check_sequence(root)
@@ -117,7 +124,7 @@ def test_a_payment_run_file_has_the_pain_001_structure_and_consistent_totals() -
         _text(tx, "p:CdtrAcct/p:Id/p:IBAN") for tx in transfers
     ]
     assert all(is_valid_iban(i) and " " not in i for i in ibans)
-    assert _text(transfers[1], "p:Cdtr/p:Nm") == "Atelier Lumière SARL"
+    assert _text(transfers[1], "p:Cdtr/p:Nm") == "Atelier Lumiere SARL"  # SEPA character set
     assert transfers[1].find("p:CdtrAgt", NS) is None  # IBAN-only within SEPA
     assert _text(transfers[0], "p:RmtInf/p:Ustrd") == "Invoice INV-0 / PO-100"
 
@@ -147,3 +154,18 @@ def test_amounts_need_two_decimals_at_most_and_end_to_end_ids_are_unique() -> No
     with pytest.raises(RuleViolation) as dup:
         Pain001Writer().payment_file(twice)
     assert dup.value.field == "payments.1.end_to_end_id"
+
+
+def test_the_schema_catches_a_file_the_bank_would_bounce() -> None:
+    xml = Pain001Writer().payment_file(_run("10.00"))
+    broken = xml.replace(b"<ReqdExctnDt>2026-11-02</ReqdExctnDt>", b"<ReqdExctnDt>2 Nov</ReqdExctnDt>")
+    assert not xmlschema.XMLSchema(XSD).is_valid(broken.decode())
+
+
+def test_a_usd_run_is_a_valid_non_sepa_transfer() -> None:
+    run = replace(_run("75.25"), currency="USD")
+    root = ET.fromstring(Pain001Writer().payment_file(run))
+    xmlschema.XMLSchema(XSD).validate(ET.tostring(root, encoding="unicode"))
+    amount = root.find("p:CstmrCdtTrfInitn/p:PmtInf/p:CdtTrfTxInf/p:Amt/p:InstdAmt", NS)
+    assert amount is not None and amount.get("Ccy") == "USD"
+    assert root.find("p:CstmrCdtTrfInitn/p:PmtInf/p:PmtTpInf", NS) is None

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import CONFLICT, DATA, INVALID
     from models.contracts.inbound import InboundLine, InboundNotice, NotifyResult
+    from models.contracts.payments import PaidByRun
     from models.contracts.purchasing import (
         CancelRecord,
         CancelRequest,
@@ -77,6 +78,8 @@ STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
 LIMIT_REQUIRED = "po-approver-needs-a-limit"
 # Match-exception and delay tasks remind and escalate on their kind's service level (POs snapshotting one).
 TASK_SLA = "po-task-service-levels"
+# An entity paying by payment runs: the run pays the invoice and signals; the PO's due-date payment stands down.
+PAID_BY_RUNS = "po-paid-by-payment-runs"
 A = TypeVar("A")
 R = TypeVar("R")
 
@@ -415,7 +418,7 @@ class PurchaseOrderWorkflow:
         if not self._fully_received() and self.delay_task is None:
             moments.append(_at(self.expected + timedelta(days=self.po.grace_days)))
         for inv in self.invoices.values():
-            if inv.status == "approved" and inv.due is not None:
+            if inv.status == "approved" and inv.due is not None and not self._runs_pay():
                 moments.append(_at(inv.due))
             if inv.status == "waiting" and inv.wait_until is not None:
                 moments.append(inv.wait_until)
@@ -434,7 +437,12 @@ class PurchaseOrderWorkflow:
             await self._raise_delay()
         for inv_id in sorted(self.invoices):
             inv = self.invoices[inv_id]
-            if inv.status == "approved" and inv.due is not None and now >= _at(inv.due):
+            if (
+                inv.status == "approved"
+                and inv.due is not None
+                and now >= _at(inv.due)
+                and not self._runs_pay()
+            ):
                 await self._act(
                     PurchasingActivities.pay,
                     PaymentRequest(number=self.po.number, invoice_id=inv_id, paid_on=now.date()),
@@ -444,6 +452,18 @@ class PurchaseOrderWorkflow:
                 await self._open_exception(inv, ["receipt_deadline_passed"], allow_wait=False)
         for due in self.sla.due(self.book.tasks, now):
             await apply_due(due, self.book, self.subject, self._act)
+
+    def _runs_pay(self) -> bool:
+        """A payment run pays this PO's invoices (only POs of entities using runs ever ask the patch)."""
+        return self.po.paid_by_runs and workflow.patched(PAID_BY_RUNS)
+
+    @workflow.signal(name="paid_by_run")
+    def paid_by_run(self, notice: PaidByRun) -> None:
+        """A payment run paid an invoice of this PO (sent once per payment; a repeat changes nothing)."""
+        inv = self.invoices.get(notice.invoice_id)
+        if inv is not None and inv.status != "paid":
+            inv.status = "paid"
+            self.dirty = True
 
     async def _rematch_waiting(self) -> None:
         """An invoice waiting for its receipt is matched again once more goods have arrived."""

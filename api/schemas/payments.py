@@ -1,0 +1,134 @@
+"""Payment runs, the house bank setting and bank statements: request bodies and answers."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from api.schemas.base import Body, Id, examples
+from models.contracts.bounds import AccountHolder, Bic, Iban, PlanDate
+
+# A statement file of a few thousand lines; larger files are split by the bank per day anyway.
+MAX_STATEMENT_CHARS = 2_000_000
+
+
+class PaymentSettingBody(Body):
+    """The entity's house bank (the debtor of its pain.001 files) and whether runs pay its suppliers."""
+
+    model_config = examples(
+        {
+            "uses_payment_runs": True,
+            "account_name": "Nordwind Retail GmbH",
+            "iban": "DE02120300000000202051",
+            "bic": "BYLADEM1001",
+        }
+    )
+
+    uses_payment_runs: bool = Field(
+        description="POs created from now on wait for a payment run", examples=[True]
+    )
+    account_name: AccountHolder = Field(examples=["Nordwind Retail GmbH"])
+    iban: Iban = Field(examples=["DE02120300000000202051"])
+    bic: Bic = Field(examples=["BYLADEM1001"])
+
+
+class PaymentSettingOut(BaseModel):
+    """The stored setting."""
+
+    entity_id: int = Field(examples=[1])
+    uses_payment_runs: bool = Field(examples=[True])
+    account_name: str = Field(max_length=70, examples=["Nordwind Retail GmbH"])
+    iban: str = Field(max_length=34, examples=["DE02120300000000202051"])
+    bic: str = Field(max_length=11, examples=["BYLADEM1001"])
+
+
+class PaymentRunBody(Body):
+    """Propose a payment run: the entity's invoices approved for payment and due by the run date."""
+
+    model_config = examples({"entity_id": 1, "run_date": "2026-11-30"})
+
+    entity_id: Id = Field(examples=[1])
+    run_date: PlanDate = Field(examples=["2026-11-30"])
+
+
+class PaymentRunStarted(BaseModel):
+    """The run as its workflow proposed it (stage approval, or empty when nothing is due)."""
+
+    workflow_id: str = Field(max_length=120, examples=["PaymentRun-EU01-2026-11-30"])
+    run_id: int | None = Field(default=None, examples=[7])
+    stage: str = Field(max_length=20, examples=["approval"])
+    proposed: int = Field(ge=0, examples=[3])
+
+
+class PaymentRunItemOut(BaseModel):
+    """One invoice of the run."""
+
+    invoice_id: int = Field(examples=[42])
+    invoice_number: str = Field(max_length=60, examples=["INV-2026-0042"])
+    po_number: str = Field(max_length=30, examples=["PO-000123"])
+    supplier_id: int = Field(examples=[1])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    amount: Decimal = Field(examples=["101.00"])
+    end_to_end_id: str = Field(max_length=35, examples=["PR7-INV42"])
+    status: Literal["proposed", "paid", "cleared"] = Field(examples=["paid"])
+    fx_rate: Decimal | None = Field(default=None, examples=["1"])
+    realised_fx: Decimal = Field(description="gain > 0, loss < 0, functional currency", examples=["0.00"])
+
+
+class PaymentRunOut(BaseModel):
+    """A payment run with its invoices."""
+
+    id: int = Field(examples=[7])
+    entity_id: int = Field(examples=[1])
+    run_date: date = Field(examples=["2026-11-30"])
+    workflow_id: str = Field(max_length=120, examples=["PaymentRun-EU01-2026-11-30"])
+    status: Literal["proposed", "paid", "rejected", "empty"] = Field(examples=["paid"])
+    proposed_by: str = Field(max_length=80, examples=["ap.clerk"])
+    approved_by: str | None = Field(default=None, max_length=80, examples=["controller"])
+    paid_at: datetime | None = None
+    items: list[PaymentRunItemOut] = Field(max_length=100_000)
+
+
+class BankFileOut(BaseModel):
+    """A pain.001.001.03 credit-transfer file of the run (one per currency)."""
+
+    currency: str = Field(max_length=3, examples=["EUR"])
+    message_id: str = Field(max_length=35, examples=["PR7-EUR"])
+    xml: str = Field(description="the XML document, valid against the ISO 20022 XSD")
+
+
+class StatementBody(Body):
+    """A bank statement file as the bank sent it."""
+
+    model_config = examples({"entity_id": 1, "format": "mt940", "content": ":20:STMT-1\n:25:DE02...\n-"})
+
+    entity_id: Id = Field(examples=[1])
+    format: Literal["camt053", "mt940"] = Field(examples=["camt053"])
+    content: str = Field(min_length=1, max_length=MAX_STATEMENT_CHARS, description="the file's text")
+
+
+class StatementLineOut(BaseModel):
+    """A statement line: matched to a run payment, posted by rule, or unmatched (with why)."""
+
+    line_no: int = Field(examples=[1])
+    booking_date: date = Field(examples=["2026-11-30"])
+    amount: Decimal = Field(description="debit < 0", examples=["-101.00"])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    reference: str | None = Field(default=None, max_length=140, examples=["PR7-INV42"])
+    description: str = Field(max_length=300, examples=["Supplier payment"])
+    kind: Literal["payment", "charge", "interest", "other"] = Field(examples=["payment"])
+    status: Literal["matched", "posted", "unmatched", "dismissed"] = Field(examples=["matched"])
+    entry_id: int | None = Field(default=None, examples=[311])
+
+
+class StatementOut(BaseModel):
+    """An imported statement; `duplicate` when it had been imported before (nothing changed)."""
+
+    id: int = Field(examples=[3])
+    entity_id: int = Field(examples=[1])
+    statement_ref: str = Field(max_length=35, examples=["STMT-2026-11-30"])
+    format: Literal["camt053", "mt940"] = Field(examples=["camt053"])
+    account: str | None = Field(default=None, max_length=34, examples=["DE02120300000000202051"])
+    duplicate: bool = Field(examples=[False])
+    lines: list[StatementLineOut] = Field(max_length=100_000)
