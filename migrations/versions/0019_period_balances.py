@@ -47,6 +47,53 @@ CREATE TRIGGER journal_line_period_balance AFTER INSERT ON journal_line
   REFERENCING NEW TABLE AS new_lines FOR EACH STATEMENT EXECUTE FUNCTION erp_roll_period_balance();
 """
 
+# The checks every entry must pass at commit, naming what is wrong (the body of 0001's function).
+_DETAILED_CHECKS = """
+  IF (SELECT count(*) FROM journal_line WHERE entry_id = eid) < 2 THEN
+    RAISE EXCEPTION 'journal entry % needs at least two lines', eid USING ERRCODE = 'ER003';
+  END IF;
+  SELECT currency, sum(amount) AS total INTO bad FROM journal_line WHERE entry_id = eid
+    GROUP BY currency HAVING sum(amount) <> 0 LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'journal entry % is unbalanced in %: debits - credits = %', eid, bad.currency, bad.total
+      USING ERRCODE = 'ER003';
+  END IF;
+  IF (SELECT sum(amount_func) FROM journal_line WHERE entry_id = eid) <> 0 THEN
+    RAISE EXCEPTION 'journal entry % is unbalanced in functional currency', eid USING ERRCODE = 'ER003';
+  END IF;
+  IF EXISTS (SELECT 1 FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+             WHERE l.entry_id = eid AND l.entity_id <> e.entity_id) THEN
+    RAISE EXCEPTION 'journal entry % has lines of another entity', eid USING ERRCODE = 'ER003';
+  END IF;
+"""
+_ASSERT_ORIGINAL = f"""
+CREATE OR REPLACE FUNCTION erp_assert_entry_balanced(eid bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  bad record;
+BEGIN
+{_DETAILED_CHECKS}
+END $$;
+"""
+# Same checks, one query on the passing path: the deferred triggers call this once per line and once per
+# entry at commit, so four queries per call were most of the cost of posting (and of any bulk load).
+_ASSERT_ONE_PASS = f"""
+CREATE OR REPLACE FUNCTION erp_assert_entry_balanced(eid bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  bad record;
+  ok boolean;
+BEGIN
+  SELECT sum(c.n) >= 2 AND sum(c.func) = 0 AND bool_and(c.total = 0) AND bool_and(c.own) INTO ok
+    FROM (SELECT count(*) AS n, sum(l.amount_func) AS func, sum(l.amount) AS total,
+                 bool_and(l.entity_id = e.entity_id) AS own
+            FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+           WHERE l.entry_id = eid GROUP BY l.currency) c;
+  IF ok THEN
+    RETURN;
+  END IF;
+{_DETAILED_CHECKS}
+END $$;
+"""
+
 
 def upgrade() -> None:
     """Create the table, backfill it from the journal under a lock, then keep it by trigger."""
@@ -71,12 +118,14 @@ def upgrade() -> None:
     op.execute("LOCK TABLE journal_line IN SHARE ROW EXCLUSIVE MODE")
     op.execute(f"INSERT INTO ledger_period_balance ({_COLUMNS}) {_ROLLUP.format(lines='journal_line')}")
     op.execute(_TRIGGER)
+    op.execute(_ASSERT_ONE_PASS)
     op.execute("GRANT SELECT ON ledger_period_balance TO erp_app")
     op.execute("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON ledger_period_balance FROM erp_app")
 
 
 def downgrade() -> None:
-    """Drop the trigger, its function and the table (the journal itself is untouched)."""
+    """Drop the trigger, its function and the table, and restore the four-query entry check."""
+    op.execute(_ASSERT_ORIGINAL)
     op.execute("DROP TRIGGER journal_line_period_balance ON journal_line")
     op.execute("DROP FUNCTION erp_roll_period_balance()")
     op.drop_table("ledger_period_balance")
