@@ -7,7 +7,7 @@ from pathlib import Path
 from bench.close_bench import close_over_million_lines
 from bench.harness import Result, fresh_database, report
 from bench.inbox_bench import inbox_list
-from bench.ledger_bench import posting_throughput
+from bench.ledger_bench import bulk_posting_throughput, posting_throughput
 from bench.order_bench import order_throughput
 from bench.replenishment_bench import replenishment_plan
 from bench.stock_bench import reservations
@@ -22,6 +22,7 @@ def main() -> None:
     with fresh_database() as (url, engine):
         os.environ["DATABASE_URL"] = url  # the API under test reads it through the settings
         results.append(posting_throughput(engine, entries=300 if args.quick else 2000))
+        results.append(bulk_posting_throughput(engine, entries=2_500 if args.quick else 25_000))
         results.extend(order_throughput(engine, orders=40 if args.quick else 200))
         results.append(reservations(engine, attempts=500 if args.quick else 4000))
         results.append(inbox_list(engine, open_tasks=10_000, samples=30 if args.quick else 200))

@@ -3,7 +3,7 @@
 Through the real services a year of sales would be ~50,000 stock moves with a journal entry each
 (minutes on two cores). Instead each sale is a stock_move issue row (reason 'sale', source_type
 'sales_order', negative qty, valued at the item's cost, which is the opening cost because history has
-no receipts), and each month of each entity gets one summarised entry through services.ledger.post:
+no receipts), and each month of each entity gets summarised entries through services.ledger_bulk.post_many:
 Dr COGS / Cr inventory for exactly the sum of that month's move values, and Dr bank / Cr revenue and
 sales tax for the takings. Balances and FIFO layers are reduced by the same quantities and values, so
 stock ledger == stock balances == inventory GL holds (services.invariants.check_books)."""
@@ -21,6 +21,7 @@ from models.master import Item, Location
 from rules.accounts import AccountRole
 from services import ledger
 from services.ledger import LineIn
+from services.ledger_bulk import post_many
 
 D = Decimal
 # Where history ships from, with a demand multiplier: web and marketplace ship from the warehouses.
@@ -99,9 +100,17 @@ def write_history(session: Session, sales: list[Sale], entity_codes: dict[int, s
     by_month: dict[tuple[int, date], list[Sale]] = defaultdict(list)
     for s in sales:
         by_month[(s.location.entity_id, date(s.day.year, s.day.month, 1))].append(s)
+    months = sorted(by_month.items(), key=lambda kv: (kv[0][0], kv[0][1]))
+    requests = [
+        req
+        for (entity_id, month), month_sales in months
+        for req in _month_entries(entity_id, entity_codes[entity_id], month, month_sales)
+    ]
+    # Every month's two summaries in one set-based posting; the COGS entry is the first of each pair.
+    posted = post_many(session, requests)
     rows: list[dict[str, object]] = []
-    for (entity_id, month), month_sales in sorted(by_month.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        entry_id = _post_month(session, entity_id, entity_codes[entity_id], month, month_sales)
+    for ((entity_id, _month), month_sales), cogs in zip(months, posted[::2], strict=True):
+        entry_id = cogs.entry_id
         for s in month_sales:
             value = -(s.qty * s.unit_cost)
             rows.append(
@@ -159,8 +168,10 @@ def write_history(session: Session, sales: list[Sale], entity_codes: dict[int, s
     return len(rows)
 
 
-def _post_month(session: Session, entity_id: int, entity_code: str, month: date, sales: list[Sale]) -> int:
-    """Cost of sales and takings of one month as summarised entries; returns the COGS entry's id."""
+def _month_entries(
+    entity_id: int, entity_code: str, month: date, sales: list[Sale]
+) -> tuple[ledger.PostingRequest, ledger.PostingRequest]:
+    """Cost of sales and takings of one month as summarised entries (COGS first)."""
     last = min(_month_end(month), max(s.day for s in sales))
     currency = "GBP" if entity_code == "UK01" else "EUR"
     cost = sum((s.qty * s.unit_cost for s in sales), D(0))
@@ -175,8 +186,7 @@ def _post_month(session: Session, entity_id: int, entity_code: str, month: date,
     key = f"history:{entity_code}:{month:%Y-%m}"
     source = f"HIST-{entity_code}-{month:%Y-%m}"
     memo = f"historical sales {month:%Y-%m} (summarised)"
-    cogs = ledger.post(
-        session,
+    return (
         ledger.PostingRequest(
             entity_id=entity_id,
             idempotency_key=f"{key}:cogs",
@@ -187,9 +197,6 @@ def _post_month(session: Session, entity_id: int, entity_code: str, month: date,
             lines=[LineIn(AccountRole.COGS, cost, "sale"), LineIn(AccountRole.INVENTORY, -cost, "sale")],
             memo=memo,
         ),
-    )
-    ledger.post(
-        session,
         ledger.PostingRequest(
             entity_id=entity_id,
             idempotency_key=f"{key}:revenue",
@@ -205,7 +212,6 @@ def _post_month(session: Session, entity_id: int, entity_code: str, month: date,
             memo=memo,
         ),
     )
-    return cogs.entry_id
 
 
 def _tax_rate(entity_code: str, tax_class: str) -> Decimal:

@@ -3,6 +3,8 @@
 from alembic import op
 
 APPEND_ONLY = ("journal_entry", "journal_line", "stock_move", "audit_event")
+# Kept by database triggers only: the app role reads them.
+TRIGGER_KEPT = ("ledger_period_balance",)
 
 
 def grant_app_role(append_only: tuple[str, ...] = APPEND_ONLY) -> None:
@@ -12,3 +14,9 @@ def grant_app_role(append_only: tuple[str, ...] = APPEND_ONLY) -> None:
     op.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO erp_app")
     op.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO erp_app")
     op.execute(f"REVOKE UPDATE, DELETE, TRUNCATE ON {', '.join(append_only)} FROM erp_app")
+    for table in TRIGGER_KEPT:
+        # A migration older than the table runs before it exists.
+        op.execute(
+            f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN"
+            f" REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM erp_app; END IF; END $$"
+        )

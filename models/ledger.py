@@ -50,3 +50,23 @@ class JournalLine(SQLModel, table=True):
     memo: str = ""
     partner_type: str | None = Field(default=None, max_length=20)
     partner_id: str | None = Field(default=None, max_length=40)
+
+
+class LedgerPeriodBalance(SQLModel, table=True):
+    """Journal line totals per entity, period, account, currency and partner tagging, kept by a trigger."""
+
+    __tablename__ = "ledger_period_balance"
+    __table_args__ = (
+        CheckConstraint("debit_func >= 0 AND credit_func >= 0", name="ledger_period_balance_sides"),
+    )
+    entity_id: int = Field(foreign_key="entity.id", primary_key=True)
+    period: str = Field(max_length=7, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    currency: str = Field(max_length=3, primary_key=True)
+    # Lines naming a partner: the journal-based AP/AR subledger reads these without scanning lines.
+    partnered: bool = Field(primary_key=True)
+    amount: Decimal = Field(sa_type=MONEY)
+    amount_func: Decimal = Field(sa_type=MONEY)
+    debit_func: Decimal = Field(sa_type=MONEY)
+    credit_func: Decimal = Field(sa_type=MONEY)
+    lines: int

@@ -113,6 +113,30 @@ def post_accruals(
     return done
 
 
+def _accounts_of(session: Session, entity_id: int, roles: tuple[str, ...]) -> list[int]:
+    """The ids of an entity's accounts with these roles (known ids let the lines be read by index)."""
+    rows = session.connection().execute(
+        text("SELECT id FROM account WHERE entity_id = :e AND role = ANY(CAST(:r AS text[]))"),
+        {"e": entity_id, "r": list(roles)},
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _has_foreign_open_items(session: Session, entity_id: int, period: str, currency: str) -> bool:
+    """Whether any AP/AR line up to the period is in a currency other than the functional one."""
+    return bool(
+        session.connection()
+        .execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM ledger_period_balance b JOIN account a ON a.id = b.account_id"
+                " WHERE b.entity_id = :e AND b.period <= :p AND b.currency <> :func AND a.role IN ('ap', 'ar'))"
+            ),
+            {"e": entity_id, "p": period, "func": currency},
+        )
+        .scalar_one()
+    )
+
+
 def grni_open(session: Session, entity_id: int, as_of: date) -> list[dict[str, Any]]:
     """Goods received not invoiced at a date, per purchase document (already a liability at receipt)."""
     rows = session.connection().execute(
@@ -120,12 +144,13 @@ def grni_open(session: Session, entity_id: int, as_of: date) -> list[dict[str, A
             """
             SELECT e.source_type, e.source_id, -sum(l.amount_func) AS open_value
               FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
-             WHERE l.entity_id = :e AND a.role = 'grni' AND e.posting_date <= :d
+             WHERE l.entity_id = :e AND e.posting_date <= :d
+               AND l.account_id = ANY(CAST(:accounts AS int[])) AND a.role = 'grni'
              GROUP BY e.source_type, e.source_id HAVING sum(l.amount_func) <> 0
              ORDER BY 3 DESC, 2 LIMIT 200
             """
         ),
-        {"e": entity_id, "d": as_of},
+        {"e": entity_id, "d": as_of, "accounts": _accounts_of(session, entity_id, ("grni",))},
     )
     return [{"source_type": r[0], "source_id": r[1], "open_value": f"{Decimal(r[2]):.2f}"} for r in rows]
 
@@ -156,9 +181,11 @@ def revalue_fx(
     """Revalue open foreign-currency payables and receivables at the period-end rate (reversed on day 1)."""
     _, end = period_bounds(period)
     source_id = f"{entity_code}-{period}"
-    rows = session.connection().execute(
-        text(_OPEN_ITEMS), {"e": entity_id, "func": currency, "d": end, "src": SOURCE_FX, "sid": source_id}
-    )
+    # Without a foreign-currency AP/AR line there is nothing to revalue: the period balances tell at once.
+    rows: list[Any] = []
+    if _has_foreign_open_items(session, entity_id, period, currency):
+        params = {"e": entity_id, "func": currency, "d": end, "src": SOURCE_FX, "sid": source_id}
+        rows = list(session.connection().execute(text(_OPEN_ITEMS), params).all())
     lines: list[LineIn] = []
     items: list[dict[str, Any]] = []
     gain_loss = Decimal(0)

@@ -17,15 +17,18 @@ class BooksCheck:
     debits_minus_credits: Decimal
     balance_rows_off_ledger: int
     negative_or_over_reserved: int
+    period_balances_off: int = 0
 
     @property
     def consistent(self) -> bool:
-        """True when stock ledger == balances == inventory GL, the GL balances, and no row is off."""
+        """True when stock ledger == balances == inventory GL, the GL balances, and no row is off
+        (stock balances vs moves, period balances vs journal lines)."""
         return (
             self.stock_ledger_value == self.stock_balance_value == self.inventory_gl
             and self.debits_minus_credits == 0
             and self.balance_rows_off_ledger == 0
             and self.negative_or_over_reserved == 0
+            and self.period_balances_off == 0
         )
 
 
@@ -49,7 +52,19 @@ def check_books(session: Session, entity_id: int) -> BooksCheck:
                 WHERE b.entity_id = :e AND (b.on_hand <> COALESCE(m.q, 0) OR b.value <> COALESCE(m.v, 0))),
               (SELECT count(*) FROM stock_balance
                 WHERE entity_id = :e AND ((on_hand < 0 AND NOT allow_negative) OR reserved < 0
-                      OR reserved > GREATEST(on_hand, 0)))
+                      OR reserved > GREATEST(on_hand, 0))),
+              (SELECT count(*) FROM (SELECT * FROM ledger_period_balance WHERE entity_id = :e) b FULL JOIN (
+                 SELECT e.period, l.account_id, l.currency, l.partner_type IS NOT NULL AS partnered,
+                        sum(l.amount) AS amount, sum(l.amount_func) AS amount_func,
+                        COALESCE(sum(l.amount_func) FILTER (WHERE l.amount_func > 0), 0) AS debit_func,
+                        COALESCE(-sum(l.amount_func) FILTER (WHERE l.amount_func < 0), 0) AS credit_func,
+                        count(*) AS lines
+                   FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+                  WHERE l.entity_id = :e GROUP BY 1, 2, 3, 4) j
+                 ON b.period = j.period AND b.account_id = j.account_id AND b.currency = j.currency
+                    AND b.partnered = j.partnered
+                WHERE (b.amount, b.amount_func, b.debit_func, b.credit_func, b.lines)
+                      IS DISTINCT FROM (j.amount, j.amount_func, j.debit_func, j.credit_func, j.lines))
             """
             ),
             {"e": entity_id},
@@ -57,5 +72,11 @@ def check_books(session: Session, entity_id: int) -> BooksCheck:
         .one()
     )
     return BooksCheck(
-        Decimal(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3]), int(row[4]), int(row[5])
+        Decimal(row[0]),
+        Decimal(row[1]),
+        Decimal(row[2]),
+        Decimal(row[3]),
+        int(row[4]),
+        int(row[5]),
+        int(row[6]),
     )

@@ -89,7 +89,7 @@ def _existing(session: Session, key: str) -> int | None:
     return int(row[0]) if row else None
 
 
-def _functional_amounts(amounts: Sequence[Decimal], rate: Decimal, currency: str) -> list[Decimal]:
+def functional_amounts(amounts: Sequence[Decimal], rate: Decimal, currency: str) -> list[Decimal]:
     """Convert each line; a rounding residue goes to the largest line so the entry still balances."""
     converted = [quantize(a * rate, currency) for a in amounts]
     residue = sum(converted, Decimal(0))
@@ -115,7 +115,7 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
     check_posting_allowed(period, period_status(session, req.entity_id, period), req.actor_is_closer)
     func_currency = entity_currency(session, req.entity_id)
     rate = req.fx_rate or fx.rate(session, req.currency, func_currency, req.posting_date)
-    func_amounts = _functional_amounts(amounts, rate, func_currency)
+    func_amounts = functional_amounts(amounts, rate, func_currency)
 
     # ON CONFLICT keeps two racing attempts of the same activity from posting twice.
     row = (
@@ -165,7 +165,10 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
         for line, amount, func in zip(req.lines, amounts, func_amounts, strict=True)
         if amount or func
     ]
-    session.connection().execute(insert(JournalLine), values)
+    if not values:
+        raise RuleViolation("lines", "every line of the entry is zero")
+    # One multi-row statement: the period-balance trigger then runs once per entry, not once per line.
+    session.connection().execute(insert(JournalLine).values(values))
     return PostedEntry(
         entry_id,
         created=True,
@@ -242,22 +245,23 @@ def reverse(
         return PostedEntry(found, created=False)
     new_id = int(row[0])
     session.connection().execute(
-        insert(JournalLine),
-        [
-            {
-                "entry_id": new_id,
-                "entity_id": head[0],
-                "account_id": acc,
-                "currency": cur,
-                "amount": -amt,
-                "amount_func": -func,
-                "fx_rate": rate,
-                "memo": memo,
-                # Keep the partner so AP/AR subledgers see the reversal too.
-                "partner_type": ptype,
-                "partner_id": pid,
-            }
-            for acc, cur, amt, func, memo, rate, ptype, pid in lines
-        ],
+        insert(JournalLine).values(
+            [
+                {
+                    "entry_id": new_id,
+                    "entity_id": head[0],
+                    "account_id": acc,
+                    "currency": cur,
+                    "amount": -amt,
+                    "amount_func": -func,
+                    "fx_rate": rate,
+                    "memo": memo,
+                    # Keep the partner so AP/AR subledgers see the reversal too.
+                    "partner_type": ptype,
+                    "partner_id": pid,
+                }
+                for acc, cur, amt, func, memo, rate, ptype, pid in lines
+            ]
+        )
     )
     return PostedEntry(new_id, created=True)

@@ -1,7 +1,7 @@
 """Subledger-vs-control reconciliations at period end (SQL figures, compared by rules.close_checks)."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,16 @@ SELECT (SELECT COALESCE(sum(value), 0) FROM stock_move WHERE entity_id = :e AND 
  WHERE l.entity_id = :e AND e.entity_id = :e AND e.posting_date <= :d AND a.role IN ('inventory', 'ap', 'ar')
 """
 
+# The same control figures at a period end, from the period balances instead of the lines.
+_TOTALS_AT_PERIOD_END = """
+SELECT (SELECT COALESCE(sum(value), 0) FROM stock_move WHERE entity_id = :e AND posting_date <= :d) AS stock,
+       COALESCE(sum(b.amount_func) FILTER (WHERE a.role = 'inventory'), 0) AS inventory_gl,
+       COALESCE(sum(b.amount_func) FILTER (WHERE a.role = 'ap'), 0) AS ap_control,
+       COALESCE(sum(b.amount_func) FILTER (WHERE a.role = 'ar'), 0) AS ar_control
+  FROM ledger_period_balance b JOIN account a ON a.id = b.account_id
+ WHERE b.entity_id = :e AND b.period <= :p AND a.role IN ('inventory', 'ap', 'ar')
+"""
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -69,7 +79,12 @@ def _documents(rows: Any) -> list[dict[str, Any]]:
 
 
 def _totals(session: Session, entity_id: int, as_of: date) -> Any:
-    return session.connection().execute(text(_TOTALS), {"e": entity_id, "d": as_of}).one()
+    params = {"e": entity_id, "d": as_of, "p": f"{as_of:%Y-%m}"}
+    # A period end (what the close asks for) is a whole number of periods: read the balances.
+    at_period_end = (as_of + timedelta(days=1)).day == 1
+    return (
+        session.connection().execute(text(_TOTALS_AT_PERIOD_END if at_period_end else _TOTALS), params).one()
+    )
 
 
 def stock_vs_gl(

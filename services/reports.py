@@ -17,18 +17,19 @@ from rules.translation import BooksToTranslate, average_rate, eliminate_intercom
 from services import fx
 from services.errors import NotFound
 
-# One pass over the entity's lines up to period end; FILTER splits opening, movement and closing.
+# Period balances (kept by a trigger as lines post) up to period end; FILTER splits opening, movement
+# and closing. Equal to grouping the journal lines themselves (tests/close/test_period_balances.py).
 _BALANCES = """
 WITH m AS (
-  SELECT l.account_id,
-         COALESCE(sum(l.amount_func) FILTER (WHERE e.period < :p), 0) AS opening,
-         COALESCE(sum(l.amount_func) FILTER (WHERE e.period = :p AND l.amount_func > 0), 0) AS debits,
-         COALESCE(-sum(l.amount_func) FILTER (WHERE e.period = :p AND l.amount_func < 0), 0) AS credits,
-         COALESCE(sum(l.amount_func) FILTER (WHERE e.period = :p), 0) AS movement,
-         sum(l.amount_func) AS closing
-    FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
-   WHERE l.entity_id = :e AND e.entity_id = :e AND e.period <= :p
-   GROUP BY l.account_id)
+  SELECT account_id,
+         COALESCE(sum(amount_func) FILTER (WHERE period < :p), 0) AS opening,
+         COALESCE(sum(debit_func) FILTER (WHERE period = :p), 0) AS debits,
+         COALESCE(sum(credit_func) FILTER (WHERE period = :p), 0) AS credits,
+         COALESCE(sum(amount_func) FILTER (WHERE period = :p), 0) AS movement,
+         sum(amount_func) AS closing
+    FROM ledger_period_balance
+   WHERE entity_id = :e AND period <= :p
+   GROUP BY account_id)
 SELECT a.code, a.name, a.type, a.role, m.opening, m.debits, m.credits, m.movement, m.closing
   FROM m JOIN account a ON a.id = m.account_id
  ORDER BY a.code
