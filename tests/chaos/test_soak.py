@@ -25,5 +25,5 @@ def test_two_days_of_business_under_every_kind_of_fault_keep_every_invariant(tmp
     assert not report.failed, report.failed
     assert report.days == 2
     assert all(report.injected[kind] >= 1 for kind in FAULT_KINDS), report.injected
-    assert report.checks_passed == 2 * 6
+    assert report.checks_passed == 2 * 7
     assert report.documents["orders"] > 0 and report.documents["supplier invoices"] > 0, report.documents
