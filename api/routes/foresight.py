@@ -151,7 +151,7 @@ async def run_check(
     )
 
 
-class SettlementBody(Body):
+class ChannelSettlementBody(Body):
     """Days from shipment until the channel pays out (marketplace settlement cycle, or customer terms)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"settlement_days": 14}]})
@@ -162,7 +162,7 @@ class SettlementBody(Body):
 @router.put("/channels/{code}/settlement", summary="Set a channel's settlement cycle (audited)")
 def put_settlement(
     code: Annotated[str, Path(max_length=30)],
-    body: SettlementBody,
+    body: ChannelSettlementBody,
     session: SessionDep,
     who: Principal = Depends(require("controller")),
 ) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import PathKey
-from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
+from api.schemas.sales import OrderBody, OrderCancelBody, PaymentBody, WarehouseEventBody
 from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
 from services.auth import Principal
 from services.order_intake import Caller, OrderAsk, price_order
@@ -162,7 +162,7 @@ def get_order(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[s
 @router.post("/{number}/cancel", summary="Cancel before shipment (after shipment: use returns)")
 async def cancel_order(
     number: PathKey,
-    body: CancelBody,
+    body: OrderCancelBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
     client: TemporalDep,

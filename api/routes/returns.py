@@ -18,11 +18,11 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.schemas.base import PathKey
 from api.schemas.returns import (
-    CancelBody,
     ChannelPolicyBody,
     CustomerPolicyBody,
-    ReceiptBody,
     ReturnBody,
+    ReturnCancelBody,
+    ReturnReceiptBody,
     SoldSerialsBody,
 )
 from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
@@ -218,7 +218,7 @@ def get_return(rma_number: PathKey, session: SessionDep, who: PrincipalDep) -> d
 )
 async def post_receipt(
     rma_number: PathKey,
-    body: ReceiptBody,
+    body: ReturnReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
@@ -249,7 +249,7 @@ async def post_receipt(
 )
 async def cancel_return(
     rma_number: str,
-    body: CancelBody,
+    body: ReturnCancelBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
     client: TemporalDep,

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.sales import SettlementBody
+from api.schemas.sales import PayoutReportBody
 from models.contracts.sales import SettlementInput, SettlementLineIn
 from rules.errors import RuleViolation
 from services.auth import Principal
@@ -33,7 +33,7 @@ finance = Depends(require("sales_ops", "controller"))
     status_code=201,
 )
 async def create_settlement(
-    body: SettlementBody, session: SessionDep, who: Annotated[Principal, finance], client: TemporalDep
+    body: PayoutReportBody, session: SessionDep, who: Annotated[Principal, finance], client: TemporalDep
 ) -> JSONResponse:
     row = (
         session.connection()

@@ -3,7 +3,8 @@
 from typing import Annotated, Any
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from sqlmodel import SQLModel
 
 # Database ids are positive 32-bit integers; anything else is refused with 422 before a query runs.
 MAX_ID = 2_147_483_647
@@ -26,3 +27,38 @@ def examples(*bodies: dict[str, Any]) -> ConfigDict:
     # demo retailer's codes and ids (EU01 is entity 1, WH-CENTRAL location 1, APP-0001 item 1, NORDTEX
     # supplier 1) so "Try it out" on a fresh `make run` is accepted.
     return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
+class Reply(BaseModel):
+    """Base of every response body: the fields a client can rely on, named and typed.
+
+    A route's `response_model` validates what the handler returns and serializes it (Decimals as exact
+    strings, as before); keys a model does not name are dropped, so a model lists every key a handler gives.
+    """
+
+    model_config = ConfigDict(extra="forbid")  # DEV-FORBID
+
+
+class OpenReply(Reply):
+    """A body whose keys depend on the record (a task payload, a workflow's result): named keys plus the rest."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def reply_examples(*bodies: dict[str, Any]) -> ConfigDict:
+    """A response model's config carrying examples for the OpenAPI docs."""
+    return ConfigDict(json_schema_extra={"examples": list(bodies)})
+
+
+def record_model(
+    table: type[SQLModel], name: str | None = None, *, only: tuple[str, ...] | None = None, **more: Any
+) -> type[Reply]:
+    """The response model of a table's row (all its columns, or `only` these), named and typed, plus `more` fields.
+
+    `more` takes create_model's (type, default or Field) pairs, for joined columns and nested lists."""
+    columns = table.model_fields if only is None else {c: table.model_fields[c] for c in only}
+    fields: dict[str, Any] = {
+        column: (info.annotation, Field(description=info.description)) for column, info in columns.items()
+    }
+    doc = (table.__doc__ or table.__name__).strip()
+    return create_model(name or f"{table.__name__}Record", __base__=Reply, __doc__=doc, **fields, **more)

@@ -65,7 +65,7 @@ class ReceiptPartBody(Body):
     supplier: Code | None = Field(default=None, description="return to vendor: supplier code")
 
 
-class ReceiptBody(Body):
+class ReturnReceiptBody(Body):
     """The returned parcel, received and inspected."""
 
     model_config = examples(
@@ -119,7 +119,7 @@ class CustomerPolicyBody(Body):
     refund_before_arrival: bool
 
 
-class CancelBody(Body):
+class ReturnCancelBody(Body):
     """Why the return is cancelled before its goods arrive."""
 
     model_config = examples({"reason": "the customer keeps the goods"})

@@ -62,7 +62,7 @@ class OrderBody(Body):
     lines: list[OrderLineBody] = Field(min_length=1, max_length=200)
 
 
-class CancelBody(Body):
+class OrderCancelBody(Body):
     """Why the order is cancelled."""
 
     model_config = examples({"reason": "customer changed their mind"})
@@ -114,7 +114,7 @@ class SettlementLineBody(Body):
     fees: SignedAmount
 
 
-class SettlementBody(Body):
+class PayoutReportBody(Body):
     """A marketplace payout report."""
 
     model_config = examples(
