@@ -9,7 +9,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
 from api.errors import responses
-from api.schemas.base import PathId, record_model
+from api.schemas.base import PathId, many, record_model
 from services.audit_log import audit_change
 from services.auth import Principal
 
@@ -52,7 +52,7 @@ def crud_router(
     @router.get(
         "",
         summary=f"List {name} records",
-        response_model=list[record],  # type: ignore[valid-type]
+        response_model=many(record),
         description=f"{name} records by id, archived ones only when asked; paged by limit/offset.{scoped}",
         responses=responses(422),
     )

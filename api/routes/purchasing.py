@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
-from api.schemas.base import PathKey
+from api.schemas.base import PathKey, many
 from api.schemas.purchasing import (
     ConfirmationBody,
     InvoiceBody,
@@ -25,6 +25,7 @@ from api.schemas.purchasing import (
     PoDetail,
     PoListItem,
     PoReceiptBody,
+    PoState,
 )
 from models.contracts.purchasing import (
     CancelRequest,
@@ -32,7 +33,6 @@ from models.contracts.purchasing import (
     InvoiceLineIn,
     InvoiceRequest,
     MatchOutcome,
-    PoStatus,
     ReceiptLineIn,
     ReceiptRequest,
     ReceiptResult,
@@ -107,7 +107,7 @@ async def create_po(
 @router.get(
     "/purchase-orders",
     summary="Purchase orders of my entities, newest first",
-    response_model=list[PoListItem],  # type: ignore[valid-type]
+    response_model=many(PoListItem),
     responses=responses(422),
 )
 def list_pos(
@@ -210,7 +210,7 @@ async def receive(
 @router.post(
     "/purchase-orders/{number}/confirmations",
     summary="The supplier's confirmed date and quantities",
-    response_model=PoStatus,
+    response_model=PoState,
     responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def confirm(
@@ -231,7 +231,7 @@ async def confirm(
 @router.post(
     "/purchase-orders/{number}/cancel",
     summary="Cancel the PO, or the unreceived remainder",
-    response_model=PoStatus,
+    response_model=PoState,
     responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def cancel(

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
 from api.errors import responses
-from api.schemas.base import Body, PathId, examples
+from api.schemas.base import Body, PathId, examples, many
 from api.schemas.tasks import TaskInboxItem, TaskView
 from models.contracts.tasks import DecisionRequest, DecisionResult
 from models.tasks import Task
@@ -42,7 +42,7 @@ class DecisionBody(Body):
 @router.get(
     "",
     summary="My open tasks (by my roles and my user), oldest due first",
-    response_model=list[TaskInboxItem],  # type: ignore[valid-type]
+    response_model=many(TaskInboxItem),
     responses=responses(422),
 )
 def list_tasks(

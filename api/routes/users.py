@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
 from api.errors import responses
-from api.schemas.base import Body, Id, PathId, examples
+from api.schemas.base import Body, Id, PathId, examples, many
 from api.schemas.users import MeView, UserView, UserWithToken
 from models.auth import ROLES, User
 from models.contracts.bounds import Amount
@@ -122,7 +122,7 @@ def create_user(body: UserCreate, session: SessionDep, who: Admin) -> dict[str, 
 @router.get(
     "/users",
     summary="Users who share one of your entities (admin)",
-    response_model=list[UserView],
+    response_model=many(UserView),
     responses=responses(403, 422),
 )
 def list_users(

@@ -1,5 +1,6 @@
 """Request bodies forbid unknown fields (no mass assignment of status, amounts or approver)."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query
@@ -51,14 +52,30 @@ def reply_examples(*bodies: dict[str, Any]) -> ConfigDict:
 
 
 def record_model(
-    table: type[SQLModel], name: str | None = None, *, only: tuple[str, ...] | None = None, **more: Any
+    table: type[SQLModel],
+    name: str | None = None,
+    *,
+    only: tuple[str, ...] | None = None,
+    iso_text: bool = False,
+    **more: Any,
 ) -> type[Reply]:
     """The response model of a table's row (all its columns, or `only` these), named and typed, plus `more` fields.
 
-    `more` takes create_model's (type, default or Field) pairs, for joined columns and nested lists."""
+    `more` takes create_model's (type, default or Field) pairs, for joined columns and nested lists.
+    `iso_text`: the route sends timestamps as the text jsonable_encoder made of them ("+00:00"), so they
+    stay text here (a datetime field would re-render them with "Z")."""
     columns = table.model_fields if only is None else {c: table.model_fields[c] for c in only}
-    fields: dict[str, Any] = {
-        column: (info.annotation, Field(description=info.description)) for column, info in columns.items()
-    }
+    fields: dict[str, Any] = {}
+    for column, info in columns.items():
+        annotation = info.annotation
+        if iso_text and annotation in (datetime, datetime | None):
+            annotation = str if annotation is datetime else str | None
+            info = Field(description="ISO 8601 timestamp with offset")
+        fields[column] = (annotation, Field(description=info.description))
     doc = (table.__doc__ or table.__name__).strip()
     return create_model(name or f"{table.__name__}Record", __base__=Reply, __doc__=doc, **fields, **more)
+
+
+def many(model: type[BaseModel]) -> Any:
+    """`list[model]` as a response model (built at run time, so type checkers accept a created model)."""
+    return list[model]  # type: ignore[valid-type]

@@ -1,12 +1,13 @@
 """Request bodies of procure-to-pay: purchase orders, receipts, confirmations, cancellations, invoices."""
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
 from api.schemas.base import Body, Id, Reply, examples, record_model, reply_examples
+from api.schemas.books import HistoryEvent, PostingView
 from models.contracts.bounds import (
     MAX_LINES,
     Amount,
@@ -19,6 +20,7 @@ from models.contracts.bounds import (
     Serial,
     UnitCost,
 )
+from models.contracts.purchasing import LineStatus, PoStatus
 from models.purchasing import (
     GoodsReceipt,
     GoodsReceiptLine,
@@ -210,37 +212,6 @@ PoListItem = record_model(
 )
 
 
-class JournalLineView(Reply):
-    """One line of a journal entry (amounts are JSON numbers, as PostgreSQL aggregates them)."""
-
-    account: str
-    role: str | None
-    currency: str
-    amount: float
-    amount_func: float
-
-
-class PostingView(Reply):
-    """A journal entry a document posted."""
-
-    id: int
-    idempotency_key: str
-    posting_date: date
-    memo: str | None
-    reverses_entry_id: int | None
-    lines: list[JournalLineView]
-
-
-class HistoryEvent(Reply):
-    """An audited act on a document: when, who, for whom, what, and the state after."""
-
-    at: datetime | None
-    actor: str
-    acting_for: str | None
-    action: str
-    after: dict[str, Any] | None
-
-
 class LinkedPo(Reply):
     """A PO split off this one (a remainder re-ordered, a substitute)."""
 
@@ -288,4 +259,14 @@ PoDetail = record_model(
     tasks=(list[DocumentTask], ...),  # type: ignore[valid-type]
     history=(list[HistoryEvent], ...),
     linked=(list[LinkedPo], ...),
+)
+
+# The PO workflow's answers as the API sends them; renamed because the sales contract has a LineStatus too
+# (one name per model keeps generated clients whole).
+PoLineState = create_model("PoLineState", __base__=LineStatus, __doc__="A PO line as the workflow sees it.")
+PoState = create_model(
+    "PoState",
+    __base__=PoStatus,
+    __doc__="The PO's stage, who it waits on, its lines, open tasks and invoices.",
+    lines=(list[PoLineState], ...),
 )
