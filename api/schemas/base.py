@@ -72,8 +72,9 @@ def record_model(
             annotation = str if annotation is datetime else str | None
             info = Field(description="ISO 8601 timestamp with offset")
         fields[column] = (annotation, Field(description=info.description))
+    fields.update(more)  # a joined or nested value may take a column's name (a count becomes the list)
     doc = (table.__doc__ or table.__name__).strip()
-    return create_model(name or f"{table.__name__}Record", __base__=Reply, __doc__=doc, **fields, **more)
+    return create_model(name or f"{table.__name__}Record", __base__=Reply, __doc__=doc, **fields)
 
 
 def many(model: type[BaseModel]) -> Any:
