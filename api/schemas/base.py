@@ -37,7 +37,7 @@ class Reply(BaseModel):
     strings, as before); keys a model does not name are dropped, so a model lists every key a handler gives.
     """
 
-    model_config = ConfigDict(extra="forbid")  # DEV-FORBID
+    model_config = ConfigDict(extra="ignore")
 
 
 class OpenReply(Reply):
