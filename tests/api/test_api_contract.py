@@ -5,6 +5,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.factories import Factory
+
 # Operations anyone may call (no token); every other one can answer 401.
 PUBLIC = {("get", "/health"), ("get", "/ready")}
 ERROR_CODES = {"401", "403", "404", "409", "422", "503"}
@@ -67,14 +69,16 @@ def test_every_operation_documents_its_errors_and_says_what_it_does(api: TestCli
     assert not missing, "\n".join(missing)
 
 
-def test_the_error_model_is_what_errors_look_like(api: TestClient) -> None:
+def test_the_error_model_is_what_errors_look_like(api: TestClient, factory: Factory) -> None:
     """The documented ErrorBody matches real answers: a sentence for 401, a list naming the field for 422."""
     doc = api.get("/openapi.json").json()
-    error = doc["components"]["schemas"]["ErrorBody"]
-    assert set(error["properties"]) == {"detail"}
+    assert set(doc["components"]["schemas"]["ErrorBody"]["properties"]) == {"detail"}
+    named = set(doc["components"]["schemas"]["ErrorItem"]["properties"])
     unauthenticated = api.get("/me")
     assert unauthenticated.status_code == 401 and isinstance(unauthenticated.json()["detail"], str)
-    invalid = api.get("/purchase-orders", params={"limit": 0}, headers={"Authorization": "Bearer x"})
-    assert invalid.status_code in (401, 422)
-    item = doc["components"]["schemas"]["ErrorItem"]
-    assert {"loc", "msg", "type"} <= set(item["properties"])
+    _, token = factory.user("buyer", entities=(factory.entity(),))
+    invalid = api.get("/purchase-orders", params={"limit": 0}, headers={"Authorization": f"Bearer {token}"})
+    assert invalid.status_code == 422, invalid.text
+    for item in invalid.json()["detail"]:
+        assert {"loc", "msg", "type"} <= set(item) and {"loc", "msg", "type"} <= named
+        assert item["loc"] == ["query", "limit"]
