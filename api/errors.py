@@ -1,12 +1,102 @@
-"""Map business errors to HTTP answers that name the field and the reason."""
+"""Map business errors to HTTP answers that name the field and the reason, and document them per operation."""
+
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 
 from rules.errors import RuleViolation
 from rules.periods import PeriodClosed
 from services.errors import Conflict, InsufficientStock, NotFound
+
+
+class ErrorItem(BaseModel):
+    """One refused field: where it is, why, and the kind of refusal (FastAPI's validation error shape)."""
+
+    # FastAPI's own validation errors add `input` and `ctx`; they are kept, not documented one by one.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [{"loc": ["body", "qty"], "msg": "must be positive", "type": "rule_violation"}]
+        },
+    )
+
+    loc: list[str | int] = Field(description='where the problem is: ["body" | "query" | "path", field name]')
+    msg: str = Field(description="the reason, meant for people")
+    type: str = Field(
+        description="the kind: not_found, conflict, insufficient_stock, period_closed, rule_violation, "
+        "unknown_reference, check_violation, invalid_value, ledger_rule, forbidden, a workflow's refusal, "
+        "or one of pydantic's validation types"
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: `detail` is a sentence (auth, roles, not found, unavailable) or a list of fields."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"detail": "missing bearer token"},
+                {
+                    "detail": [
+                        {"loc": ["body", "supplier_id"], "msg": "supplier 9 not found", "type": "not_found"}
+                    ]
+                },
+            ]
+        }
+    )
+
+    detail: str | list[ErrorItem]
+
+
+class CommandAccepted(BaseModel):
+    """202: the command is stored and will reach its workflow; GET `command_url` tells its outcome."""
+
+    # A document's creation also names the document (number, workflow id, ...), so more keys may come.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "pending",
+                    "command_id": "7f549ffb-cc55-4c96-b72e-23461e9bd553",
+                    "command_url": "/commands/7f549ffb-cc55-4c96-b72e-23461e9bd553",
+                    "workflow_id": "PO-100012",
+                }
+            ]
+        },
+    )
+
+    status: str = Field(description="pending")
+    command_id: str | None = None
+    command_url: str | None = Field(default=None, description="GET it to learn the outcome")
+    workflow_id: str | None = None
+
+
+# What each error code means here; the same sentence in every operation that can answer it.
+ERROR_MEANING: dict[int, str] = {
+    401: "No bearer token, or one that is unknown, expired or revoked",
+    403: "The caller's roles (or approval limit) do not allow this",
+    404: "Not found, or another entity's (the answer is the same, so ids cannot be probed)",
+    409: "Conflicts with the document's state or an existing record, or the workflow refused it",
+    422: "Invalid input: `detail` names the field and the reason; nothing was changed",
+    503: "The workflow service or the database cannot take it now; nothing was written, retry after Retry-After",
+}
+
+
+def responses(*codes: int, accepted: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of an operation: each error code it can answer (one error model), and 202 if it may."""
+    documented: dict[int | str, dict[str, Any]] = {
+        code: {"model": ErrorBody, "description": ERROR_MEANING[code]} for code in sorted(set(codes))
+    }
+    if accepted:
+        documented[202] = {
+            "model": CommandAccepted,
+            "description": "Stored, the outcome is not known yet: follow `command_url` (also in Location)",
+        }
+    return documented
 
 
 def _detail(field: str, reason: str, kind: str) -> dict[str, object]:

@@ -38,6 +38,59 @@ from api.routes import (
 )
 from api.temporal_holder import TemporalHolder
 
+# What each tag of the OpenAPI document holds (Swagger and ReDoc group operations by it). A new tag gets a line.
+TAGS = [
+    ("health", "Liveness and readiness, without a token."),
+    ("users", "Who am I, and user administration: roles, entities, approval limits, tokens (admins)."),
+    (
+        "master data",
+        "Entities, locations, items, suppliers and their prices, customers, channels and their "
+        "prices, accounts, tax and FX rates, fiscal periods. Codes are unique and never change.",
+    ),
+    (
+        "policy",
+        "Approval bands and settings, match tolerances, delegations and task service levels, per entity.",
+    ),
+    ("tasks", "The inbox: open tasks for my user and roles, and decisions sent to the waiting workflow."),
+    ("commands", "Commands answered 202: follow one to its outcome; the relay's backlog."),
+    ("books", "The ledger as it is: trial balance, journal entries, stock balances, the audit trail."),
+    (
+        "orders",
+        "Order to fulfil: intake from channels, payment, cancellation, warehouse events, the order view.",
+    ),
+    (
+        "settlements",
+        "Marketplace payout reports matched to shipped orders; fees posted, receivables cleared.",
+    ),
+    (
+        "procure-to-pay",
+        "Purchase orders through approval, confirmation, receipt, three-way match and payment.",
+    ),
+    (
+        "integration",
+        "Outbound events and webhook subscriptions: catalogue, deliveries, dead letters, replays.",
+    ),
+    ("catalogue feed", "Many items in one request, upserted by SKU, each accepted or refused on its own."),
+    ("close", "Month-end close: checklist, accruals, differences and the controller's sign-off."),
+    (
+        "reports",
+        "Statements, stock valuation and turns, margins, supplier scorecard, working capital, KPIs; "
+        "JSON or CSV.",
+    ),
+    (
+        "returns",
+        "Returns (RMA) from request to refund: policies, receipt and disposition, return-rate alerts.",
+    ),
+    (
+        "replenishment",
+        "Daily replenishment runs, planning parameters, budgets, rebalancing and supplier scores.",
+    ),
+    ("transfers and counts", "Stock moved between locations through transit, and cycle counts."),
+    ("foresight", "The 13-week cash forecast, the exception radar and master-data quality."),
+    ("imports", "Items, suppliers, customers and opening stock from JSON rows or CSV, checked row by row."),
+    ("operations", "What operators look at: stuck work, with the error."),
+]
+
 ROUTERS = [
     health.router,
     metrics_router,
@@ -81,8 +134,11 @@ def create_app() -> FastAPI:
         title="Retail ERP",
         version="0.1.0",
         description="Procure-to-pay, order-to-fulfill, returns and month-end close as durable workflows "
-        "over one double-entry ledger. Authenticate with a bearer token (see the README).",
+        "over one double-entry ledger. Authenticate with a bearer token (see the README). Every error answers "
+        "with one model, ErrorBody: `detail` is a sentence, or a list naming each refused field and why. A "
+        "command whose workflow did not answer in time answers 202 with `command_url`: GET it for the outcome.",
         lifespan=lifespan,
+        openapi_tags=[{"name": name, "description": text} for name, text in TAGS],
     )
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)

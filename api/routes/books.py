@@ -8,19 +8,27 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.base import PathId, QueryId
+from api.errors import responses
+from api.schemas.base import PathId, QueryId, many
+from api.schemas.books import AuditRow, JournalEntryView, StockBalanceView, TrialBalance
 from rules.visibility import Reader, may_read_audit_row
 from services import audit_scope
 from services.auth import Principal
 
-router = APIRouter(tags=["books"])
+router = APIRouter(tags=["books"], responses=responses(401, 422))
 finance = Depends(require("controller", "ap_clerk"))
 
 
-@router.get("/entities/{entity_id}/trial-balance", summary="Trial balance of an entity up to a date")
+@router.get(
+    "/entities/{entity_id}/trial-balance",
+    summary="Trial balance of an entity up to a date",
+    response_model=TrialBalance,
+    responses=responses(403, 404),
+)
 def trial_balance(
     entity_id: PathId, session: SessionDep, who: Principal = finance, as_of: date | None = None
 ) -> dict[str, Any]:
+    """Debit and credit per account of an entity up to a date (all postings when no date); controllers and AP."""
     check_entity(who, entity_id)
     rows = (
         session.connection()
@@ -60,7 +68,12 @@ def trial_balance(
     }
 
 
-@router.get("/journal-entries", summary="Journal entries of a source document")
+@router.get(
+    "/journal-entries",
+    summary="Journal entries of a source document",
+    response_model=many(JournalEntryView),
+    responses=responses(403),
+)
 def journal_entries(
     session: SessionDep,
     who: Principal = finance,
@@ -68,6 +81,7 @@ def journal_entries(
     source_id: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
 ) -> list[dict[str, Any]]:
+    """Journal entries of your entities, newest first, filtered by the document that posted them."""
     rows = (
         session.connection()
         .execute(
@@ -101,7 +115,12 @@ def journal_entries(
     return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
-@router.get("/stock/balances", summary="On hand, reserved, inbound, in transit and value per item x location")
+@router.get(
+    "/stock/balances",
+    summary="On hand, reserved, inbound, in transit and value per item x location",
+    response_model=many(StockBalanceView),
+    responses=responses(404),
+)
 def stock_balances(
     session: SessionDep,
     who: PrincipalDep,
@@ -109,6 +128,7 @@ def stock_balances(
     item_id: QueryId | None = None,
     limit: int = Query(200, ge=1, le=5000),
 ) -> list[dict[str, Any]]:
+    """Per item and location of an entity: on hand, reserved, inbound, in transit, available, projected, value."""
     check_entity(who, entity_id)
     rows = (
         session.connection()
@@ -146,6 +166,7 @@ def stock_balances(
     "/audit",
     summary="Who did what to a document, when, acting for whom (admins and controllers: all of their "
     "entities' rows; others: their own acts)",
+    response_model=many(AuditRow),
 )
 def audit(
     session: SessionDep,
@@ -153,6 +174,7 @@ def audit(
     subject_type: Annotated[str, Query(min_length=1, max_length=40)],
     subject_id: Annotated[str, Query(min_length=1, max_length=80)],
 ) -> list[dict[str, Any]]:
+    """The audit trail of one document, oldest first; an empty list when you may not see the document."""
     if not audit_scope.subject_visible(session, who, subject_type, subject_id):
         return []
     rows = (

@@ -8,13 +8,14 @@ from sqlmodel import Session, select
 
 from api.batch import Accepted, BatchRequest, BatchResult, run_batch
 from api.deps import SessionDep, require
+from api.errors import responses
 from api.schemas.master import ItemCreate, ItemUpdate
 from models.master import Item
 from rules.errors import RuleViolation
 from services.audit_log import audit_change
 from services.auth import Principal
 
-router = APIRouter(prefix="/items", tags=["catalogue feed"])
+router = APIRouter(prefix="/items", tags=["catalogue feed"], responses=responses(401, 403, 422))
 Writer = Annotated[Principal, Depends(require("admin", "buyer"))]
 # Valuation and tracking decide how stock already on hand was valued: a feed may not change them.
 _FIXED = ("valuation_method", "tracking", "unit", "allow_negative")
@@ -45,8 +46,14 @@ def _upsert(session: Session, who: Principal, rec: ItemCreate) -> Accepted:
     return Accepted(status="updated", id=item.id)
 
 
-@router.post("/batch", summary="Catalogue feed: create or update many items by SKU, each on its own")
+@router.post(
+    "/batch",
+    summary="Catalogue feed: create or update many items by SKU, each on its own",
+    response_model=BatchResult,
+)
 def items_batch(body: BatchRequest, session: SessionDep, who: Writer) -> dict[str, Any]:
+    """Up to 1,000 items upserted by SKU, each in its own savepoint: 200 with each record's outcome (created,
+    updated, unchanged, or refused naming the field); valuation, tracking and unit cannot change."""
     result: BatchResult = run_batch(session, body.records, ItemCreate, lambda s, rec: _upsert(s, who, rec))
     session.commit()
     return result.model_dump()

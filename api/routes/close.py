@@ -10,7 +10,9 @@ from sqlalchemy import text
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import Body, Id, QueryId, examples
+from api.errors import responses
+from api.schemas.base import Body, Id, QueryId, examples, many
+from api.schemas.close import AccrualRequested, CloseRunItem, CloseRunView, CloseStarted
 from erp.settings import get_settings
 from models.contracts.bounds import MAX_AMOUNT, PERIOD_PATTERN
 from models.contracts.close import CloseInput
@@ -21,7 +23,7 @@ from services import close_runs
 from services.auth import Principal
 from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
 
-router = APIRouter(prefix="/close", tags=["close"])
+router = APIRouter(prefix="/close", tags=["close"], responses=responses(401, 403, 422))
 controller = Depends(require("controller"))
 finance = Depends(require("controller", "ap_clerk"))
 PERIOD = PERIOD_PATTERN
@@ -73,10 +75,21 @@ def _entity_code(session: SessionDep, entity_id: int) -> str:
     return str(code)
 
 
-@router.post("/runs", status_code=202, summary="Start (or re-run) the close of an entity's period")
+@router.post(
+    "/runs",
+    status_code=202,
+    summary="Start (or re-run) the close of an entity's period",
+    response_model=CloseStarted,
+    responses={
+        **responses(404, 503),
+        200: {"model": CloseStarted, "description": "The period's close exists already: nothing new started"},
+    },
+)
 async def start_close(
     body: CloseBody, session: SessionDep, who: Annotated[Principal, controller], client: TemporalDep
 ) -> JSONResponse:
+    """Start the close workflow of an entity's period: its checklist runs, differences open tasks, and the controller
+    signs off in the inbox. Controllers."""
     check_entity(who, body.entity_id)
     period_bounds(body.period)
     code = _entity_code(session, body.entity_id)
@@ -100,8 +113,16 @@ async def start_close(
     )
 
 
-@router.post("/accruals", status_code=201, summary="Request a month-end accrual (bill to receive)")
+@router.post(
+    "/accruals",
+    status_code=201,
+    summary="Request a month-end accrual (bill to receive)",
+    response_model=AccrualRequested,
+    responses=responses(404),
+)
 def request_accrual(body: AccrualBody, session: SessionDep, who: Principal = controller) -> dict[str, Any]:
+    """A bill to receive for the period: accrued at period end by the close, reversed on day 1 of the next period.
+    Controllers."""
     check_entity(who, body.entity_id)
     if body.expense_role not in _ACCRUABLE:
         raise HTTPException(
@@ -128,13 +149,19 @@ def request_accrual(body: AccrualBody, session: SessionDep, who: Principal = con
     return {"entity_id": body.entity_id, "period": body.period, "n": n, "status": "requested"}
 
 
-@router.get("/runs", summary="Close runs of an entity, newest period first, with their cycle time")
+@router.get(
+    "/runs",
+    summary="Close runs of an entity, newest period first, with their cycle time",
+    response_model=many(CloseRunItem),
+    responses=responses(404),
+)
 def list_runs(
     session: SessionDep,
     entity_id: QueryId,
     who: Principal = finance,
     limit: int = Query(24, ge=1, le=240),
 ) -> list[dict[str, Any]]:
+    """Close runs of one of your entities, newest period first, with their status and cycle time."""
     check_entity(who, entity_id)
     rows = session.connection().execute(
         text(
@@ -149,8 +176,14 @@ def list_runs(
     return [dict(r._mapping) for r in rows]
 
 
-@router.get("/runs/{entity_id}/{period}", summary="One close: checklist, differences and statements")
+@router.get(
+    "/runs/{entity_id}/{period}",
+    summary="One close: checklist, differences and statements",
+    response_model=CloseRunView,
+    responses=responses(404),
+)
 def get_run(entity_id: int, period: str, session: SessionDep, who: Principal = finance) -> dict[str, Any]:
+    """One close: its checklist per round, the differences found and the statements at sign-off."""
     check_entity(who, entity_id)
     conn = session.connection()
     run = conn.execute(

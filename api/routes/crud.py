@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col, select
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.base import PathId
+from api.errors import responses
+from api.schemas.base import PathId, many, record_model
 from services.audit_log import audit_change
 from services.auth import Principal
 
@@ -25,8 +26,13 @@ def crud_router(
     after_create: Callable[[Session, Any, Any], Any] | None = None,
 ) -> APIRouter:
     """Routes for one master-data resource; entity-scoped resources are visible to members only."""
-    router = APIRouter(prefix=path, tags=["master data"])
+    router = APIRouter(prefix=path, tags=["master data"], responses=responses(401))
     name = table.__name__
+    record = record_model(table)
+    scoped = (
+        " Only records of the caller's entities are visible." if entity_scoped or name == "Entity" else ""
+    )
+    writers = f" Needs one of the roles {list(write_roles)} (admin always)."
     # The column naming the record's entity; an entity is scoped by its own id (members see it).
     scope = "entity_id" if entity_scoped else "id" if name == "Entity" else None
 
@@ -43,7 +49,13 @@ def crud_router(
             check_entity(who, getattr(obj, scope))
         return obj
 
-    @router.get("", summary=f"List {name} records")
+    @router.get(
+        "",
+        summary=f"List {name} records",
+        response_model=many(record),
+        description=f"{name} records by id, archived ones only when asked; paged by limit/offset.{scoped}",
+        responses=responses(422),
+    )
     def list_records(
         session: SessionDep,
         who: PrincipalDep,
@@ -59,11 +71,24 @@ def crud_router(
         query = query.order_by(col(table.id)).limit(limit).offset(offset)  # type: ignore[attr-defined]
         return [r.model_dump() for r in session.exec(query).all()]
 
-    @router.get("/{record_id}", summary=f"Get one {name}")
+    @router.get(
+        "/{record_id}",
+        summary=f"Get one {name}",
+        response_model=record,
+        description=f"One {name} record by id.{scoped}",
+        responses=responses(404, 422),
+    )
     def get_record(record_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
         return dict(_load(session, who, record_id).model_dump())
 
-    @router.post("", status_code=201, summary=f"Create a {name}")
+    @router.post(
+        "",
+        status_code=201,
+        summary=f"Create a {name}",
+        response_model=record,
+        description=f"Create a {name} (audited); its code is unique and cannot change later.{writers}",
+        responses=responses(403, 404, 409, 422),
+    )
     def create_record(body: create, session: SessionDep, who: Principal = writer) -> dict[str, Any]:  # type: ignore[valid-type]
         data = body.model_dump()  # type: ignore[attr-defined]
         if entity_scoped:
@@ -92,7 +117,13 @@ def crud_router(
 
     if update is not None:
 
-        @router.patch("/{record_id}", summary=f"Change a {name} (codes are immutable)")
+        @router.patch(
+            "/{record_id}",
+            summary=f"Change a {name} (codes are immutable)",
+            response_model=record,
+            description=f"Change the given fields of a {name} (audited, before and after).{writers}",
+            responses=responses(403, 404, 409, 422),
+        )
         def update_record(
             record_id: PathId,
             body: update,  # type: ignore[valid-type]
@@ -121,7 +152,13 @@ def crud_router(
 
     if archivable:
 
-        @router.post("/{record_id}/archive", summary=f"Archive a {name} (nothing is deleted)")
+        @router.post(
+            "/{record_id}/archive",
+            summary=f"Archive a {name} (nothing is deleted)",
+            response_model=record,
+            description=f"Hide a {name} from lists and new documents; the record stays for history.{writers}",
+            responses=responses(403, 404, 422),
+        )
         def archive_record(record_id: PathId, session: SessionDep, who: Principal = writer) -> dict[str, Any]:
             obj = _load(session, who, record_id)
             before = obj.model_dump()

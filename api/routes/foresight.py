@@ -12,7 +12,17 @@ from sqlalchemy import text
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.errors import responses
 from api.schemas.base import Body, Id, QueryId
+from api.schemas.foresight import (
+    CashDrilldown,
+    CashForecast,
+    ChannelSettlementView,
+    CheckStarted,
+    DataQualityReport,
+    Radar,
+    StockMinimumView,
+)
 from erp.settings import get_settings
 from models.contracts.bounds import QuantityOrZero
 from models.contracts.foresight import DataQualityInput
@@ -24,7 +34,7 @@ from services.audit_log import audit_change
 from services.auth import Principal
 from workflows.foresight.data_quality import DataQualityCheckWorkflow, data_quality_workflow_id
 
-router = APIRouter(prefix="/foresight", tags=["foresight"])
+router = APIRouter(prefix="/foresight", tags=["foresight"], responses=responses(401, 422))
 finance = Depends(require("controller", "ap_clerk"))
 Controller = Annotated[Principal, Depends(require("controller"))]
 # Dates outside this range are typos, and 13 weeks after the last day a date can hold would overflow.
@@ -42,19 +52,36 @@ def _day(field: str, value: date | None) -> date:
 
 
 @router.get(
-    "/cash", summary="13-week cash forecast per currency by day or week, with each bucket's documents"
+    "/cash",
+    summary="13-week cash forecast per currency by day or week, with each bucket's documents",
+    response_model=CashForecast,
+    responses=responses(403, 404),
 )
 def cash(
     session: SessionDep, entity_id: QueryId, as_of: AsOf = None, by: By = "week", who: Principal = finance
 ) -> dict[str, Any]:
+    """Per currency, every day or week of the next 13 weeks: supplier payments, committed spend, customer receipts and
+    refunds, net, cumulative, and the documents behind each figure. Controllers and AP."""
     check_entity(who, entity_id)
     return foresight_cash.cash_forecast(session, entity_id, _day("as_of", as_of), by)
 
 
-@router.get("/cash.csv", summary="The cash forecast as CSV (one row per currency and bucket)")
+@router.get(
+    "/cash.csv",
+    summary="The cash forecast as CSV (one row per currency and bucket)",
+    response_class=Response,
+    responses={
+        **responses(403, 404),
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "One row per currency and bucket",
+        },
+    },
+)
 def cash_csv(
     session: SessionDep, entity_id: QueryId, as_of: AsOf = None, by: By = "week", who: Principal = finance
 ) -> Response:
+    """The cash forecast as a spreadsheet: one row per currency and bucket, the documents counted."""
     check_entity(who, entity_id)
     day = _day("as_of", as_of)
     rows = foresight_cash.csv_rows(foresight_cash.cash_forecast(session, entity_id, day, by))
@@ -70,7 +97,12 @@ def cash_csv(
     )
 
 
-@router.get("/cash/drilldown", summary="The documents behind a forecast figure (currency, days, category)")
+@router.get(
+    "/cash/drilldown",
+    summary="The documents behind a forecast figure (currency, days, category)",
+    response_model=CashDrilldown,
+    responses=responses(403, 404),
+)
 def cash_drilldown(
     session: SessionDep,
     entity_id: QueryId,
@@ -81,6 +113,7 @@ def cash_drilldown(
     category: Category | None = None,
     who: Principal = finance,
 ) -> dict[str, Any]:
+    """The documents behind one forecast figure: a currency, a date range and optionally a category."""
     check_entity(who, entity_id)
     day = _day("as_of", as_of)
     return foresight_cash.drilldown(
@@ -88,13 +121,25 @@ def cash_drilldown(
     )
 
 
-@router.get("/radar", summary="What needs attention now: counts, ages and records per exception category")
+@router.get(
+    "/radar",
+    summary="What needs attention now: counts, ages and records per exception category",
+    response_model=Radar,
+    responses=responses(404),
+)
 def radar(session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: AsOf = None) -> dict[str, Any]:
+    """Exception categories (late POs, stuck orders, unmatched invoices, return spikes, stock under minimum, ...) with
+    counts, ages and the records, oldest first."""
     check_entity(who, entity_id)
     return foresight_radar.radar(session, entity_id, _day("as_of", as_of))
 
 
-@router.get("/data-quality", summary="Master-data problems with the offending records, owners and tasks")
+@router.get(
+    "/data-quality",
+    summary="Master-data problems with the offending records, owners and tasks",
+    response_model=DataQualityReport,
+    responses=responses(404),
+)
 def data_quality_problems(
     session: SessionDep,
     who: PrincipalDep,
@@ -102,6 +147,8 @@ def data_quality_problems(
     problem_status: Annotated[str, Query(alias="status", pattern="^(open|fixed|all)$")] = "open",
     rule: Annotated[str | None, Query(description=f"one of {sorted(RULES)}")] = None,
 ) -> dict[str, Any]:
+    """Master-data problems of an entity (open, fixed or all, one rule or all) with the offending record, its owner
+    role and task."""
     check_entity(who, entity_id)
     if rule is not None and rule not in RULES:
         raise RuleViolation("rule", f"unknown rule; use one of {sorted(RULES)}")
@@ -126,10 +173,17 @@ class CheckBody(Body):
     "/data-quality/checks",
     status_code=202,
     summary="Run the master-data quality check now (admin, controller)",
+    response_model=CheckStarted,
+    responses={
+        **responses(403, 404, 503),
+        200: {"model": CheckStarted, "description": "Already run today: nothing new started"},
+    },
 )
 async def run_check(
     body: CheckBody, session: SessionDep, who: Controller, client: TemporalDep
 ) -> JSONResponse:
+    """Run the entity's master-data check now; problems open tasks for their owners, fixed ones close them.
+    Controllers."""
     check_entity(who, body.entity_id)
     code = foresight_cash.entity_code(session, body.entity_id)
     session.close()
@@ -151,7 +205,7 @@ async def run_check(
     )
 
 
-class SettlementBody(Body):
+class ChannelSettlementBody(Body):
     """Days from shipment until the channel pays out (marketplace settlement cycle, or customer terms)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"settlement_days": 14}]})
@@ -159,13 +213,19 @@ class SettlementBody(Body):
     settlement_days: int = Field(ge=0, le=365)
 
 
-@router.put("/channels/{code}/settlement", summary="Set a channel's settlement cycle (audited)")
+@router.put(
+    "/channels/{code}/settlement",
+    summary="Set a channel's settlement cycle (audited)",
+    response_model=ChannelSettlementView,
+    responses=responses(403, 404),
+)
 def put_settlement(
     code: Annotated[str, Path(max_length=30)],
-    body: SettlementBody,
+    body: ChannelSettlementBody,
     session: SessionDep,
     who: Principal = Depends(require("controller")),
 ) -> dict[str, Any]:
+    """Days from shipment until the channel pays out, used by the cash forecast (audited). Controllers."""
     conn = session.connection()
     row = conn.execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code}).first()
     if row is None:
@@ -210,10 +270,16 @@ class MinimumBody(Body):
     min_qty: QuantityOrZero
 
 
-@router.put("/stock-minimums", summary="Set an item's minimum at a location (audited)")
+@router.put(
+    "/stock-minimums",
+    summary="Set an item's minimum at a location (audited)",
+    response_model=StockMinimumView,
+    responses=responses(403, 404),
+)
 def put_minimum(
     body: MinimumBody, session: SessionDep, who: Principal = Depends(require("buyer", "warehouse"))
 ) -> dict[str, Any]:
+    """The least an item should hold at a location before the radar shows it (audited). Buyers and warehouse."""
     conn = session.connection()
     entity = conn.execute(
         text("SELECT entity_id FROM location WHERE id = :l"), {"l": body.location_id}

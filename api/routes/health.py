@@ -4,18 +4,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from api.schemas.operations import Health, Readiness
 from erp.db import app_engine
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="The process is up")
+@router.get("/health", summary="The process is up", response_model=Health)
 def health() -> dict[str, str]:
+    """Liveness: answers without a token and without touching the database."""
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Database and Temporal answer")
+@router.get(
+    "/ready",
+    summary="Database and Temporal answer",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database or Temporal does not answer"}},
+)
 async def ready(request: Request) -> JSONResponse:
+    """Readiness: 200 when the database and Temporal answer, else 503 with Retry-After and which one failed."""
     checks: dict[str, str] = {}
     try:
         with app_engine().connect() as conn:

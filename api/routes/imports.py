@@ -9,6 +9,7 @@ from sqlmodel import Session, SQLModel
 
 from api.batch import Accepted, BatchResult, run_batch
 from api.deps import PrincipalDep, SessionDep
+from api.errors import responses
 from api.schemas.imports import (
     MAX_IMPORT_ROWS,
     ImportKind,
@@ -24,7 +25,7 @@ from rules.import_rows import csv_line, parse_csv
 from services.auth import Principal
 from services.imports import import_opening_stock, import_record
 
-router = APIRouter(prefix="/imports", tags=["imports"])
+router = APIRouter(prefix="/imports", tags=["imports"], responses=responses(401, 403, 422))
 # The roles that create each kind one by one may import it; opening stock posts to the ledger.
 ROLES: dict[str, tuple[str, ...]] = {
     "items": ("admin", "buyer"),
@@ -114,7 +115,10 @@ def _report(
 def import_rows(
     kind: ImportKind, body: ImportRequest, session: SessionDep, who: PrincipalDep
 ) -> ImportReport:
-    """Validate each row with the create schema; all_or_nothing writes nothing if any row is refused."""
+    """Validate each row with the create schema; all_or_nothing writes nothing if any row is refused.
+
+    Rows come as JSON or as CSV text; the report gives each row's outcome (created, unchanged, refused naming
+    the field) and whether anything was committed."""
     if not who.has_role(*ROLES[kind]):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs one of the roles {list(ROLES[kind])}")
     records = body.rows if body.rows is not None else parse_csv(body.csv or "")

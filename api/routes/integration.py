@@ -9,9 +9,22 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Body as BodyParam
 
 from api.deps import PrincipalDep, SessionDep, require
-from api.schemas.integration import ReplayRequest, SecretRotation, SubscriptionCreate, SubscriptionUpdate
+from api.errors import responses
+from api.schemas.base import many
+from api.schemas.integration import (
+    DeadLetterView,
+    DeliveryView,
+    EventTypeView,
+    ReplayAnswer,
+    ReplayRequest,
+    SecretRotation,
+    SubscriptionCreate,
+    SubscriptionUpdate,
+    SubscriptionView,
+    SubscriptionWithSecret,
+)
 from erp.settings import get_settings
-from models.contracts.events import CATALOGUE, json_schema
+from models.contracts.events import CATALOGUE, EventEnvelope, json_schema
 from rules.entity_scope import check_entity_list
 from services import webhook_scope, webhooks
 from services.audit_log import audit_change
@@ -20,7 +33,7 @@ from services.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
 log = logging.getLogger("erp.api.integration")
-router = APIRouter(prefix="/integration", tags=["integration"])
+router = APIRouter(prefix="/integration", tags=["integration"], responses=responses(401, 422))
 Admin = Annotated[Principal, Depends(require("admin"))]
 Limit = Query(100, ge=1, le=1000)
 Offset = Query(0, ge=0)
@@ -45,8 +58,13 @@ def _check_target(who: Principal, entity_ids: list[int] | None, url: str | None)
         check_webhook_url(url)
 
 
-@router.get("/events/schema", summary="The catalogue of outbound event types with a JSON schema each")
+@router.get(
+    "/events/schema",
+    summary="The catalogue of outbound event types with a JSON schema each",
+    response_model=many(EventTypeView),
+)
 def event_schemas(_: PrincipalDep) -> list[dict[str, Any]]:
+    """Every event type a webhook receiver can get, with the JSON schema of its `data`."""
     return [
         {
             "type": t.name,
@@ -59,19 +77,31 @@ def event_schemas(_: PrincipalDep) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/events", summary="Outbound events in commit order, as receivers get them (after an outbox id)")
+@router.get(
+    "/events",
+    summary="Outbound events in commit order, as receivers get them (after an outbox id)",
+    response_model=many(EventEnvelope),
+    responses=responses(403),
+)
 def list_events(
     session: SessionDep, who: Admin, after: int = Query(0, ge=0), limit: int = Limit
 ) -> list[dict[str, Any]]:
+    """Outbound events of your entities after an outbox id, oldest first, as the envelopes receivers get (admins): a
+    receiver can catch up by polling."""
     return webhooks.events_after(session, sorted(who.entity_ids), after, limit)
 
 
 @router.post(
-    "/subscriptions", status_code=201, summary="Register a webhook receiver (the secret is shown once)"
+    "/subscriptions",
+    status_code=201,
+    summary="Register a webhook receiver (the secret is shown once)",
+    response_model=SubscriptionWithSecret,
+    responses=responses(403, 409),
 )
 async def create_subscription(
     body: SubscriptionCreate, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
+    """Register a receiver URL for some event types and entities; the answer shows the signing secret once (audited)."""
     values = body.model_dump()
     values["url"] = str(body.url)
     _check_target(who, body.entity_ids, values["url"])
@@ -83,25 +113,41 @@ async def create_subscription(
     return {**view, "secret": secret}
 
 
-@router.get("/subscriptions", summary="Webhook subscriptions (never their secrets)")
+@router.get(
+    "/subscriptions",
+    summary="Webhook subscriptions (never their secrets)",
+    response_model=many(SubscriptionView),
+    responses=responses(403),
+)
 def list_subscriptions(
     session: SessionDep, who: Admin, limit: int = Limit, offset: int = Offset
 ) -> list[dict[str, Any]]:
+    """Subscriptions that cover your entities, never their secrets."""
     subs = webhook_scope.visible_subscriptions(session, who, limit, offset)
     return [webhooks.public_view(s) for s in subs]
 
 
-@router.get("/subscriptions/{subscription_id}", summary="One webhook subscription")
+@router.get(
+    "/subscriptions/{subscription_id}",
+    summary="One webhook subscription",
+    response_model=SubscriptionView,
+    responses=responses(403, 404),
+)
 def get_subscription(subscription_id: int, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """One subscription that covers your entities, without its secret."""
     return webhooks.public_view(webhook_scope.visible_subscription(session, who, subscription_id))
 
 
 @router.patch(
-    "/subscriptions/{subscription_id}", summary="Change a subscription (url, filters, retries, secret)"
+    "/subscriptions/{subscription_id}",
+    summary="Change a subscription (url, filters, retries, secret)",
+    response_model=SubscriptionView,
+    responses=responses(403, 404, 409),
 )
 async def update_subscription(
     subscription_id: int, body: SubscriptionUpdate, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
+    """Change the URL, filters, retries or secret of a subscription (audited)."""
     sub = webhook_scope.visible_subscription(session, who, subscription_id)
     before = webhooks.public_view(sub)
     changes = body.model_dump(exclude_unset=True)
@@ -125,8 +171,14 @@ async def update_subscription(
     return after
 
 
-@router.delete("/subscriptions/{subscription_id}", summary="Deactivate a subscription (its history stays)")
+@router.delete(
+    "/subscriptions/{subscription_id}",
+    summary="Deactivate a subscription (its history stays)",
+    response_model=SubscriptionView,
+    responses=responses(403, 404),
+)
 def delete_subscription(subscription_id: int, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Deactivate a subscription; its deliveries and dead letters stay (audited)."""
     sub = webhook_scope.visible_subscription(session, who, subscription_id)
     before = webhooks.public_view(sub)
     sub.active = False
@@ -140,10 +192,16 @@ def delete_subscription(subscription_id: int, session: SessionDep, who: Admin) -
     return after
 
 
-@router.post("/subscriptions/{subscription_id}/replay", summary="Re-send from an event id onwards")
+@router.post(
+    "/subscriptions/{subscription_id}/replay",
+    summary="Re-send from an event id onwards",
+    response_model=ReplayAnswer,
+    responses=responses(403, 404),
+)
 async def replay(
     subscription_id: int, body: ReplayRequest, request: Request, session: SessionDep, who: Admin
 ) -> dict[str, Any]:
+    """Queue the subscription's events again from an event id onwards (a new run); receivers see the same event ids."""
     webhook_scope.visible_subscription(session, who, subscription_id)
     count = webhooks.replay(session, subscription_id, body.from_event_id)
     audit_change(
@@ -155,7 +213,12 @@ async def replay(
     return {"subscription_id": subscription_id, "from_event_id": str(body.from_event_id), "replayed": count}
 
 
-@router.get("/deliveries", summary="Deliveries, newest first")
+@router.get(
+    "/deliveries",
+    summary="Deliveries, newest first",
+    response_model=many(DeliveryView),
+    responses=responses(403, 404),
+)
 def list_deliveries(
     session: SessionDep,
     who: Admin,
@@ -164,11 +227,17 @@ def list_deliveries(
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[dict[str, Any]]:
+    """Deliveries of your subscriptions, newest first, by subscription or status."""
     subs = webhook_scope.scoped_filter(session, who, subscription_id)
     return webhooks.list_deliveries(session, subscription_ids=subs, status=status, limit=limit, offset=offset)
 
 
-@router.get("/dead-letters", summary="Deliveries that failed every try (replay them from their event id)")
+@router.get(
+    "/dead-letters",
+    summary="Deliveries that failed every try (replay them from their event id)",
+    response_model=many(DeadLetterView),
+    responses=responses(403, 404),
+)
 def list_dead_letters(
     session: SessionDep,
     who: Admin,
@@ -177,6 +246,7 @@ def list_dead_letters(
     limit: int = Limit,
     offset: int = Offset,
 ) -> list[dict[str, Any]]:
+    """Deliveries that failed every try, newest first; replay them from their event id."""
     return webhooks.list_dead_letters(
         session,
         subscription_ids=webhook_scope.scoped_filter(session, who, subscription_id),
@@ -189,6 +259,8 @@ def list_dead_letters(
 @router.post(
     "/subscriptions/{subscription_id}/rotate-secret",
     summary="Generate a new secret (shown once); the old one also signs during the overlap window",
+    response_model=SubscriptionWithSecret,
+    responses=responses(403, 404),
 )
 def rotate_secret(
     subscription_id: int,
@@ -198,6 +270,7 @@ def rotate_secret(
         SecretRotation | None, BodyParam(openapi_examples={"a day": {"value": {"overlap_hours": 24}}})
     ] = None,
 ) -> dict[str, Any]:
+    """A new signing secret, shown once; the old one also signs (second signature) during the overlap."""
     sub = webhook_scope.visible_subscription(session, who, subscription_id)
     hours = body.overlap_hours if body and body.overlap_hours is not None else None
     overlap = timedelta(hours=get_settings().webhook_secret_overlap_hours if hours is None else hours)

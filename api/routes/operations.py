@@ -10,17 +10,22 @@ from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import TemporalDep, check_entity, require
+from api.errors import responses
 from api.schemas.base import QueryId
+from api.schemas.operations import StuckWork
 from erp.db import app_engine
 from services import stuck_work
 from services.auth import Principal
 
-router = APIRouter(prefix="/operations", tags=["operations"])
+router = APIRouter(prefix="/operations", tags=["operations"], responses=responses(401))
 supervisor = Depends(require("admin", "controller"))
 
 
 @router.get(
-    "/stuck", summary="Stuck work: parked documents, and activities failing again and again, with the error"
+    "/stuck",
+    summary="Stuck work: parked documents, and activities failing again and again, with the error",
+    response_model=StuckWork,
+    responses=responses(403, 404, 422, 503),
 )
 async def stuck(
     entity_id: QueryId,
@@ -31,6 +36,7 @@ async def stuck(
     limit: Annotated[int, Query(ge=1, le=1000, description="running workflows looked at")] = 200,
     who: Principal = supervisor,
 ) -> dict[str, Any]:
+    """An entity's documents parked in needs-attention, and running workflows whose activity keeps failing."""
     check_entity(who, entity_id)
     parked = await asyncio.to_thread(stuck_work.parked, app_engine(), entity_id)
     try:

@@ -12,15 +12,24 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import PathKey
-from api.schemas.sales import CancelBody, OrderBody, PaymentBody, WarehouseEventBody
+from api.errors import responses
+from api.schemas.base import PathKey, many
+from api.schemas.sales import (
+    OrderAnswer,
+    OrderBody,
+    OrderCancelBody,
+    OrderDetail,
+    OrderListItem,
+    PaymentBody,
+    WarehouseEventBody,
+)
 from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
 from services.auth import Principal
 from services.order_intake import Caller, OrderAsk, price_order
 from services.order_views import list_orders, order_detail, order_header
 from workflows.sales.order import OrderWorkflow
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(401))
 
 
 def _json(value: Any) -> Any:
@@ -64,10 +73,21 @@ async def send_update(
     "",
     summary="Take an order from a channel (web, marketplace, POS); the same order twice starts once",
     status_code=201,
+    response_model=OrderAnswer,
+    responses={
+        **responses(403, 404, 409, 422, 503, accepted=True),
+        200: {
+            "model": OrderAnswer,
+            "description": "The same order came before: its state, nothing new started",
+        },
+    },
 )
 async def create_order(
     body: OrderBody, session: SessionDep, who: Annotated[Principal, sales_ops], client: TemporalDep
 ) -> JSONResponse:
+    """Price the order from the channel's price list (promotions, tax, floor), start its workflow and wait briefly for
+    intake (reservation, payment); the same channel + external id twice starts once. 202 names the order while
+    intake is still at work."""
     ask = OrderAsk(
         channel=body.channel,
         external_id=body.external_id,
@@ -141,7 +161,12 @@ async def _start(client: Client, order: Any, who: Principal) -> JSONResponse:
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@router.get("", summary="Orders of my entities, newest first")
+@router.get(
+    "",
+    summary="Orders of my entities, newest first",
+    response_model=many(OrderListItem),
+    responses=responses(422),
+)
 def get_orders(
     session: SessionDep,
     who: PrincipalDep,
@@ -150,24 +175,37 @@ def get_orders(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
+    """Order headers of your entities, newest first, filtered by status or channel, paged."""
     rows = list_orders(session, sorted(who.entity_ids), status_, channel, limit, offset)
     return _json(rows)  # type: ignore[no-any-return]
 
 
-@router.get("/{number}", summary="One order: lines, allocations, shipments, payments, postings, tasks")
+@router.get(
+    "/{number}",
+    summary="One order: lines, allocations, shipments, payments, postings, tasks",
+    response_model=OrderDetail,
+    responses=responses(404, 422),
+)
 def get_order(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """One order: lines, allocations, shipments, payments, postings and tasks."""
     header = _visible(session, who, number)
     return _json(order_detail(session, header))  # type: ignore[no-any-return]
 
 
-@router.post("/{number}/cancel", summary="Cancel before shipment (after shipment: use returns)")
+@router.post(
+    "/{number}/cancel",
+    summary="Cancel before shipment (after shipment: use returns)",
+    response_model=OrderStatus,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def cancel_order(
     number: PathKey,
-    body: CancelBody,
+    body: OrderCancelBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Cancel an order that has not shipped: reservations released, payment voided or refunded by the workflow."""
     header = _visible(session, who, number)
     shipped = order_detail(session, header)["shipments"]
     session.close()
@@ -179,7 +217,12 @@ async def cancel_order(
     return await send_update(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
 
 
-@router.post("/{number}/payment", summary="Record a payment for an order waiting for one")
+@router.post(
+    "/{number}/payment",
+    summary="Record a payment for an order waiting for one",
+    response_model=OrderStatus,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def pay_order(
     number: PathKey,
     body: PaymentBody,
@@ -187,6 +230,7 @@ async def pay_order(
     who: Annotated[Principal, sales_ops],
     client: TemporalDep,
 ) -> JSONResponse:
+    """A payment for an order waiting for one (e.g. transfer); the workflow captures it and goes on."""
     header = _visible(session, who, number)
     session.close()
     payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
@@ -198,7 +242,10 @@ async def pay_order(
 
 
 @router.post(
-    "/{number}/warehouse-events", summary="Picked, packed, shipped (carrier, tracking), short pick, damaged"
+    "/{number}/warehouse-events",
+    summary="Picked, packed, shipped (carrier, tracking), short pick, damaged",
+    response_model=OrderStatus,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def warehouse_event(
     number: PathKey,
@@ -207,6 +254,8 @@ async def warehouse_event(
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
+    """What the warehouse did: picked, packed, shipped (carrier, tracking: revenue and cost post), short pick,
+    damaged; the same event twice counts once."""
     header = _visible(session, who, number)
     session.close()
     event = WarehouseEvent(**body.model_dump())

@@ -8,7 +8,9 @@ from pydantic import Field
 from sqlmodel import Session, col, select
 
 from api.deps import PrincipalDep, SessionDep, require
-from api.schemas.base import Body, Id, QueryId, examples
+from api.errors import responses
+from api.schemas.base import Body, Id, QueryId, examples, many
+from api.schemas.master import ChannelPriceView
 from models.contracts.bounds import CurrencyCode, PlanDate, UnitPrice
 from models.master import Channel
 from models.sales import ChannelPrice
@@ -17,7 +19,7 @@ from services.audit_log import audit_change
 from services.auth import Principal
 from services.errors import NotFound
 
-router = APIRouter(tags=["master data"])
+router = APIRouter(tags=["master data"], responses=responses(401, 422))
 
 
 class ChannelPriceCreate(Body):
@@ -42,10 +44,16 @@ def _channel(session: Session, who: Principal, channel_id: int) -> Channel:
     return channel
 
 
-@router.get("/channel-prices", summary="A channel's price list, newest validity first")
+@router.get(
+    "/channel-prices",
+    summary="A channel's price list, newest validity first",
+    response_model=many(ChannelPriceView),
+    responses=responses(404),
+)
 def list_prices(
     channel_id: QueryId, session: SessionDep, who: PrincipalDep, item_id: QueryId | None = None
 ) -> list[dict[str, Any]]:
+    """A channel's prices by item, newest validity first (at most 1,000); only your entities' channels."""
     _channel(session, who, channel_id)
     query = select(ChannelPrice).where(ChannelPrice.channel_id == channel_id)
     if item_id is not None:
@@ -54,10 +62,17 @@ def list_prices(
     return [p.model_dump() for p in session.exec(query).all()]
 
 
-@router.post("/channel-prices", status_code=201, summary="Put an item on a channel's price list from a date")
+@router.post(
+    "/channel-prices",
+    status_code=201,
+    summary="Put an item on a channel's price list from a date",
+    response_model=ChannelPriceView,
+    responses=responses(403, 404, 409),
+)
 def create_price(
     body: ChannelPriceCreate, session: SessionDep, who: Principal = Depends(require("admin", "sales_ops"))
 ) -> dict[str, Any]:
+    """An item's price on a channel from a date, in the channel's currency; audited. Admins and sales ops."""
     channel = _channel(session, who, body.channel_id)
     if body.currency != channel.currency:
         raise RuleViolation("currency", f"channel {channel.code} sells in {channel.currency}")

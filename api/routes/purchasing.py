@@ -14,15 +14,28 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import PathKey
-from api.schemas.purchasing import CancelBody, ConfirmationBody, InvoiceBody, PoCreate, ReceiptBody
+from api.errors import responses
+from api.schemas.base import PathKey, many
+from api.schemas.purchasing import (
+    ConfirmationBody,
+    InvoiceBody,
+    PoCancelBody,
+    PoCreate,
+    PoCreated,
+    PoDetail,
+    PoListItem,
+    PoReceiptBody,
+    PoState,
+)
 from models.contracts.purchasing import (
     CancelRequest,
     ConfirmationRequest,
     InvoiceLineIn,
     InvoiceRequest,
+    MatchOutcome,
     ReceiptLineIn,
     ReceiptRequest,
+    ReceiptResult,
 )
 from services.auth import Principal
 from services.document_dates import check_receipt_date
@@ -30,18 +43,24 @@ from services.purchase_orders import Draft, DraftLine, build_input, next_number
 from services.purchasing_reads import po_detail, po_list
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
-router = APIRouter(tags=["procure-to-pay"])
+router = APIRouter(tags=["procure-to-pay"], responses=responses(401))
 buyer = Depends(require("buyer"))
 warehouse = Depends(require("warehouse"))
 ap_clerk = Depends(require("ap_clerk"))
 
 
 @router.post(
-    "/purchase-orders", status_code=201, summary="Create a PO and start its workflow (approval first)"
+    "/purchase-orders",
+    status_code=201,
+    summary="Create a PO and start its workflow (approval first)",
+    response_model=PoCreated,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def create_po(
     body: PoCreate, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
 ) -> JSONResponse:
+    """Check the draft (supplier, prices, dates, budget), number it and start its workflow, which asks for
+    approval by the entity's bands; the same request retried with its Idempotency-Key starts nothing new."""
     check_entity(who, body.entity_id)
     draft = Draft(
         entity_id=body.entity_id,
@@ -85,7 +104,12 @@ async def create_po(
     return JSONResponse(named, status_code=201)
 
 
-@router.get("/purchase-orders", summary="Purchase orders of my entities, newest first")
+@router.get(
+    "/purchase-orders",
+    summary="Purchase orders of my entities, newest first",
+    response_model=many(PoListItem),
+    responses=responses(422),
+)
 def list_pos(
     session: SessionDep,
     who: PrincipalDep,
@@ -95,6 +119,7 @@ def list_pos(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
+    """PO headers, filtered by stage, supplier or entity, paged; read from PostgreSQL."""
     return po_list(
         session,
         sorted(who.entity_ids),
@@ -107,9 +132,14 @@ def list_pos(
 
 
 @router.get(
-    "/purchase-orders/{number}", summary="A PO with lines, receipts, invoices, matches, postings, decisions"
+    "/purchase-orders/{number}",
+    summary="A PO with lines, receipts, invoices, matches, postings, decisions",
+    response_model=PoDetail,
+    responses=responses(404, 422),
 )
 def get_po(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """Everything about one PO: header, lines, receipts, invoices with matches, exceptions, postings, tasks,
+    history and linked POs."""
     detail = po_detail(session, number)
     if detail is None or not who.sees(int(detail["entity_id"])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
@@ -149,15 +179,20 @@ async def _update(
 
 
 @router.post(
-    "/purchase-orders/{number}/receipts", summary="Record a delivery (partial, lot/serial, rejected)"
+    "/purchase-orders/{number}/receipts",
+    summary="Record a delivery (partial, lot/serial, rejected)",
+    response_model=ReceiptResult,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def receive(
     number: PathKey,
-    body: ReceiptBody,
+    body: PoReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Send a delivery to the PO's workflow: stock and GRNI post per accepted line; the delivery note makes
+    a retry replay its first answer."""
     received_on = body.received_on or date.today()
     # Visibility first (a 404 tells nothing about the PO), then the date against the PO and the periods.
     po = _visible_po(session, who, number, keep_open=True)
@@ -173,7 +208,10 @@ async def receive(
 
 
 @router.post(
-    "/purchase-orders/{number}/confirmations", summary="The supplier's confirmed date and quantities"
+    "/purchase-orders/{number}/confirmations",
+    summary="The supplier's confirmed date and quantities",
+    response_model=PoState,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def confirm(
     number: PathKey,
@@ -182,6 +220,7 @@ async def confirm(
     who: Annotated[Principal, buyer],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Record the supplier's confirmation; a later date than expected may open a delay task for the buyer."""
     po = _visible_po(session, who, number)
     req = ConfirmationRequest(
         confirmed_date=body.confirmed_date, reference=body.reference, lines=body.lines, actor=who.username
@@ -189,14 +228,20 @@ async def confirm(
     return await _update(client, po, who, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
 
 
-@router.post("/purchase-orders/{number}/cancel", summary="Cancel the PO, or the unreceived remainder")
+@router.post(
+    "/purchase-orders/{number}/cancel",
+    summary="Cancel the PO, or the unreceived remainder",
+    response_model=PoState,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def cancel(
     number: PathKey,
-    body: CancelBody,
+    body: PoCancelBody,
     session: SessionDep,
     who: Annotated[Principal, buyer],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Cancel before receipt, or cancel what is not yet received; 409 when the PO is over."""
     po = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
     digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
@@ -211,11 +256,16 @@ async def cancel(
 
 
 @router.post(
-    "/supplier-invoices", summary="Register a supplier invoice against a PO (matched by its workflow)"
+    "/supplier-invoices",
+    summary="Register a supplier invoice against a PO (matched by its workflow)",
+    response_model=MatchOutcome,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def submit_invoice(
     body: InvoiceBody, session: SessionDep, who: Annotated[Principal, ap_clerk], client: TemporalDep
 ) -> JSONResponse:
+    """The PO's workflow matches the invoice three ways (PO, receipts, invoice) within the tolerances: matched
+    invoices post and wait for their due date; exceptions open a task for AP."""
     row = (
         session.connection()
         .execute(

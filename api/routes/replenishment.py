@@ -13,7 +13,18 @@ from temporalio.service import RPCError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import Body, Id, PathId, QueryId, examples
+from api.errors import responses
+from api.schemas.base import Body, Id, PathId, QueryId, examples, many
+from api.schemas.replenishment import (
+    BudgetView,
+    ParamView,
+    PlanningFigures,
+    RollingScorecard,
+    RunItem,
+    RunStarted,
+    RunView,
+    TransferSuggestion,
+)
 from erp.settings import get_settings
 from models.contracts.bounds import (
     DATE_CEILING,
@@ -32,7 +43,7 @@ from services.replenishment_settings import load_setting
 from services.replenishment_stats import statistics
 from workflows.replenishment.daily_run import ReplenishmentRunWorkflow, run_workflow_id
 
-router = APIRouter(tags=["replenishment"])
+router = APIRouter(tags=["replenishment"], responses=responses(401, 422))
 buyer = Depends(require("buyer"))
 # The budget is a control on buyers: those it limits do not set it.
 budget_owner = Depends(require("controller", "admin"))
@@ -87,10 +98,18 @@ def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
     return str(code)
 
 
-@router.post("/replenishment/runs", status_code=201, summary="Run an entity's replenishment for a day now")
+@router.post(
+    "/replenishment/runs",
+    status_code=201,
+    summary="Run an entity's replenishment for a day now",
+    response_model=RunStarted,
+    responses=responses(403, 404, 409, 503),
+)
 async def start_run(
     body: RunBody, session: SessionDep, who: Annotated[Principal, buyer], client: TemporalDep
 ) -> dict[str, Any]:
+    """Plan an entity's day now: demand, lead times, safety stock and reorder points per item-location, draft POs per
+    supplier (over-budget drafts wait for a buyer). Buyers."""
     code = _entity_code(session, who, body.entity_id)
     session.close()
     day = body.run_date or date.today()
@@ -111,10 +130,16 @@ async def start_run(
     return {"workflow_id": workflow_id, "entity_code": code, "run_date": day}
 
 
-@router.get("/replenishment/runs", summary="Replenishment runs of an entity, newest first")
+@router.get(
+    "/replenishment/runs",
+    summary="Replenishment runs of an entity, newest first",
+    response_model=many(RunItem),
+    responses=responses(404),
+)
 def list_runs(
     session: SessionDep, who: PrincipalDep, entity_id: QueryId, limit: int = Query(30, ge=1, le=365)
 ) -> list[dict[str, Any]]:
+    """Replenishment runs of one of your entities, newest day first, with how many item-locations and suggestions."""
     check_entity(who, entity_id)
     rows = session.connection().execute(
         text(
@@ -127,9 +152,13 @@ def list_runs(
 
 
 @router.get(
-    "/replenishment/runs/{run_id}", summary="A run: its draft POs (with budget verdicts) and suggestions"
+    "/replenishment/runs/{run_id}",
+    summary="A run: its draft POs (with budget verdicts) and suggestions",
+    response_model=RunView,
+    responses=responses(404),
 )
 def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A run with its draft POs (budget verdicts, tasks) and its order suggestions with their figures."""
     conn = session.connection()
     head = (
         conn.execute(
@@ -166,26 +195,43 @@ def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str,
     }
 
 
-@router.get("/replenishment/explain", summary="Demand, lead time, safety stock, reorder point of an item")
+@router.get(
+    "/replenishment/explain",
+    summary="Demand, lead time, safety stock, reorder point of an item",
+    response_model=many(PlanningFigures),
+    responses=responses(404),
+)
 def explain(
     session: SessionDep, who: PrincipalDep, entity_id: QueryId, item_id: QueryId, as_of: QueryDate = None
 ) -> list[dict[str, Any]]:
+    """The planning figures of one item at each location: why it is (or is not) suggested."""
     check_entity(who, entity_id)
     return statistics(session, entity_id, as_of or date.today(), load_setting(session, entity_id), item_id)
 
 
 @router.get(
-    "/replenishment/rebalance", summary="Suggested transfers from locations with surplus to short ones"
+    "/replenishment/rebalance",
+    summary="Suggested transfers from locations with surplus to short ones",
+    response_model=many(TransferSuggestion),
+    responses=responses(404),
 )
 def rebalance(
     session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: QueryDate = None
 ) -> list[dict[str, Any]]:
+    """Transfers from locations above their target to locations at or below their reorder point, in whole units."""
     check_entity(who, entity_id)
     return replenishment_rebalance.suggestions(session, entity_id, as_of or date.today())
 
 
-@router.put("/replenishment/params", summary="Set an item-location's planning parameters")
+@router.put(
+    "/replenishment/params",
+    summary="Set an item-location's planning parameters",
+    response_model=ParamView,
+    responses=responses(403, 404),
+)
 def put_param(body: ParamBody, session: SessionDep, who: Principal = buyer) -> dict[str, Any]:
+    """Service level, minimum order, review period, reorder switch and fixed supplier of an item at a location.
+    Buyers."""
     conn = session.connection()
     loc = conn.execute(text("SELECT entity_id FROM location WHERE id = :l"), {"l": body.location_id}).scalar()
     if loc is None:
@@ -216,9 +262,13 @@ def put_param(body: ParamBody, session: SessionDep, who: Principal = buyer) -> d
 
 
 @router.put(
-    "/replenishment/budgets", summary="Set a category's monthly purchasing budget (controller, admin)"
+    "/replenishment/budgets",
+    summary="Set a category's monthly purchasing budget (controller, admin)",
+    response_model=BudgetView,
+    responses=responses(403, 404),
 )
 def put_budget(body: BudgetBody, session: SessionDep, who: Principal = budget_owner) -> dict[str, Any]:
+    """A category's monthly purchasing budget; POs over it need the review level (audited). Controllers and admins."""
     _entity_code(session, who, body.entity_id)
     key = {"e": body.entity_id, "c": body.category, "p": body.period}
     before = (
@@ -251,10 +301,15 @@ def put_budget(body: BudgetBody, session: SessionDep, who: Principal = budget_ow
 
 
 @router.get(
-    "/replenishment/supplier-scorecard", summary="Rolling supplier scores; below threshold = extra approval"
+    "/replenishment/supplier-scorecard",
+    summary="Rolling supplier scores; below threshold = extra approval",
+    response_model=RollingScorecard,
+    responses=responses(404),
 )
 def scorecard(
     session: SessionDep, who: PrincipalDep, entity_id: QueryId, as_of: QueryDate = None
 ) -> dict[str, Any]:
+    """Rolling supplier scores (on time, fill rate, lead time, price variance, match rate); below the threshold a PO
+    needs an extra approval."""
     check_entity(who, entity_id)
     return supplier_scorecard.rolling_scorecard(session, entity_id, as_of or date.today())

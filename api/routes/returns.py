@@ -16,13 +16,22 @@ from temporalio.client import (
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.base import PathKey
+from api.errors import responses
+from api.schemas.base import PathKey, many
 from api.schemas.returns import (
-    CancelBody,
     ChannelPolicyBody,
+    ChannelPolicyView,
     CustomerPolicyBody,
-    ReceiptBody,
+    CustomerPolicyView,
+    ReturnAlertView,
+    ReturnAnswer,
     ReturnBody,
+    ReturnCancelBody,
+    ReturnDetail,
+    ReturnListItem,
+    ReturnRate,
+    ReturnReceiptBody,
+    SerialsRecorded,
     SoldSerialsBody,
 )
 from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
@@ -38,7 +47,7 @@ from services.returns_store import header, record_serials
 from services.returns_views import list_returns, return_detail, return_header
 from workflows.returns.rma import ReturnWorkflow
 
-router = APIRouter(prefix="/returns", tags=["returns"])
+router = APIRouter(prefix="/returns", tags=["returns"], responses=responses(401, 422))
 
 sales_ops = Depends(require("sales_ops"))
 warehouse = Depends(require("warehouse"))
@@ -50,10 +59,18 @@ def _json(value: Any) -> Any:
     return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
-@router.post("", summary="Raise a return (RMA) against shipped order lines", status_code=201)
+@router.post(
+    "",
+    summary="Raise a return (RMA) against shipped order lines",
+    status_code=201,
+    response_model=ReturnAnswer,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def create_return(
     body: ReturnBody, session: SessionDep, who: Annotated[Principal, sales_ops], client: TemporalDep
 ) -> JSONResponse:
+    """Check the order lines (shipped, within the channel's window, serials), value the return and start its workflow:
+    approval above the channel's limit, then the goods are expected. Sales ops."""
     caller = Caller(username=who.username, entity_ids=who.entity_ids, may_override_floor=False)
     ask = ReturnAsk(
         order_number=body.order_number,
@@ -103,7 +120,7 @@ async def start_return(client: Client, rma: ReturnInput, username: str) -> JSONR
     return JSONResponse({"workflow_id": workflow_id, **state.model_dump(mode="json")}, status_code=201)
 
 
-@router.get("", summary="Returns of my entities, newest first")
+@router.get("", summary="Returns of my entities, newest first", response_model=many(ReturnListItem))
 def get_returns(
     session: SessionDep,
     who: PrincipalDep,
@@ -112,11 +129,15 @@ def get_returns(
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
+    """Return headers of your entities, newest first, by stage or order, paged."""
     return _json(list_returns(session, sorted(who.entity_ids), stage, order_number, limit, offset))  # type: ignore[no-any-return]
 
 
 @router.get(
-    "/rates", summary="Return rate (returned / sold units) per SKU, channel or promotion over a window"
+    "/rates",
+    summary="Return rate (returned / sold units) per SKU, channel or promotion over a window",
+    response_model=many(ReturnRate),
+    response_model_exclude_unset=True,
 )
 def get_rates(
     session: SessionDep,
@@ -124,13 +145,20 @@ def get_rates(
     by: RateBy = "sku",
     days: int = Query(30, ge=1, le=3650),
 ) -> list[dict[str, Any]]:
+    """Returned vs sold units over the last days per SKU, channel or promotion; each line carries only the chosen key."""
     return _json(rates(session, sorted(who.entity_ids), by, days, date.today()))  # type: ignore[no-any-return]
 
 
-@router.get("/alerts", summary="Return-rate spikes (rate over the channel's threshold in its window)")
+@router.get(
+    "/alerts",
+    summary="Return-rate spikes (rate over the channel's threshold in its window)",
+    response_model=many(ReturnAlertView),
+)
 def get_alerts(
     session: SessionDep, who: PrincipalDep, limit: int = Query(100, ge=1, le=500)
 ) -> list[dict[str, Any]]:
+    """Return-rate spikes raised when a SKU's rate on a channel passed the channel's threshold in its window, newest
+    first."""
     return _json(alerts(session, sorted(who.entity_ids), limit))  # type: ignore[no-any-return]
 
 
@@ -145,10 +173,17 @@ def _policy_row(session: Session, table: str, key: str, key_id: int) -> dict[str
     return None if row is None else dict(jsonable_encoder({k: v for k, v in row.items() if k != "id"}))
 
 
-@router.put("/policies/channels/{code}", summary="Set a channel's return policy")
+@router.put(
+    "/policies/channels/{code}",
+    summary="Set a channel's return policy",
+    response_model=ChannelPolicyView,
+    responses=responses(403, 404),
+)
 def put_channel_policy(
     code: PathKey, body: ChannelPolicyBody, session: SessionDep, who: Principal = controller
 ) -> Any:
+    """Set the given fields of a channel's return policy (window, auto-approval limit, early refunds, goods deadline,
+    spike alert); audited. Controllers."""
     row = (
         session.connection()
         .execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code})
@@ -168,10 +203,16 @@ def put_channel_policy(
     return _json(stored)
 
 
-@router.put("/policies/customers/{code}", summary="Trust a customer with refunds before the goods arrive")
+@router.put(
+    "/policies/customers/{code}",
+    summary="Trust a customer with refunds before the goods arrive",
+    response_model=CustomerPolicyView,
+    responses=responses(403, 404),
+)
 def put_customer_policy(
     code: PathKey, body: CustomerPolicyBody, session: SessionDep, who: Principal = controller
 ) -> dict[str, Any]:
+    """Trust (or stop trusting) a customer with refunds before the goods arrive; audited. Controllers."""
     row = session.connection().execute(text("SELECT id FROM customer WHERE code = :c"), {"c": code}).first()
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"customer {code} not found")
@@ -183,8 +224,15 @@ def put_customer_policy(
     return {"customer": code, "refund_before_arrival": body.refund_before_arrival}
 
 
-@router.post("/serials", summary="Record the serial numbers that shipped with an order line")
+@router.post(
+    "/serials",
+    summary="Record the serial numbers that shipped with an order line",
+    response_model=SerialsRecorded,
+    responses=responses(403),
+)
 def post_serials(body: SoldSerialsBody, session: SessionDep, who: Principal = warehouse) -> dict[str, Any]:
+    """Record the serial numbers that shipped with an order line (never more than shipped), so returns can name them.
+    Warehouse."""
     row = (
         session.connection()
         .execute(text("SELECT id, entity_id FROM sales_order WHERE number = :n"), {"n": body.order_number})
@@ -206,23 +254,32 @@ def _visible(session: SessionDep, who: Principal, rma_number: str) -> dict[str, 
 
 
 @router.get(
-    "/{rma_number}", summary="One return: lines, dispositions, credit note, postings, moves, documents, tasks"
+    "/{rma_number}",
+    summary="One return: lines, dispositions, credit note, postings, moves, documents, tasks",
+    response_model=ReturnDetail,
+    responses=responses(404),
 )
 def get_return(rma_number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """One return: lines, dispositions, credit note, postings, stock moves, documents sent and tasks."""
     head = _visible(session, who, rma_number)
     return _json(return_detail(session, head))  # type: ignore[no-any-return]
 
 
 @router.post(
-    "/{rma_number}/receipt", summary="Receive and inspect the returned goods: a disposition per part"
+    "/{rma_number}/receipt",
+    summary="Receive and inspect the returned goods: a disposition per part",
+    response_model=ReturnStatus,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def post_receipt(
     rma_number: PathKey,
-    body: ReceiptBody,
+    body: ReturnReceiptBody,
     session: SessionDep,
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
+    """The goods arrived: a disposition per part (restock, refurbish, scrap, back to the supplier) moves stock and
+    books its value; the refund follows. Warehouse."""
     head = _visible(session, who, rma_number)
     asks = [
         PartAsk(p.line_no, p.qty, p.disposition, list(p.serials), p.location_id, p.supplier)
@@ -245,15 +302,19 @@ async def post_receipt(
 
 
 @router.post(
-    "/{rma_number}/cancel", summary="Cancel a return before its goods arrive (and before any refund)"
+    "/{rma_number}/cancel",
+    summary="Cancel a return before its goods arrive (and before any refund)",
+    response_model=ReturnStatus,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
 )
 async def cancel_return(
     rma_number: str,
-    body: CancelBody,
+    body: ReturnCancelBody,
     session: SessionDep,
     who: Annotated[Principal, sales_ops],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Cancel a return before its goods arrive and before any refund; 409 after. Sales ops."""
     head = _visible(session, who, rma_number)
     session.close()
     req = CancelReturn(actor=who.username, reason=body.reason)

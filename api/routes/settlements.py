@@ -11,15 +11,16 @@ from sqlalchemy import text
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
-from api.schemas.sales import SettlementBody
-from models.contracts.sales import SettlementInput, SettlementLineIn
+from api.errors import responses
+from api.schemas.sales import PayoutReportBody, SettlementView
+from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
 from rules.errors import RuleViolation
 from services import settlements
 from services.auth import Principal
 from services.errors import Conflict
 from workflows.sales.settlement import SettlementWorkflow
 
-router = APIRouter(prefix="/settlements", tags=["settlements"])
+router = APIRouter(prefix="/settlements", tags=["settlements"], responses=responses(401))
 
 
 def _json(value: Any) -> Any:
@@ -40,10 +41,18 @@ def _refuse_duplicate(reference: str | None) -> None:
     "",
     summary="Post a marketplace payout report; unmatched lines open a task for the controller",
     status_code=201,
+    response_model=SettlementResult,
+    responses={
+        **responses(403, 409, 422, 503, accepted=True),
+        200: {"model": SettlementResult, "description": "The same report came before: its matching"},
+    },
 )
 async def create_settlement(
-    body: SettlementBody, session: SessionDep, who: Annotated[Principal, finance], client: TemporalDep
+    body: PayoutReportBody, session: SessionDep, who: Annotated[Principal, finance], client: TemporalDep
 ) -> JSONResponse:
+    """Start the report's workflow: each line is matched to a shipped order by external id, fees post and the
+    receivable clears; unmatched lines open a task for the controller. The same channel + reference twice
+    starts once."""
     row = (
         session.connection()
         .execute(
@@ -107,8 +116,14 @@ async def create_settlement(
     return answer
 
 
-@router.get("/{settlement_id}", summary="A payout report with its lines")
+@router.get(
+    "/{settlement_id}",
+    summary="A payout report with its lines",
+    response_model=SettlementView,
+    responses=responses(404, 422),
+)
 def get_settlement(settlement_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A payout report of your entities with its lines and what each matched."""
     head = (
         session.connection()
         .execute(text("SELECT * FROM marketplace_settlement WHERE id = :i"), {"i": settlement_id})

@@ -10,8 +10,10 @@ from sqlmodel import Session
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity
-from api.schemas.base import Body, PathId, examples
-from models.contracts.tasks import DecisionRequest
+from api.errors import responses
+from api.schemas.base import Body, PathId, examples, many
+from api.schemas.tasks import TaskInboxItem, TaskView
+from models.contracts.tasks import DecisionRequest, DecisionResult
 from models.tasks import Task
 from services import task_visibility
 from services.auth import Principal
@@ -19,7 +21,7 @@ from services.delegations import delegated_tasks, delegators_for
 from services.tasks import open_tasks_for
 from workflows.registry import by_type_name
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=responses(401))
 
 
 class DecisionBody(Body):
@@ -37,13 +39,19 @@ class DecisionBody(Body):
     payload: dict[str, Any] = Field(default_factory=dict, max_length=50)
 
 
-@router.get("", summary="My open tasks (by my roles and my user), oldest due first")
+@router.get(
+    "",
+    summary="My open tasks (by my roles and my user), oldest due first",
+    response_model=many(TaskInboxItem),
+    responses=responses(422),
+)
 def list_tasks(
     session: SessionDep,
     who: PrincipalDep,
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
+    """Open tasks offered to my user or my roles, or lent to me by a delegation (`delegated_by`), paged."""
     lent = delegated_tasks(session, who)
     tasks = open_tasks_for(session, who, limit=limit, offset=offset, lent=lent)
     # A task shown only through a delegation names whom the caller would act for.
@@ -57,8 +65,14 @@ def _own(who: Principal, task: Task) -> bool:
     )
 
 
-@router.get("/{task_id}", summary="One task with its details")
+@router.get(
+    "/{task_id}",
+    summary="One task with its details",
+    response_model=TaskView,
+    responses=responses(404, 422),
+)
 def get_task(task_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A task I may act on or supervise: its options, due time and the details the decision needs."""
     task = _visible_task(session, who, task_id)
     return task.model_dump()
 
@@ -80,10 +94,17 @@ def _visible_task(session: Session, who: Principal, task_id: int) -> Task:
     return task
 
 
-@router.post("/{task_id}/decision", summary="Decide a task (approve, reject, ...) through the workflow")
+@router.post(
+    "/{task_id}/decision",
+    summary="Decide a task (approve, reject, ...) through the workflow",
+    response_model=DecisionResult,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def decide(
     task_id: PathId, body: DecisionBody, session: SessionDep, who: PrincipalDep, client: TemporalDep
 ) -> JSONResponse:
+    """Send the decision to the task's workflow, which checks roles, limits and delegations and says why it
+    refuses; retrying the same decision gives the first answer."""
     # The workflow decides who may decide (roles, limits, delegations, own documents) and says why it
     # refuses (403); the answer carries no task details, so the entity check is enough here.
     task = _task_of_my_entity(session, who, task_id)

@@ -12,15 +12,23 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.errors import responses
 from api.schemas.base import Body, Id, PathKey, examples
+from api.schemas.transfers import CountView, DocumentStarted, TransferView
 from models.contracts.bounds import MAX_LINES, EventDate, Quantity
-from models.contracts.replenishment import CountInput, TransferInput, TransferLineIn, TransferStep
+from models.contracts.replenishment import (
+    CountInput,
+    TransferInput,
+    TransferLineIn,
+    TransferState,
+    TransferStep,
+)
 from services import cycle_counts, transfers
 from services.auth import Principal
 from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.transfer import TransferOrderWorkflow
 
-router = APIRouter(tags=["transfers and counts"])
+router = APIRouter(tags=["transfers and counts"], responses=responses(401))
 warehouse = Depends(require("warehouse", "buyer"))
 Number = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
 
@@ -85,10 +93,18 @@ async def _start(
     return JSONResponse(named, status_code=201)
 
 
-@router.post("/transfers", status_code=201, summary="Create a transfer order and start its workflow")
+@router.post(
+    "/transfers",
+    status_code=201,
+    summary="Create a transfer order and start its workflow",
+    response_model=DocumentStarted,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def create_transfer(
     body: TransferBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
 ) -> JSONResponse:
+    """Check the locations and items, number the transfer and start its workflow (it waits for the goods to leave).
+    Warehouse and buyers."""
     check_entity(who, body.entity_id)
     inp = TransferInput(
         number="0",
@@ -120,8 +136,14 @@ def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
     return dict(head)
 
 
-@router.get("/transfers/{number}", summary="A transfer order with its lines")
+@router.get(
+    "/transfers/{number}",
+    summary="A transfer order with its lines",
+    response_model=TransferView,
+    responses=responses(404, 422),
+)
 def get_transfer(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A transfer order of your entities with its lines and the cost they left at."""
     head = _transfer(session, who, number)
     lines = session.connection().execute(
         text(
@@ -149,7 +171,12 @@ async def _update(
     )
 
 
-@router.post("/transfers/{number}/ship", summary="The goods left the source (stock goes in transit)")
+@router.post(
+    "/transfers/{number}/ship",
+    summary="The goods left the source (stock goes in transit)",
+    response_model=TransferState,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def ship(
     number: PathKey,
     body: StepBody,
@@ -157,13 +184,19 @@ async def ship(
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
+    """The goods left the source: stock moves to the in-transit location at its cost."""
     head = _transfer(session, who, number)
     session.close()
     step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
     return await _update(client, head, who, TransferOrderWorkflow.ship, step, f"ship-{number}")
 
 
-@router.post("/transfers/{number}/receive", summary="The goods arrived at the destination")
+@router.post(
+    "/transfers/{number}/receive",
+    summary="The goods arrived at the destination",
+    response_model=TransferState,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def receive(
     number: PathKey,
     body: StepBody,
@@ -171,16 +204,24 @@ async def receive(
     who: Annotated[Principal, warehouse],
     client: TemporalDep,
 ) -> JSONResponse:
+    """The goods arrived: stock moves from in transit to the destination; the transfer is done."""
     head = _transfer(session, who, number)
     session.close()
     step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
     return await _update(client, head, who, TransferOrderWorkflow.receive, step, f"receive-{number}")
 
 
-@router.post("/cycle-counts", status_code=201, summary="Open a count task for a location and an item set")
+@router.post(
+    "/cycle-counts",
+    status_code=201,
+    summary="Open a count task for a location and an item set",
+    response_model=DocumentStarted,
+    responses=responses(403, 404, 409, 422, 503, accepted=True),
+)
 async def create_count(
     body: CountBody, session: SessionDep, who: Annotated[Principal, warehouse], client: TemporalDep
 ) -> JSONResponse:
+    """Start a cycle count: a count task goes to the warehouse role; the counted quantities post the differences."""
     check_entity(who, body.entity_id)
     inp = CountInput(
         number="0",
@@ -199,8 +240,14 @@ async def create_count(
     return await _start(client, CycleCountWorkflow.run, inp, who, named, "cycle count")
 
 
-@router.get("/cycle-counts/{number}", summary="A cycle count: counted vs book quantity per item")
+@router.get(
+    "/cycle-counts/{number}",
+    summary="A cycle count: counted vs book quantity per item",
+    response_model=CountView,
+    responses=responses(404, 422),
+)
 def get_count(number: Number, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A cycle count of your entities: book vs counted quantity, the difference and its value per item."""
     conn = session.connection()
     head = conn.execute(text("SELECT * FROM cycle_count WHERE number = :n"), {"n": number}).mappings().first()
     if head is None or not who.sees(int(head["entity_id"])):

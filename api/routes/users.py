@@ -12,7 +12,9 @@ from pydantic import Field
 from sqlmodel import Session
 
 from api.deps import PrincipalDep, SessionDep, check_entity, require
-from api.schemas.base import Body, Id, PathId, examples
+from api.errors import responses
+from api.schemas.base import Body, Id, PathId, examples, many
+from api.schemas.users import MeView, UserView, UserWithToken
 from models.auth import ROLES, User
 from models.contracts.bounds import Amount
 from rules.user_admin import check_not_self_lockout, entities_after_change
@@ -20,7 +22,7 @@ from services import auth
 from services.audit_log import audit_change
 from services.auth import Principal, add_user
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=responses(401))
 Admin = Annotated[Principal, Depends(require("admin"))]
 Role = Annotated[str, Field(max_length=40)]
 TokenDays = Field(
@@ -71,8 +73,9 @@ OptionalTokenRequest = Annotated[
 ]
 
 
-@router.get("/me", summary="The caller: roles, entities, approval limit")
+@router.get("/me", summary="The caller: roles, entities, approval limit", response_model=MeView)
 def me(who: PrincipalDep) -> dict[str, Any]:
+    """Who the bearer token belongs to: a client's first call, to check the token and see its scope."""
     return {
         "username": who.username,
         "roles": sorted(who.roles),
@@ -91,8 +94,15 @@ def _audit(
     return after
 
 
-@router.post("/users", status_code=201, summary="Create a user (admin); the answer shows its token once")
+@router.post(
+    "/users",
+    status_code=201,
+    summary="Create a user (admin); the answer shows its token once",
+    response_model=UserWithToken,
+    responses=responses(403, 404, 409, 422),
+)
 def create_user(body: UserCreate, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Create a user in some of your entities with roles and an optional approval limit (audited)."""
     for entity_id in body.entity_ids:
         check_entity(who, entity_id)
     user, token = add_user(
@@ -109,25 +119,41 @@ def create_user(body: UserCreate, session: SessionDep, who: Admin) -> dict[str, 
     return {**view, "token": token}
 
 
-@router.get("/users", summary="Users who share one of your entities (admin)")
+@router.get(
+    "/users",
+    summary="Users who share one of your entities (admin)",
+    response_model=many(UserView),
+    responses=responses(403, 422),
+)
 def list_users(
     session: SessionDep, who: Admin, limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)
 ) -> list[dict[str, Any]]:
+    """Users by id, paged; each shows only the entities you share with them."""
     return [
         auth.user_view(session, u, who.entity_ids)
         for u in auth.list_users(session, who.entity_ids, limit, offset)
     ]
 
 
-@router.get("/users/{user_id}", summary="One user (admin)")
+@router.get(
+    "/users/{user_id}",
+    summary="One user (admin)",
+    response_model=UserView,
+    responses=responses(403, 404, 422),
+)
 def get_user(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """One user who shares one of your entities (others answer 404)."""
     return auth.user_view(session, auth.visible_user(session, user_id, who.entity_ids), who.entity_ids)
 
 
 @router.patch(
-    "/users/{user_id}", summary="Change roles, entities (among yours), approval limit, name (admin)"
+    "/users/{user_id}",
+    summary="Change roles, entities (among yours), approval limit, name (admin)",
+    response_model=UserView,
+    responses=responses(403, 404, 422),
 )
 def update_user(user_id: PathId, body: UserUpdate, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Change the given fields (audited); you cannot take away your own admin role."""
     user = auth.visible_user(session, user_id, who.entity_ids)
     assert user.id is not None
     before = auth.user_view(session, user, who.entity_ids)
@@ -152,14 +178,24 @@ def update_user(user_id: PathId, body: UserUpdate, session: SessionDep, who: Adm
 
 
 @router.post(
-    "/users/{user_id}/deactivate", summary="Deactivate a user: their token answers 401 at once (admin)"
+    "/users/{user_id}/deactivate",
+    summary="Deactivate a user: their token answers 401 at once (admin)",
+    response_model=UserView,
+    responses=responses(403, 404, 422),
 )
 def deactivate_user(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Deactivate a user (audited); not yourself."""
     return _set_active(session, who, user_id, active=False)
 
 
-@router.post("/users/{user_id}/activate", summary="Activate a deactivated user again (admin)")
+@router.post(
+    "/users/{user_id}/activate",
+    summary="Activate a deactivated user again (admin)",
+    response_model=UserView,
+    responses=responses(403, 404, 422),
+)
 def activate_user(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Activate a user again (audited); their token works again unless it expired or was revoked."""
     return _set_active(session, who, user_id, active=True)
 
 
@@ -176,10 +212,16 @@ def _set_active(session: Session, who: Principal, user_id: int, *, active: bool)
     return after
 
 
-@router.post("/users/{user_id}/token", summary="Issue a new token; the old one stops working (admin)")
+@router.post(
+    "/users/{user_id}/token",
+    summary="Issue a new token; the old one stops working (admin)",
+    response_model=UserWithToken,
+    responses=responses(403, 404, 422),
+)
 def rotate_token(
     user_id: PathId, session: SessionDep, who: Admin, body: OptionalTokenRequest = None
 ) -> dict[str, Any]:
+    """Rotate a user's token (audited): the answer shows the new one once."""
     user = auth.visible_user(session, user_id, who.entity_ids)
     before = auth.user_view(session, user, who.entity_ids)
     token = auth.rotate_token(session, user, body.days if body else None)
@@ -188,8 +230,14 @@ def rotate_token(
     return {**after, "token": token}
 
 
-@router.delete("/users/{user_id}/token", summary="Revoke the user's token: it answers 401 at once (admin)")
+@router.delete(
+    "/users/{user_id}/token",
+    summary="Revoke the user's token: it answers 401 at once (admin)",
+    response_model=UserView,
+    responses=responses(403, 404, 422),
+)
 def revoke_token(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, Any]:
+    """Revoke a user's token (audited); not your own. Issue a new one with POST .../token."""
     user = auth.visible_user(session, user_id, who.entity_ids)
     check_not_self_lockout(who.username, user.username, deactivating=True)
     before = auth.user_view(session, user, who.entity_ids)
@@ -199,10 +247,16 @@ def revoke_token(user_id: PathId, session: SessionDep, who: Admin) -> dict[str, 
     return after
 
 
-@router.post("/me/token", summary="Replace your own token before it expires; the old one stops working")
+@router.post(
+    "/me/token",
+    summary="Replace your own token before it expires; the old one stops working",
+    response_model=UserWithToken,
+    responses=responses(422),
+)
 def rotate_own_token(
     session: SessionDep, who: PrincipalDep, body: OptionalTokenRequest = None
 ) -> dict[str, Any]:
+    """Rotate your own token (audited): the answer shows the new one once."""
     user = auth.user_by_name(session, who.username)
     before = auth.user_view(session, user, who.entity_ids)
     token = auth.rotate_token(session, user, body.days if body else None)

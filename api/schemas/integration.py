@@ -1,11 +1,12 @@
 """Request bodies of the integration API: webhook subscriptions and replays."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, HttpUrl
+from pydantic import ConfigDict, Field, HttpUrl, create_model
 
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, Reply, examples, record_model
+from models.webhooks import WebhookSubscription
 
 EventType = Annotated[str, Field(min_length=1, max_length=80)]
 
@@ -66,3 +67,71 @@ class SecretRotation(Body):
     overlap_hours: int | None = Field(
         default=None, ge=0, le=720, description="default ERP_WEBHOOK_SECRET_OVERLAP_HOURS (24)"
     )
+
+
+# ---- Response models ---------------------------------------------------------------------------------------
+
+SubscriptionView = record_model(
+    WebhookSubscription,
+    "SubscriptionView",
+    only=tuple(f for f in WebhookSubscription.model_fields if f not in ("secret", "previous_secret")),
+)
+SubscriptionWithSecret = create_model(
+    "SubscriptionWithSecret",
+    __base__=SubscriptionView,
+    __doc__="A subscription with its signing secret: shown this once.",
+    secret=(str, Field(description="the HMAC secret receivers check signatures with; keep it")),
+)
+
+
+class EventTypeView(Reply):
+    """An outbound event type: its name, version, document type and the JSON schema of its data."""
+
+    type: str
+    version: int
+    document_type: str
+    description: str
+    schema_: dict[str, Any] = Field(alias="schema", description="JSON schema of the event's `data`")
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class ReplayAnswer(Reply):
+    """How many deliveries a replay queued again."""
+
+    subscription_id: int
+    from_event_id: str
+    replayed: int
+
+
+class DeliveryView(Reply):
+    """One event sent (or to be sent) to one subscription."""
+
+    id: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    document_type: str
+    document_id: str
+    status: str = Field(description="pending, delivered, dead or skipped")
+    run: int = Field(description="1, then one more per replay")
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: str | None = Field(description="ISO 8601 timestamp with offset")
+    created_at: str = Field(description="ISO 8601 timestamp with offset")
+
+
+class DeadLetterView(Reply):
+    """A delivery that failed every try."""
+
+    id: int
+    delivery_id: int
+    run: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    attempts: int
+    last_error: str | None
+    replayed_at: str | None = Field(description="ISO 8601 timestamp with offset")
+    created_at: str = Field(description="ISO 8601 timestamp with offset")

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, examples, record_model
 from models.contracts.bounds import (
     PERIOD_PATTERN,
     AccountHolder,
@@ -27,6 +27,7 @@ from models.contracts.bounds import (
     VatNumber,
     Weight,
 )
+from models.sales import ChannelPrice
 from rules.accounts import AccountRole
 
 # Short free texts (units, tax classes and regions, time zones) are at most 40 characters.
@@ -363,3 +364,6 @@ class FiscalPeriodCreate(Body):
 
     entity_id: Id
     period: str = Field(max_length=7, pattern=PERIOD_PATTERN)
+
+
+ChannelPriceView = record_model(ChannelPrice, "ChannelPriceView")

@@ -5,8 +5,11 @@ from typing import Annotated
 
 from pydantic import Field
 
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, Reply, examples, record_model, reply_examples
+from models.auth import Delegation
 from models.contracts.bounds import Amount, Percentage, PlanDate, PositiveAmount
+from models.purchasing import ApprovalBand, ApprovalSetting, MatchToleranceRow
+from models.tasks import TaskSlaSetting
 
 Short = Annotated[str, Field(min_length=1, max_length=40)]
 
@@ -128,3 +131,42 @@ class TaskSlaBody(Body):
     sla_hours: int = Field(ge=1, le=8760)
     remind_pct: int = Field(default=50, ge=1, le=99)
     escalate_to: Short | None = Field(default=None, description="a role (models.auth.ROLES) or null")
+
+
+# ---- Response models ---------------------------------------------------------------------------------------
+
+BandView = record_model(ApprovalBand, "BandView")
+SettingView = record_model(ApprovalSetting, "SettingView")
+ToleranceView = record_model(MatchToleranceRow, "ToleranceView")
+DelegationView = record_model(Delegation, "DelegationView")
+TaskSlaView = record_model(TaskSlaSetting, "TaskSlaView")
+
+
+class TaskSlaInForce(Reply):
+    """A kind of task's service level in force for an entity: its own, or the default."""
+
+    model_config = reply_examples(
+        {
+            "kind": "po_approval",
+            "sla_hours": 24,
+            "remind_pct": 75,
+            "escalate_to": "controller",
+            "source": "default",
+            "updated_by": None,
+        }
+    )
+
+    kind: str
+    sla_hours: int
+    remind_pct: int
+    escalate_to: str | None
+    source: str = Field(description="entity (its own) or default")
+    updated_by: str | None
+
+
+class TaskSlaReset(Reply):
+    """The entity's own service level is gone: the default applies again."""
+
+    kind: str
+    entity_id: int
+    source: str = Field(description="default")

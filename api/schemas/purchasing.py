@@ -1,11 +1,13 @@
 """Request bodies of procure-to-pay: purchase orders, receipts, confirmations, cancellations, invoices."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, create_model
 
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, Reply, examples, record_model, reply_examples
+from api.schemas.books import HistoryEvent, PostingView
 from models.contracts.bounds import (
     MAX_LINES,
     Amount,
@@ -18,6 +20,18 @@ from models.contracts.bounds import (
     Serial,
     UnitCost,
 )
+from models.contracts.purchasing import LineStatus, PoStatus
+from models.purchasing import (
+    GoodsReceipt,
+    GoodsReceiptLine,
+    InboundException,
+    InvoiceMatch,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    SupplierInvoice,
+    SupplierInvoiceLine,
+)
+from models.tasks import Task
 
 
 class PoLineBody(Body):
@@ -65,7 +79,7 @@ class ReceiptLineBody(Body):
     serials: list[Serial] = Field(default_factory=list, max_length=10_000)
 
 
-class ReceiptBody(Body):
+class PoReceiptBody(Body):
     """A delivery; the delivery note number makes a retried request idempotent."""
 
     model_config = examples(
@@ -94,7 +108,7 @@ class ConfirmationBody(Body):
     lines: dict[Id, QuantityOrZero] = Field(default_factory=dict, max_length=MAX_LINES)
 
 
-class CancelBody(Body):
+class PoCancelBody(Body):
     """Why the PO (or its unreceived remainder) is cancelled."""
 
     model_config = examples({"reason": "supplier cannot deliver before the season ends"})
@@ -146,3 +160,113 @@ class InvoiceBody(Body):
     tax: Amount = Decimal(0)
     amount: Amount = Decimal(0)
     basis: Literal["qty", "value", "weight"] = "value"
+
+
+# ---- Response models: what the procure-to-pay endpoints answer --------------------------------------------
+
+
+class PoCreated(Reply):
+    """A PO whose workflow started: it waits for approval (201), or its start is stored (202, same names)."""
+
+    model_config = reply_examples(
+        {
+            "number": "100012",
+            "workflow_id": "PO-100012",
+            "status": "submitted",
+            "expected_date": "2026-12-07",
+            "currency": "EUR",
+            "over_budget": None,
+        }
+    )
+
+    number: str
+    workflow_id: str
+    status: str = Field(description="submitted: the workflow has it (approval comes first)")
+    expected_date: date
+    currency: str
+    over_budget: str | None = Field(
+        description="why the PO is over a category budget (review level added), or null"
+    )
+
+
+PoListItem = record_model(
+    PurchaseOrder,
+    "PoListItem",
+    only=(
+        "number",
+        "entity_id",
+        "supplier_id",
+        "currency",
+        "total",
+        "total_func",
+        "stage",
+        "pending_on",
+        "revision",
+        "requested_by",
+        "order_date",
+        "expected_date",
+        "parent_number",
+        "cycle_time_seconds",
+        "created_at",
+    ),
+)
+
+
+class LinkedPo(Reply):
+    """A PO split off this one (a remainder re-ordered, a substitute)."""
+
+    number: str
+    stage: str
+
+
+DocumentTask = record_model(
+    Task,
+    "DocumentTask",
+    only=(
+        "id",
+        "kind",
+        "title",
+        "candidate_role",
+        "candidate_user",
+        "status",
+        "decision",
+        "decided_by",
+        "acting_for",
+        "comment",
+        "escalation_level",
+        "due_at",
+        "created_at",
+        "decided_at",
+        "details",
+    ),
+)
+ReceiptLineView = record_model(GoodsReceiptLine, "ReceiptLineView", line_no=(int, ...))
+ReceiptView = record_model(GoodsReceipt, "ReceiptView", lines=(list[ReceiptLineView], ...))  # type: ignore[valid-type]
+InvoiceView = record_model(
+    SupplierInvoice,
+    "InvoiceView",
+    lines=(list[record_model(SupplierInvoiceLine, "InvoiceLineView")], ...),  # type: ignore[misc]
+    matches=(list[record_model(InvoiceMatch, "InvoiceMatchView")], ...),  # type: ignore[misc]
+)
+PoDetail = record_model(
+    PurchaseOrder,
+    "PoDetail",
+    lines=(list[record_model(PurchaseOrderLine, "PoLineView")], ...),  # type: ignore[misc]
+    receipts=(list[ReceiptView], ...),  # type: ignore[valid-type]
+    invoices=(list[InvoiceView], ...),  # type: ignore[valid-type]
+    inbound_exceptions=(list[record_model(InboundException, "InboundExceptionView")], ...),  # type: ignore[misc]
+    postings=(list[PostingView], ...),
+    tasks=(list[DocumentTask], ...),  # type: ignore[valid-type]
+    history=(list[HistoryEvent], ...),
+    linked=(list[LinkedPo], ...),
+)
+
+# The PO workflow's answers as the API sends them; renamed because the sales contract has a LineStatus too
+# (one name per model keeps generated clients whole).
+PoLineState = create_model("PoLineState", __base__=LineStatus, __doc__="A PO line as the workflow sees it.")
+PoState = create_model(
+    "PoState",
+    __base__=PoStatus,
+    __doc__="The PO's stage, who it waits on, its lines, open tasks and invoices.",
+    lines=(list[PoLineState], ...),
+)

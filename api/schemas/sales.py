@@ -1,10 +1,12 @@
 """Request bodies of order intake, order messages and marketplace settlements."""
 
+from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import Body, Id, examples
+from api.schemas.base import Body, Id, Reply, examples, record_model, reply_examples
 from models.contracts.bounds import (
     Amount,
     CurrencyCode,
@@ -15,6 +17,8 @@ from models.contracts.bounds import (
     Sku,
     UnitPrice,
 )
+from models.contracts.sales import LineStatus
+from models.sales import MarketplaceSettlement, SalesOrder, SalesOrderLine, SettlementLine, Shipment
 
 
 class OrderLineBody(Body):
@@ -65,7 +69,7 @@ class OrderBody(Body):
     lines: list[OrderLineBody] = Field(min_length=1, max_length=200)
 
 
-class CancelBody(Body):
+class OrderCancelBody(Body):
     """Why the order is cancelled."""
 
     model_config = examples({"reason": "customer changed their mind"})
@@ -123,7 +127,7 @@ class SettlementLineBody(Body):
     fees: SignedAmount
 
 
-class SettlementBody(Body):
+class PayoutReportBody(Body):
     """A marketplace payout report."""
 
     model_config = examples(
@@ -139,3 +143,178 @@ class SettlementBody(Body):
     reference: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9._:-]+$")
     payout_date: EventDate
     lines: list[SettlementLineBody] = Field(min_length=1, max_length=5000)
+
+
+# ---- Response models ---------------------------------------------------------------------------------------
+
+
+class OrderAnswer(Reply):
+    """An order taken (201), or the same order sent again (200, `created` false): its stage and lines."""
+
+    model_config = reply_examples(
+        {
+            "order_number": "WEB-100045",
+            "workflow_id": "Order-WEB-100045",
+            "created": True,
+            "stage": "allocated",
+            "pending_on": "warehouse",
+            "paid": True,
+            "lines": [
+                {
+                    "line_no": 1,
+                    "sku": "APP-0001",
+                    "qty": "2",
+                    "reserved": "2",
+                    "shipped": "0",
+                    "backordered": "0",
+                    "cancelled": "0",
+                    "promised_date": None,
+                }
+            ],
+            "open_tasks": [],
+        }
+    )
+
+    order_number: str
+    workflow_id: str
+    created: bool = Field(description="false when the same order (channel + external id) came before")
+    stage: str
+    pending_on: str | None = Field(
+        default=None, description="absent for an order already closed or cancelled"
+    )
+    paid: bool | None = None
+    lines: list[LineStatus] = Field(default_factory=list)
+    open_tasks: list[int] = Field(default_factory=list)
+
+
+class OrderListItem(Reply):
+    """An order header in a list."""
+
+    number: str
+    channel: str = Field(description="the channel's code")
+    status: str
+    total_due: Decimal
+    currency: str
+    order_date: date
+
+
+_HEADER = (
+    "id",
+    "number",
+    "workflow_id",
+    "entity_id",
+    "external_id",
+    "ship_to_region",
+    "currency",
+    "payment_method",
+    "order_date",
+    "status",
+    "total_gross",
+    "total_discount",
+    "total_tax",
+    "total_due",
+    "settled",
+)
+_LINE = (
+    "line_no",
+    "qty",
+    "unit_price",
+    "gross",
+    "discount",
+    "tax_rate",
+    "tax",
+    "promotion_code",
+    "substitute_for",
+    "qty_shipped",
+    "qty_cancelled",
+    "qty_backordered",
+    "promised_date",
+    "status",
+)
+
+
+class OrderPostingLine(Reply):
+    """A journal line an order posted."""
+
+    account: str
+    role: str | None
+    amount: Decimal
+    currency: str
+    memo: str | None
+
+
+class OrderPosting(Reply):
+    """A journal entry an order posted."""
+
+    id: int
+    idempotency_key: str
+    posting_date: date
+    memo: str | None
+    lines: list[OrderPostingLine]
+
+
+class OrderAllocation(Reply):
+    """Which location a line ships from, and the state of its reservation."""
+
+    line_no: int
+    location_id: int
+    qty: Decimal
+    reservation_key: str
+    status: str | None = Field(description="the reservation's status")
+
+
+class OrderPayment(Reply):
+    """A payment event of the order."""
+
+    kind: str
+    method: str
+    amount: Decimal
+    currency: str
+    reference: str | None
+    payment_key: str
+    journal_entry_id: int | None
+
+
+class OrderTask(Reply):
+    """A task the order's workflow opened."""
+
+    id: int
+    kind: str
+    status: str
+    title: str
+    candidate_role: str | None
+    decision: str | None
+    options: list[str]
+
+
+class ShipmentLineView(Reply):
+    """A quantity of an order line in a shipment, at cost."""
+
+    line_no: int
+    qty: Decimal
+    cost: Decimal
+
+
+OrderLineView = record_model(SalesOrderLine, "OrderLineView", only=_LINE, sku=(str, ...))
+ShipmentView = record_model(Shipment, "ShipmentView", iso_text=True, lines=(list[ShipmentLineView], ...))
+OrderDetail = record_model(
+    SalesOrder,
+    "OrderDetail",
+    only=_HEADER,
+    channel=(str, Field(description="the channel's code")),
+    channel_kind=(str, ...),
+    customer=(str, Field(description="the customer's code")),
+    lines=(list[OrderLineView], ...),  # type: ignore[valid-type]
+    allocations=(list[OrderAllocation], ...),
+    shipments=(list[ShipmentView], ...),  # type: ignore[valid-type]
+    payments=(list[OrderPayment], ...),
+    postings=(list[OrderPosting], ...),
+    tasks=(list[OrderTask], ...),
+)
+SettlementLineView = record_model(SettlementLine, "SettlementLineView", iso_text=True)
+SettlementView = record_model(
+    MarketplaceSettlement,
+    "SettlementView",
+    iso_text=True,
+    lines=(list[SettlementLineView], ...),  # type: ignore[valid-type]
+)
