@@ -40,6 +40,18 @@ from api.temporal_holder import TemporalHolder
 
 # What each tag of the OpenAPI document holds (Swagger and ReDoc group operations by it). A new tag gets a line.
 TAGS = [
+    (
+        "journals",
+        "Manual journals with maker-checker approval, recurring templates, reversals; intercompany charges.",
+    ),
+    (
+        "payments",
+        "Payment runs (approval, pain.001 files), payment settings, bank statement import (camt.053, MT940).",
+    ),
+    (
+        "open items",
+        "AP and AR open items, aging by due date (JSON or CSV), and their reconciliation with control accounts.",
+    ),
     ("health", "Liveness and readiness, without a token."),
     ("users", "Who am I, and user administration: roles, entities, approval limits, tokens (admins)."),
     (

@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import SessionDep, TemporalDep, check_entity, require
+from api.errors import ErrorBody, responses
 from api.schemas.base import PathId, PathKey
 from api.schemas.journals import (
     InstantiateBody,
@@ -30,16 +31,22 @@ from services.manual_journals import JournalAsk
 from workflows.journals.intercompany import IntercompanyChargeWorkflow, intercompany_workflow_id
 from workflows.journals.manual_journal import APPROVER_ROLE, ManualJournalWorkflow
 
-router = APIRouter(tags=["journals"])
+router = APIRouter(tags=["journals"], responses=responses(401))
 
 makers = Depends(require("controller", "ap_clerk"))
 controller = Depends(require("controller"))
 _REFUSALS: dict[int | str, dict[str, Any]] = {
-    202: {"description": "stored; the journal's workflow starts shortly (follow command_url)"},
-    403: {"description": "the caller's role may not key journals"},
-    404: {"description": "entity, template or journal not found (or not the caller's)"},
-    409: {"description": "the posting date's period is closed, or the template code exists"},
-    422: {"description": "unbalanced, unknown account, too many lines, bad dates: names the field"},
+    **responses(503, accepted=True),
+    403: {"model": ErrorBody, "description": "the caller's role may not key journals"},
+    404: {"model": ErrorBody, "description": "entity, template or journal not found (or not the caller's)"},
+    409: {
+        "model": ErrorBody,
+        "description": "the posting date's period is closed, or the template code exists",
+    },
+    422: {
+        "model": ErrorBody,
+        "description": "unbalanced, unknown account, too many lines, bad dates: names the field",
+    },
 }
 
 
@@ -87,6 +94,7 @@ async def _start(session: Session, client: Client, who: Principal, ask: JournalA
 async def create_journal(
     body: JournalBody, session: SessionDep, who: Annotated[Principal, makers], client: TemporalDep
 ) -> JSONResponse:
+    """Key a manual journal; it posts once a controller other than you approves it."""
     check_entity(who, body.entity_id)
     lines, memos = _keyed(body.lines)
     ask = JournalAsk(
@@ -106,12 +114,13 @@ async def create_journal(
 @router.get(
     "/journals/{journal_number}",
     response_model=JournalView,
-    responses={404: _REFUSALS[404]},
+    responses=responses(404, 422),
     summary="A manual journal: status, maker, approver, posted and reversal entries",
 )
 def get_journal(
     journal_number: PathKey, session: SessionDep, who: Annotated[Principal, makers]
 ) -> JournalView:
+    """A manual journal: status, maker, approver, posted and reversal entries."""
     found = manual_journals.detail(session, journal_number)
     if found is None or not who.sees(int(found["entity_id"])):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"manual journal {journal_number} not found")
@@ -122,12 +131,13 @@ def get_journal(
     "/journal-templates",
     status_code=201,
     response_model=TemplateView,
-    responses={k: v for k, v in _REFUSALS.items() if k != 202},
+    responses={k: v for k, v in _REFUSALS.items() if k not in (202, 503)},
     summary="Store a recurring journal template (balanced, over open accounts)",
 )
 def create_template(
     body: TemplateBody, session: SessionDep, who: Annotated[Principal, controller]
 ) -> TemplateView:
+    """Store a recurring journal template (balanced, over open accounts)."""
     check_entity(who, body.entity_id)
     lines, memos = _keyed(body.lines)
     stored = manual_journals.create_template(
@@ -166,10 +176,11 @@ def _template(session: Session, who: Principal, template_id: int) -> dict[str, A
 @router.get(
     "/journal-templates/{template_id}",
     response_model=TemplateView,
-    responses={404: _REFUSALS[404]},
+    responses=responses(404, 422),
     summary="A journal template",
 )
 def get_template(template_id: PathId, session: SessionDep, who: Annotated[Principal, makers]) -> TemplateView:
+    """A journal template."""
     return TemplateView.model_validate(_template(session, who, template_id))
 
 
@@ -187,6 +198,7 @@ async def instantiate_template(
     who: Annotated[Principal, makers],
     client: TemporalDep,
 ) -> JSONResponse:
+    """Make a template's journal for a date (it goes through approval like any manual journal)."""
     tpl = _template(session, who, template_id)
     ask = manual_journals.ask_from_template(
         tpl, body.posting_date, body.reversal_date, who.username, who.has_role(APPROVER_ROLE)
@@ -204,6 +216,7 @@ async def instantiate_template(
 async def create_intercompany_charge(
     body: IntercompanyBody, session: SessionDep, who: Annotated[Principal, controller], client: TemporalDep
 ) -> JSONResponse:
+    """Charge another entity of the group: the seller's receivable and the buyer's payable post together."""
     # The controller answers for both books: they must see both entities.
     check_entity(who, body.seller_entity_id)
     check_entity(who, body.buyer_entity_id)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import SessionDep, check_entity, require
+from api.errors import responses
 from api.routes.reports import CSV, Format, _csv
 from api.schemas.base import MAX_ID
 from api.schemas.open_items import AgingReport, OpenItemList, OpenItemReconciliation, Side
@@ -15,7 +16,7 @@ from rules.aging import LABELS
 from services import open_items_reports
 from services.auth import Principal
 
-router = APIRouter(prefix="/open-items", tags=["open items"])
+router = APIRouter(prefix="/open-items", tags=["open items"], responses=responses(401))
 finance = Depends(require("controller", "ap_clerk"))
 AsOf = Annotated[
     date | None, Query(ge=DATE_FLOOR, le=DATE_CEILING, description="default today; later dates age ahead")
@@ -35,7 +36,10 @@ def _entities(who: Principal, entity_id: int | None) -> list[int]:
 
 
 @router.get(
-    "", summary="Open AP or AR documents, oldest due first", response_model=OpenItemList, responses=CSV
+    "",
+    summary="Open AP or AR documents, oldest due first",
+    response_model=OpenItemList,
+    responses={**CSV, **responses(403, 422)},
 )
 def list_open_items(
     session: SessionDep,
@@ -46,6 +50,7 @@ def list_open_items(
     who: Principal = finance,
     format: Format = "json",
 ) -> Any:
+    """Open AP or AR documents, oldest due first."""
     day = as_of or date.today()
     items = open_items_reports.open_items(session, _entities(who, entity_id), side, day, counterparty)
     if format == "csv":
@@ -57,7 +62,7 @@ def list_open_items(
     "/aging",
     summary="Aging by due date (current, 1-30, 31-60, 61-90, over 90 days) per entity and counterparty",
     response_model=AgingReport,
-    responses=CSV,
+    responses={**CSV, **responses(403, 422)},
 )
 def aging(
     session: SessionDep,
@@ -67,6 +72,7 @@ def aging(
     who: Principal = finance,
     format: Format = "json",
 ) -> Any:
+    """Aging by due date (current, 1-30, 31-60, 61-90, over 90 days) per entity and counterparty."""
     day = as_of or date.today()
     rows = open_items_reports.aging(session, _entities(who, entity_id), side, day)
     if format == "csv":
@@ -79,6 +85,7 @@ def aging(
     "/reconciliation",
     summary="AP and AR open items compared with their control accounts for one entity",
     response_model=OpenItemReconciliation,
+    responses=responses(403, 422),
 )
 def reconciliation(
     session: SessionDep,
@@ -86,6 +93,7 @@ def reconciliation(
     as_of: AsOf = None,
     who: Principal = finance,
 ) -> dict[str, Any]:
+    """AP and AR open items compared with their control accounts for one entity."""
     check_entity(who, entity_id)
     day = as_of or date.today()
     return {

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.errors import responses
 from api.schemas.base import PathId
 from api.schemas.payments import (
     BankFileOut,
@@ -29,7 +30,7 @@ from services.auth import Principal
 from workflows.payments.bank_statement import BankStatementWorkflow
 from workflows.payments.payment_run import PaymentRunWorkflow
 
-router = APIRouter(tags=["payments"])
+router = APIRouter(tags=["payments"], responses=responses(401))
 CurrencyPath = Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
 treasury = Depends(require("controller"))
 payables = Depends(require("ap_clerk", "controller"))
@@ -47,11 +48,13 @@ def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
 @router.put(
     "/payment-settings/{entity_id}",
     response_model=PaymentSettingOut,
+    responses=responses(403, 422),
     summary="Set the entity's house bank and whether payment runs pay its suppliers",
 )
 def put_setting(
     entity_id: PathId, body: PaymentSettingBody, session: SessionDep, who: Annotated[Principal, treasury]
 ) -> dict[str, Any]:
+    """Set the entity's house bank and whether payment runs pay its suppliers."""
     _entity_code(session, who, entity_id)
     session.connection().execute(
         text(
@@ -77,12 +80,14 @@ def put_setting(
 @router.post(
     "/payment-runs",
     response_model=PaymentRunStarted,
+    responses=responses(403, 409, 422, 503, accepted=True),
     status_code=201,
     summary="Propose a payment run: invoices approved for payment and due by the run date; a controller approves",
 )
 async def start_run(
     body: PaymentRunBody, session: SessionDep, who: Annotated[Principal, payables], client: TemporalDep
 ) -> Any:
+    """Propose a payment run: invoices approved for payment and due by the run date; a controller approves."""
     code = _entity_code(session, who, body.entity_id)
     if payment_runs.setting(session, body.entity_id) is None:
         raise RuleViolation(
@@ -154,8 +159,14 @@ def _run(session: SessionDep, who: Principal, run_id: int) -> dict[str, Any]:
     return dict(head)
 
 
-@router.get("/payment-runs/{run_id}", response_model=PaymentRunOut, summary="A payment run with its invoices")
+@router.get(
+    "/payment-runs/{run_id}",
+    response_model=PaymentRunOut,
+    responses=responses(404, 422),
+    summary="A payment run with its invoices",
+)
 def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A payment run with its invoices."""
     head = _run(session, who, run_id)
     items = (
         session.connection()
@@ -175,11 +186,13 @@ def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str,
 @router.get(
     "/payment-runs/{run_id}/files/{currency}",
     response_model=BankFileOut,
+    responses=responses(404, 409, 422),
     summary="The run's pain.001 credit-transfer file for one currency",
 )
 def get_file(
     run_id: PathId, currency: CurrencyPath, session: SessionDep, who: PrincipalDep
 ) -> dict[str, Any]:
+    """The run's pain.001 credit-transfer file for one currency."""
     head = _run(session, who, run_id)
     if head["status"] != "paid":
         raise HTTPException(status.HTTP_409_CONFLICT, f"payment run {run_id} is {head['status']}, not paid")
@@ -194,12 +207,14 @@ def get_file(
     "/bank-statements",
     response_model=StatementOut,
     status_code=201,
+    responses=responses(403, 409, 422, 503, accepted=True),
     summary="Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule,"
     " other lines open a task",
 )
 async def import_statement(
     body: StatementBody, session: SessionDep, who: Annotated[Principal, treasury], client: TemporalDep
 ) -> Any:
+    """Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule, other lines open a task."""
     code = _entity_code(session, who, body.entity_id)
     parse = bank_statements.parse_camt053 if body.format == "camt053" else bank_statements.parse_mt940
     statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
@@ -244,8 +259,14 @@ def _statement_answer(statement_id: int, *, duplicate: bool) -> JSONResponse:
     return JSONResponse(out.model_dump(mode="json"), status_code=200 if duplicate else 201)
 
 
-@router.get("/bank-statements/{statement_id}", response_model=StatementOut, summary="An imported statement")
+@router.get(
+    "/bank-statements/{statement_id}",
+    response_model=StatementOut,
+    responses=responses(404, 422),
+    summary="An imported statement",
+)
 def get_statement(statement_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """An imported statement."""
     found = bank_statements.statement(session, statement_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"statement {statement_id} not found")
