@@ -13,6 +13,7 @@ from erp.cli_foresight import foresight_app
 from erp.cli_import import import_file
 from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
+from erp.cli_replay import replay
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
 from erp.cli_stuck import stuck
@@ -36,6 +37,7 @@ app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
 app.command("import")(import_file)
 app.command("stuck")(stuck)
+app.command("replay")(replay)
 
 
 @app.callback()
