@@ -40,9 +40,18 @@ app.command("stuck")(stuck)
 app.command("replay")(replay)
 
 
+SERVICES = {"up", "worker", "api", "seed", "migrate"}
+
+
 @app.callback()
-def _setup() -> None:
-    configure(get_settings().log_json)
+def _setup(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log INFO lines (libraries too)")] = False,
+) -> None:
+    # Services narrate at INFO (access, activity and decision lines); a command a person types stays quiet
+    # unless asked, so its output is what it prints.
+    service = ctx.invoked_subcommand in SERVICES
+    configure(get_settings().log_json, logging.INFO if service or verbose else logging.WARNING)
 
 
 @app.command()
