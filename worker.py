@@ -18,6 +18,7 @@ from activities.registry import build_activities
 from erp.command_relay import CommandRelay
 from erp.db import app_engine
 from erp.failure_interceptor import FailureInterceptor
+from erp.log_interceptor import LogInterceptor
 from erp.settings import get_settings
 from erp.temporal import connect_patiently
 from workflows.integration.starter import ensure_dispatcher
@@ -40,8 +41,9 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=build_activities(engine, client),
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
-        # Data and constraint errors fail an activity for good instead of retrying for ever.
-        interceptors=[FailureInterceptor()],
+        # Log lines per activity and decision (outermost: it logs the classified failure); data and
+        # constraint errors fail an activity for good instead of retrying for ever.
+        interceptors=[LogInterceptor(), FailureInterceptor()],
         max_concurrent_activities=max_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

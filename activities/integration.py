@@ -29,7 +29,7 @@ from models.contracts.integration import (
 from rules.errors import RuleViolation
 from rules.outbound_target import pin
 from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign_rotating
-from services import webhooks
+from services import search_codes, webhooks
 from services.webhook_targets import check_webhook_url
 from services.webhooks import NOTIFY_CHANNEL, DeliveryToStart
 from workflows import search_attributes as sa
@@ -88,7 +88,8 @@ class IntegrationActivities:
             SearchAttributePair(sa.PENDING_ON, "subscriber"),
         ]
         if job.entity_id is not None:
-            pairs.append(SearchAttributePair(sa.ENTITY, str(job.entity_id)))
+            code = await asyncio.to_thread(search_codes.entity_code, self.engine, job.entity_id)
+            pairs.append(SearchAttributePair(sa.ENTITY, code or str(job.entity_id)))
         await self.client.start_workflow(
             WebhookDeliveryWorkflow.run,
             DeliveryRequest(

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 from temporalio.client import Client
 
+from api.request_context import note
 from erp.db import app_engine
 from services.auth import Principal, TokenRefused, authenticate
 
@@ -34,7 +35,9 @@ def get_principal(
             status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
         )
     try:
-        return authenticate(session, creds.credentials)
+        principal = authenticate(session, creds.credentials)
+        note(actor=principal.username)  # the access log line names who asked
+        return principal
     except TokenRefused as refused:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api import errors
+from api.access_log import AccessLogMiddleware
 from api.idempotency import IdempotencyMiddleware
 from api.metrics import MetricsMiddleware
 from api.metrics import router as metrics_router
@@ -155,6 +156,7 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)  # outermost: it times and logs the whole request
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -20,7 +20,7 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.request_context import idempotency_key
+from api.request_context import idempotency_key, note
 from erp.command_delivery import deliver, refusal_body, spec_for
 from erp.db import app_engine
 from erp.settings import get_settings
@@ -117,6 +117,7 @@ async def submit(
             f"the command could not be stored: {type(getattr(exc, 'orig', None) or exc).__name__}",
             headers={"Retry-After": "5"},
         ) from exc
+    note(command_id=str(row.id), workflow_id=workflow_id)  # the access log line names the command
     if row.status != "pending":
         return row, fresh
     outcome = await deliver(client, row, settings.task_queue, wait)

@@ -13,6 +13,7 @@ from erp.cli_foresight import foresight_app
 from erp.cli_import import import_file
 from erp.cli_policy import policy_app
 from erp.cli_reconcile import reconcile_app
+from erp.cli_replay import replay
 from erp.cli_replenish import replenish_app
 from erp.cli_simulate import simulate
 from erp.cli_stuck import stuck
@@ -36,11 +37,21 @@ app.add_typer(policy_app, name="policy")
 app.command("simulate")(simulate)
 app.command("import")(import_file)
 app.command("stuck")(stuck)
+app.command("replay")(replay)
+
+
+SERVICES = {"up", "worker", "api", "seed", "migrate"}
 
 
 @app.callback()
-def _setup() -> None:
-    configure(get_settings().log_json)
+def _setup(
+    ctx: typer.Context,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log INFO lines (libraries too)")] = False,
+) -> None:
+    # Services narrate at INFO (access, activity and decision lines); a command a person types stays quiet
+    # unless asked, so its output is what it prints.
+    service = ctx.invoked_subcommand in SERVICES
+    configure(get_settings().log_json, logging.INFO if service or verbose else logging.WARNING)
 
 
 @app.command()

@@ -2,11 +2,18 @@
 
 import json
 import os
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from erp.task_lines import age_text, confirmation, document_label, is_overdue, parse_time
 
 tasks_app = typer.Typer(help="Your task inbox: list, show, approve, reject.", no_args_is_help=True)
 CONFIG = Path(os.environ.get("ERP_CONFIG", Path.home() / ".config" / "erp" / "config.json"))
@@ -61,60 +68,202 @@ def login(
     typer.echo(f"saved to {CONFIG}")
 
 
-@tasks_app.command("list")
-def list_tasks() -> None:
-    """Your open tasks, oldest due first."""
-    with _client() as client:
-        r = client.get("/tasks")
+def _entities(client: httpx.Client) -> dict[int, str]:
+    """Entity id -> code, for the entities the caller sees."""
+    r = client.get("/entities", params={"limit": 1000})
     if r.status_code != 200:
         _fail(r)
-    rows = r.json()
-    if not rows:
-        typer.echo("No open tasks.")
+    return {int(e["id"]): str(e["code"]) for e in r.json()}
+
+
+def _row(t: dict[str, Any], codes: dict[int, str], now: datetime) -> dict[str, Any]:
+    """One task as the list shows it (and as --json prints it)."""
+    due = parse_time(t.get("due_at"))
+    return {
+        "id": t["id"],
+        "kind": t["kind"],
+        "entity": codes.get(int(t["entity_id"]), str(t["entity_id"])),
+        "document": document_label(t["subject_type"], t["subject_id"]),
+        "age": age_text(parse_time(t.get("created_at")), now),
+        "due_at": t.get("due_at"),
+        "overdue": is_overdue(due, now),
+        "waits_on": t.get("candidate_user") or t.get("candidate_role") or "",
+        "title": t["title"],
+        "workflow_id": t.get("workflow_id"),
+    }
+
+
+@tasks_app.command("list")
+def list_tasks(
+    kind: Annotated[str | None, typer.Option(help="Only this kind, e.g. po_approval")] = None,
+    entity: Annotated[str | None, typer.Option(help="Only this entity code, e.g. EU01")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only tasks past their due time")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Tasks per page")] = 50,
+    page: Annotated[int, typer.Option(min=1, help="Page number")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the page as a JSON array")] = False,
+) -> None:
+    """Your open tasks, oldest due first, with age, entity and an overdue mark."""
+    with _client() as client:
+        r = client.get("/tasks", params={"limit": 500})
+        if r.status_code != 200:
+            _fail(r)
+        codes = _entities(client)
+    now = datetime.now(UTC)
+    rows = [_row(t, codes, now) for t in r.json()]
+    rows = [
+        x
+        for x in rows
+        if (kind is None or x["kind"] == kind)
+        and (entity is None or x["entity"] == entity)
+        and (not overdue or x["overdue"])
+    ]
+    shown = rows[(page - 1) * limit : page * limit]
+    if as_json:
+        typer.echo(json.dumps(shown, indent=1))
         return
-    typer.echo(f"{'ID':>6}  {'KIND':<22} {'DUE':<17} {'FOR':<14} TITLE")
-    for t in rows:
-        due = (t.get("due_at") or "")[:16].replace("T", " ")
-        who = t.get("candidate_user") or t.get("candidate_role") or ""
-        typer.echo(f"{t['id']:>6}  {t['kind']:<22} {due:<17} {who:<14} {t['title']}")
+    if not rows:
+        typer.echo("No open tasks." if not (kind or entity or overdue) else "No open tasks match.")
+        return
+    table = Table(box=None, header_style="bold")
+    for name, justify in (("ID", "right"), ("KIND", "left"), ("ENTITY", "left"), ("DOCUMENT", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("AGE", "DUE", "FOR", "TITLE"):
+        table.add_column(name, overflow="fold" if name == "TITLE" else "ellipsis")
+    for x in shown:
+        due = (x["due_at"] or "")[:16].replace("T", " ")
+        table.add_row(
+            str(x["id"]),
+            x["kind"],
+            x["entity"],
+            x["document"],
+            x["age"],
+            f"[red]{due} OVERDUE[/red]" if x["overdue"] else due,
+            x["waits_on"],
+            x["title"],
+        )
+    console = Console(width=max(Console().width, 140))
+    console.print(table)
+    pages = (len(rows) + limit - 1) // limit
+    if pages > 1:
+        typer.echo(f"page {page} of {pages} ({len(rows)} tasks); --page {min(page + 1, pages)} for more")
+
+
+def _get(client: httpx.Client, path: str) -> dict[str, Any] | None:
+    """A record the caller may read, or None (a detail the layout can do without)."""
+    r = client.get(path)
+    return r.json() if r.status_code == 200 else None
+
+
+def _plain(value: Any) -> str:
+    """A detail value as text: numbers and strings as they are, lists and objects as compact JSON."""
+    if isinstance(value, str | int | float) or value is None:
+        return "" if value is None else str(value)
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def _po_part(client: httpx.Client, number: str) -> tuple[str | None, Table | None, dict[str, str]]:
+    """Supplier label, the lines table and the PO's amounts, read through the API."""
+    po = _get(client, f"/purchase-orders/{number}")
+    if po is None:
+        return None, None, {}
+    supplier = _get(client, f"/suppliers/{po['supplier_id']}")
+    label = f"{supplier['code']} ({supplier['name']})" if supplier else f"#{po['supplier_id']}"
+    lines = Table("line", "item", "qty", "price", "amount", box=None, header_style="bold")
+    for ln in po["lines"]:
+        item = _get(client, f"/items/{ln['item_id']}")
+        name = f"{item['sku']} {item['name']}" if item else f"#{ln['item_id']}"
+        amount = Decimal(ln["qty"]) * Decimal(ln["price"])
+        lines.add_row(
+            str(ln["line_no"]), name, f"{Decimal(ln['qty']).normalize():f}", ln["price"], f"{amount:.2f}"
+        )
+    facts = {
+        "total": f"{Decimal(po['total']):.2f} {po['currency']}",
+        "stage": str(po["stage"]),
+        "ordered": str(po["order_date"]),
+        "expected": str(po["expected_date"]),
+    }
+    return label, lines, facts
 
 
 @tasks_app.command("show")
 def show(task_id: int) -> None:
-    """One task with its details and the decisions it accepts."""
+    """One task with what the decision needs: document, supplier, lines, amounts, requester, workflow."""
     with _client() as client:
         r = client.get(f"/tasks/{task_id}")
-    if r.status_code != 200:
-        _fail(r)
-    t = r.json()
-    typer.echo(
-        f"Task {t['id']}: {t['title']}\n  kind: {t['kind']}  status: {t['status']}  due: {t.get('due_at')}"
-    )
-    typer.echo(
-        f"  document: {t['subject_type']} {t['subject_id']}  waits on: "
-        f"{t.get('candidate_user') or t.get('candidate_role')}"
-    )
-    typer.echo(f"  decisions: {', '.join(t.get('options') or [])}")
-    for key, value in (t.get("details") or {}).items():
-        typer.echo(f"  {key}: {value}")
+        if r.status_code != 200:
+            _fail(r)
+        t = r.json()
+        codes = _entities(client)
+        supplier, lines, facts = (
+            _po_part(client, t["subject_id"]) if t["subject_type"] == "purchase_order" else (None, None, {})
+        )
+    now = datetime.now(UTC)
+    due = parse_time(t.get("due_at"))
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    rows: list[tuple[str, str]] = [
+        ("document", document_label(t["subject_type"], t["subject_id"])),
+        ("entity", codes.get(int(t["entity_id"]), str(t["entity_id"]))),
+        ("supplier", supplier or ""),
+        *facts.items(),
+        ("requested by", t.get("requested_by") or ""),
+        ("waits on", t.get("candidate_user") or t.get("candidate_role") or ""),
+        ("status", t["status"]),
+        ("open for", age_text(parse_time(t.get("created_at")), now)),
+        (
+            "due",
+            (t.get("due_at") or "")[:16].replace("T", " ") + (" OVERDUE" if is_overdue(due, now) else ""),
+        ),
+        ("workflow", f"{t.get('workflow_id')} ({t.get('workflow_type')})"),
+        ("decisions", ", ".join(t.get("options") or [])),
+    ]
+    rows += [(key.replace("_", " "), _plain(value)) for key, value in (t.get("details") or {}).items()]
+    for key, value in rows:
+        if value:
+            grid.add_row(key, value)
+    console = Console()
+    console.print(f"[bold]Task {t['id']}[/bold] · {t['kind']} · {t['title']}")
+    console.print(grid)
+    if lines is not None:
+        console.print(lines)
 
 
 def _decide(task_id: int, decision: str, comment: str | None, payload: dict[str, Any] | None = None) -> None:
     with _client() as client:
+        task = _get(client, f"/tasks/{task_id}")
         r = client.post(
             f"/tasks/{task_id}/decision",
             json={"decision": decision, "comment": comment, "payload": payload or {}},
         )
-    if r.status_code == 202:
-        typer.echo(f"Task {task_id}: {decision} sent; the workflow will apply it when its worker is back.")
-        return
-    if r.status_code != 200:
-        _fail(r)
-    body = r.json()
-    acting = f" (acting for {body['acting_for']})" if body.get("acting_for") else ""
-    typer.echo(
-        f"Task {task_id}: {decision} recorded by {body['decided_by']}{acting}; document now {body['stage']}."
-    )
+        if r.status_code not in (200, 202):
+            _fail(r)
+        document = document_label(task["subject_type"], task["subject_id"]) if task else f"Task {task_id}"
+        if r.status_code == 202:
+            typer.echo(f"{document}: {decision} stored; the workflow applies it when its worker is back.")
+            return
+        body = r.json()
+        stage, supplier = body.get("stage"), None
+        if task and task["subject_type"] == "purchase_order":
+            po = _after_decision(client, task["subject_id"])
+            found = _get(client, f"/suppliers/{po['supplier_id']}") if po else None
+            stage, supplier = (po["stage"] if po else stage), (found["code"] if found else None)
+    acting = f" (by {body['decided_by']} acting for {body['acting_for']})" if body.get("acting_for") else ""
+    kind = task["kind"] if task else ""
+    typer.echo(confirmation(kind, decision, document, stage, supplier) + acting)
+
+
+def _after_decision(client: httpx.Client, number: str, timeout: float = 5.0) -> dict[str, Any] | None:
+    """The PO once an approval has moved it: out of `approval`, or on to its next level's task."""
+    deadline = time.monotonic() + timeout
+    while True:
+        po = _get(client, f"/purchase-orders/{number}")
+        waiting = po is not None and any(
+            t["kind"] == "po_approval" and t["status"] == "open" for t in po.get("tasks", [])
+        )
+        if po is None or po["stage"] != "approval" or waiting or time.monotonic() > deadline:
+            return po
+        time.sleep(0.2)
 
 
 @tasks_app.command("approve")

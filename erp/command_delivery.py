@@ -3,6 +3,7 @@
 The API makes the first delivery; the relay (erp.command_relay) repeats it until there is an outcome. Both
 send the same update id, so Temporal applies an update at most once and a repeat gets the first result."""
 
+import asyncio
 import importlib
 from dataclasses import dataclass
 from datetime import timedelta
@@ -10,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import (
     Client,
@@ -22,8 +24,10 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from erp.db import app_engine
 from models.contracts.errors import HTTP_STATUS
 from models.contracts.summaries import summary_of
+from services import search_codes
 from services.commands import CommandRow, CommandSpec, Kind
 from workflows.registry import WORKFLOWS, by_type_name
 
@@ -157,12 +161,16 @@ async def deliver(client: Client, row: CommandRow, task_queue: str, rpc_timeout:
         return Outcome("unknown", 202, None, f"{type(exc).__name__}: {exc}")
     except RPCError as exc:
         return Outcome("unknown", 202, None, f"{exc.status.name}: {exc.message}")
+    except SQLAlchemyError as exc:  # the codes for the search attributes could not be read: try again
+        return Outcome("unknown", 202, None, f"{type(exc).__name__}: {exc}"[:500])
 
 
 async def _start(
     client: Client, cls: type[Any], row: CommandRow, arg: Any, task_queue: str, rpc_timeout: timedelta
 ) -> Outcome:
     started = True
+    # Search attributes hold the codes an operator types (ErpEntity="UK01", ErpSupplier="NORDTEX").
+    attributes = await asyncio.to_thread(search_codes.start_attributes, app_engine(), arg)
     try:
         # REJECT_DUPLICATE: a start re-sent after its document finished must not begin it again.
         await client.start_workflow(
@@ -173,6 +181,7 @@ async def _start(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             rpc_timeout=rpc_timeout,
             static_summary=summary_of(arg),
+            search_attributes=attributes,
         )
     except WorkflowAlreadyStartedError:
         started = False

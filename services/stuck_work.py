@@ -41,9 +41,17 @@ def parked(engine: Engine, entity_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in rows]
 
 
-async def retrying(client: Client, entity_id: int, min_attempts: int, limit: int) -> list[RetryingStep]:
+def entity_query(entity_id: int, code: str | None) -> str:
+    """Running workflows of the entity: by its code, and by its id for workflows started before codes."""
+    values = ", ".join(f'"{v}"' for v in (code, str(entity_id)) if v is not None)
+    return f'ExecutionStatus = "Running" AND {sa.ENTITY.name} IN ({values})'
+
+
+async def retrying(
+    client: Client, entity_id: int, min_attempts: int, limit: int, code: str | None = None
+) -> list[RetryingStep]:
     """Activities at `min_attempts` or more in the entity's running workflows (at most `limit` looked at)."""
-    query = f'ExecutionStatus = "Running" AND {sa.ENTITY.name} = "{entity_id}"'
+    query = entity_query(entity_id, code)
     handles = []
     async for execution in client.list_workflows(query, limit=limit):
         handles.append(client.get_workflow_handle(execution.id, run_id=execution.run_id))

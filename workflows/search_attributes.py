@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 DOCUMENT_TYPE = SearchAttributeKey.for_keyword("ErpDocumentType")
 DOCUMENT_NUMBER = SearchAttributeKey.for_keyword("ErpDocumentNumber")
@@ -31,6 +31,15 @@ def cli_flags() -> list[str]:
         kind = CLI_TYPE[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
         flags += ["--search-attribute", f"{key.name}={kind}"]
     return flags
+
+
+def code_or(key: SearchAttributeKey[str], fallback: str) -> SearchAttributeUpdate[str]:
+    """In workflow code: keep the business code the starter set (UK01, NORDTEX), else `fallback` (an id).
+
+    The command edge sets ErpEntity/ErpSupplier to codes when it starts a workflow; a workflow started
+    before it did (or by a test without them) keeps its id. Only the upserted value differs, so replay
+    of recorded histories is unaffected."""
+    return key.value_set(workflow.info().typed_search_attributes.get(key) or fallback)
 
 
 def scheduled_or_now() -> datetime:

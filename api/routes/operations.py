@@ -14,7 +14,7 @@ from api.errors import responses
 from api.schemas.base import QueryId
 from api.schemas.operations import StuckWork
 from erp.db import app_engine
-from services import stuck_work
+from services import search_codes, stuck_work
 from services.auth import Principal
 
 router = APIRouter(prefix="/operations", tags=["operations"], responses=responses(401))
@@ -40,7 +40,8 @@ async def stuck(
     check_entity(who, entity_id)
     parked = await asyncio.to_thread(stuck_work.parked, app_engine(), entity_id)
     try:
-        retrying = await stuck_work.retrying(client, entity_id, min_attempts, limit)
+        code = await asyncio.to_thread(search_codes.entity_code, app_engine(), entity_id)
+        retrying = await stuck_work.retrying(client, entity_id, min_attempts, limit, code)
     except RPCError as exc:
         raise workflow_calls.unavailable(exc) from exc
     return jsonable_encoder({"parked": parked, "retrying": [asdict(r) for r in retrying]})  # type: ignore[no-any-return]

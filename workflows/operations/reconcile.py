@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -60,6 +60,10 @@ class ReconciliationWorkflow:
                     id=case_workflow_id(doc.doc_type, doc.number),
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    # The case carries the entity's code, like every other workflow (not its id).
+                    search_attributes=TypedSearchAttributes(
+                        [SearchAttributePair(sa.ENTITY, inp.entity_code)]
+                    ),
                 )
                 cases += 1
             except WorkflowAlreadyStartedError:

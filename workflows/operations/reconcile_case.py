@@ -44,7 +44,7 @@ class ReconciliationCaseWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("reconciliation_case"),
                 sa.DOCUMENT_NUMBER.value_set(f"{doc.doc_type}:{doc.number}"),
-                sa.ENTITY.value_set(str(doc.entity_id)),
+                sa.code_or(sa.ENTITY, str(doc.entity_id)),
                 sa.PENDING_ON.value_set("admin"),
             ]
         )

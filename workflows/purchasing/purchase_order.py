@@ -180,8 +180,8 @@ class PurchaseOrderWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("purchase_order"),
                 sa.DOCUMENT_NUMBER.value_set(po.number),
-                sa.ENTITY.value_set(str(po.entity_id)),
-                sa.SUPPLIER.value_set(str(po.supplier_id)),
+                sa.code_or(sa.ENTITY, str(po.entity_id)),
+                sa.code_or(sa.SUPPLIER, str(po.supplier_id)),
                 sa.AMOUNT.value_set(float(self._total_func())),
                 sa.DUE_DATE.value_set(_at(self.expected)),
             ]

@@ -58,7 +58,7 @@ class CycleCountWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("cycle_count"),
                 sa.DOCUMENT_NUMBER.value_set(inp.number),
-                sa.ENTITY.value_set(str(inp.entity_id)),
+                sa.code_or(sa.ENTITY, str(inp.entity_id)),
                 sa.STAGE.value_set("counting"),
                 sa.PENDING_ON.value_set(inp.counter_role),
             ]

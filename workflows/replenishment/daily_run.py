@@ -76,7 +76,7 @@ class ReplenishmentRunWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("replenishment_run"),
                 sa.DOCUMENT_NUMBER.value_set(f"{plan.entity_code}-{plan.run_date}"),
-                sa.ENTITY.value_set(str(plan.entity_id)),
+                sa.ENTITY.value_set(plan.entity_code),
                 sa.AMOUNT.value_set(float(sum((d.total_func for d in plan.drafts), Decimal(0)))),
             ]
         )

@@ -60,7 +60,7 @@ class TransferOrderWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("transfer_order"),
                 sa.DOCUMENT_NUMBER.value_set(inp.number),
-                sa.ENTITY.value_set(str(inp.entity_id)),
+                sa.code_or(sa.ENTITY, str(inp.entity_id)),
                 sa.STAGE.value_set("draft"),
                 sa.PENDING_ON.value_set("warehouse"),
             ]

@@ -456,7 +456,7 @@ class ReturnWorkflow:
         attrs: list[SearchAttributeUpdate[Any]] = [
             sa.DOCUMENT_TYPE.value_set("return"),
             sa.DOCUMENT_NUMBER.value_set(rma.rma_number),
-            sa.ENTITY.value_set(str(rma.entity_id)),
+            sa.code_or(sa.ENTITY, str(rma.entity_id)),
             sa.CHANNEL.value_set(rma.channel_code),
             sa.STAGE.value_set(stage),
             sa.PENDING_ON.value_set(pending[:100]),

@@ -803,7 +803,7 @@ class OrderWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("sales_order"),
                 sa.DOCUMENT_NUMBER.value_set(order.order_number),
-                sa.ENTITY.value_set(str(order.entity_id)),
+                sa.code_or(sa.ENTITY, str(order.entity_id)),
                 sa.CHANNEL.value_set(order.channel_code),
                 sa.STAGE.value_set(stage),
                 sa.PENDING_ON.value_set(pending[:100]),

@@ -73,7 +73,7 @@ class SettlementWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("marketplace_settlement"),
                 sa.DOCUMENT_NUMBER.value_set(report.reference),
-                sa.ENTITY.value_set(str(report.entity_id)),
+                sa.code_or(sa.ENTITY, str(report.entity_id)),
                 sa.CHANNEL.value_set(report.channel_code),
                 sa.STAGE.value_set("matching"),
             ]
