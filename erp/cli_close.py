@@ -58,15 +58,58 @@ async def _run_all(entity: str, periods: list[str], trigger: str) -> list[str]:
     return [await _start(client, entity, p, trigger) for p in periods]
 
 
+async def _follow(entity: str, period: str, timeout: float) -> int:
+    """Print each step of the close as it reaches it, until it is closed; 0 closed, 1 failed, 2 still running."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from erp.temporal import connect
+    from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
+
+    client = await connect()
+    workflow_id = close_workflow_id(entity, period)
+    handle = client.get_workflow_handle_for(MonthEndCloseWorkflow.run, workflow_id)
+    seen = ""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        described = await handle.describe()
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            if described.status == WorkflowExecutionStatus.COMPLETED:
+                typer.echo(f"{workflow_id}: closed; {period} is locked and its statements are stored")
+                return 0
+            status = described.status.name if described.status else "unknown"
+            typer.echo(f"{workflow_id}: {status.lower()} (see `erp stuck` and the Web UI)", err=True)
+            return 1
+        stage = await handle.query(MonthEndCloseWorkflow.stage)
+        if stage != seen:
+            seen = stage
+            hint = (
+                ": waiting for the controller's sign-off (`erp tasks list --kind close_signoff`)"
+                if stage == "sign_off"
+                else ""
+            )
+            typer.echo(f"{workflow_id}: {stage}{hint}")
+        await asyncio.sleep(1.0)
+    typer.echo(f"{workflow_id}: still at {seen} after {timeout:.0f} s; it goes on without you", err=True)
+    return 2
+
+
 @close_app.command("run")
 @exits_hard
 def run(
     entity: Entity,
     period: Annotated[str, typer.Option("--period", help="Period to close, e.g. 2026-10")],
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Print each step until the close is signed off and closed")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=1, max=7 * 24 * 3600, help="How long --follow waits, seconds")
+    ] = 3600,
 ) -> None:
     """Start the close of one period (it waits for the controller's sign-off in the inbox)."""
     for line in asyncio.run(_run_all(entity, _periods(period, period), "manual")):
         typer.echo(line)
+    if follow:
+        raise typer.Exit(asyncio.run(_follow(entity, period, timeout)))
 
 
 @close_app.command("backfill")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,7 +25,7 @@ def exits_hard(command: F) -> F:
         code = 0
         try:
             command(*args, **kwargs)
-        except click.exceptions.Exit as exc:
+        except (click.exceptions.Exit, typer.Exit) as exc:  # typer's own Exit is not click's in every release
             code = exc.exit_code
         except click.ClickException as exc:
             exc.show()

@@ -1,5 +1,6 @@
 """An operator closes by hand from the shell: `erp close run` for one month, `erp close backfill` for a
-range — one close per month, and running the same command twice starts nothing new."""
+range — one close per month, and running the same command twice starts nothing new; `--follow` prints each
+step until the controller signs off."""
 
 import asyncio
 import os
@@ -8,7 +9,9 @@ import sys
 
 import pytest
 import typer
+from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from erp.cli_close import _periods
 from erp.settings import PROJECT_ROOT
@@ -56,3 +59,52 @@ def test_run_and_backfill_start_one_close_per_period_once(
             await client.get_workflow_handle(f"Close-{entity.code}-{period}").terminate("test over")
 
     asyncio.run(_stop())
+
+
+def test_close_run_follow_prints_each_step_until_the_controller_signs_off(
+    temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, factory: Factory
+) -> None:
+    entity = factory.entity()
+    _, carla = factory.user("controller", entities=(entity,))
+    follower = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "erp.cli",
+            "close",
+            "run",
+            "--entity",
+            entity.code,
+            "--period",
+            "2030-10",
+            "--follow",
+            "--timeout",
+            "240",
+        ],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert follower.stdout is not None
+        lines: list[str] = []
+        while not any("sign_off" in line for line in lines):
+            line = follower.stdout.readline()
+            assert line, (lines, follower.stderr.read() if follower.stderr else "")
+            lines.append(line.rstrip())
+        assert lines[0] == f"Close-{entity.code}-2030-10: started"
+        assert "erp tasks list --kind close_signoff" in lines[-1]
+        bearer = {"Authorization": f"Bearer {carla}"}
+        signoff = next(t for t in api.get("/tasks", headers=bearer).json() if t["kind"] == "close_signoff")
+        decided = api.post(f"/tasks/{signoff['id']}/decision", json={"decision": "approve"}, headers=bearer)
+        assert decided.status_code == 200, decided.text
+        out, err = follower.communicate(timeout=120)
+    finally:
+        follower.kill()
+    assert follower.returncode == 0, err
+    assert (
+        out.splitlines()[-1]
+        == f"Close-{entity.code}-2030-10: closed; 2030-10 is locked and its statements are stored"
+    )
