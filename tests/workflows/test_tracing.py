@@ -9,7 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from sqlalchemy import Engine
@@ -23,9 +25,9 @@ from api.main import create_app
 from api.tracing_middleware import TracingMiddleware
 from erp.failure_interceptor import FailureInterceptor
 from erp.log_interceptor import LogInterceptor
-from erp.settings import get_settings
+from erp.settings import Settings, get_settings
 from erp.temporal import connect
-from erp.tracing import start_tracing, stop_tracing, tracing_interceptors
+from erp.tracing import exporters_for, start_tracing, stop_tracing, tracing_interceptors
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer, eventually, open_desk, po_body, stage, wait_stage
 from tests.temporal_fixtures import BackgroundWorker
@@ -67,7 +69,7 @@ def _named(spans: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
 
 def _trace_of(span: ReadableSpan) -> int:
     assert span.context is not None
-    return span.context.trace_id
+    return int(span.context.trace_id)
 
 
 async def _replay_untraced(address: str, workflow_id: str) -> None:
@@ -133,4 +135,11 @@ async def test_nothing_configured_means_no_tracing(
     assert not any(isinstance(i, TracingInterceptor) for i in client.config()["interceptors"])
     worker = build_worker(client, engine, "untraced")
     assert [type(i) for i in worker.config()["interceptors"]] == [LogInterceptor, FailureInterceptor]
-    assert TracingMiddleware not in {m.cls for m in create_app().user_middleware}
+    middleware = {getattr(m.cls, "__name__", "") for m in create_app().user_middleware}
+    assert "AccessLogMiddleware" in middleware and TracingMiddleware.__name__ not in middleware
+
+
+def test_the_settings_choose_the_exporters() -> None:
+    both = Settings(ERP_OTEL_ENDPOINT="http://127.0.0.1:4318/v1/traces", ERP_OTEL_CONSOLE=True)
+    assert [type(e) for e in exporters_for(both)] == [OTLPSpanExporter, ConsoleSpanExporter]
+    assert exporters_for(Settings(ERP_OTEL_ENDPOINT=None, ERP_OTEL_CONSOLE=False)) == []
