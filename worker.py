@@ -21,6 +21,7 @@ from erp.failure_interceptor import FailureInterceptor
 from erp.log_interceptor import LogInterceptor
 from erp.settings import get_settings
 from erp.temporal import connect_patiently
+from erp.tracing import start_tracing, stop_tracing, worker_tracing_interceptors
 from workflows.integration.starter import ensure_dispatcher
 from workflows.registry import WORKFLOWS
 
@@ -41,9 +42,11 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=build_activities(engine, client),
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
-        # Log lines per activity and decision (outermost: it logs the classified failure); data and
-        # constraint errors fail an activity for good instead of retrying for ever.
-        interceptors=[LogInterceptor(), FailureInterceptor()],
+        # Spans for the workflow run and its activities while tracing is on (none when the client already
+        # carries them: a worker inherits its client's); log lines per activity and decision (outside the
+        # failure interceptor: it logs the classified failure); data and constraint errors fail an activity
+        # for good instead of retrying for ever.
+        interceptors=[*worker_tracing_interceptors(client), LogInterceptor(), FailureInterceptor()],
         max_concurrent_activities=max_activities,
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
@@ -79,6 +82,7 @@ async def _ensure_dispatcher_patiently(client: Client, task_queue: str) -> None:
 async def run_worker(metrics_port: int | None = None) -> None:
     """Connect, run until SIGTERM/SIGINT, then let in-flight activities finish."""
     settings = get_settings()
+    start_tracing(settings, "erp-worker")  # before connecting: the client takes the tracing interceptor
     runtime = None
     if metrics_port:
         # The SDK's runtime metrics (task latencies, slots, polls) scraped by Prometheus.
@@ -98,6 +102,7 @@ async def run_worker(metrics_port: int | None = None) -> None:
         await _ensure_dispatcher_patiently(client, settings.task_queue)
         await stop.wait()
         log.info("worker stopping: finishing in-flight tasks")
+    stop_tracing()  # flush the last spans
     log.info("worker stopped")
 
 

@@ -38,6 +38,9 @@ from api.routes import (
     users,
 )
 from api.temporal_holder import TemporalHolder
+from api.tracing_middleware import TracingMiddleware
+from erp.settings import get_settings
+from erp.tracing import start_tracing
 
 # What each tag of the OpenAPI document holds (Swagger and ReDoc group operations by it). A new tag gets a line.
 TAGS = [
@@ -156,7 +159,11 @@ def create_app() -> FastAPI:
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)  # outermost: it times and logs the whole request
+    app.add_middleware(AccessLogMiddleware)  # it times and logs the whole request
+    provider = start_tracing(get_settings(), "erp-api")
+    if provider is not None:
+        # Outermost, only while tracing is on: the request's span is the parent of its workflow calls.
+        app.add_middleware(TracingMiddleware, tracer=provider.get_tracer("erp.api"))
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     worker_metrics_host: str = Field(default="127.0.0.1", alias="ERP_WORKER_METRICS_HOST")
     db_app_role: str = Field(default="erp_app", alias="ERP_DB_APP_ROLE")
     log_json: bool = Field(default=False, alias="ERP_LOG_JSON")
+    # OpenTelemetry tracing is off unless one of these is set (docs/operations.md, "Tracing"): an OTLP/HTTP
+    # traces endpoint such as http://127.0.0.1:4318/v1/traces, and/or spans printed to stdout.
+    otel_endpoint: str | None = Field(default=None, alias="ERP_OTEL_ENDPOINT")
+    otel_console: bool = Field(default=False, alias="ERP_OTEL_CONSOLE")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
     # Webhooks may reach only public addresses; list on-premise receivers here (host names or CIDR ranges,
     # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/integration.md.

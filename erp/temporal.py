@@ -12,6 +12,7 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from erp.settings import Settings, get_settings
+from erp.tracing import tracing_interceptors
 from workflows.search_attributes import ALL
 
 log = logging.getLogger("erp.temporal")
@@ -25,6 +26,8 @@ async def connect(settings: Settings | None = None, *, runtime: Runtime | None =
         address,
         namespace=settings.temporal_namespace,
         data_converter=pydantic_data_converter,
+        # While tracing is on, a workflow started or updated here carries the caller's trace context.
+        interceptors=tracing_interceptors(),
         runtime=runtime,
     )
 
