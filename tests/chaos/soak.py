@@ -115,12 +115,14 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--faults", type=int, default=300)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("ERP_SOAK_SEED", "20261130")))
+    parser.add_argument("--keep", type=Path, help="keep the database, Temporal file and logs in this directory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="erp-soak-") as tmp:
-        pg = start_postgres(Path(tmp) / "pg")
+        where = args.keep or Path(tmp)
+        pg = start_postgres(where / "pg", keep_running=args.keep is not None)
         admin = ensure_database(pg.get_uri(), "erp_soak_admin")
         template = seeded_template(admin)
-        report = run_soak(admin, template, pg, Path(tmp) / "run", args.seed, args.days, args.faults)
+        report = run_soak(admin, template, pg, where / "run", args.seed, args.days, args.faults)
     print("\n".join(report.lines()))
     sys.exit(1 if report.failed else 0)
 
