@@ -106,7 +106,7 @@ class JournalAccepted(_Answer):
     status: Literal["approval", "pending"]
 
 
-class JournalLineView(_Answer):
+class ManualJournalLineView(_Answer):
     """A line as it will post: signed amount (debit > 0, credit < 0) in the journal's currency."""
 
     account: str
@@ -148,7 +148,7 @@ class JournalView(_Answer):
     posting_date: date
     reversal_date: date | None = None
     memo: str
-    lines: list[JournalLineView]
+    lines: list[ManualJournalLineView]
     status: JournalStatus
     maker: str
     approved_by: str | None = None

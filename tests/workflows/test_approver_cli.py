@@ -76,12 +76,14 @@ async def test_approve_from_the_terminal(
     listed = _erp(api_server, approver_token, "list")
     assert listed.returncode == 0 and f"Sign off {document}" in listed.stdout
     shown = _erp(api_server, approver_token, "show", str(task.id))
-    assert "decisions: approve, reject" in shown.stdout
+    decisions = next(line for line in shown.stdout.splitlines() if line.startswith("decisions"))
+    assert decisions.split()[1:] == ["approve,", "reject"], shown.stdout
     own = _erp(api_server, requester_token, "approve", str(task.id))
     assert own.returncode == 1 and "You may not do this" in own.stderr
     done = _erp(api_server, approver_token, "approve", str(task.id), "--comment", "fine")
     assert done.returncode == 0, done.stderr
-    assert f"approve recorded by {approver.username}" in done.stdout
+    # The confirmation says what happens next, not only that the decision was recorded.
+    assert done.stdout.strip() == f"signoff {document} approved; the document is now approved.", done.stdout
     again = _erp(api_server, approver_token, "reject", str(task.id), "--reason", "changed my mind")
     assert again.returncode == 1 and "Too late" in again.stderr
     assert (await handle.result()).decided_by == approver.username
