@@ -104,13 +104,18 @@ def exactly_once(engine: Engine, accepted: list[Accepted], seed: int) -> list[st
         str(a.answer["order_number"]) for a in accepted if a.path == "/orders" and "order_number" in a.answer
     }
     stored = {
-        str(n)
-        for (n,) in _rows(
-            engine, "SELECT number FROM sales_order WHERE external_id LIKE :p", p=f"SIM{seed}-%"
+        str(n): str(st)
+        for n, st in _rows(
+            engine, "SELECT number, status FROM sales_order WHERE external_id LIKE :p", p=f"SIM{seed}-%"
         )
     }
-    if orders != stored:
-        found.append(f"orders accepted {len(orders)} but stored {len(stored)}: {sorted(orders ^ stored)[:5]}")
+    found += [f"order {n} accepted but not stored" for n in sorted(orders - set(stored))]
+    # An order refused at intake (sold out) keeps its row, cancelled: only an accepted one may be live.
+    found += [
+        f"order {n} is {st} but its intake was refused"
+        for n, st in stored.items()
+        if n not in orders and st != "cancelled"
+    ]
     pos = {str(a.answer["number"]) for a in accepted if a.path == "/purchase-orders"}
     missing = [n for n in pos if not _rows(engine, "SELECT 1 FROM purchase_order WHERE number = :n", n=n)]
     found += [f"PO {n} accepted but not stored" for n in missing]

@@ -115,7 +115,9 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--faults", type=int, default=300)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("ERP_SOAK_SEED", "20261130")))
-    parser.add_argument("--keep", type=Path, help="keep the database, Temporal file and logs in this directory")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the database, Temporal file and logs in this directory"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="erp-soak-") as tmp:
         where = args.keep or Path(tmp)

@@ -50,12 +50,28 @@ def seeded_template(url: str) -> str:
     return name
 
 
+# The copy holds each sequence's page as the template had it, with values the template logged ahead but the
+# copy never logged: after a crash the copy's sequences would go back and hand out ids again (the soak found
+# a duplicate fifo_layer id after a PostgreSQL restart). setval writes each sequence's value to the WAL.
+_RELOG_SEQUENCES = """
+DO $$ DECLARE s regclass; BEGIN
+  FOR s IN SELECT c.oid::regclass FROM pg_class c WHERE c.relkind = 'S' LOOP
+    EXECUTE format('SELECT setval(%L, last_value, is_called) FROM %s', s, s);
+  END LOOP;
+END $$
+"""
+
+
 def copy_database(url: str, template: str) -> str:
-    """A fresh copy of the template; returns its SQLAlchemy URL."""
+    """A fresh copy of the template, its sequences logged as its own; returns its SQLAlchemy URL."""
     name = f"demo_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(_admin(url), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+    copy = make_url(url).set(database=name)
+    conninfo = copy.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(_RELOG_SEQUENCES)
+    return copy.render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
