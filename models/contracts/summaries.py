@@ -4,7 +4,8 @@ from decimal import Decimal
 from functools import singledispatch
 
 from models.contracts.close import CloseInput
-from models.contracts.journals import JournalInput
+from models.contracts.journals import IntercompanyInput, JournalInput
+from models.contracts.payments import PaymentRunInput, StatementInput
 from models.contracts.purchasing import PurchaseOrderInput
 from models.contracts.replenishment import CountInput, ReplenishmentRunInput, TransferInput
 from models.contracts.returns import ReturnInput
@@ -84,4 +85,28 @@ def _journal(journal: JournalInput) -> str:
     return (
         f"Manual journal {journal.number} · entity #{journal.entity_id} · {debits:.2f} {journal.currency}"
         f" · {len(journal.lines)} line(s) · keyed by {journal.maker}"
+    )
+
+
+@summary_of.register
+def _intercompany(charge: IntercompanyInput) -> str:
+    return (
+        f"Intercompany charge {charge.reference} · entity #{charge.seller_entity_id} -> #{charge.buyer_entity_id}"
+        f" · {charge.amount:.2f} {charge.currency} · {charge.posting_date}"
+    )
+
+
+@summary_of.register
+def _payment_run(run: PaymentRunInput) -> str:
+    return f"Payment run {run.workflow_id} · entity #{run.entity_id} · {run.run_date} · proposed by {run.proposed_by}"
+
+
+@summary_of.register
+def _statement(statement: StatementInput) -> str:
+    currencies = sorted({line.currency for line in statement.lines})
+    total = sum((line.amount for line in statement.lines), ZERO)
+    net = f"net {total:.2f} {currencies[0]}" if len(currencies) == 1 else f"{len(currencies)} currencies"
+    return (
+        f"Bank statement {statement.statement_ref} ({statement.format}) · entity #{statement.entity_id}"
+        f" · {len(statement.lines)} line(s), {net} · imported by {statement.imported_by}"
     )
