@@ -34,6 +34,7 @@ class Injector:
         self.revived: dict[str, int] = {"worker": 0, "api": 0}
         self.slow_left = 0
         self.errors: list[str] = []
+        self.exits: list[int] = []  # exit codes of workers the supervisor found dead
         # DDL for the slow-database fault needs the owner, not the application's role.
         self.owner = create_engine(system.database_url, pool_pre_ping=True)
 
@@ -76,6 +77,8 @@ class Injector:
         """Bring back a worker or API process that died (a fault's side effect, or a real crash)."""
         worker = self.system.worker
         if worker is not None and worker.proc.poll() is not None:
+            # The exit code says how it died (negative: the signal); the run's worker.log says why.
+            self.exits.append(int(worker.proc.returncode))
             worker.proc = worker._spawn()
             self.revived["worker"] += 1
         api = self.system.api

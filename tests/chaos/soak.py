@@ -40,6 +40,7 @@ class SoakReport:
     planned: dict[str, int] = field(default_factory=dict)
     injected: dict[str, int] = field(default_factory=dict)
     revived: dict[str, int] = field(default_factory=dict)
+    worker_exits: list[int] = field(default_factory=list)
     documents: dict[str, int] = field(default_factory=dict)
     checks_passed: int = 0
     failed: list[str] = field(default_factory=list)
@@ -56,7 +57,7 @@ class SoakReport:
             f"seed {self.seed}: {self.days} simulated day(s) in {self.seconds:.0f} s",
             "documents: " + ", ".join(f"{k} {v}" for k, v in self.documents.items()),
             f"faults injected: {self.faults} " + str(self.injected),
-            f"processes brought back by the supervisor: {self.revived}",
+            f"processes brought back by the supervisor: {self.revived}, worker exit codes {self.worker_exits}",
             f"invariant checks passed: {self.checks_passed}",
             *(f"FAILED: {f}" for f in self.failed),
         ]
@@ -102,6 +103,7 @@ def run_soak(
             )
     finally:
         report.injected, report.revived = dict(injector.injected), dict(injector.revived)
+        report.worker_exits = list(injector.exits)
         injector.close()
         engine.dispose()
         system.stop()
