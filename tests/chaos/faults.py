@@ -34,6 +34,7 @@ class Injector:
         self.revived: dict[str, int] = {"worker": 0, "api": 0}
         self.slow_left = 0
         self.errors: list[str] = []
+        self.killed = False  # the worker_kill fault killed the worker: its restart is not a revival
         self.exits: list[int] = []  # exit codes of workers the supervisor found dead
         # DDL for the slow-database fault needs the owner, not the application's role.
         self.owner = create_engine(system.database_url, pool_pre_ping=True)
@@ -77,10 +78,12 @@ class Injector:
         """Bring back a worker or API process that died (a fault's side effect, or a real crash)."""
         worker = self.system.worker
         if worker is not None and worker.proc.poll() is not None:
-            # The exit code says how it died (negative: the signal); the run's worker.log says why.
-            self.exits.append(int(worker.proc.returncode))
+            if not self.killed:
+                # Died on its own: the exit code says how (negative: the signal), the run's worker.log why.
+                self.exits.append(int(worker.proc.returncode))
+                self.revived["worker"] += 1
+            self.killed = False
             worker.proc = worker._spawn()
-            self.revived["worker"] += 1
         api = self.system.api
         if api is not None and api.poll() is not None:
             self.system.start_api(timeout=STARTUP_SECONDS)
@@ -95,8 +98,14 @@ class Injector:
     # ---- the faults ----------------------------------------------------------------------------
 
     def _kill_worker(self) -> None:
-        assert self.system.worker is not None
-        self.system.worker.kill_and_restart()
+        """SIGKILL only: the supervisor starts the next worker from the main thread. A worker started in
+        this thread would die with it (its parent-death signal follows the thread that forked it)."""
+        worker = self.system.worker
+        assert worker is not None
+        self.killed = True
+        worker.proc.send_signal(signal.SIGKILL)
+        worker.proc.wait(10)
+        worker.kills += 1
 
     def _restart_api(self) -> None:
         """SIGKILL: requests in flight get no answer, claims stay in progress until they go stale."""
