@@ -61,10 +61,24 @@ def pending_answer(row: CommandRow, extra: dict[str, Any] | None = None) -> JSON
     return JSONResponse(body, status_code=202, headers={"Location": url})
 
 
+# The keys by which a workflow input names its document (order, PO, transfer, journal, return, settlement).
+_NAMING_KEYS = ("order_number", "number", "rma_number", "reference", "currency")
+
+
+def names_of(row: CommandRow) -> dict[str, Any]:
+    """The document a start command creates, named from its stored input: a retry whose first answer was
+    lost with its API process still learns the document's number ("creation answers always name it")."""
+    payload = row.payload if isinstance(row.payload, dict) else {}
+    return {"workflow_id": row.workflow_id, **{k: payload[k] for k in _NAMING_KEYS if k in payload}}
+
+
 def command_answer(row: CommandRow, first: dict[str, Any] | None) -> tuple[int, Any]:
     """What a retried request learns about its command now: still 202 (as first answered), or the outcome."""
+    if row.kind == "start" and first is None:
+        first = names_of(row)
     if row.status == "pending":
-        return 202, first or {"status": "pending", "command_id": row.id, "command_url": command_url(row.id)}
+        pending = {"status": "pending", "command_id": row.id, "command_url": command_url(row.id)}
+        return 202, {**pending, **(first or {})}
     assert row.http_status is not None
     if row.kind == "start" and row.status == "applied" and first is not None:
         # A document's creation answered 202 naming it: now it exists, say so with the same names.

@@ -135,3 +135,53 @@ def test_a_request_whose_api_process_died_is_answered_from_its_stored_command(
 def _hash(path: str, body: bytes) -> str:
     """The middleware's fingerprint of a request."""
     return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+def test_a_creation_whose_api_process_died_still_names_its_document(
+    api: TestClient, engine: Engine, factory: Factory
+) -> None:
+    # Found by the soak (seed 11): the API was killed after it had started the order's workflow and before
+    # it stored its answer; the shop's retry got 201 without the order number and never shipped the order.
+    entity = factory.entity()
+    user, token = factory.user("sales_ops", entities=(entity,))
+    key = f"dead-start-{uuid.uuid4().hex}"
+    body = b'{"channel":"WEB","external_id":"E-1"}'
+    with engine.begin() as c:
+        c.execute(
+            text(
+                "INSERT INTO api_idempotency (key, username, method, path, body_hash, status_code, created_at)"
+                " VALUES (:k, :u, 'POST', '/orders', :h, 0, now() - interval '1 hour')"
+            ),
+            {"k": key, "u": user.username, "h": _hash("/orders", body)},
+        )
+        c.execute(
+            text(
+                """
+                INSERT INTO api_command (id, dedup_key, kind, workflow_id, workflow_type, payload, subject,
+                       default_field, username, entity_id, idempotency_key, status, http_status, result,
+                       attempts, next_attempt_at)
+                VALUES (:id, :dk, 'start', 'Order-WEB-E-1', 'SalesOrder',
+                        CAST('{"order_number": "WEB-E-1", "currency": "EUR"}' AS jsonb), 'order', 'order',
+                        :u, :e, :k, 'applied', 201, CAST('{"started": true}' AS jsonb), 1, now())
+                """
+            ),
+            {
+                "id": str(uuid.uuid4()),
+                "dk": f"Order-WEB-E-1|{key}",
+                "u": user.username,
+                "e": entity.id,
+                "k": key,
+            },
+        )
+    answer = api.post(
+        "/orders",
+        content=body,
+        headers={**bearer(token), "Idempotency-Key": key, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 201, answer.text
+    named = answer.json()
+    assert (named["order_number"], named["workflow_id"], named["status"]) == (
+        "WEB-E-1",
+        "Order-WEB-E-1",
+        "applied",
+    )

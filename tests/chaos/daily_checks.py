@@ -97,7 +97,7 @@ def open_items_agree(engine: Engine) -> list[str]:
     return found
 
 
-def exactly_once(engine: Engine, accepted: list[Accepted], seed: int) -> list[str]:
+def exactly_once(engine: Engine, accepted: list[Accepted], seed: int, refused: list[Accepted]) -> list[str]:
     """Each accepted command's effect exists once: orders, POs, receipts, invoices, shipments."""
     found = []
     orders = {
@@ -111,8 +111,11 @@ def exactly_once(engine: Engine, accepted: list[Accepted], seed: int) -> list[st
     }
     found += [f"order {n} accepted but not stored" for n in sorted(orders - set(stored))]
     # An order refused at intake (sold out) keeps its row, cancelled: only an accepted one may be live.
+    answers = {
+        f"{r.body.get('channel')}-{r.body.get('external_id')}": r for r in refused if r.path == "/orders"
+    }
     found += [
-        f"order {n} is {st} but its intake was refused"
+        f"order {n} is {st} but its intake was refused: {_answer(answers.get(n))}"
         for n, st in stored.items()
         if n not in orders and st != "cancelled"
     ]
@@ -148,6 +151,12 @@ def exactly_once(engine: Engine, accepted: list[Accepted], seed: int) -> list[st
     )
     found += [f"order {n}: {s} shipment(s), {e} revenue entr(ies)" for n, s, e in doubled]
     return found
+
+
+def _answer(sent: Accepted | None) -> str:
+    return (
+        "no answer recorded" if sent is None else f"{sent.status} {str(sent.answer)[:300]} (key {sent.key})"
+    )
 
 
 def grni_cleared(engine: Engine) -> list[str]:
@@ -226,14 +235,16 @@ def temporal_agrees(engine: Engine, address: str, pos: list[str], seed: int) -> 
     return asyncio.run(both())
 
 
-def check_day(day: int, engine: Engine, address: str, accepted: list[Accepted], seed: int) -> DayChecks:
+def check_day(
+    day: int, engine: Engine, address: str, accepted: list[Accepted], seed: int, refused: list[Accepted]
+) -> DayChecks:
     """Every invariant, after the day's commands have settled."""
     result = DayChecks(day)
     result.check("commands settled", settle(engine))
     result.check("books", books(engine))
     result.check("open items equal control accounts", open_items_agree(engine))
     # A start answered "applied" has its workflow; the document's row comes with its first activity.
-    result.check("exactly once", _until(lambda: exactly_once(engine, accepted, seed), 120))
+    result.check("exactly once", _until(lambda: exactly_once(engine, accepted, seed, refused), 120))
     result.check("GRNI cleared", _until(lambda: grni_cleared(engine), 60))
     pos = sorted({str(a.answer["number"]) for a in accepted if a.path == "/purchase-orders"})
     disagree, stuck = temporal_agrees(engine, address, pos, seed)

@@ -84,7 +84,7 @@ def run_soak(
         def end_of_day(done: int) -> None:
             sim.step = f"day {done}, end of day"
             sim.faults_left_today()
-            checks: DayChecks = check_day(done, engine, address, sim.accepted, seed)
+            checks: DayChecks = check_day(done, engine, address, sim.accepted, seed, sim.refused)
             report.days, report.checks_passed = done, report.checks_passed + checks.passed
             report.failed += [f"day {done}: {v}" for v in checks.violations + sim.day_findings()]
             if report.failed:

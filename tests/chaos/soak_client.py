@@ -77,6 +77,7 @@ class SoakSimulator(Simulator):
         self.at = 0
         self.carried: list[str] = []  # request faults waiting for a command they fit
         self.accepted: list[Accepted] = []
+        self.refused: list[Accepted] = []  # answered 4xx (as the business allows): kept to explain a finding
         self.findings: list[str] = []
         self.deferred_receipt: tuple[Po, dict[str, Any]] | None = None
         self.step = "start"
@@ -153,7 +154,9 @@ class SoakSimulator(Simulator):
             status, answer = self._outcome(answer, user)
         if 200 <= status < 300:
             self.accepted.append(Accepted(key, path, body, status, answer))
-        elif status not in ok:
+        else:
+            self.refused.append(Accepted(key, path, body, status, answer))
+        if status >= 300 and status not in ok:
             raise SimulationError(f"{method} {path} as {user}: {status} {str(answer)[:300]}")
         return answer
 
