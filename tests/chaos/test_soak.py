@@ -9,6 +9,7 @@ import pytest
 
 from erp.embedded import ensure_database, start_postgres
 from tests.chaos.fault_plan import FAULT_KINDS
+from tests.chaos.faults import stop_postgres
 from tests.chaos.soak import run_soak
 from tests.demo.system import seeded_template
 
@@ -18,9 +19,12 @@ pytestmark = pytest.mark.slow
 def test_two_days_of_business_under_every_kind_of_fault_keep_every_invariant(tmp_path: Path) -> None:
     # Its own PostgreSQL: the soak crashes and restarts it, which the suite's shared server must not see.
     pg = start_postgres(tmp_path / "pg")
-    admin = ensure_database(pg.get_uri(), "erp_soak")
-    template = seeded_template(admin)
-    report = run_soak(admin, template, pg, tmp_path / "run", seed=11, days=2, faults=len(FAULT_KINDS))
+    try:
+        admin = ensure_database(pg.get_uri(), "erp_soak")
+        template = seeded_template(admin)
+        report = run_soak(admin, template, pg, tmp_path / "run", seed=11, days=2, faults=len(FAULT_KINDS))
+    finally:
+        stop_postgres(pg)
     print("\n" + "\n".join(report.lines()))
     assert not report.failed, report.failed
     assert report.days == 2
