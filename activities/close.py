@@ -24,8 +24,10 @@ from models.contracts.close import (
     StepResult,
 )
 from rules.periods import PeriodStatus, period_bounds
-from services import close_postings, close_runs, reconciliation, reports
-from services.ledger import entity_currency
+from services.close import postings as close_postings
+from services.close import reconciliation, reports
+from services.close import runs as close_runs
+from services.core.ledger import entity_currency
 
 CLOSER = "close"
 
@@ -56,6 +58,14 @@ class CloseActivities:
         with session_scope(self.engine) as s:
             return close_runs.entity_info(s, ref.entity_code)
 
+    def _set_status(self, step: StepInput, status: PeriodStatus, name: str) -> StepResult:
+        """Move the period to `status` as the closer and record the step."""
+        with session_scope(self.engine) as s:
+            now = close_runs.set_period_status(
+                s, step.entity_id, step.entity_code, step.period, status, CLOSER
+            )
+            return _record(s, step, name, "ok", {"period_status": str(now)})
+
     @activity.defn(name="close.begin")
     def begin(self, req: BeginClose) -> CloseContext:
         """Create or resume the run of the period."""
@@ -65,11 +75,7 @@ class CloseActivities:
     @activity.defn(name="close.soft_close")
     def soft_close(self, step: StepInput) -> StepResult:
         """Cut-off: from now on only closers post into the period."""
-        with session_scope(self.engine) as s:
-            status = close_runs.set_period_status(
-                s, step.entity_id, step.entity_code, step.period, PeriodStatus.SOFT_CLOSED, CLOSER
-            )
-            return _record(s, step, "soft_close", "ok", {"period_status": str(status)})
+        return self._set_status(step, PeriodStatus.SOFT_CLOSED, "soft_close")
 
     @activity.defn(name="close.accruals")
     def accruals(self, step: StepInput) -> StepResult:
@@ -145,11 +151,7 @@ class CloseActivities:
     @activity.defn(name="close.hard_close")
     def hard_close(self, step: StepInput) -> StepResult:
         """Lock the period: nothing dated in it can be posted any more (the database refuses it)."""
-        with session_scope(self.engine) as s:
-            status = close_runs.set_period_status(
-                s, step.entity_id, step.entity_code, step.period, PeriodStatus.CLOSED, CLOSER
-            )
-            return _record(s, step, "hard_close", "ok", {"period_status": str(status)})
+        return self._set_status(step, PeriodStatus.CLOSED, "hard_close")
 
     @activity.defn(name="close.statements")
     def statements(self, req: FinishClose) -> CloseResult:

@@ -8,7 +8,7 @@ from temporalio import activity
 
 from erp.db import session_scope
 from models.contracts.foresight import OpenProblemTasks, ProblemTasksOpened, ScanRequest, ScanResult
-from services import data_quality
+from services.foresight import data_quality
 
 
 class ForesightActivities:

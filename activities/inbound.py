@@ -7,7 +7,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from erp.db import session_scope
 from models.contracts.inbound import InboundNotice, NotifyResult, WaitFor
-from workflows.registry import by_type_name
 
 
 class InboundActivities:
@@ -47,6 +46,9 @@ class InboundActivities:
     @activity.defn(name="inbound.notify")
     async def notify(self, notice: InboundNotice) -> NotifyResult:
         """Signal every workflow waiting on these items/locations (or on this PO)."""
+        # Imported here: the workflows import this class for typed activity calls, the registry imports them.
+        from workflows.registry import by_type_name
+
         assert self.client is not None, "the worker must pass a Temporal client to InboundActivities"
         pairs = [(line.item_id, line.location_id) for line in notice.lines]
         with session_scope(self.engine) as s:

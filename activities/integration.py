@@ -26,14 +26,15 @@ from models.contracts.integration import (
     DispatchResult,
     WaitRequest,
 )
+from models.contracts.summaries import summary_of
 from rules.errors import RuleViolation
 from rules.outbound_target import pin
 from rules.webhook_signature import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign_rotating
-from services import search_codes, webhooks
-from services.webhook_targets import check_webhook_url
-from services.webhooks import NOTIFY_CHANNEL, DeliveryToStart
+from services.core import search_codes
+from services.integration import webhooks
+from services.integration.webhook_targets import check_webhook_url
+from services.integration.webhooks import NOTIFY_CHANNEL, DeliveryToStart
 from workflows import search_attributes as sa
-from workflows.integration.delivery import WebhookDeliveryWorkflow
 
 # A receiver gets 5 s to accept the connection and 10 s to answer; slower counts as a failed try.
 HTTP_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -80,6 +81,9 @@ class IntegrationActivities:
             webhooks.mark_started(s, runs)
 
     async def _start(self, job: DeliveryToStart, task_queue: str) -> None:
+        # Imported here: the delivery workflow imports this class for its typed activity calls.
+        from workflows.integration.delivery import WebhookDeliveryWorkflow
+
         assert self.client is not None, "the worker must pass a Temporal client to IntegrationActivities"
         pairs: list[SearchAttributePair[Any]] = [
             SearchAttributePair(sa.DOCUMENT_TYPE, job.document_type),
@@ -90,14 +94,16 @@ class IntegrationActivities:
         if job.entity_id is not None:
             code = await asyncio.to_thread(search_codes.entity_code, self.engine, job.entity_id)
             pairs.append(SearchAttributePair(sa.ENTITY, code or str(job.entity_id)))
+        delivery = DeliveryRequest(
+            delivery_id=job.delivery_id,
+            run=job.run,
+            max_attempts=job.max_attempts,
+            first_retry_seconds=job.first_retry_seconds,
+        )
         await self.client.start_workflow(
             WebhookDeliveryWorkflow.run,
-            DeliveryRequest(
-                delivery_id=job.delivery_id,
-                run=job.run,
-                max_attempts=job.max_attempts,
-                first_retry_seconds=job.first_retry_seconds,
-            ),
+            delivery,
+            static_summary=summary_of(delivery),
             id=job.workflow_id,
             task_queue=task_queue,
             # A replay re-runs a finished delivery under the same id; a running one simply carries on.

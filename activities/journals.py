@@ -15,7 +15,8 @@ from models.contracts.journals import (
     JournalPosted,
     JournalStep,
 )
-from services import intercompany, manual_journals
+from services.journals import intercompany
+from services.journals import manual as manual_journals
 
 
 class JournalActivities:
@@ -51,20 +52,8 @@ class JournalActivities:
     @activity.defn(name="journals.post_intercompany")
     def post_intercompany(self, inp: IntercompanyInput) -> IntercompanyPosted:
         """Post both sides of an intercompany charge in one transaction (once each, by the reference)."""
-        charge = intercompany.IntercompanyCharge(
-            reference=inp.reference,
-            seller_entity_id=inp.seller_entity_id,
-            buyer_entity_id=inp.buyer_entity_id,
-            posting_date=inp.posting_date,
-            currency=inp.currency,
-            amount=inp.amount,
-            seller_account=inp.seller_account,
-            buyer_account=inp.buyer_account,
-            memo=inp.memo,
-            actor=inp.actor,
-        )
         with business_errors(), session_scope(self.engine) as s:
-            seller, buyer = intercompany.post_charge(s, charge)
+            seller, buyer = intercompany.post_charge(s, intercompany.charge_of(inp))
         return IntercompanyPosted(reference=inp.reference, seller_entry_id=seller, buyer_entry_id=buyer)
 
     def all(self) -> list[Callable[..., Any]]:

@@ -9,23 +9,34 @@ from temporalio import activity
 from activities.purchasing import business_errors
 from erp.db import session_scope
 from models.contracts.payments import (
+    ChargebackInput,
+    ChargebackRecorded,
     CloseRun,
+    FailedRefundDecision,
+    FailedRefundOutcome,
     PaidRun,
     PaymentRunInput,
+    PayoutImported,
+    PayoutInput,
     PayRun,
     ResolveLine,
+    ResolvePayoutLine,
     RunProposal,
+    SettleChargeback,
     StatementImported,
     StatementInput,
 )
-from services import bank_statements, payment_runs
+from services.payments import bank_statements, chargebacks, failed_refunds, psp_payouts
+from services.payments import runs as payment_runs
+from services.sales.payments import ChannelPaymentPort, PaymentPort
 
 
 class PaymentActivities:
-    """Payment-run I/O on PostgreSQL."""
+    """Payment-run I/O on PostgreSQL (and refunds decided again through the payment port)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, port: PaymentPort | None = None) -> None:
         self.engine = engine
+        self.port: PaymentPort = port or ChannelPaymentPort()
 
     @activity.defn(name="payments.propose")
     def propose(self, run: PaymentRunInput) -> RunProposal:
@@ -57,6 +68,47 @@ class PaymentActivities:
         with session_scope(self.engine) as s:
             bank_statements.resolve_line(s, req)
 
+    @activity.defn(name="payments.import_payout")
+    def import_payout(self, inp: PayoutInput) -> PayoutImported:
+        """Store a PSP payout and post its matching lines (once per channel and payout id)."""
+        with business_errors(), session_scope(self.engine) as s:
+            return psp_payouts.import_payout(s, inp)
+
+    @activity.defn(name="payments.resolve_payout_line")
+    def resolve_payout_line(self, req: ResolvePayoutLine) -> None:
+        """Accept or dismiss a payout line as a person decided (once)."""
+        with session_scope(self.engine) as s:
+            psp_payouts.resolve_line(s, req)
+
+    @activity.defn(name="payments.decide_failed_refund")
+    def decide_failed_refund(self, req: FailedRefundDecision) -> FailedRefundOutcome:
+        """Retry a refused refund, or settle the credit by bank transfer or write-off (once per attempt)."""
+        with business_errors(), session_scope(self.engine) as s:
+            return failed_refunds.decide(s, req, self.port)
+
+    @activity.defn(name="payments.record_chargeback")
+    def record_chargeback(self, inp: ChargebackInput) -> ChargebackRecorded:
+        """Store a chargeback and post it into dispute clearing (once per channel and chargeback id)."""
+        with business_errors(), session_scope(self.engine) as s:
+            return chargebacks.record(s, inp)
+
+    @activity.defn(name="payments.settle_chargeback")
+    def settle_chargeback(self, req: SettleChargeback) -> None:
+        """Accept, contest, win or lose a chargeback as a person decided (once)."""
+        with business_errors(), session_scope(self.engine) as s:
+            chargebacks.settle(s, req)
+
     def all(self) -> list[Callable[..., Any]]:
         """Every activity method of this class, for the worker."""
-        return [self.propose, self.pay, self.close, self.import_statement, self.resolve_line]
+        return [
+            self.propose,
+            self.pay,
+            self.close,
+            self.import_statement,
+            self.resolve_line,
+            self.import_payout,
+            self.resolve_payout_line,
+            self.decide_failed_refund,
+            self.record_chargeback,
+            self.settle_chargeback,
+        ]

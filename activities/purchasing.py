@@ -36,9 +36,16 @@ from models.contracts.purchasing import (
     WindowQuery,
 )
 from rules.errors import RuleViolation
-from services import invoicing, po_store, receiving
-from services.errors import Conflict
-from services.purchase_orders import Draft, DraftLine, build_input, next_number
+from services.core.errors import Conflict
+from services.purchasing import (
+    invoice_matching,
+    invoice_posting,
+    invoice_registration,
+    landed_cost,
+    receiving,
+)
+from services.purchasing import store as po_store
+from services.purchasing.orders import Draft, DraftLine, build_input, next_number
 
 
 @contextmanager
@@ -120,31 +127,31 @@ class PurchasingActivities:
     def register_invoice(self, rec: InvoiceRecord) -> InvoiceRegistered:
         """Register a supplier invoice (duplicate -> non-retryable Conflict)."""
         with business_errors(), session_scope(self.engine) as s:
-            return invoicing.register(s, rec)
+            return invoice_registration.register(s, rec)
 
     @activity.defn(name="purchasing.match")
     def match(self, req: MatchRequest) -> MatchOutcome:
         """Three-way match and, within tolerance, the invoice posting."""
         with business_errors(), session_scope(self.engine) as s:
-            return invoicing.match(s, req)
+            return invoice_matching.match(s, req)
 
     @activity.defn(name="purchasing.resolve_match")
     def resolve_match(self, req: ResolveMatch) -> MatchOutcome:
         """Apply the AP clerk's resolution of a match exception."""
         with business_errors(), session_scope(self.engine) as s:
-            return invoicing.resolve(s, req)
+            return invoice_matching.resolve(s, req)
 
     @activity.defn(name="purchasing.landed_cost")
     def landed_cost(self, req: LandedCostRecord) -> MatchOutcome:
         """Allocate and post a landed-cost invoice."""
         with business_errors(), session_scope(self.engine) as s:
-            return invoicing.landed_cost(s, req)
+            return landed_cost.allocate_invoice(s, req)
 
     @activity.defn(name="purchasing.pay")
     def pay(self, req: PaymentRequest) -> int:
         """Pay an invoice on its due date."""
         with business_errors(), session_scope(self.engine) as s:
-            return invoicing.pay(s, req)
+            return invoice_posting.pay(s, req)
 
     @activity.defn(name="purchasing.raise_delay")
     def raise_delay(self, req: DelayRaised) -> None:
@@ -163,7 +170,7 @@ class PurchasingActivities:
         """Validate and price the remainder at another supplier, and allocate the linked PO's number."""
         with business_errors(), session_scope(self.engine) as s:
             po = po_store.head(s, req.number)
-            by_no = {int(ln["line_no"]): ln for ln in po_store.lines(s, po.id)}
+            by_no = po_store.lines_by_no(s, po.id)
             draft = Draft(
                 entity_id=po.entity_id,
                 supplier_id=req.supplier_id,
@@ -172,9 +179,7 @@ class PurchasingActivities:
                 parent_number=req.number,
                 field_prefix="substitute.",
                 lines=[
-                    DraftLine(
-                        item_id=int(by_no[n]["item_id"]), location_id=int(by_no[n]["location_id"]), qty=q
-                    )
+                    DraftLine(item_id=by_no[n].item_id, location_id=by_no[n].location_id, qty=q)
                     for n, q in sorted(req.remaining.items())
                     if q > 0
                 ],

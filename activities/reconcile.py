@@ -12,7 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from erp.db import session_scope
 from models.contracts.reconcile import Finding, ReconcileInput, RepairOutcome, ScanResult, TransferCancel
-from services import reconcile, reconcile_repairs
+from services.operations import reconcile, reconcile_repairs
 
 
 class ReconcileActivities:

@@ -21,7 +21,8 @@ from models.contracts.replenishment import (
     TransferState,
     TransferStep,
 )
-from services import cycle_counts, replenishment_runs, transfers
+from services.replenishment import cycle_counts, transfers
+from services.replenishment import runs as replenishment_runs
 
 
 class ReplenishmentActivities:

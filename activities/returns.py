@@ -22,8 +22,12 @@ from models.contracts.returns import (
 )
 from models.contracts.sales import OrderInput
 from rules.errors import RuleViolation
-from services import returns_exchange, returns_goods, returns_rates, returns_refund, returns_store
-from services.payments import ChannelPaymentPort, PaymentPort
+from services.returns import exchange as returns_exchange
+from services.returns import goods as returns_goods
+from services.returns import rates as returns_rates
+from services.returns import refund as returns_refund
+from services.returns import store as returns_store
+from services.sales.payments import ChannelPaymentPort, PaymentPort
 
 
 def _invalid(exc: RuleViolation) -> ApplicationError:

@@ -31,8 +31,11 @@ from models.contracts.sales import (
     SubstituteRequest,
 )
 from rules.errors import RuleViolation
-from services import sales_allocation, sales_orders, sales_shipping, settlements
-from services.payments import ChannelPaymentPort, PaymentPort
+from services.sales import allocation as sales_allocation
+from services.sales import orders as sales_orders
+from services.sales import settlements
+from services.sales import shipping as sales_shipping
+from services.sales.payments import ChannelPaymentPort, PaymentPort
 
 
 def _invalid(exc: RuleViolation) -> ApplicationError:

@@ -7,8 +7,8 @@ from temporalio import activity
 
 from erp.db import session_scope
 from models.contracts.tasks import AuditRecord, TaskClose, TaskEscalation, TaskOpened, TaskSpec
-from services import tasks
-from services.task_sla import load_task_slas
+from services.core import tasks
+from services.core.task_sla import load_task_slas
 
 
 class TaskActivities:

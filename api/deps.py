@@ -10,7 +10,7 @@ from temporalio.client import Client
 
 from api.request_context import note
 from erp.db import app_engine
-from services.auth import Principal, TokenRefused, authenticate
+from services.core.auth import Principal, TokenRefused, authenticate
 
 bearer = HTTPBearer(
     auto_error=False, description="A user's bearer token (printed by `erp seed` / `erp users add`)"

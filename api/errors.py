@@ -9,7 +9,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 
 from rules.errors import RuleViolation
 from rules.periods import PeriodClosed
-from services.errors import Conflict, InsufficientStock, NotFound
+from services.core.errors import Conflict, InsufficientStock, NotFound
 
 
 class ErrorItem(BaseModel):

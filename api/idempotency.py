@@ -11,6 +11,7 @@ stored without it: a replay answers the same status and fields with the secret n
 import hashlib
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,8 +26,8 @@ from api.workflow_calls import command_answer
 from erp.db import app_engine
 from erp.settings import get_settings
 from rules.replay_secrets import withhold_secrets
-from services import commands
-from services.auth import usable_username
+from services.core import commands
+from services.core.auth import usable_username
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,19 @@ def _username(token: str) -> str | None:
         return usable_username(conn, token)
 
 
-def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple[bool, Any]:
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """The record a key already has: its body hash, the stored answer (status 0 while in progress), and
+    whether it is older than stale_after()."""
+
+    path: str
+    body_hash: str
+    status_code: int
+    response: Any
+    stale: bool
+
+
+def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple[bool, _Stored | None]:
     """Insert a pending record; if the key exists return it instead."""
     with app_engine().begin() as conn:
         row = conn.execute(
@@ -63,7 +76,13 @@ def _claim(key: str, user: str, method: str, path: str, body_hash: str) -> tuple
             ),
             {"k": key, "u": user, "stale": stale_after().total_seconds()},
         ).one()
-        return False, existing
+        return False, _Stored(
+            str(existing.path),
+            str(existing.body_hash),
+            int(existing.status_code),
+            existing.response,
+            bool(existing.stale),
+        )
 
 
 def _take_over(key: str, user: str) -> bool:
@@ -178,55 +197,68 @@ class IdempotencyMiddleware:
         if user is None:
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
+        body = await _read_body(receive)
+        if body is None:
+            # A client that timed out mid-upload: claiming its key for the part that arrived would refuse
+            # its retry with the whole body as "another request body" (the soak found it). Nothing ran.
+            return
         path = scope["path"]
         body_hash = hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
         fresh, existing = await to_thread.run_sync(_claim, key, user, "POST", path, body_hash)
-        if not fresh:
-            if existing[1] != body_hash:
-                await _send_json(
-                    send,
-                    422,
-                    {
-                        "detail": [
-                            {
-                                "loc": ["header", "Idempotency-Key"],
-                                "type": "conflict",
-                                "msg": "this key was used with another request body",
-                            }
-                        ]
-                    },
-                )
-            elif existing[2] == 0 and not existing[4]:
+        if fresh or existing is None:
+            await self._run(scope, receive, send, key, user, body)
+            return
+        await self._answer_again(scope, receive, send, key, user, body, body_hash, existing)
+
+    async def _answer_again(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        key: str,
+        user: str,
+        body: bytes,
+        body_hash: str,
+        existing: _Stored,
+    ) -> None:
+        """A key seen before: refuse another body, wait for one in progress, replay a stored answer (a 202 as
+        its command's outcome by now), or run again when the process that took it died."""
+        if existing.body_hash != body_hash:
+            await _send_json(
+                send,
+                422,
+                {
+                    "detail": [
+                        {
+                            "loc": ["header", "Idempotency-Key"],
+                            "type": "conflict",
+                            "msg": "this key was used with another request body",
+                        }
+                    ]
+                },
+            )
+        elif existing.status_code == 0 and not existing.stale:
+            await _send_json(
+                send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
+            )
+        elif existing.status_code == 0:
+            # The process that took this request died: its stored command answers, or the request runs again.
+            state = await to_thread.run_sync(_command_state, key, user, None)
+            if state is not None:
+                await _send_json(send, state[0], state[1], replayed=True)
+                return
+            if not await to_thread.run_sync(_take_over, key, user):
                 await _send_json(
                     send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
                 )
-            elif existing[2] == 0:
-                # The process that took this request died: its stored command answers, or the request runs again.
-                state = await to_thread.run_sync(_command_state, key, user, None)
-                if state is not None:
-                    await _send_json(send, state[0], state[1], replayed=True)
-                    return
-                if not await to_thread.run_sync(_take_over, key, user):
-                    await _send_json(
-                        send, 409, {"detail": "a request with this Idempotency-Key is still in progress"}
-                    )
-                    return
-                await self._run(scope, receive, send, key, user, body)
-            elif existing[2] == 202:
-                state = await to_thread.run_sync(_command_state, key, user, existing[3])
-                status, payload = state if state is not None else (existing[2], existing[3])
-                await _send_json(send, status, payload, replayed=True)
-            else:
-                await _send_json(send, existing[2], existing[3], replayed=True)
-            return
-        await self._run(scope, receive, send, key, user, body)
+                return
+            await self._run(scope, receive, send, key, user, body)
+        elif existing.status_code == 202:
+            state = await to_thread.run_sync(_command_state, key, user, existing.response)
+            status, payload = state if state is not None else (existing.status_code, existing.response)
+            await _send_json(send, status, payload, replayed=True)
+        else:
+            await _send_json(send, existing.status_code, existing.response, replayed=True)
 
     async def _run(
         self, scope: Scope, receive: Receive, send: Send, key: str, user: str, body: bytes
@@ -265,3 +297,17 @@ class IdempotencyMiddleware:
                 log.warning(
                     "idempotency key %s: answer %s not stored, the database is unavailable", key, status
                 )
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body (the route reads it again from the replay in _run); None when the client
+    went away before sending all of it."""
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)

@@ -7,8 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from erp.db import app_engine
-from services.business_metrics import stage_figures, task_figures
-from services.commands import pending_summary
+from services.close.business_metrics import stage_figures, task_figures
+from services.core.commands import pending_summary
 
 REQUESTS = Counter("erp_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(

@@ -24,8 +24,8 @@ from api.request_context import idempotency_key, note
 from erp.command_delivery import deliver, refusal_body, spec_for
 from erp.db import app_engine
 from erp.settings import get_settings
-from services import commands
-from services.commands import CommandRow, Kind
+from services.core import commands
+from services.core.commands import CommandRow, Kind
 
 
 def unavailable(exc: Exception) -> HTTPException:
@@ -104,9 +104,11 @@ async def submit(
     username: str,
     entity_id: int | None = None,
     default_field: str = "request",
+    deliver_now: bool = True,
 ) -> tuple[CommandRow, bool]:
     """Store the command, deliver it once, keep its outcome; the row is pending when the outcome is unknown.
 
+    With `deliver_now` False it is only stored, due for the relay at once (a saturated API queues it).
     The flag says whether this request stored it (False: the same command came before)."""
     spec = spec_for(
         kind,
@@ -123,7 +125,9 @@ async def submit(
     settings = get_settings()
     wait = timedelta(seconds=settings.update_timeout_seconds)
     try:
-        row, fresh = await asyncio.to_thread(commands.record, app_engine(), spec, wait)
+        row, fresh = await asyncio.to_thread(
+            commands.record, app_engine(), spec, wait if deliver_now else None
+        )
     except SQLAlchemyError as exc:
         # Not stored means not accepted (database down, or no connection free in time): nothing was written.
         raise HTTPException(
@@ -132,7 +136,7 @@ async def submit(
             headers={"Retry-After": "5"},
         ) from exc
     note(command_id=str(row.id), workflow_id=workflow_id)  # the access log line names the command
-    if row.status != "pending":
+    if row.status != "pending" or not deliver_now:
         return row, fresh
     outcome = await deliver(client, row, settings.task_queue, wait)
     if outcome.status == "unknown":

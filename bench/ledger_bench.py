@@ -7,10 +7,10 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bench.harness import Result, timed
-from services import ledger
-from services.chart import create_entity
-from services.ledger import LineIn, PostingRequest
-from services.ledger_bulk import post_many
+from services.core import ledger
+from services.core.chart import create_entity
+from services.core.ledger import LineIn, PostingRequest
+from services.core.ledger_bulk import post_many
 
 
 def _entity(engine: Engine, code: str) -> int:
@@ -71,7 +71,7 @@ def posting_throughput(engine: Engine, entries: int = 2000, lines_per_entry: int
                 c.execute(
                     text(
                         "INSERT INTO journal_line (entry_id, entity_id, account_id, currency, amount,"
-                        " amount_func, fx_rate, memo) VALUES (:x, :e, :a, 'EUR', :v, :v, 1, '')"
+                        " amount_func, fx_rate, memo, period) VALUES (:x, :e, :a, 'EUR', :v, :v, 1, '', '2026-10')"
                     ),
                     rows,
                 )
@@ -155,16 +155,36 @@ def bulk_posting_throughput(
                             )
                     with cur.copy(
                         "COPY journal_line (entry_id, entity_id, account_id, currency, amount, amount_func,"
-                        " fx_rate, memo) FROM STDIN"
+                        " fx_rate, memo, period) FROM STDIN"
                     ) as cp:
                         for i in ids:
                             for _ in range(half):
                                 cp.write_row(
-                                    (i, copy_entity, accounts["inventory"], "EUR", "10.00", "10.00", 1, "")
+                                    (
+                                        i,
+                                        copy_entity,
+                                        accounts["inventory"],
+                                        "EUR",
+                                        "10.00",
+                                        "10.00",
+                                        1,
+                                        "",
+                                        "2026-09",
+                                    )
                                 )
                             for _ in range(half):
                                 cp.write_row(
-                                    (i, copy_entity, accounts["equity"], "EUR", "-10.00", "-10.00", 1, "")
+                                    (
+                                        i,
+                                        copy_entity,
+                                        accounts["equity"],
+                                        "EUR",
+                                        "-10.00",
+                                        "-10.00",
+                                        1,
+                                        "",
+                                        "2026-09",
+                                    )
                                 )
                 conn.commit()
             finally:

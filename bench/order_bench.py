@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -25,9 +26,9 @@ from models.contracts.sales import OrderInput, WarehouseEvent
 from models.master import Channel, Customer, Item, Location, TaxRate
 from models.sales import ChannelPrice
 from rules.accounts import AccountRole
-from services import stock
-from services.chart import create_entity
-from services.order_intake import Caller, OrderAsk, price_order
+from services.core import stock
+from services.core.chart import create_entity
+from services.sales.intake import Caller, OrderAsk, price_order
 from worker import build_worker
 from workflows.sales.order import OrderWorkflow
 from workflows.search_attributes import ALL
@@ -114,6 +115,16 @@ def _shop(engine: Engine, orders: int) -> tuple[list[OrderInput], int]:
     return inputs, wh.id
 
 
+def _is_step(event: HistoryEvent) -> bool:
+    """An activity the order ran: a scheduled one, or a local one (recorded as a marker)."""
+    if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        return True
+    return (
+        event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and event.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    )
+
+
 async def _order(client: Client, queue: str, order: OrderInput, location_id: int) -> float:
     start = time.perf_counter()
     handle = await client.start_workflow(
@@ -169,9 +180,7 @@ async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result
             # Warm up, and count the activities one order runs: the bare baseline runs as many.
             await _order(client, queue, inputs[0], location_id)
             history = await client.get_workflow_handle(f"Order-{inputs[0].order_number}").fetch_history()
-            steps = sum(
-                1 for e in history.events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-            )
+            steps = sum(1 for e in history.events if _is_step(e))
             order_lat, order_wall = await _batch(
                 [_order(client, queue, o, location_id) for o in inputs[1:]], concurrency
             )

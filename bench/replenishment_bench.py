@@ -8,9 +8,9 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bench.harness import Result, timed
-from services.chart import create_entity
-from services.replenishment_settings import load_setting
-from services.replenishment_stats import record_suggestions
+from services.core.chart import create_entity
+from services.replenishment.settings import load_setting
+from services.replenishment.stats import record_suggestions
 
 RUN_DATE = date(2026, 10, 1)
 DAYS = 365
@@ -62,8 +62,8 @@ SELECT count(*) FROM (SELECT item_id, location_id, sum(-qty) FROM stock_move
 """
 
 
-def _build(engine: Engine, item_locations: int) -> tuple[int, int]:
-    """An entity with LOCATIONS locations x items, a year of sales; returns (entity id, sales rows)."""
+def _build(engine: Engine, item_locations: int, days: int = DAYS) -> tuple[int, int]:
+    """An entity with LOCATIONS locations x items, `days` of sales; returns (entity id, sales rows)."""
     items = item_locations // LOCATIONS
     with Session(engine) as s:
         entity = create_entity(s, code=f"RB{int(time.time()) % 100000}", name="Bench Retail", currency="EUR")
@@ -81,11 +81,11 @@ def _build(engine: Engine, item_locations: int) -> tuple[int, int]:
         s.commit()
     assert e is not None
     rows = 0
-    start = RUN_DATE - timedelta(days=DAYS)
+    start = RUN_DATE - timedelta(days=days)
     for loc in locations:
         with engine.begin() as c:
             rows += c.execute(
-                text(_SALES), {"e": e, "l": loc, "start": start, "days": DAYS, "every": SALE_EVERY}
+                text(_SALES), {"e": e, "l": loc, "start": start, "days": days, "every": SALE_EVERY}
             ).rowcount
     with engine.begin() as c:
         for table in ("stock_move", "stock_balance", "item", "location", "supplier", "supplier_price"):
@@ -93,10 +93,13 @@ def _build(engine: Engine, item_locations: int) -> tuple[int, int]:
     return e, rows
 
 
-def replenishment_plan(engine: Engine, item_locations: int = 100_000) -> Result:
-    """Seconds to plan every item-location of an entity (demand, lead time, safety stock, ROP, quantity)."""
+def replenishment_plan(engine: Engine, item_locations: int = 100_000, days: int = DAYS) -> Result:
+    """Seconds to plan every item-location of an entity (demand, lead time, safety stock, ROP, quantity).
+
+    At 1,000,000 item-locations `make bench-scale` loads 100 days of history (the plan reads 90): a year
+    would be 90 million sales rows."""
     built = time.perf_counter()
-    entity_id, sales = _build(engine, item_locations)
+    entity_id, sales = _build(engine, item_locations, days)
     build_seconds = time.perf_counter() - built
 
     def group_by() -> None:
@@ -136,7 +139,7 @@ def replenishment_plan(engine: Engine, item_locations: int = 100_000) -> Result:
             "item_locations": planned,
             "suggestions": suggested,
             "sales_rows_in_history": sales,
-            "history_days": DAYS,
+            "history_days": days,
             "build_seconds": round(build_seconds, 1),
         },
     )

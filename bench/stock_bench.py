@@ -10,9 +10,9 @@ from sqlmodel import Session
 from bench.harness import Result, timed
 from models.master import Item, Location
 from rules.accounts import AccountRole
-from services import stock
-from services.chart import create_entity
-from services.stock import MoveIn
+from services.core import stock
+from services.core.chart import create_entity
+from services.core.stock import MoveIn
 
 
 def _setup(engine: Engine, code: str, items: int, on_hand: int) -> list[tuple[int, int]]:

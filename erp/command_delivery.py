@@ -27,8 +27,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from erp.db import app_engine
 from models.contracts.errors import HTTP_STATUS
 from models.contracts.summaries import summary_of
-from services import search_codes
-from services.commands import CommandRow, CommandSpec, Kind
+from services.core import search_codes
+from services.core.commands import CommandRow, CommandSpec, Kind
 from workflows.registry import WORKFLOWS, by_type_name
 
 # Argument types are re-imported by name from these packages only (never an arbitrary module).

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from erp.command_delivery import Outcome, deliver
-from services import commands
+from services.core import commands
 
 log = logging.getLogger("erp.relay")
 

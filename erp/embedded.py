@@ -105,7 +105,23 @@ def start_temporal_dev_server(
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for_port("127.0.0.1", port, timeout=60, proc=proc)
+    wait_for_temporal_health(port, timeout=60, proc=proc)
     return proc
+
+
+def wait_for_temporal_health(port: int, *, timeout: float, proc: subprocess.Popen[Any]) -> None:
+    """Block until the frontend answers SERVING: its port opens before it is healthy, and a client that
+    connects in between is refused ("Frontend is not healthy yet")."""
+    deadline = time.monotonic() + timeout
+    args = [venv_binary("temporal"), "operator", "cluster", "health", "--address", f"127.0.0.1:{port}"]
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the Temporal server exited with code {proc.returncode} while starting")
+        answer = subprocess.run(args, capture_output=True, text=True, timeout=30, check=False)
+        if answer.returncode == 0 and "SERVING" in answer.stdout and "NOT_SERVING" not in answer.stdout:
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"the Temporal server on port {port} is not healthy after {timeout:.0f}s")
 
 
 def stop_process(proc: subprocess.Popen[Any], timeout: float = 15.0) -> None:

@@ -47,6 +47,8 @@ class EntitySchedule:
                 # Temporal appends the fire time to this id; the launcher works out the business day/period.
                 id=self.launcher_id(entity),
                 task_queue=task_queue,
+                # What the Web UI shows on each run the schedule starts (their ids hold no business key).
+                static_summary=f"{self.note[:1].upper()}{self.note[1:]} of {entity.entity_code}",
             ),
             spec=ScheduleSpec(cron_expressions=[self.cron], time_zone_name=entity.time_zone),
             policy=SchedulePolicy(

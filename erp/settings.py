@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     otel_endpoint: str | None = Field(default=None, alias="ERP_OTEL_ENDPOINT")
     otel_console: bool = Field(default=False, alias="ERP_OTEL_CONSOLE")
     update_timeout_seconds: float = Field(default=10.0, alias="ERP_UPDATE_TIMEOUT_SECONDS")
+    # Order intakes one API process lets wait for their workflow's first answer; more are stored and answered
+    # 202 at once (naming the order) and the relays start them: a flash sale queues instead of timing out.
+    intake_waiters: int = Field(default=16, ge=0, le=10_000, alias="ERP_INTAKE_WAITERS")
     # Webhooks may reach only public addresses; list on-premise receivers here (host names or CIDR ranges,
     # comma separated), e.g. "wms.corp.example,10.20.0.0/16". See docs/integration.md.
     webhook_allowed_targets: str = Field(default="", alias="ERP_WEBHOOK_ALLOWED_TARGETS")

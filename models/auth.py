@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from models.base import created_at, money
 
-# Rows written without services.auth (tests, old scripts) still get an expiry; the API sets its own.
+# Rows written without services.core.auth (tests, old scripts) still get an expiry; the API sets its own.
 DEFAULT_TOKEN_EXPIRY_SQL = "now() + interval '90 days'"
 
 ROLES = ("admin", "buyer", "approver", "warehouse", "ap_clerk", "sales_ops", "controller")

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index
+from sqlalchemy import ARRAY, BigInteger, CheckConstraint, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from models.base import MONEY, RATE, created_at
@@ -28,7 +28,7 @@ class JournalEntry(SQLModel, table=True):
 
 
 class JournalLine(SQLModel, table=True):
-    """A signed line (debit > 0, credit < 0) in transaction and functional currency."""
+    """A signed line (debit > 0, credit < 0) in transaction and functional currency, stored by period."""
 
     __tablename__ = "journal_line"
     __table_args__ = (
@@ -39,9 +39,11 @@ class JournalLine(SQLModel, table=True):
             name="journal_line_same_sign",
         ),
     )
-    id: int | None = Field(default=None, primary_key=True)
-    entry_id: int = Field(foreign_key="journal_entry.id", index=True)
-    entity_id: int = Field(foreign_key="entity.id")
+    # From journal_line_id_seq: a composite key needs autoincrement said explicitly.
+    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": True})
+    entry_id: int = Field(index=True)
+    # The entry (id and period) and the entity are checked per statement by triggers (migration 0020).
+    entity_id: int
     account_id: int = Field(foreign_key="account.id")
     currency: str = Field(max_length=3)
     amount: Decimal = Field(sa_type=MONEY)
@@ -50,6 +52,8 @@ class JournalLine(SQLModel, table=True):
     memo: str = ""
     partner_type: str | None = Field(default=None, max_length=20)
     partner_id: str | None = Field(default=None, max_length=40)
+    # The entry's period: the partition key (list partitioned, one partition per period; migration 0020).
+    period: str = Field(max_length=7, primary_key=True)
 
 
 class LedgerPeriodBalance(SQLModel, table=True):
@@ -70,3 +74,13 @@ class LedgerPeriodBalance(SQLModel, table=True):
     debit_func: Decimal = Field(sa_type=MONEY)
     credit_func: Decimal = Field(sa_type=MONEY)
     lines: int
+
+
+class JournalCheckBatch(SQLModel, table=True):
+    """Entries one statement inserted, checked together at commit and then deleted (kept by triggers only)."""
+
+    __tablename__ = "journal_check_batch"
+    id: int | None = Field(default=None, sa_type=BigInteger, primary_key=True)
+    # The inserting transaction: its first check at commit takes all of its batches.
+    xact: int = Field(sa_type=BigInteger, index=True)
+    entry_ids: list[int] = Field(sa_type=ARRAY(Integer))

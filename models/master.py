@@ -128,7 +128,7 @@ class Channel(SQLModel, table=True):
     safety_buffer: Decimal = qty(Decimal("0"))
     max_share_pct: Decimal | None = qty(None)
     store_location_id: int | None = Field(default=None, foreign_key="location.id")
-    # Which payment adapter takes this channel's card payments (services.payments.PROVIDERS).
+    # Which payment adapter takes this channel's card payments (services.sales.payments.PROVIDERS).
     payment_provider: str = Field(default="ledger", max_length=20)
     archived: bool = False
     created_at: datetime | None = created_at()

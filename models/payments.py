@@ -12,6 +12,12 @@ RUN_STATUSES = ("proposed", "paid", "rejected", "empty")
 ITEM_STATUSES = ("proposed", "paid", "cleared")
 LINE_KINDS = ("payment", "charge", "interest", "other")
 LINE_STATUSES = ("matched", "posted", "unmatched", "dismissed")
+# What an incoming or outgoing statement line was matched to (None: posted by rule, or not matched).
+MATCHED_TO = ("run_payment", "psp_payout", "settlement", "customer_payment")
+PAYOUT_STATUSES = ("in_transit", "cleared")
+PAYOUT_LINE_STATUSES = ("matched", "difference", "unmatched", "accepted", "dismissed")
+# A chargeback is disputed until decided: accepted (a loss at once), or contested until won or lost.
+CHARGEBACK_STATUSES = ("disputed", "contested", "accepted", "won", "lost")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -52,13 +58,18 @@ class PaymentRunRow(SQLModel, table=True):
 
 
 class PaymentRunItem(SQLModel, table=True):
-    """One supplier invoice paid by a run: its end-to-end reference, rate, realised FX and ledger entries."""
+    """One supplier invoice paid (in full or in part) by a run: its end-to-end reference, rate, realised FX and ledger entries."""
 
     __tablename__ = "payment_run_item"
-    __table_args__ = (CheckConstraint(_in("status", ITEM_STATUSES), name="payment_run_item_status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", ITEM_STATUSES), name="payment_run_item_status"),
+        CheckConstraint("amount > 0", name="payment_run_item_amount"),
+        # An invoice may be paid in parts by several runs, once by each.
+        UniqueConstraint("run_id", "invoice_id", name="payment_run_item_run_invoice"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="payment_run.id", index=True)
-    invoice_id: int = Field(foreign_key="supplier_invoice.id", unique=True)
+    invoice_id: int = Field(foreign_key="supplier_invoice.id", index=True)
     supplier_id: int = Field(foreign_key="supplier.id")
     po_number: str = Field(max_length=30)
     currency: str = Field(max_length=3)
@@ -110,3 +121,76 @@ class BankStatementLine(SQLModel, table=True):
     status: str = Field(max_length=20)
     payment_item_id: int | None = Field(default=None, foreign_key="payment_run_item.id")
     entry_id: int | None = None
+    matched_to: str | None = Field(default=None, max_length=20)
+    matched_ref: str | None = Field(default=None, max_length=80)
+
+
+class PspPayout(SQLModel, table=True):
+    """A payment provider's payout report for one channel: card captures less fees, sent to the bank once."""
+
+    __tablename__ = "psp_payout"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "payout_ref", name="psp_payout_key"),
+        CheckConstraint(_in("status", PAYOUT_STATUSES), name="psp_payout_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", index=True)
+    channel_id: int = Field(foreign_key="channel.id")
+    payout_ref: str = Field(max_length=35)
+    payout_date: date
+    currency: str = Field(max_length=3)
+    # What the provider says it pays (gross less fees of every line), and what is posted to bank in transit.
+    reported_net: Decimal = money()
+    in_transit: Decimal = money()
+    status: str = Field(default="in_transit", max_length=20)
+    cleared_entry_id: int | None = None
+    imported_by: str = Field(max_length=80)
+    created_at: datetime | None = created_at()
+
+
+class PspPayoutLine(SQLModel, table=True):
+    """One order's captures in a payout: gross, the provider's fee, and what the order held in clearing."""
+
+    __tablename__ = "psp_payout_line"
+    __table_args__ = (
+        UniqueConstraint("payout_id", "line_no", name="psp_payout_line_key"),
+        CheckConstraint(_in("status", PAYOUT_LINE_STATUSES), name="psp_payout_line_status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    payout_id: int = Field(foreign_key="psp_payout.id", index=True)
+    line_no: int
+    order_number: str = Field(max_length=80)
+    gross: Decimal = money()
+    fees: Decimal = money()
+    held: Decimal | None = money(None, nullable=True)
+    status: str = Field(max_length=20)
+    reason: str = Field(default="", max_length=300)
+    entry_id: int | None = None
+
+
+class PspChargeback(SQLModel, table=True):
+    """A payment provider took a card payment back (the cardholder disputed it): recorded once per channel
+    and chargeback id, held in dispute clearing until accepted, won or lost."""
+
+    __tablename__ = "psp_chargeback"
+    __table_args__ = (
+        UniqueConstraint("channel_id", "chargeback_ref", name="psp_chargeback_key"),
+        CheckConstraint(_in("status", CHARGEBACK_STATUSES), name="psp_chargeback_status"),
+        CheckConstraint("amount > 0", name="psp_chargeback_amount"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    entity_id: int = Field(foreign_key="entity.id", index=True)
+    channel_id: int = Field(foreign_key="channel.id")
+    chargeback_ref: str = Field(max_length=35)
+    order_number: str = Field(max_length=80)
+    amount: Decimal = money()
+    currency: str = Field(max_length=3)
+    reason: str = Field(max_length=200)
+    received_on: date
+    status: str = Field(default="disputed", max_length=20)
+    workflow_id: str = Field(max_length=120)
+    entry_id: int | None = None
+    settled_entry_id: int | None = None
+    imported_by: str = Field(max_length=80)
+    decided_by: str | None = Field(default=None, max_length=80)
+    created_at: datetime | None = created_at()

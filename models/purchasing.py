@@ -25,6 +25,10 @@ PO_STAGES = (
     "rejected",
     "needs_attention",  # a step failed for good; an admin decides (workflows.attention)
 )
+# Approved and not yet fully invoiced: the money is promised to the supplier but on no invoice yet (budget
+# commitments, the cash forecast's committed payments). awaiting_payment is left out: every received line is
+# invoiced by then, so the PO holds no un-invoiced value and its cash is the supplier invoices'.
+COMMITTED_PO_STAGES = ("issued", "delayed", "receiving", "matching", "exception")
 
 
 class ApprovalBand(SQLModel, table=True):

@@ -3,11 +3,13 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from models.base import created_at
+
+_OPEN = text("status = 'open'")
 
 
 class Task(SQLModel, table=True):
@@ -17,6 +19,10 @@ class Task(SQLModel, table=True):
         CheckConstraint("status IN ('open','decided','cancelled','expired')", name="task_status"),
         Index("task_open_by_role", "status", "candidate_role"),
         Index("task_open_by_user", "status", "candidate_user"),
+        # The inbox's pages: open tasks per entity and candidate in due order (services.core.tasks.open_tasks_for).
+        Index("task_inbox_by_role", "entity_id", "candidate_role", "due_at", "id", postgresql_where=_OPEN),
+        Index("task_inbox_by_user", "entity_id", "candidate_user", "due_at", "id", postgresql_where=_OPEN),
+        Index("task_inbox_by_entity", "entity_id", "due_at", "id", postgresql_where=_OPEN),
     )
     id: int | None = Field(default=None, primary_key=True)
     task_key: str = Field(unique=True, max_length=200)

@@ -45,6 +45,11 @@ class AccountRole(StrEnum):
     BANK_IN_TRANSIT = "bank_in_transit"
     BANK_CHARGES = "bank_charges"
     INTEREST_INCOME = "interest_income"
+    # What a customer was owed by a credit note and the business decided not to pay out (a failed refund).
+    REFUND_WRITE_OFF = "refund_write_off"
+    # Card money the provider took back on a chargeback, while the shop contests it.
+    DISPUTE_CLEARING = "dispute_clearing"
+    CHARGEBACK_LOSS = "chargeback_loss"
 
 
 R = AccountRole
@@ -85,6 +90,9 @@ ACCOUNT_TYPE: dict[AccountRole, AccountType] = {
     R.FREIGHT_EXPENSE: "expense",
     R.BANK_CHARGES: "expense",
     R.INTEREST_INCOME: "income",
+    R.REFUND_WRITE_OFF: "income",
+    R.DISPUTE_CLEARING: "asset",
+    R.CHARGEBACK_LOSS: "expense",
 }
 
 _CONTRA_REVENUE = frozenset({R.SALES_DISCOUNT, R.SALES_RETURNS})

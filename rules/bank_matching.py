@@ -37,6 +37,28 @@ class Match:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ExpectedReceipt:
+    """Money we wait for: a PSP payout, a marketplace settlement or a customer's open receivable."""
+
+    kind: str
+    ref: str
+    amount: Decimal
+    currency: str
+    ident: int = 0
+    # Where a customer's money is booked until it arrives: the receivable, or payment clearing (a transfer
+    # the order recorded as paid and captured at shipment).
+    account: AccountRole = R.AR
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptMatch:
+    """The receipt an incoming line confirms, or why it confirms none."""
+
+    receipt: ExpectedReceipt | None
+    reason: str | None = None
+
+
 def classify(code: str | None, amount: Decimal) -> str:
     """payment, charge or interest by the bank's transaction code; an unknown code stays `payment`/`other`."""
     found = (code or "").upper()
@@ -91,5 +113,56 @@ def paid_in_transit(amount: Decimal) -> PostingDraft:
         (
             DraftLine(R.AP, amount, "supplier payment (payment run)"),
             DraftLine(R.BANK_IN_TRANSIT, -amount, "supplier payment (payment run)"),
+        )
+    )
+
+
+def reference_words(texts: list[str | None]) -> list[str]:
+    """The words of a line's end-to-end id and remittance text that could name a payout, report or order."""
+    words = (w.strip(".,;:()[]'\"") for t in texts if t for w in t.split())
+    return sorted({w for w in words if 3 <= len(w) <= 80})
+
+
+def match_receipt(
+    amount: Decimal,
+    currency: str,
+    texts: list[str | None],
+    expected: list[ExpectedReceipt],
+    tolerance: Tolerance = Tolerance(),
+) -> ReceiptMatch:
+    """An incoming line confirms the expected receipt its end-to-end id or remittance text names, when
+    currency and amount agree within tolerance (the first such one in `expected` order: payouts,
+    settlements, then customers' orders)."""
+    words = set(reference_words(texts))
+    named = [e for e in expected if e.ref in words]
+    if not named:
+        return ReceiptMatch(None, "no payout, settlement or open order named by the line's reference")
+    for found in named:
+        if found.currency == currency and abs(amount - found.amount) <= tolerance.absolute:
+            return ReceiptMatch(found)
+    first = named[0]
+    return ReceiptMatch(
+        None,
+        f"{first.kind} {first.ref} expects {first.amount} {first.currency}, the line has {amount} {currency}",
+    )
+
+
+def payout_arrived(expected: Decimal, received: Decimal) -> PostingDraft:
+    """The bank received a payout: bank in transit moves to the bank; a rest within tolerance is a charge."""
+    return balanced(
+        (
+            DraftLine(R.BANK, received, "payout received by the bank"),
+            DraftLine(R.BANK_IN_TRANSIT, -expected, "payout received by the bank"),
+            DraftLine(R.BANK_CHARGES, expected - received, "payout rounding"),
+        )
+    )
+
+
+def customer_paid(amount: Decimal, account: AccountRole = R.AR) -> PostingDraft:
+    """A customer's transfer arrived: the bank is debited, the order's receivable (or clearing) credited."""
+    return balanced(
+        (
+            DraftLine(R.BANK, amount, "customer payment received"),
+            DraftLine(account, -amount, "customer payment received"),
         )
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import cache
 
 from rules.errors import RuleViolation
 
@@ -33,6 +34,7 @@ def minor_units(currency: str) -> int:
     return 2
 
 
+@cache  # bulk posting quantizes every line: the step of a currency never changes
 def _step(currency: str) -> Decimal:
     """Smallest representable amount of the currency, e.g. 0.01."""
     return Decimal(1).scaleb(-minor_units(currency))

@@ -148,14 +148,15 @@ def sale_shipped(
 def marketplace_settlement(
     gross: Decimal, fees: Decimal, currency: str, receivable_role: AccountRole = R.AR
 ) -> PostingDraft:
-    """Marketplace payout: the bank gets gross less fees; fees are an expense; the receivable clears."""
+    """Marketplace payout: gross less fees is on its way to the bank (bank in transit until the statement
+    confirms it); fees are an expense; the receivable clears."""
     gross_q = _amount("gross", gross, currency)
     fees_q = _amount("fees", fees, currency)
     role = _role("receivable_role", receivable_role, (R.AR, R.PAYMENT_CLEARING))
     # Fees above gross make a negative payout (the marketplace debits the bank): still one entry.
     return balanced(
         (
-            DraftLine(R.BANK, gross_q - fees_q, "marketplace payout"),
+            DraftLine(R.BANK_IN_TRANSIT, gross_q - fees_q, "marketplace payout"),
             DraftLine(R.MARKETPLACE_FEES, fees_q, "marketplace fees"),
             DraftLine(role, -gross_q, "settled marketplace receivable"),
         )

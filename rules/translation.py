@@ -98,3 +98,38 @@ def eliminate_intercompany(balances: Sequence[AccountBalance]) -> tuple[list[Acc
             b = AccountBalance(b.code, b.name, b.type, b.role, b.period, b.closing + matched)
         out.append(b)
     return out, Elimination(matched, receivable - matched, payable - matched)
+
+
+@dataclass(frozen=True, slots=True)
+class PnlElimination:
+    """Intercompany income and expense removed from the group P&L (positive amounts), and the translation
+    rest their removal leaves when the two sides were translated at different average rates."""
+
+    revenue: Decimal
+    cost: Decimal
+    rest: Decimal
+
+
+def eliminate_intercompany_pnl(
+    balances: Sequence[AccountBalance], intercompany: Sequence[AccountBalance]
+) -> tuple[list[AccountBalance], PnlElimination]:
+    """Take the group's intercompany charges out of its income and expense accounts (matched by code).
+
+    `intercompany` holds the translated income/expense of intercompany charges, merged like `balances`.
+    The rest (income and expense that no longer cancel: debit > 0) belongs to the CTA, so the translated
+    trial balance stays at zero."""
+    by_code: dict[str, tuple[Decimal, Decimal]] = {}
+    for ic in intercompany:
+        period, closing = by_code.get(ic.code, (_ZERO, _ZERO))
+        by_code[ic.code] = (period + ic.period, closing + ic.closing)
+    out = [
+        AccountBalance(
+            b.code, b.name, b.type, b.role, b.period - by_code[b.code][0], b.closing - by_code[b.code][1]
+        )
+        if b.code in by_code and b.type in ("income", "expense")
+        else b
+        for b in balances
+    ]
+    revenue = -sum((ic.closing for ic in intercompany if ic.type == "income"), _ZERO)
+    cost = sum((ic.closing for ic in intercompany if ic.type == "expense"), _ZERO)
+    return out, PnlElimination(revenue, cost, revenue - cost)

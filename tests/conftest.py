@@ -16,6 +16,7 @@ from erp.embedded import ensure_database, start_postgres
 from erp.migrate import upgrade
 from erp.settings import get_settings
 from tests.factories import Factory
+from tests.live_api import api_server  # noqa: F401  (a fixture for tests that need a real socket)
 from tests.temporal_fixtures import erp_worker, task_queue, temporal_dev, time_skipping  # noqa: F401
 
 ADMIN_URL_ENV = "DATABASE_URL"
@@ -77,3 +78,27 @@ def api(engine: Engine) -> Iterator[TestClient]:
 
     with TestClient(create_app()) as client:
         yield client
+
+
+# The longest tests start first (longest-processing-time order): the two xdist workers then finish
+# together instead of one idling while the other starts the runbook at the end. Seconds from CI.
+LONGEST_FIRST = (
+    "tests/deploy/test_runbook.py",  # ~210 s
+    "tests/e2e/test_make_run.py",  # ~200 s
+    "tests/chaos/test_accepted_means_applied.py",  # ~200 s over its three tests
+    "tests/chaos/test_soak.py",  # ~140 s
+    "tests/demo/test_simulate.py",  # ~100 s
+    "tests/chaos/test_mixed_crash.py",  # ~80 s
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the longest files first, then the other slow tests, then the rest (stable within each)."""
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        if path in LONGEST_FIRST:
+            return LONGEST_FIRST.index(path)
+        return len(LONGEST_FIRST) + (0 if item.get_closest_marker("slow") else 1)
+
+    items.sort(key=rank)

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from models.auth import User, UserEntity
 from models.master import Channel, Customer, Entity, Item, Location, Supplier, SupplierPrice
-from services.auth import hash_token
-from services.chart import create_entity
+from services.core.auth import hash_token
+from services.core.chart import create_entity
 
 T = TypeVar("T")
 

@@ -21,8 +21,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import DATA
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
-    from workflows.inbox import OpenTask, TaskBook
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
+    from workflows.inbox import OpenTask, TaskBook, close_decided
     from workflows.retry import UNTIL_DONE
     from workflows.sla import SlaWatch, wait_with_sla
     from workflows.sla import Subject as SlaSubject
@@ -166,19 +166,8 @@ class Attention:
     async def decide(self, req: DecisionRequest, stage: Callable[[], str]) -> DecisionResult:
         """Record the "retry", show the document's own `stage()` again, and let the stuck step run again."""
         task, acting_for = self.book.authorize(req)
-        self.book.pop(task.task_id)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            start_to_close_timeout=_TIMEOUT,
-            retry_policy=UNTIL_DONE,
+        await close_decided(
+            self.book, task, req, acting_for, start_to_close_timeout=_TIMEOUT, retry_policy=UNTIL_DONE
         )
         self.stuck -= 1
         if self.stuck == 0:

@@ -1,13 +1,25 @@
-"""Workflow-side task inbox: which tasks are open, and who may decide them (deterministic, no I/O)."""
+"""Workflow-side task inbox: which tasks are open, who may decide them, and closing a decided one."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from activities.tasks import TaskActivities
 from models.contracts.errors import CONFLICT, FORBIDDEN, INVALID
-from models.contracts.tasks import DecisionRequest
+from models.contracts.tasks import DecisionRequest, TaskClose
+
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+class Act(Protocol):
+    """A workflow's own way to run an activity (e.g. guarded by its attention task)."""
+
+    def __call__(self, fn: Callable[[Any, A], R], arg: A, /) -> Awaitable[R]: ...
 
 
 @dataclass
@@ -60,6 +72,31 @@ class TaskBook:
                 return task, d.username
         who = task.candidate_user or f"role {task.candidate_role}"
         raise refusal(FORBIDDEN, f"{req.actor} may not decide this task: it waits on {who}")
+
+
+async def close_decided(
+    book: TaskBook,
+    task: OpenTask,
+    req: DecisionRequest,
+    acting_for: str | None,
+    *,
+    act: Act | None = None,
+    **options: Any,
+) -> None:
+    """Forget a decided task and close it in the inbox: through `act`, else as an activity with `options`."""
+    book.pop(task.task_id)
+    close = TaskClose(
+        task_id=task.task_id,
+        status="decided",
+        decision=req.decision,
+        decided_by=req.actor,
+        acting_for=acting_for,
+        comment=req.comment,
+    )
+    if act is not None:
+        await act(TaskActivities.close_task, close)
+    else:
+        await workflow.execute_activity_method(TaskActivities.close_task, close, **options)
 
 
 def _may_act(task: OpenTask, username: str, roles: list[str]) -> bool:

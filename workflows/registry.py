@@ -11,7 +11,9 @@ from workflows.journals.manual_journal import ManualJournalWorkflow
 from workflows.operations.reconcile import ReconciliationWorkflow
 from workflows.operations.reconcile_case import ReconciliationCaseWorkflow
 from workflows.payments.bank_statement import BankStatementWorkflow
+from workflows.payments.chargeback import ChargebackWorkflow
 from workflows.payments.payment_run import PaymentRunWorkflow
+from workflows.payments.psp_payout import PspPayoutWorkflow
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.daily_run import ReplenishmentRunWorkflow
@@ -38,6 +40,8 @@ WORKFLOWS: list[type[Any]] = [
     IntercompanyChargeWorkflow,
     PaymentRunWorkflow,
     BankStatementWorkflow,
+    PspPayoutWorkflow,
+    ChargebackWorkflow,
 ]
 
 

@@ -12,8 +12,8 @@ from api.errors import responses
 from api.schemas.base import PathId, QueryId, many
 from api.schemas.books import AuditRow, JournalEntryView, StockBalanceView, TrialBalance
 from rules.visibility import Reader, may_read_audit_row
-from services import audit_scope
-from services.auth import Principal
+from services.core import audit_scope
+from services.core.auth import Principal
 
 router = APIRouter(tags=["books"], responses=responses(401, 422))
 finance = Depends(require("controller", "ap_clerk"))

@@ -12,8 +12,8 @@ from api.errors import responses
 from api.schemas.master import ItemCreate, ItemUpdate
 from models.master import Item
 from rules.errors import RuleViolation
-from services.audit_log import audit_change
-from services.auth import Principal
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
 
 router = APIRouter(prefix="/items", tags=["catalogue feed"], responses=responses(401, 403, 422))
 Writer = Annotated[Principal, Depends(require("admin", "buyer"))]

@@ -19,8 +19,8 @@ from models.contracts.close import CloseInput
 from models.contracts.summaries import summary_of
 from rules.accounts import ACCOUNT_TYPE, AccountRole
 from rules.periods import period_bounds
-from services import close_runs
-from services.auth import Principal
+from services.close import runs as close_runs
+from services.core.auth import Principal
 from workflows.close.month_end import MonthEndCloseWorkflow, close_workflow_id
 
 router = APIRouter(prefix="/close", tags=["close"], responses=responses(401, 403, 422))

@@ -9,7 +9,7 @@ from api.deps import PrincipalDep
 from api.errors import responses
 from api.schemas.operations import CommandView, PendingCommands
 from erp.db import app_engine
-from services import commands
+from services.core import commands
 
 router = APIRouter(prefix="/commands", tags=["commands"], responses=responses(401))
 

@@ -26,12 +26,15 @@ from api.schemas.foresight import (
 from erp.settings import get_settings
 from models.contracts.bounds import QuantityOrZero
 from models.contracts.foresight import DataQualityInput
+from models.contracts.summaries import summary_of
 from rules.cash_forecast import Category, Granularity
 from rules.data_quality import RULES
 from rules.errors import RuleViolation
-from services import data_quality, foresight_cash, foresight_radar
-from services.audit_log import audit_change
-from services.auth import Principal
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.foresight import cash as foresight_cash
+from services.foresight import data_quality
+from services.foresight import radar as foresight_radar
 from workflows.foresight.data_quality import DataQualityCheckWorkflow, data_quality_workflow_id
 
 router = APIRouter(prefix="/foresight", tags=["foresight"], responses=responses(401, 422))
@@ -194,6 +197,7 @@ async def run_check(
         await client.start_workflow(
             DataQualityCheckWorkflow.run,
             DataQualityInput(entity_code=code, day=today, trigger="manual"),
+            static_summary=summary_of(DataQualityInput(entity_code=code, day=today, trigger="manual")),
             id=workflow_id,
             task_queue=get_settings().task_queue,
         )

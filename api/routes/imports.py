@@ -22,8 +22,8 @@ from api.schemas.master import CustomerCreate, ItemCreate, SupplierCreate
 from models.master import Customer, Item, Supplier
 from rules.errors import RuleViolation
 from rules.import_rows import csv_line, parse_csv
-from services.auth import Principal
-from services.imports import import_opening_stock, import_record
+from services.core.auth import Principal
+from services.core.imports import import_opening_stock, import_record
 
 router = APIRouter(prefix="/imports", tags=["imports"], responses=responses(401, 403, 422))
 # The roles that create each kind one by one may import it; opening stock posts to the ledger.

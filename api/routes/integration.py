@@ -26,10 +26,10 @@ from api.schemas.integration import (
 from erp.settings import get_settings
 from models.contracts.events import CATALOGUE, EventEnvelope, json_schema
 from rules.entity_scope import check_entity_list
-from services import webhook_scope, webhooks
-from services.audit_log import audit_change
-from services.auth import Principal
-from services.webhook_targets import check_webhook_url
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.integration import webhook_scope, webhooks
+from services.integration.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
 log = logging.getLogger("erp.api.integration")

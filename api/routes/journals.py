@@ -24,10 +24,11 @@ from api.schemas.journals import (
 )
 from models.contracts.journals import IntercompanyInput
 from rules.journals import KeyedLine
-from services import intercompany, manual_journals
-from services.audit_log import audit_change
-from services.auth import Principal
-from services.manual_journals import JournalAsk
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.journals import intercompany
+from services.journals import manual as manual_journals
+from services.journals.manual import JournalAsk
 from workflows.journals.intercompany import IntercompanyChargeWorkflow, intercompany_workflow_id
 from workflows.journals.manual_journal import APPROVER_ROLE, ManualJournalWorkflow
 
@@ -220,20 +221,6 @@ async def create_intercompany_charge(
     # The controller answers for both books: they must see both entities.
     check_entity(who, body.seller_entity_id)
     check_entity(who, body.buyer_entity_id)
-    charge = intercompany.IntercompanyCharge(
-        reference=body.reference,
-        seller_entity_id=body.seller_entity_id,
-        buyer_entity_id=body.buyer_entity_id,
-        posting_date=body.posting_date,
-        currency=body.currency,
-        amount=body.amount,
-        seller_account=body.seller_account,
-        buyer_account=body.buyer_account,
-        memo=body.memo,
-        actor=who.username,
-    )
-    intercompany.check_charge(session, charge)  # refusals answer 409/422 naming the field
-    session.close()
     workflow_id = intercompany_workflow_id(body.seller_entity_id, body.reference)
     inp = IntercompanyInput(
         reference=body.reference,
@@ -248,6 +235,9 @@ async def create_intercompany_charge(
         memo=body.memo or f"intercompany {body.reference}",
         actor=who.username,
     )
+    # Refusals answer 409/422 naming the field.
+    intercompany.check_charge(session, intercompany.charge_of(inp))
+    session.close()
     row, _ = await workflow_calls.submit(
         "start",
         client,

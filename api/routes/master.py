@@ -10,9 +10,9 @@ from api.routes.crud import crud_router
 from api.schemas import master as s
 from models import master as m
 from models.auth import User, UserEntity
-from services.auth import Principal
-from services.chart import create_entity
-from services.policy_admin import apply_defaults
+from services.core.auth import Principal
+from services.core.chart import create_entity
+from services.core.policy_admin import apply_defaults
 
 
 def _create_entity(session: Session, who: Principal, data: dict[str, Any]) -> m.Entity:

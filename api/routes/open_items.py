@@ -13,8 +13,8 @@ from api.schemas.base import MAX_ID
 from api.schemas.open_items import AgingReport, OpenItemList, OpenItemReconciliation, Side
 from models.contracts.bounds import DATE_CEILING, DATE_FLOOR
 from rules.aging import LABELS
-from services import open_items_reports
-from services.auth import Principal
+from services.core import open_items_reports
+from services.core.auth import Principal
 
 router = APIRouter(prefix="/open-items", tags=["open items"], responses=responses(401))
 finance = Depends(require("controller", "ap_clerk"))

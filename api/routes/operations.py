@@ -14,8 +14,9 @@ from api.errors import responses
 from api.schemas.base import QueryId
 from api.schemas.operations import StuckWork
 from erp.db import app_engine
-from services import search_codes, stuck_work
-from services.auth import Principal
+from services.core import search_codes
+from services.core.auth import Principal
+from services.operations import stuck_work
 
 router = APIRouter(prefix="/operations", tags=["operations"], responses=responses(401))
 supervisor = Depends(require("admin", "controller"))

@@ -1,5 +1,6 @@
 """Sales orders: intake from channels, payment, cancellation, warehouse events, and the order view."""
 
+import asyncio
 import hashlib
 from datetime import date
 from decimal import Decimal
@@ -8,11 +9,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from sqlmodel import Session
 from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
+from api.intake_gate import gate as intake_gate
 from api.schemas.base import PathKey, many
 from api.schemas.sales import (
     OrderAnswer,
@@ -23,10 +26,10 @@ from api.schemas.sales import (
     PaymentBody,
     WarehouseEventBody,
 )
-from models.contracts.sales import CancelRequest, OrderStatus, PaymentReceived, WarehouseEvent
-from services.auth import Principal
-from services.order_intake import Caller, OrderAsk, price_order
-from services.order_views import list_orders, order_detail, order_header
+from models.contracts.sales import CancelRequest, OrderInput, OrderStatus, PaymentReceived, WarehouseEvent
+from services.core.auth import Principal
+from services.sales.intake import Caller, OrderAsk, price_order
+from services.sales.views import OrderSummary, list_orders, order_detail, order_header, shipments
 from workflows.sales.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(401))
@@ -44,27 +47,27 @@ warehouse = Depends(require("warehouse"))
 FLOOR_OVERRIDE_ROLES = ("controller",)
 
 
-def _visible(session: SessionDep, who: Principal, number: str) -> dict[str, Any]:
+def _visible(session: SessionDep, who: Principal, number: str) -> OrderSummary:
     header = order_header(session, number)
     if header is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {number} not found")
-    check_entity(who, int(header["entity_id"]))
+    check_entity(who, header.entity_id)
     return header
 
 
 async def send_update(
-    client: Client, header: dict[str, Any], who: Principal, update: Any, arg: Any, update_id: str, what: str
+    client: Client, header: OrderSummary, who: Principal, update: Any, arg: Any, update_id: str, what: str
 ) -> JSONResponse:
     """Send an update to the order's workflow as a command (its outcome, or 202 with the command's URL)."""
     return await workflow_calls.send_update(
         client,
         update,
         arg,
-        workflow_id=str(header["workflow_id"]),
+        workflow_id=header.workflow_id,
         update_id=update_id,
         subject="order",
         username=who.username,
-        entity_id=int(header["entity_id"]),
+        entity_id=header.entity_id,
         default_field=what,
     )
 
@@ -103,17 +106,17 @@ async def create_order(
         entity_ids=who.entity_ids,
         may_override_floor=who.has_role(*FLOOR_OVERRIDE_ROLES),
     )
-    order = price_order(session, ask, caller, date.today())
-    existing = order_header(session, order.order_number)
+    # Off the event loop: in a flash sale one request's queries must not hold up every other request.
+    order, existing = await asyncio.to_thread(_priced, session, ask, caller)
     session.close()  # do not hold a connection while the workflow runs
-    if existing is not None and existing["status"] in ("closed", "cancelled"):
+    if existing is not None and existing.status in ("closed", "cancelled"):
         return JSONResponse(
             _json(
                 {
                     "order_number": order.order_number,
-                    "workflow_id": existing["workflow_id"],
+                    "workflow_id": existing.workflow_id,
                     "created": False,
-                    "stage": existing["status"],
+                    "stage": existing.status,
                 }
             ),
             status_code=200,
@@ -121,8 +124,20 @@ async def create_order(
     return await _start(client, order, who)
 
 
+def _priced(session: Session, ask: OrderAsk, caller: Caller) -> tuple[OrderInput, OrderSummary | None]:
+    """The priced order and, when the same order came before, its header."""
+    order = price_order(session, ask, caller, date.today())
+    return order, order_header(session, order.order_number)
+
+
 async def _start(client: Client, order: Any, who: Principal) -> JSONResponse:
-    """Start the order's workflow as a command, then wait (bounded) for its intake to answer."""
+    """Start the order's workflow as a command, then wait (bounded) for its intake to answer; when this
+    process already has its share of intakes waiting, store the order and answer 202 at once instead."""
+    with intake_gate.slot() as may_wait:
+        return await _start_and_wait(client, order, who, may_wait)
+
+
+async def _start_and_wait(client: Client, order: Any, who: Principal, may_wait: bool) -> JSONResponse:
     workflow_id = f"Order-{order.order_number}"
     row, fresh = await workflow_calls.submit(
         "start",
@@ -135,10 +150,12 @@ async def _start(client: Client, order: Any, who: Principal) -> JSONResponse:
         username=who.username,
         entity_id=order.entity_id,
         default_field="order",
+        deliver_now=may_wait,
     )
     named = {"order_number": order.order_number, "workflow_id": workflow_id}
     if row.status == "pending":
-        # Stored: the relay starts it if this start's answer was lost. The answer still names the order.
+        # Stored: the relay starts it (queued by a saturated API, or this start's answer was lost). The
+        # answer still names the order.
         return workflow_calls.pending_answer(row, {**named, "stage": "received"})
     if row.status == "rejected":
         return workflow_calls.outcome_answer(row)
@@ -207,7 +224,7 @@ async def cancel_order(
 ) -> JSONResponse:
     """Cancel an order that has not shipped: reservations released, payment voided or refunded by the workflow."""
     header = _visible(session, who, number)
-    shipped = order_detail(session, header)["shipments"]
+    shipped = shipments(session, header.id)
     session.close()
     if shipped:
         raise HTTPException(

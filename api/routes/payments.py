@@ -1,12 +1,16 @@
 """Supplier payments: the house bank setting, payment runs (approved in the inbox), bank files, statements."""
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
+from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -14,21 +18,28 @@ from api.errors import responses
 from api.schemas.base import PathId
 from api.schemas.payments import (
     BankFileOut,
+    ChargebackBody,
+    ChargebackOut,
     PaymentRunBody,
     PaymentRunOut,
     PaymentRunStarted,
     PaymentSettingBody,
     PaymentSettingOut,
+    PayoutBody,
+    PayoutOut,
     StatementBody,
     StatementOut,
 )
 from erp.db import app_engine
-from models.contracts.payments import PaymentRunInput
+from models.contracts.payments import ChargebackInput, PartPayment, PaymentRunInput, PayoutInput, PayoutLineIn
 from rules.errors import RuleViolation
-from services import bank_statements, payment_runs
-from services.auth import Principal
+from services.core.auth import Principal
+from services.payments import bank_statements, chargebacks, psp_payouts
+from services.payments import runs as payment_runs
 from workflows.payments.bank_statement import BankStatementWorkflow
+from workflows.payments.chargeback import ChargebackWorkflow
 from workflows.payments.payment_run import PaymentRunWorkflow
+from workflows.payments.psp_payout import PspPayoutWorkflow
 
 router = APIRouter(tags=["payments"], responses=responses(401))
 CurrencyPath = Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
@@ -109,37 +120,30 @@ async def start_run(
         stage = str(ended[1])
         known = PaymentRunStarted(workflow_id=workflow_id, run_id=ended[0], stage=stage, proposed=ended[2])
         return JSONResponse(known.model_dump(mode="json"), status_code=200)
+    parts = [PartPayment(invoice_id=p.invoice_id, amount=p.amount) for p in body.amounts]
+    payment_runs.check_parts(session, body.entity_id, body.run_date, parts)  # before anything starts
     session.close()
     run = PaymentRunInput(
-        workflow_id=workflow_id, entity_id=body.entity_id, run_date=body.run_date, proposed_by=who.username
+        workflow_id=workflow_id,
+        entity_id=body.entity_id,
+        run_date=body.run_date,
+        proposed_by=who.username,
+        parts=parts,
     )
-    command, fresh = await workflow_calls.submit(
-        "start",
+    started = await _start_once(
         client,
+        who,
         PaymentRunWorkflow.run,
         run,
-        workflow_id=workflow_id,
-        update_id=None,
-        subject="payment run",
-        username=who.username,
-        entity_id=body.entity_id,
-        default_field="run_date",
+        _Start(
+            workflow_id, body.entity_id, "payment run", "run_date", (("stage", "proposing"), ("proposed", 0))
+        ),
+        PaymentRunWorkflow.proposed,
     )
-    named = {"workflow_id": workflow_id}
-    if command.status == "pending":
-        return workflow_calls.pending_answer(command, named)
-    if command.status == "rejected":
-        return workflow_calls.outcome_answer(command)
-    answer = await workflow_calls.read_update(
-        client.get_workflow_handle(workflow_id), PaymentRunWorkflow.proposed, subject="payment run"
-    )
-    if answer is None:
-        return JSONResponse({**named, "stage": "proposing", "proposed": 0}, status_code=202)
-    if answer.status_code != 200:
-        return answer
-    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
-    proposal = PaymentRunStarted.model_validate({**named, **_json_body(answer)})
-    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if created else 200)
+    if isinstance(started, JSONResponse):
+        return started
+    proposal = PaymentRunStarted.model_validate({"workflow_id": workflow_id, **started[0]})
+    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if started[1] else 200)
 
 
 def _json_body(answer: JSONResponse) -> dict[str, Any]:
@@ -203,6 +207,84 @@ def get_file(
     return {"currency": wanted, "message_id": f"PR{run_id}-{wanted}", "xml": files[wanted].decode()}
 
 
+@dataclass(frozen=True)
+class _Start:
+    """A workflow started once by a POST (an import, a payment run): its id, entity, how answers name it, and
+    what the 202 says while it works."""
+
+    workflow_id: str
+    entity_id: int
+    subject: str
+    default_field: str
+    waiting: tuple[tuple[str, Any], ...] = (("status", "pending"),)
+
+
+async def _start_once(
+    client: Client,
+    who: Principal,
+    run: Any,
+    inp: Any,
+    what: _Start,
+    imported: Any,
+) -> JSONResponse | tuple[dict[str, Any], bool]:
+    """Start the workflow once and read its first answer: (the answer's body, created now), or the answer to
+    give while the start is pending or was refused."""
+    command, fresh = await workflow_calls.submit(
+        "start",
+        client,
+        run,
+        inp,
+        workflow_id=what.workflow_id,
+        update_id=None,
+        subject=what.subject,
+        username=who.username,
+        entity_id=what.entity_id,
+        default_field=what.default_field,
+    )
+    named = {"workflow_id": what.workflow_id}
+    if command.status == "pending":
+        return workflow_calls.pending_answer(command, named)
+    if command.status == "rejected":
+        return workflow_calls.outcome_answer(command)
+    answer = await workflow_calls.read_update(
+        client.get_workflow_handle(what.workflow_id), imported, subject=what.subject
+    )
+    if answer is None or answer.status_code != 200:
+        return answer or JSONResponse({**named, **dict(what.waiting)}, status_code=202)
+    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
+    return _json_body(answer), created
+
+
+def _stored_answer(
+    read: Callable[[Session, int], dict[str, Any] | None],
+    out: type[BaseModel],
+    stored_id: int,
+    *,
+    duplicate: bool,
+) -> JSONResponse:
+    """201 with what an import stored, or 200 when it had been imported before (`duplicate`)."""
+    with Session(app_engine()) as reader:
+        found = read(reader, stored_id)
+    assert found is not None
+    answer = out.model_validate({**found, "duplicate": duplicate})
+    return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
+
+
+def _one_stored(
+    read: Callable[[Session, int], dict[str, Any] | None],
+    session: Session,
+    who: Any,
+    stored_id: int,
+    what: str,
+) -> dict[str, Any]:
+    """One imported document by id: 404 when unknown or another entity's, never a duplicate."""
+    found = read(session, stored_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {stored_id} not found")
+    check_entity(who, int(found["entity_id"]))
+    return {**found, "duplicate": False}
+
+
 @router.post(
     "/bank-statements",
     response_model=StatementOut,
@@ -220,43 +302,21 @@ async def import_statement(
     statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
     known = bank_statements.existing(session, body.entity_id, statement.statement_ref)
     if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
-        return _statement_answer(known, duplicate=True)
+        return _stored_answer(bank_statements.statement, StatementOut, known, duplicate=True)
     session.close()
-    command, fresh = await workflow_calls.submit(
-        "start",
+    started = await _start_once(
         client,
+        who,
         BankStatementWorkflow.run,
         statement,
-        workflow_id=statement.workflow_id,
-        update_id=None,
-        subject="bank statement",
-        username=who.username,
-        entity_id=body.entity_id,
-        default_field="content",
-    )
-    named = {"workflow_id": statement.workflow_id}
-    if command.status == "pending":
-        return workflow_calls.pending_answer(command, named)
-    if command.status == "rejected":
-        return workflow_calls.outcome_answer(command)
-    answer = await workflow_calls.read_update(
-        client.get_workflow_handle(statement.workflow_id),
+        _Start(statement.workflow_id, body.entity_id, "bank statement", "content"),
         BankStatementWorkflow.imported,
-        subject="bank statement",
     )
-    if answer is None or answer.status_code != 200:
-        return answer or JSONResponse({**named, "status": "pending"}, status_code=202)
-    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
-    return _statement_answer(int(_json_body(answer)["statement_id"]), duplicate=not created)
-
-
-def _statement_answer(statement_id: int, *, duplicate: bool) -> JSONResponse:
-    """201 with the imported statement, or 200 when it had been imported before."""
-    with Session(app_engine()) as reader:
-        found = bank_statements.statement(reader, statement_id)
-    assert found is not None
-    out = StatementOut.model_validate({**found, "duplicate": duplicate})
-    return JSONResponse(out.model_dump(mode="json"), status_code=200 if duplicate else 201)
+    if isinstance(started, JSONResponse):
+        return started
+    return _stored_answer(
+        bank_statements.statement, StatementOut, int(started[0]["statement_id"]), duplicate=not started[1]
+    )
 
 
 @router.get(
@@ -267,8 +327,135 @@ def _statement_answer(statement_id: int, *, duplicate: bool) -> JSONResponse:
 )
 def get_statement(statement_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """An imported statement."""
-    found = bank_statements.statement(session, statement_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"statement {statement_id} not found")
-    check_entity(who, int(found["entity_id"]))
-    return {**found, "duplicate": False}
+    return _one_stored(bank_statements.statement, session, who, statement_id, "statement")
+
+
+def _card_channel(session: SessionDep, who: Principal, channel: str) -> tuple[int, int, str]:
+    """(channel id, entity id, currency) of a card-paying channel the caller sees, or 422 naming `channel`."""
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
+            {"c": channel},
+        )
+        .first()
+    )
+    if row is None or not who.sees(int(row[1])) or row[3] == "marketplace":
+        raise RuleViolation(
+            "channel", f"unknown card-paying channel {channel!r} (marketplaces: /settlements)"
+        )
+    return int(row[0]), int(row[1]), str(row[2])
+
+
+@router.post(
+    "/psp-payouts",
+    response_model=PayoutOut,
+    status_code=201,
+    responses=responses(403, 409, 422, 503, accepted=True),
+    summary="Import a payment provider's payout: card captures move from payment clearing to bank in transit"
+    " with the fees; differences open a task",
+)
+async def import_payout(
+    body: PayoutBody, session: SessionDep, who: Annotated[Principal, treasury], client: TemporalDep
+) -> Any:
+    """Import a payment provider's payout: card captures move from payment clearing to bank in transit with the
+    fees, idempotent by channel and payout id; a line for an unknown order or with another gross opens a task."""
+    channel_id, entity_id, currency = _card_channel(session, who, body.channel)
+    payout = PayoutInput(
+        workflow_id=f"PspPayout-{body.channel}-{body.payout_id}",
+        entity_id=entity_id,
+        channel_id=channel_id,
+        payout_ref=body.payout_id,
+        payout_date=body.payout_date,
+        currency=currency,
+        imported_by=who.username,
+        lines=[
+            PayoutLineIn(line_no=i, order_number=ln.order_number, gross=ln.gross, fees=ln.fees)
+            for i, ln in enumerate(body.lines, start=1)
+        ],
+    )
+    known = psp_payouts.existing(session, payout.channel_id, payout.payout_ref)
+    if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
+        return _stored_answer(psp_payouts.payout, PayoutOut, known, duplicate=True)
+    session.close()
+    started = await _start_once(
+        client,
+        who,
+        PspPayoutWorkflow.run,
+        payout,
+        _Start(payout.workflow_id, payout.entity_id, "payout", "payout_id"),
+        PspPayoutWorkflow.imported,
+    )
+    if isinstance(started, JSONResponse):
+        return started
+    return _stored_answer(
+        psp_payouts.payout, PayoutOut, int(started[0]["payout_id"]), duplicate=not started[1]
+    )
+
+
+@router.get(
+    "/psp-payouts/{payout_id}",
+    response_model=PayoutOut,
+    responses=responses(404, 422),
+    summary="An imported payment provider payout",
+)
+def get_payout(payout_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """An imported payment provider payout."""
+    return _one_stored(psp_payouts.payout, session, who, payout_id, "payout")
+
+
+@router.post(
+    "/psp-chargebacks",
+    response_model=ChargebackOut,
+    status_code=201,
+    responses=responses(403, 409, 422, 503, accepted=True),
+    summary="Record a payment provider's chargeback: the card payment moves from payment clearing to dispute"
+    " clearing and a controller accepts or contests it",
+)
+async def record_chargeback(
+    body: ChargebackBody, session: SessionDep, who: Annotated[Principal, treasury], client: TemporalDep
+) -> Any:
+    """Record a payment provider's chargeback (once per channel and chargeback id): the card payment moves from
+    payment clearing to dispute clearing, and a controller accepts it (a loss) or contests it (won or lost)."""
+    channel_id, entity_id, currency = _card_channel(session, who, body.channel)
+    inp = ChargebackInput(
+        workflow_id=f"Chargeback-{body.channel}-{body.chargeback_id}",
+        entity_id=entity_id,
+        channel_id=channel_id,
+        chargeback_ref=body.chargeback_id,
+        order_number=body.order_number,
+        amount=body.amount,
+        currency=currency,
+        reason=body.reason,
+        received_on=body.received_on,
+        imported_by=who.username,
+    )
+    known = chargebacks.existing(session, channel_id, body.chargeback_id)
+    if known is not None:  # recorded before (its workflow may have ended): the same answer, nothing changes
+        return _stored_answer(chargebacks.chargeback, ChargebackOut, known, duplicate=True)
+    chargebacks.check(session, inp)  # before anything starts
+    session.close()
+    started = await _start_once(
+        client,
+        who,
+        ChargebackWorkflow.run,
+        inp,
+        _Start(inp.workflow_id, entity_id, "chargeback", "chargeback_id"),
+        ChargebackWorkflow.recorded_chargeback,
+    )
+    if isinstance(started, JSONResponse):
+        return started
+    return _stored_answer(
+        chargebacks.chargeback, ChargebackOut, int(started[0]["chargeback_id"]), duplicate=not started[1]
+    )
+
+
+@router.get(
+    "/psp-chargebacks/{chargeback_id}",
+    response_model=ChargebackOut,
+    responses=responses(404, 422),
+    summary="A recorded chargeback and where its dispute stands",
+)
+def get_chargeback(chargeback_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
+    """A recorded chargeback and where its dispute stands."""
+    return _one_stored(chargebacks.chargeback, session, who, chargeback_id, "chargeback")

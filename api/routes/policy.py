@@ -27,8 +27,8 @@ from api.schemas.policy import (
     ToleranceUpdate,
     ToleranceView,
 )
-from services import delegations, policy_admin
-from services.auth import Principal
+from services.core import delegations, policy_admin
+from services.core.auth import Principal
 
 router = APIRouter(tags=["policy"], responses=responses(401, 403, 422))
 SlaKind = Annotated[str, Path(min_length=1, max_length=40, description="a task kind, e.g. backorder")]

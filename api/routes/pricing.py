@@ -15,9 +15,9 @@ from models.contracts.bounds import CurrencyCode, PlanDate, UnitPrice
 from models.master import Channel
 from models.sales import ChannelPrice
 from rules.errors import RuleViolation
-from services.audit_log import audit_change
-from services.auth import Principal
-from services.errors import NotFound
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.core.errors import NotFound
 
 router = APIRouter(tags=["master data"], responses=responses(401, 422))
 

@@ -8,7 +8,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlmodel import Session
 from temporalio.client import Client
 
@@ -37,10 +36,12 @@ from models.contracts.purchasing import (
     ReceiptRequest,
     ReceiptResult,
 )
-from services.auth import Principal
-from services.document_dates import check_receipt_date
-from services.purchase_orders import Draft, DraftLine, build_input, next_number
-from services.purchasing_reads import po_detail, po_list
+from services.core.auth import Principal
+from services.core.document_dates import check_receipt_date
+from services.purchasing import invoice_store
+from services.purchasing import store as po_store
+from services.purchasing.orders import Draft, DraftLine, build_input, next_number
+from services.purchasing.reads import po_detail, po_list
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 router = APIRouter(tags=["procure-to-pay"], responses=responses(401))
@@ -140,25 +141,21 @@ def list_pos(
 def get_po(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """Everything about one PO: header, lines, receipts, invoices with matches, exceptions, postings, tasks,
     history and linked POs."""
+    _visible_po(session, who, number, keep_open=True)
     detail = po_detail(session, number)
-    if detail is None or not who.sees(int(detail["entity_id"])):
+    if detail is None:  # found a moment ago, and POs are never deleted
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     return detail
 
 
 def _visible_po(session: Session, who: Principal, number: str, *, keep_open: bool = False) -> tuple[str, int]:
     """The PO's workflow id and entity, or 404 when it does not exist or belongs to another entity."""
-    row = (
-        session.connection()
-        .execute(text("SELECT entity_id, workflow_id FROM purchase_order WHERE number = :n"), {"n": number})
-        .first()
-    )
-    if row is None or not who.sees(int(row[0])):
+    po = po_store.find(session, number)
+    if po is None or not who.sees(po.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
-    workflow_id = str(row[1])
     if not keep_open:
         session.close()  # do not hold a connection while the workflow works
-    return workflow_id, int(row[0])
+    return po.workflow_id, po.entity_id
 
 
 async def _update(
@@ -266,52 +263,13 @@ async def submit_invoice(
 ) -> JSONResponse:
     """The PO's workflow matches the invoice three ways (PO, receipts, invoice) within the tolerances: matched
     invoices post and wait for their due date; exceptions open a task for AP."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT entity_id, workflow_id, supplier_id FROM purchase_order WHERE number = :n"),
-            {"n": body.po_number},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[0])):
+    found = po_store.find(session, body.po_number)
+    if found is None or not who.sees(found.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {body.po_number} not found")
-    if int(row[2]) != body.supplier_id:
-        return JSONResponse(
-            {
-                "detail": [
-                    {
-                        "loc": ["body", "supplier_id"],
-                        "type": "rule_violation",
-                        "msg": f"PO {body.po_number} is from supplier {row[2]}",
-                    }
-                ]
-            },
-            status_code=422,
-        )
-    duplicate = (
-        session.connection()
-        .execute(
-            text("SELECT 1 FROM supplier_invoice WHERE supplier_id = :s AND invoice_number = :n"),
-            {"s": body.supplier_id, "n": body.invoice_number},
-        )
-        .first()
-    )
-    if duplicate is not None:
-        return JSONResponse(
-            {
-                "detail": [
-                    {
-                        "loc": ["body", "invoice_number"],
-                        "type": "conflict",
-                        "msg": f"supplier {body.supplier_id} invoice {body.invoice_number}"
-                        " is registered already",
-                    }
-                ]
-            },
-            status_code=409,
-        )
-    po = (str(row[1]), int(row[0]))
+    refused = _invoice_refusal(session, body, found.supplier_id)
+    if refused is not None:
+        return refused
+    po = (found.workflow_id, found.entity_id)
     session.close()
     req = InvoiceRequest(
         invoice_number=body.invoice_number,
@@ -332,3 +290,35 @@ async def submit_invoice(
         req,
         f"invoice-{body.supplier_id}-{body.invoice_number}",
     )
+
+
+def _invoice_refusal(session: Session, body: InvoiceBody, po_supplier_id: int) -> JSONResponse | None:
+    """422 when the invoice's supplier is not the PO's, 409 when the supplier's invoice number is known."""
+    if po_supplier_id != body.supplier_id:
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "supplier_id"],
+                        "type": "rule_violation",
+                        "msg": f"PO {body.po_number} is from supplier {po_supplier_id}",
+                    }
+                ]
+            },
+            status_code=422,
+        )
+    if invoice_store.by_number(session, body.supplier_id, body.invoice_number) is not None:
+        return JSONResponse(
+            {
+                "detail": [
+                    {
+                        "loc": ["body", "invoice_number"],
+                        "type": "conflict",
+                        "msg": f"supplier {body.supplier_id} invoice {body.invoice_number}"
+                        " is registered already",
+                    }
+                ]
+            },
+            status_code=409,
+        )
+    return None

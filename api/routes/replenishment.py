@@ -1,6 +1,7 @@
 """Replenishment endpoints: run a day by hand, read runs and the figures behind a suggestion, set planning
 parameters and category budgets, rebalancing suggestions, and the rolling supplier scorecard."""
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -36,11 +37,12 @@ from models.contracts.bounds import (
 )
 from models.contracts.replenishment import ReplenishmentRunInput
 from models.contracts.summaries import summary_of
-from services import replenishment_rebalance, supplier_scorecard
-from services.audit_log import audit_change
-from services.auth import Principal
-from services.replenishment_settings import load_setting
-from services.replenishment_stats import statistics
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.purchasing import supplier_scorecard
+from services.replenishment import rebalance as replenishment_rebalance
+from services.replenishment.settings import load_setting
+from services.replenishment.stats import statistics
 from workflows.replenishment.daily_run import ReplenishmentRunWorkflow, run_workflow_id
 
 router = APIRouter(tags=["replenishment"], responses=responses(401, 422))
@@ -206,7 +208,8 @@ def explain(
 ) -> list[dict[str, Any]]:
     """The planning figures of one item at each location: why it is (or is not) suggested."""
     check_entity(who, entity_id)
-    return statistics(session, entity_id, as_of or date.today(), load_setting(session, entity_id), item_id)
+    found = statistics(session, entity_id, as_of or date.today(), load_setting(session, entity_id), item_id)
+    return [asdict(r) for r in found]
 
 
 @router.get(

@@ -23,8 +23,9 @@ from api.schemas.reports import (
     SupplierScorecard,
     WorkingCapital,
 )
-from services import analytics, reports, stock_reports
-from services.auth import Principal
+from services.close import analytics, reports
+from services.core import stock_reports
+from services.core.auth import Principal
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=responses(401, 422))
 finance = Depends(require("controller", "ap_clerk"))

@@ -36,15 +36,15 @@ from api.schemas.returns import (
 )
 from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
-from services.audit_log import audit_change
-from services.auth import Principal
-from services.order_intake import Caller
-from services.returns_intake import ReturnAsk, build_return, next_rma_number
-from services.returns_policy import set_channel_policy, set_customer_policy
-from services.returns_rates import RateBy, alerts, rates
-from services.returns_receipt import PartAsk, resolve_parts
-from services.returns_store import header, record_serials
-from services.returns_views import list_returns, return_detail, return_header
+from services.core.audit_log import audit_change
+from services.core.auth import Principal
+from services.returns.intake import ReturnAsk, build_return, next_rma_number
+from services.returns.policy import set_channel_policy, set_customer_policy
+from services.returns.rates import RateBy, alerts, rates
+from services.returns.receipt import PartAsk, resolve_parts
+from services.returns.store import header, record_serials
+from services.returns.views import ReturnSummary, list_returns, return_detail, return_header
+from services.sales.intake import Caller
 from workflows.returns.rma import ReturnWorkflow
 
 router = APIRouter(prefix="/returns", tags=["returns"], responses=responses(401, 422))
@@ -245,11 +245,11 @@ def post_serials(body: SoldSerialsBody, session: SessionDep, who: Principal = wa
     return {"order_number": body.order_number, "line_no": body.line_no, "serials_recorded": known}
 
 
-def _visible(session: SessionDep, who: Principal, rma_number: str) -> dict[str, Any]:
+def _visible(session: SessionDep, who: Principal, rma_number: str) -> ReturnSummary:
     head = return_header(session, rma_number)
     if head is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"return {rma_number} not found")
-    check_entity(who, int(head["entity_id"]))
+    check_entity(who, head.entity_id)
     return head
 
 
@@ -292,11 +292,11 @@ async def post_receipt(
         client,
         ReturnWorkflow.receive,
         req,
-        workflow_id=str(head["workflow_id"]),
+        workflow_id=head.workflow_id,
         update_id=f"receipt-{rma_number}",
         subject="return",
         username=who.username,
-        entity_id=int(head["entity_id"]),
+        entity_id=head.entity_id,
         default_field="return",
     )
 
@@ -324,10 +324,10 @@ async def cancel_return(
         client,
         ReturnWorkflow.cancel,
         req,
-        workflow_id=str(head["workflow_id"]),
+        workflow_id=head.workflow_id,
         update_id=f"cancel-{rma_number}-{digest}",
         subject="return",
         username=who.username,
-        entity_id=int(head["entity_id"]),
+        entity_id=head.entity_id,
         default_field="return",
     )

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlmodel import Session
+from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -15,9 +17,9 @@ from api.errors import responses
 from api.schemas.sales import PayoutReportBody, SettlementView
 from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
 from rules.errors import RuleViolation
-from services import settlements
-from services.auth import Principal
-from services.errors import Conflict
+from services.core.auth import Principal
+from services.core.errors import Conflict
+from services.sales import settlements
 from workflows.sales.settlement import SettlementWorkflow
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=responses(401))
@@ -53,31 +55,8 @@ async def create_settlement(
     """Start the report's workflow: each line is matched to a shipped order by external id, fees post and the
     receivable clears; unmatched lines open a task for the controller. The same channel + reference twice
     starts once."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
-            {"c": body.channel},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
-        raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
-    workflow_id = f"Settlement-{body.channel}-{body.reference}"
-    report = SettlementInput(
-        workflow_id=workflow_id,
-        channel_id=int(row[0]),
-        channel_code=body.channel,
-        entity_id=int(row[1]),
-        reference=body.reference,
-        payout_date=body.payout_date,
-        currency=str(row[2]),
-        created_by=who.username,
-        lines=[
-            SettlementLineIn(line_no=i + 1, external_id=ln.external_id, gross=ln.gross, fees=ln.fees)
-            for i, ln in enumerate(body.lines)
-        ],
-    )
+    report = _report(session, who, body)
+    workflow_id = report.workflow_id
     _refuse_duplicate(
         settlements.duplicate_of(session, report.channel_id, body.reference, settlements.fingerprint(report))
     )
@@ -99,9 +78,46 @@ async def create_settlement(
         return workflow_calls.pending_answer(command, named)
     if command.status == "rejected":
         return workflow_calls.outcome_answer(command)
-    if fresh and isinstance(command.result, dict) and command.result.get("started") is False:
+    started = command.result.get("started") if isinstance(command.result, dict) else None
+    if fresh and started is False:
         # The report's workflow exists already (a concurrent or earlier send of the same reference).
         _refuse_duplicate(body.reference)
+    return await _matching(client, workflow_id, named, created=fresh and bool(started))
+
+
+def _report(session: Session, who: Principal, body: PayoutReportBody) -> SettlementInput:
+    """The report as the workflow takes it; a channel that is not a marketplace of the caller's is refused."""
+    row = (
+        session.connection()
+        .execute(
+            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
+            {"c": body.channel},
+        )
+        .first()
+    )
+    if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
+        raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
+    return SettlementInput(
+        workflow_id=f"Settlement-{body.channel}-{body.reference}",
+        channel_id=int(row[0]),
+        channel_code=body.channel,
+        entity_id=int(row[1]),
+        reference=body.reference,
+        payout_date=body.payout_date,
+        currency=str(row[2]),
+        created_by=who.username,
+        lines=[
+            SettlementLineIn(line_no=i + 1, external_id=ln.external_id, gross=ln.gross, fees=ln.fees)
+            for i, ln in enumerate(body.lines)
+        ],
+    )
+
+
+async def _matching(
+    client: Client, workflow_id: str, named: dict[str, str], *, created: bool
+) -> JSONResponse:
+    """The workflow's matching of the report (201 when this request started it), 202 while it works, 409 when
+    the report repeats another one."""
     handle = client.get_workflow_handle(workflow_id)
     answer = await workflow_calls.read_update(
         handle, SettlementWorkflow.matched, subject="settlement", default_field="settlement"
@@ -110,7 +126,6 @@ async def create_settlement(
         return JSONResponse({**named, "status": "pending"}, status_code=202)
     duplicate = json.loads(bytes(answer.body)).get("duplicate_of") if answer.status_code == 200 else None
     _refuse_duplicate(duplicate)
-    created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
     if answer.status_code == 200 and created:
         answer.status_code = 201
     return answer

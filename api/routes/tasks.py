@@ -15,10 +15,10 @@ from api.schemas.base import Body, PathId, examples, many
 from api.schemas.tasks import TaskInboxItem, TaskView
 from models.contracts.tasks import DecisionRequest, DecisionResult
 from models.tasks import Task
-from services import task_visibility
-from services.auth import Principal
-from services.delegations import delegated_tasks, delegators_for
-from services.tasks import open_tasks_for
+from services.core import task_visibility
+from services.core.auth import Principal
+from services.core.delegations import delegated_tasks, delegators_for
+from services.core.tasks import open_tasks_for
 from workflows.registry import by_type_name
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=responses(401))

@@ -23,8 +23,8 @@ from models.contracts.replenishment import (
     TransferState,
     TransferStep,
 )
-from services import cycle_counts, transfers
-from services.auth import Principal
+from services.core.auth import Principal
+from services.replenishment import cycle_counts, transfers
 from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.transfer import TransferOrderWorkflow
 
@@ -171,6 +171,16 @@ async def _update(
     )
 
 
+async def _step(
+    session: Session, who: Principal, client: Client, number: str, body: StepBody, update: Any, name: str
+) -> JSONResponse:
+    """Send a transfer step (ship, receive) dated today unless the body says otherwise; once per transfer."""
+    head = _transfer(session, who, number)
+    session.close()
+    step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
+    return await _update(client, head, who, update, step, f"{name}-{number}")
+
+
 @router.post(
     "/transfers/{number}/ship",
     summary="The goods left the source (stock goes in transit)",
@@ -185,10 +195,7 @@ async def ship(
     client: TemporalDep,
 ) -> JSONResponse:
     """The goods left the source: stock moves to the in-transit location at its cost."""
-    head = _transfer(session, who, number)
-    session.close()
-    step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
-    return await _update(client, head, who, TransferOrderWorkflow.ship, step, f"ship-{number}")
+    return await _step(session, who, client, number, body, TransferOrderWorkflow.ship, "ship")
 
 
 @router.post(
@@ -205,10 +212,7 @@ async def receive(
     client: TemporalDep,
 ) -> JSONResponse:
     """The goods arrived: stock moves from in transit to the destination; the transfer is done."""
-    head = _transfer(session, who, number)
-    session.close()
-    step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
-    return await _update(client, head, who, TransferOrderWorkflow.receive, step, f"receive-{number}")
+    return await _step(session, who, client, number, body, TransferOrderWorkflow.receive, "receive")
 
 
 @router.post(

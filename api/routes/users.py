@@ -18,9 +18,9 @@ from api.schemas.users import MeView, UserView, UserWithToken
 from models.auth import ROLES, User
 from models.contracts.bounds import Amount
 from rules.user_admin import check_not_self_lockout, entities_after_change
-from services import auth
-from services.audit_log import audit_change
-from services.auth import Principal, add_user
+from services.core import auth
+from services.core.audit_log import audit_change
+from services.core.auth import Principal, add_user
 
 router = APIRouter(tags=["users"], responses=responses(401))
 Admin = Annotated[Principal, Depends(require("admin"))]

@@ -7,7 +7,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from api.schemas.base import Body, Id, examples
-from models.contracts.bounds import AccountHolder, Bic, Iban, PlanDate
+from models.contracts.bounds import (
+    MAX_LINES,
+    AccountHolder,
+    Amount,
+    Bic,
+    EventDate,
+    Iban,
+    PlanDate,
+    PositiveAmount,
+)
 
 # A statement file of a few thousand lines; larger files are split by the bank per day anyway.
 MAX_STATEMENT_CHARS = 2_000_000
@@ -43,13 +52,27 @@ class PaymentSettingOut(BaseModel):
     bic: str = Field(max_length=11, examples=["BYLADEM1001"])
 
 
-class PaymentRunBody(Body):
-    """Propose a payment run: the entity's invoices approved for payment and due by the run date."""
+class PartPaymentBody(Body):
+    """Pay only part of a due invoice in this run; the rest stays open for a later run."""
 
-    model_config = examples({"entity_id": 1, "run_date": "2026-11-30"})
+    invoice_id: Id = Field(examples=[42])
+    amount: PositiveAmount = Field(
+        description="at most what is open on the invoice now, in its currency's minor units",
+        examples=["40.40"],
+    )
+
+
+class PaymentRunBody(Body):
+    """Propose a payment run: the entity's invoices approved for payment and due by the run date, each paid
+    in full unless `amounts` pays it in part."""
+
+    model_config = examples(
+        {"entity_id": 1, "run_date": "2026-11-30", "amounts": [{"invoice_id": 42, "amount": "40.40"}]}
+    )
 
     entity_id: Id = Field(examples=[1])
     run_date: PlanDate = Field(examples=["2026-11-30"])
+    amounts: list[PartPaymentBody] = Field(default_factory=list, max_length=MAX_LINES)
 
 
 class PaymentRunStarted(BaseModel):
@@ -120,6 +143,15 @@ class StatementLineOut(BaseModel):
     kind: Literal["payment", "charge", "interest", "other"] = Field(examples=["payment"])
     status: Literal["matched", "posted", "unmatched", "dismissed"] = Field(examples=["matched"])
     entry_id: int | None = Field(default=None, examples=[311])
+    matched_to: Literal["run_payment", "psp_payout", "settlement", "customer_payment"] | None = Field(
+        default=None, examples=["psp_payout"]
+    )
+    matched_ref: str | None = Field(
+        default=None,
+        max_length=80,
+        description="the payout, settlement or order it matched",
+        examples=["po_1"],
+    )
 
 
 class StatementOut(BaseModel):
@@ -132,3 +164,109 @@ class StatementOut(BaseModel):
     account: str | None = Field(default=None, max_length=34, examples=["DE02120300000000202051"])
     duplicate: bool = Field(examples=[False])
     lines: list[StatementLineOut] = Field(max_length=100_000)
+
+
+class PayoutLineBody(Body):
+    """One order in a payment provider's payout: the captured gross and the fee the provider kept."""
+
+    order_number: str = Field(min_length=1, max_length=80, examples=["SO-000123"])
+    gross: PositiveAmount = Field(examples=["35.70"])
+    fees: Amount = Field(examples=["0.54"])
+
+
+class PayoutBody(Body):
+    """A payment provider's payout report for one channel (card captures less fees)."""
+
+    model_config = examples(
+        {
+            "channel": "WEB-EU",
+            "payout_id": "po_2026_11_30",
+            "payout_date": "2026-11-30",
+            "lines": [{"order_number": "SO-000123", "gross": "35.70", "fees": "0.54"}],
+        }
+    )
+
+    channel: str = Field(min_length=1, max_length=30, examples=["WEB-EU"])
+    payout_id: str = Field(
+        min_length=1, max_length=35, pattern=r"^[A-Za-z0-9._:-]+$", examples=["po_2026_11_30"]
+    )
+    payout_date: EventDate
+    lines: list[PayoutLineBody] = Field(min_length=1, max_length=2000)
+
+
+class PayoutLineOut(BaseModel):
+    """A payout line: posted (matched or accepted), or waiting for a person (difference, unmatched)."""
+
+    line_no: int = Field(examples=[1])
+    order_number: str = Field(max_length=80, examples=["SO-000123"])
+    gross: Decimal = Field(examples=["35.70"])
+    fees: Decimal = Field(examples=["0.54"])
+    held: Decimal | None = Field(default=None, description="what the order held in payment clearing")
+    status: Literal["matched", "difference", "unmatched", "accepted", "dismissed"] = Field(
+        examples=["matched"]
+    )
+    reason: str = Field(max_length=300, examples=[""])
+    entry_id: int | None = Field(default=None, examples=[412])
+
+
+class PayoutOut(BaseModel):
+    """An imported payout; `duplicate` when it had been imported before (nothing changed)."""
+
+    id: int = Field(examples=[5])
+    entity_id: int = Field(examples=[1])
+    channel: str = Field(max_length=30, examples=["WEB-EU"])
+    payout_ref: str = Field(max_length=35, examples=["po_2026_11_30"])
+    payout_date: date = Field(examples=["2026-11-30"])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    reported_net: Decimal = Field(description="gross less fees of every line", examples=["35.16"])
+    in_transit: Decimal = Field(description="posted to bank in transit", examples=["35.16"])
+    status: Literal["in_transit", "cleared"] = Field(examples=["in_transit"])
+    duplicate: bool = Field(examples=[False])
+    lines: list[PayoutLineOut] = Field(max_length=100_000)
+
+
+class ChargebackBody(Body):
+    """A chargeback the payment provider reported: it took a card payment of an order back."""
+
+    model_config = examples(
+        {
+            "channel": "WEB-EU",
+            "chargeback_id": "cb_2026_11_30_1",
+            "order_number": "SO-000123",
+            "amount": "35.70",
+            "reason": "fraudulent: cardholder does not recognise the payment",
+            "received_on": "2026-11-30",
+        }
+    )
+
+    channel: str = Field(min_length=1, max_length=30, examples=["WEB-EU"])
+    chargeback_id: str = Field(
+        min_length=1, max_length=35, pattern=r"^[A-Za-z0-9._:-]+$", examples=["cb_2026_11_30_1"]
+    )
+    order_number: str = Field(min_length=1, max_length=80, examples=["SO-000123"])
+    amount: PositiveAmount = Field(
+        description="at most what the order paid by card, less refunds and other chargebacks",
+        examples=["35.70"],
+    )
+    reason: str = Field(min_length=1, max_length=200, examples=["fraudulent"])
+    received_on: EventDate
+
+
+class ChargebackOut(BaseModel):
+    """A recorded chargeback; `duplicate` when it had been recorded before (nothing changed)."""
+
+    id: int = Field(examples=[4])
+    entity_id: int = Field(examples=[1])
+    channel: str = Field(max_length=30, examples=["WEB-EU"])
+    chargeback_ref: str = Field(max_length=35, examples=["cb_2026_11_30_1"])
+    order_number: str = Field(max_length=80, examples=["SO-000123"])
+    amount: Decimal = Field(examples=["35.70"])
+    currency: str = Field(max_length=3, examples=["EUR"])
+    reason: str = Field(max_length=200, examples=["fraudulent"])
+    received_on: date = Field(examples=["2026-11-30"])
+    status: Literal["disputed", "contested", "accepted", "won", "lost"] = Field(examples=["disputed"])
+    workflow_id: str = Field(max_length=120, examples=["Chargeback-WEB-EU-cb_2026_11_30_1"])
+    entry_id: int | None = Field(default=None, examples=[512])
+    settled_entry_id: int | None = Field(default=None, examples=[530])
+    decided_by: str | None = Field(default=None, max_length=80, examples=["controller"])
+    duplicate: bool = Field(examples=[False])

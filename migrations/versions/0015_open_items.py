@@ -115,7 +115,7 @@ def _backfill() -> None:
     service the posting code uses (imported here, not at module level, so the revision loads without it)."""
     from sqlmodel import Session
 
-    from services import open_items
+    from services.core import open_items
 
     open_items.backfill(Session(bind=op.get_bind()))
 

@@ -20,7 +20,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-# Same codes as services.chart.STANDARD_CODES.
+# Same codes as services.core.chart.STANDARD_CODES.
 _NEW_ACCOUNTS = (
     ("1300", "Intercompany receivable", "asset", "ic_receivable"),
     ("2400", "Intercompany payable", "liability", "ic_payable"),
@@ -82,7 +82,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_manual_journal_entity_id"), "manual_journal", ["entity_id"], unique=False)
     op.execute("CREATE SEQUENCE IF NOT EXISTS manual_journal_number_seq START 1000")
     for code, name, kind, role in _NEW_ACCOUNTS:
-        # Entities created from now on get them from services.chart; a code already used is left alone.
+        # Entities created from now on get them from services.core.chart; a code already used is left alone.
         op.execute(
             sa.text(
                 "INSERT INTO account (entity_id, code, name, type, role, archived)"

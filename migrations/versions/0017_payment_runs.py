@@ -19,7 +19,7 @@ down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# New account roles, added to every existing entity's chart (new entities get them from services/chart.py).
+# New account roles, added to every existing entity's chart (new entities get them from services/core/chart.py).
 ACCOUNTS = (
     ("bank_in_transit", "1010", "Bank in transit", "asset"),
     ("interest_income", "4900", "Interest income", "income"),

@@ -19,7 +19,7 @@ Decimals refuse NaN/Infinity everywhere and refuse extra decimal places instead 
 
 Quantity and unit price are capped so that a line (at most 10^13) and a document of MAX_LINES lines
 (5 x 10^15) stay inside MONEY's 16 integer digits; a PO's total and its conversion to the entity's
-currency are held to MAX_AMOUNT where they are computed (services.purchase_orders.build_input).
+currency are held to MAX_AMOUNT where they are computed (services.purchasing.orders.build_input).
 
 Dates: nothing before DATE_FLOOR (2000-01-01; a retailer's books do not reach further back, and the
 scorecard and planning SQL subtract dates). Something that happened (a receipt, an invoice, a payout, an

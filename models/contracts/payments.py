@@ -2,23 +2,33 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import Field
 
 from models.contracts.base import Contract
 
 
+class PartPayment(Contract):
+    """Pay only this much of a due invoice in the run (the rest stays open for a later run)."""
+
+    invoice_id: int
+    amount: Decimal
+
+
 class PaymentRunInput(Contract):
-    """Start a payment run: an entity's invoices due by the run date, proposed by a person."""
+    """Start a payment run: an entity's invoices due by the run date, proposed by a person; `parts` pays
+    some of them only in part."""
 
     workflow_id: str
     entity_id: int
     run_date: date
     proposed_by: str
+    parts: list[PartPayment] = Field(default_factory=list)
 
 
 class ProposedPayment(Contract):
-    """One invoice the run proposes to pay in full."""
+    """One invoice the run proposes to pay: what is open on it, or the part the clerk asked for."""
 
     item_id: int
     invoice_id: int
@@ -46,10 +56,12 @@ class PayRun(Contract):
 
 
 class PaidRun(Contract):
-    """The invoices the run paid (an invoice already paid another way is left out)."""
+    """The invoices the run paid off (their POs are told), and those it paid only in part (an invoice
+    already paid another way is left out)."""
 
     run_id: int
     paid: list[ProposedPayment] = Field(default_factory=list)
+    part_paid: list[ProposedPayment] = Field(default_factory=list)
 
 
 class CloseRun(Contract):
@@ -124,3 +136,102 @@ class ResolveLine(Contract):
     line_no: int
     decision: str
     actor: str
+
+
+class PayoutLineIn(Contract):
+    """One order in a payment provider's payout: the captured gross and the provider's fee."""
+
+    line_no: int
+    order_number: str
+    gross: Decimal
+    fees: Decimal
+
+
+class PayoutInput(Contract):
+    """A PSP payout report of one channel: one workflow per channel and payout id (imported once)."""
+
+    workflow_id: str
+    entity_id: int
+    channel_id: int
+    payout_ref: str
+    payout_date: date
+    currency: str
+    imported_by: str
+    lines: list[PayoutLineIn] = Field(default_factory=list)
+
+
+class PayoutDifference(Contract):
+    """A line not posted: unknown order, or a gross that differs from what the order holds in clearing."""
+
+    line_no: int
+    order_number: str
+    status: str
+    reason: str
+    held: Decimal | None = None
+
+
+class PayoutImported(Contract):
+    """The stored payout and the lines a person decides."""
+
+    payout_id: int
+    differences: list[PayoutDifference] = Field(default_factory=list)
+    open_tasks: list[int] = Field(default_factory=list)
+
+
+class ResolvePayoutLine(Contract):
+    """A person's decision on a payout line: accept (post it, the rest to provider fees) or dismiss it."""
+
+    payout_id: int
+    line_no: int
+    decision: str
+    actor: str
+
+
+class FailedRefundDecision(Contract):
+    """A person's decision on a refund the provider refused (`attempt`: the refunds tried so far)."""
+
+    rma_number: str
+    decision: str
+    attempt: int
+    actor: str
+    comment: str | None = None
+    posting_date: date
+
+
+class FailedRefundOutcome(Contract):
+    """What the decision did; `task_id` is the next decision's task when the retry failed again."""
+
+    outcome: Literal["refunded", "failed", "payable", "written_off"]
+    task_id: int | None = None
+    entry_id: int | None = None
+
+
+class ChargebackInput(Contract):
+    """A chargeback the provider reported: one workflow per channel and chargeback id (recorded once)."""
+
+    workflow_id: str
+    entity_id: int
+    channel_id: int
+    chargeback_ref: str
+    order_number: str
+    amount: Decimal
+    currency: str
+    reason: str
+    received_on: date
+    imported_by: str
+
+
+class ChargebackRecorded(Contract):
+    """The stored chargeback and its posting (payment clearing -> dispute clearing)."""
+
+    chargeback_id: int
+    entry_id: int | None = None
+
+
+class SettleChargeback(Contract):
+    """A person's decision on a chargeback: accept or contest it, then won or lost."""
+
+    chargeback_id: int
+    decision: str
+    actor: str
+    on: date

@@ -145,13 +145,14 @@ class RefundRequest(Contract):
 
 
 class RefundResult(Contract):
-    """The credit note and how the money went back."""
+    """The credit note and how the money went back; `failed_task_id` when the provider refused the refund."""
 
     credit_note_number: str
     net: Decimal
     tax: Decimal
     total: Decimal
     method: Literal["payment", "receivable", "store_credit"]
+    failed_task_id: int | None = None
 
 
 class SpikeCheck(Contract):

@@ -4,9 +4,12 @@ from decimal import Decimal
 from functools import singledispatch
 
 from models.contracts.close import CloseInput
+from models.contracts.foresight import DataQualityInput
+from models.contracts.integration import DeliveryRequest, DispatcherInput
 from models.contracts.journals import IntercompanyInput, JournalInput
-from models.contracts.payments import PaymentRunInput, StatementInput
+from models.contracts.payments import PaymentRunInput, PayoutInput, StatementInput
 from models.contracts.purchasing import PurchaseOrderInput
+from models.contracts.reconcile import CaseInput
 from models.contracts.replenishment import CountInput, ReplenishmentRunInput, TransferInput
 from models.contracts.returns import ReturnInput
 from models.contracts.sales import OrderInput, SettlementInput
@@ -109,4 +112,37 @@ def _statement(statement: StatementInput) -> str:
     return (
         f"Bank statement {statement.statement_ref} ({statement.format}) · entity #{statement.entity_id}"
         f" · {len(statement.lines)} line(s), {net} · imported by {statement.imported_by}"
+    )
+
+
+@summary_of.register
+def _data_quality(check: DataQualityInput) -> str:
+    return f"Master-data quality check {check.entity_code} {check.day or '(today)'} · {check.trigger}"
+
+
+@summary_of.register
+def _dispatcher(settings: DispatcherInput) -> str:
+    return f"Outbox dispatcher · batches of {settings.batch_size}, idle {settings.idle_seconds} s"
+
+
+@summary_of.register
+def _delivery(delivery: DeliveryRequest) -> str:
+    return f"Webhook delivery #{delivery.delivery_id} run {delivery.run} · up to {delivery.max_attempts} attempts"
+
+
+@summary_of.register
+def _case(case: CaseInput) -> str:
+    doc = case.outcome.finding.document
+    return (
+        f"Reconciliation case {doc.doc_type} {doc.number} · entity #{doc.entity_id}"
+        f" · workflow {case.outcome.finding.workflow_status} · {case.outcome.left or 'repaired'}"
+    )
+
+
+@summary_of.register
+def _payout(payout: PayoutInput) -> str:
+    total = sum((line.gross for line in payout.lines), ZERO)
+    return (
+        f"PSP payout {payout.payout_ref} · channel #{payout.channel_id} · {payout.payout_date}"
+        f" · {len(payout.lines)} line(s), gross {total:.2f} {payout.currency} · imported by {payout.imported_by}"
     )

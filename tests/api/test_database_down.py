@@ -26,7 +26,7 @@ def api_without_database(tmp_path: Path) -> Iterator[str]:
         "TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "erp.cli", "api", "--port", str(port)],
+        [sys.executable, "-m", "erp.cli.main", "api", "--port", str(port)],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
+from stdnum import ean
 from typer.testing import CliRunner
 
-from erp import cli_import
-from erp.cli import app as cli_app
+from erp.cli import imports as cli_import
+from erp.cli.main import app as cli_app
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer
 
@@ -40,15 +41,19 @@ def test_a_catalogue_with_a_bad_row_writes_nothing_then_the_good_rows_go_in_once
     entity = factory.entity()
     _, buyer = factory.user("buyer", entities=(entity,))
     tag = uuid.uuid4().hex[:6].upper()
+    # GTINs are unique across the catalogue, and the shared test database may hold the API's example one.
+    twelve = f"{uuid.uuid4().int % 10**12:012d}"
+    good_gtin = twelve + ean.calc_check_digit(twelve)
+    bad_gtin = twelve + str((int(ean.calc_check_digit(twelve)) + 1) % 10)
     rows = [
         {
             "sku": f"{tag}-1",
             "name": "Tee navy",
             "category": "apparel",
             "list_price": "19.90",
-            "gtin": "4006381333931",
+            "gtin": good_gtin,
         },
-        {"sku": f"{tag}-2", "name": "Beanie", "category": "apparel", "gtin": "4006381333932"},  # check digit
+        {"sku": f"{tag}-2", "name": "Beanie", "category": "apparel", "gtin": bad_gtin},  # check digit
         {"sku": f"{tag}-3", "name": "Scarf", "category": "apparel", "list_price": "0.000001"},  # 6 places
         {"sku": f"{tag}-4", "name": "Socks", "category": "apparel", "pack_size": "6"},
     ]
@@ -69,7 +74,7 @@ def test_a_catalogue_with_a_bad_row_writes_nothing_then_the_good_rows_go_in_once
     again = _import(api, buyer, "items", rows=rows, mode="valid_rows")
     assert (again["created"], again["unchanged"], again["refused"]) == (0, 2, 2)
     assert _one(engine, "SELECT count(*) FROM item WHERE sku LIKE :p", p=f"{tag}-%") == 2
-    assert _one(engine, "SELECT gtin FROM item WHERE sku = :s", s=f"{tag}-1") == "4006381333931"
+    assert _one(engine, "SELECT gtin FROM item WHERE sku = :s", s=f"{tag}-1") == good_gtin
     audited = "SELECT count(*) FROM audit_event WHERE action = 'Item.import' AND after->>'sku' LIKE :p"
     assert _one(engine, audited, p=f"{tag}-%") == 2
 

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from models.master import Entity
 from rules.webhook_signature import sign_rotating, verify
-from services import events, webhooks
+from services.core import events
+from services.integration import webhooks
 from tests.factories import Factory
 
 RECEIVER_URL = "https://93.184.215.14/hooks/erp"

@@ -8,21 +8,27 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.client import Client, WorkflowExecutionStatus
 
-from services import open_items_reports
-from services.invariants import check_books
+from services.core import open_items_reports
+from services.core.invariants import check_books
 from tests.chaos.soak_client import Accepted
+from tests.chaos.soak_clock import PhaseClock
+from tests.chaos.sql_reads import pairs, rows
+from tests.chaos.stream_checks import closed_periods_locked, counts_posted, settled_once, transfers_conserve
 
 # A running activity at this attempt or beyond, after the day has settled, is retrying in silence.
 ENDLESS_ATTEMPTS = 6
 SETTLE_SECONDS = 300.0
+# How often a check that does not hold yet looks again (a day's end waits on its slowest workflow).
+POLL_SECONDS = 0.25
 TERMINAL_PO = ("closed", "cancelled", "rejected")
 TERMINAL_ORDER = ("closed", "cancelled")
+CHECKS_PER_DAY = 11  # every `result.check` in `check_day`
 
 
 @dataclass
@@ -41,11 +47,6 @@ class DayChecks:
             self.passed += 1
 
 
-def _rows(engine: Engine, sql: str, **params: object) -> list[tuple[object, ...]]:
-    with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
 def _until(probe: Callable[[], list[str]], seconds: float) -> list[str]:
     """Poll a check until it holds or time is up (workflows finish a moment after the database)."""
     deadline = time.monotonic() + seconds
@@ -53,7 +54,7 @@ def _until(probe: Callable[[], list[str]], seconds: float) -> list[str]:
         found = probe()
         if not found or time.monotonic() > deadline:
             return found
-        time.sleep(1.0)
+        time.sleep(POLL_SECONDS)
 
 
 def settle(engine: Engine) -> list[str]:
@@ -61,7 +62,7 @@ def settle(engine: Engine) -> list[str]:
     return _until(
         lambda: [
             f"{n} command(s) still pending"
-            for (n,) in _rows(engine, "SELECT count(*) FROM api_command WHERE status = 'pending'")
+            for (n,) in rows(engine, "SELECT count(*) FROM api_command WHERE status = 'pending'")
             if int(str(n))
         ],
         SETTLE_SECONDS,
@@ -72,11 +73,11 @@ def books(engine: Engine) -> list[str]:
     """Per entity: every entry balanced, stock ledger == balances == inventory GL, reserved <= on hand."""
     found = []
     with Session(engine) as session:
-        for (entity_id,) in _rows(engine, "SELECT id FROM entity ORDER BY id"):
+        for (entity_id,) in rows(engine, "SELECT id FROM entity ORDER BY id"):
             check = check_books(session, int(str(entity_id)))
             if not check.consistent:
                 found.append(f"entity {entity_id}: {check}")
-    unbalanced = _rows(
+    unbalanced = rows(
         engine, "SELECT entry_id FROM journal_line GROUP BY entry_id HAVING sum(amount_func) <> 0 LIMIT 5"
     )
     found += [f"journal entry {e} does not balance" for (e,) in unbalanced]
@@ -87,7 +88,7 @@ def open_items_agree(engine: Engine) -> list[str]:
     """Per entity and side: AP and AR open items equal their control accounts (no posting unrecorded)."""
     found = []
     with Session(engine) as session:
-        for (entity_id,) in _rows(engine, "SELECT id FROM entity ORDER BY id"):
+        for (entity_id,) in rows(engine, "SELECT id FROM entity ORDER BY id"):
             for side in open_items_reports.reconciliation(session, int(str(entity_id)), date.today()):
                 if side["difference"] != 0:
                     unrecorded = [u["source_id"] for u in side["unrecorded"][:5]]
@@ -105,7 +106,7 @@ def exactly_once(engine: Engine, accepted: list[Accepted], seed: int, refused: l
     }
     stored = {
         str(n): str(st)
-        for n, st in _rows(
+        for n, st in rows(
             engine, "SELECT number, status FROM sales_order WHERE external_id LIKE :p", p=f"SIM{seed}-%"
         )
     }
@@ -119,26 +120,37 @@ def exactly_once(engine: Engine, accepted: list[Accepted], seed: int, refused: l
         for n, st in stored.items()
         if n not in orders and st != "cancelled"
     ]
-    pos = {str(a.answer["number"]) for a in accepted if a.path == "/purchase-orders"}
-    missing = [n for n in pos if not _rows(engine, "SELECT 1 FROM purchase_order WHERE number = :n", n=n)]
-    found += [f"PO {n} accepted but not stored" for n in missing]
+    pos = sorted({str(a.answer["number"]) for a in accepted if a.path == "/purchase-orders"})
+    known = {
+        str(n) for (n,) in rows(engine, "SELECT number FROM purchase_order WHERE number = ANY(:n)", n=pos)
+    }
+    found += [f"PO {n} accepted but not stored" for n in pos if n not in known]
     receipts = Counter(a.path.split("/")[2] for a in accepted if a.path.endswith("/receipts"))
-    for number, sent in receipts.items():
-        (booked,) = _rows(
-            engine,
-            "SELECT count(*) FROM goods_receipt r JOIN purchase_order p ON p.id = r.po_id WHERE p.number = :n",
-            n=number,
-        )[0]
-        if int(str(booked)) != sent:
-            found.append(f"PO {number}: {sent} receipt(s) accepted, {booked} booked")
-    for a in accepted:
-        if a.path == "/supplier-invoices":
-            number = str(a.body["invoice_number"])
-            rows = _rows(engine, "SELECT count(*) FROM supplier_invoice WHERE invoice_number = :n", n=number)
-            if number and int(str(rows[0][0])) != 1:
-                found.append(f"invoice {number} stored {rows[0][0]} times")
+    booked = pairs(
+        engine,
+        "SELECT p.number, count(r.id) FROM purchase_order p LEFT JOIN goods_receipt r ON r.po_id = p.id"
+        " WHERE p.number = ANY(:n) GROUP BY p.number",
+        n=sorted(receipts),
+    )
+    found += [
+        f"PO {number}: {sent} receipt(s) accepted, {booked.get(number, 0)} booked"
+        for number, sent in sorted(receipts.items())
+        if int(booked.get(number, "0")) != sent
+    ]
+    invoices = sorted({str(a.body["invoice_number"]) for a in accepted if a.path == "/supplier-invoices"})
+    stored_invoices = pairs(
+        engine,
+        "SELECT invoice_number, count(*) FROM supplier_invoice WHERE invoice_number = ANY(:n)"
+        " GROUP BY invoice_number",
+        n=invoices,
+    )
+    found += [
+        f"invoice {n} stored {stored_invoices.get(n, 0)} times"
+        for n in invoices
+        if n and int(stored_invoices.get(n, "0")) != 1
+    ]
     # One revenue entry per shipment, one shipment per accepted shipping event.
-    doubled = _rows(
+    doubled = rows(
         engine,
         """
         SELECT o.number, count(DISTINCT s.id), count(DISTINCT e.id)
@@ -161,7 +173,7 @@ def _answer(sent: Accepted | None) -> str:
 
 def grni_cleared(engine: Engine) -> list[str]:
     """A PO whose every received unit is invoiced and approved has nothing left in goods-received-not-invoiced."""
-    rows = _rows(
+    left = rows(
         engine,
         """
         SELECT p.number, COALESCE(sum(l.amount_func), 0)
@@ -173,44 +185,84 @@ def grni_cleared(engine: Engine) -> list[str]:
          GROUP BY p.number HAVING COALESCE(sum(l.amount_func), 0) <> 0
         """,
     )
-    return [f"PO {n} leaves {v} in GRNI" for n, v in rows]
+    return [f"PO {n} leaves {v} in GRNI" for n, v in left]
+
+
+# Statuses at which a document's workflow has ended (its database row says so too).
+TERMINAL = {
+    "PO": TERMINAL_PO,
+    "order": TERMINAL_ORDER,
+    "transfer": ("received", "cancelled"),
+    "count": ("posted", "cancelled"),
+    "close": ("closed",),
+}
+# Describing workflows one by one is the slow part of a day's end: a few at a time, not all at once.
+DESCRIBE_AT_ONCE = 16
+
+
+async def _statuses(client: Client) -> dict[str, WorkflowExecutionStatus]:
+    """Every workflow's status, one listing (the latest run of an id wins)."""
+    latest: dict[str, tuple[datetime, WorkflowExecutionStatus | None]] = {}
+    async for execution in client.list_workflows(""):
+        seen = latest.get(execution.id)
+        if seen is None or execution.start_time > seen[0]:
+            latest[execution.id] = (execution.start_time, execution.status)
+    return {k: st for k, (_, st) in latest.items() if st is not None}
+
+
+def _documents(engine: Engine, pos: list[str], seed: int) -> list[tuple[object, ...]]:
+    """(number, workflow id, status, kind) of every document the soak drove, one query."""
+    return rows(
+        engine,
+        """
+        SELECT number, workflow_id, stage, 'PO' FROM purchase_order WHERE number = ANY(:n)
+        UNION ALL SELECT number, workflow_id, status, 'order' FROM sales_order WHERE external_id LIKE :p
+        UNION ALL SELECT number, workflow_id, status, 'transfer' FROM transfer_order
+        UNION ALL SELECT number, workflow_id, status, 'count' FROM cycle_count
+        UNION ALL SELECT period, workflow_id, status, 'close' FROM close_run
+        """,
+        n=pos,
+        p=f"SIM{seed}-%",
+    )
 
 
 async def _workflows_agree(engine: Engine, client: Client, pos: list[str], seed: int) -> list[str]:
     found = []
-    documents = _rows(
-        engine, "SELECT number, workflow_id, stage, 'PO' FROM purchase_order WHERE number = ANY(:n)", n=pos
-    ) + _rows(
-        engine,
-        "SELECT number, workflow_id, status, 'order' FROM sales_order WHERE external_id LIKE :p",
-        p=f"SIM{seed}-%",
-    )
-    for number, workflow_id, stage, kind in documents:
-        terminal = TERMINAL_PO if kind == "PO" else TERMINAL_ORDER
-        try:
-            described = await client.get_workflow_handle(str(workflow_id)).describe()
-        except Exception as exc:  # a document without a workflow is the finding
-            found.append(f"{kind} {number}: no workflow {workflow_id} ({type(exc).__name__})")
+    statuses = await _statuses(client)
+    for number, workflow_id, stage, kind in _documents(engine, pos, seed):
+        terminal = TERMINAL[str(kind)]
+        status = statuses.get(str(workflow_id))
+        if status is None:  # a document without a workflow is the finding
+            found.append(f"{kind} {number}: no workflow {workflow_id}")
             continue
-        running = described.status == WorkflowExecutionStatus.RUNNING
+        running = status == WorkflowExecutionStatus.RUNNING
         if running and stage in terminal:
             found.append(f"{kind} {number} is {stage} but its workflow still runs")
         if not running and stage not in terminal:
-            found.append(f"{kind} {number} is {stage} but its workflow is {described.status}")
+            found.append(f"{kind} {number} is {stage} but its workflow is {status.name}")
     return found
 
 
 async def _retrying(client: Client) -> list[str]:
-    found = []
-    async for execution in client.list_workflows('ExecutionStatus = "Running"'):
-        described = await client.get_workflow_handle(execution.id, run_id=execution.run_id).describe()
-        for pending in described.raw_description.pending_activities:
-            if pending.attempt >= ENDLESS_ATTEMPTS:
-                error = pending.last_failure.message if pending.HasField("last_failure") else ""
-                found.append(
-                    f"{execution.id} {pending.activity_type.name} attempt {pending.attempt}: {error[:200]}"
-                )
-    return found
+    """Running workflows with an activity at its ENDLESS_ATTEMPTS-th attempt or beyond."""
+    running = [
+        (execution.id, execution.run_id)
+        async for execution in client.list_workflows('ExecutionStatus = "Running"')
+    ]
+    gate = asyncio.Semaphore(DESCRIBE_AT_ONCE)
+
+    async def stuck(workflow_id: str, run_id: str | None) -> list[str]:
+        async with gate:
+            described = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+        return [
+            f"{workflow_id} {p.activity_type.name} attempt {p.attempt}: "
+            + (p.last_failure.message if p.HasField("last_failure") else "")[:200]
+            for p in described.raw_description.pending_activities
+            if p.attempt >= ENDLESS_ATTEMPTS
+        ]
+
+    found = await asyncio.gather(*(stuck(w, r) for w, r in running))
+    return [f for each in found for f in each]
 
 
 def temporal_agrees(engine: Engine, address: str, pos: list[str], seed: int) -> tuple[list[str], list[str]]:
@@ -223,31 +275,49 @@ def temporal_agrees(engine: Engine, address: str, pos: list[str], seed: int) -> 
             disagree = await _workflows_agree(engine, client, pos, seed)
             if not disagree or time.monotonic() > agree_deadline:
                 break
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(POLL_SECONDS)
         retry_deadline = time.monotonic() + 120
         while True:
             stuck = await _retrying(client)
             if not stuck or time.monotonic() > retry_deadline:
                 break
-            await asyncio.sleep(2.0)
+            await asyncio.sleep(1.0)
         return disagree, stuck
 
     return asyncio.run(both())
 
 
 def check_day(
-    day: int, engine: Engine, address: str, accepted: list[Accepted], seed: int, refused: list[Accepted]
+    day: int,
+    engine: Engine,
+    address: str,
+    accepted: list[Accepted],
+    seed: int,
+    refused: list[Accepted],
+    clock: PhaseClock,
+    counted: list[str],
 ) -> DayChecks:
     """Every invariant, after the day's commands have settled."""
     result = DayChecks(day)
-    result.check("commands settled", settle(engine))
-    result.check("books", books(engine))
-    result.check("open items equal control accounts", open_items_agree(engine))
+    with clock.phase("check: commands settled"):
+        result.check("commands settled", settle(engine))
+    with clock.phase("check: books"):
+        result.check("books", books(engine))
+    with clock.phase("check: open items"):
+        result.check("open items equal control accounts", open_items_agree(engine))
     # A start answered "applied" has its workflow; the document's row comes with its first activity.
-    result.check("exactly once", _until(lambda: exactly_once(engine, accepted, seed, refused), 120))
-    result.check("GRNI cleared", _until(lambda: grni_cleared(engine), 60))
+    with clock.phase("check: exactly once"):
+        result.check("exactly once", _until(lambda: exactly_once(engine, accepted, seed, refused), 120))
+    with clock.phase("check: GRNI"):
+        result.check("GRNI cleared", _until(lambda: grni_cleared(engine), 60))
+    with clock.phase("check: settlements, transfers, counts, close"):
+        result.check("settled once, receivable cleared", settled_once(engine, accepted))
+        result.check("transfers conserve stock", transfers_conserve(engine, accepted))
+        result.check("counts post their differences", counts_posted(engine, accepted, counted))
+        result.check("closed periods locked", closed_periods_locked(engine))
     pos = sorted({str(a.answer["number"]) for a in accepted if a.path == "/purchase-orders"})
-    disagree, stuck = temporal_agrees(engine, address, pos, seed)
+    with clock.phase("check: Temporal"):
+        disagree, stuck = temporal_agrees(engine, address, pos, seed)
     result.check("workflow and database agree", disagree)
     result.check("no endless retry", stuck)
     return result

@@ -35,7 +35,7 @@ from erp.embedded import (
     wait_for_port,
 )
 from erp.settings import PROJECT_ROOT
-from services.invariants import check_books
+from services.core.invariants import check_books
 from tests.chaos.monkey import ChaosWorker
 from tests.demo.system import copy_database, free_port, seeded_template
 
@@ -104,7 +104,7 @@ class System:
     def start_api(self, timeout: float = 60) -> None:
         """The API as a process, exactly as `erp up` runs it."""
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "erp.cli", "api", "--port", str(self.api_port)],
+            [sys.executable, "-m", "erp.cli.main", "api", "--port", str(self.api_port)],
             cwd=PROJECT_ROOT,
             env=self.env,
             stdout=subprocess.DEVNULL,

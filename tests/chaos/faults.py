@@ -11,7 +11,9 @@ import threading
 import time
 from typing import Any
 
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from tests.chaos.edge import System
 from tests.chaos.fault_plan import FAULT_KINDS
@@ -48,6 +50,9 @@ class Injector:
         self.exits: list[int] = []  # exit codes of workers the supervisor found dead
         # DDL for the slow-database fault needs the owner, not the application's role.
         self.owner = create_engine(system.database_url, pool_pre_ping=True)
+        # One process fault at a time: two due at once (the day's leftovers) ran in parallel, and the second
+        # `pg_ctl restart` shut down the server the first had just started (the 60-day run stopped on it).
+        self.one_at_a_time = threading.Lock()
 
     def during_next_request(self, kind: str) -> threading.Thread:
         """Start `kind` after a short seeded delay, in a thread: it lands while the next command is sent."""
@@ -63,7 +68,8 @@ class Injector:
         def run() -> None:
             time.sleep(delay)
             try:
-                action()
+                with self.one_at_a_time:
+                    action()
             except Exception as exc:  # the soak reports it: a fault that cannot be injected is a finding
                 self.errors.append(f"{kind} could not be injected: {type(exc).__name__}: {exc}")
                 return
@@ -147,18 +153,31 @@ class Injector:
                     f" $$ BEGIN PERFORM pg_sleep({SLOW_STATEMENT_SECONDS}); RETURN NULL; END $$"
                 )
             )
-            for table in _SLOW_TABLES:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS soak_slow ON {table}"))
-                conn.execute(
-                    text(
-                        f"CREATE TRIGGER soak_slow BEFORE INSERT ON {table}"
-                        " FOR EACH STATEMENT EXECUTE FUNCTION soak_slow()"
-                    )
-                )
+        self._on_each_table(
+            "DROP TRIGGER IF EXISTS soak_slow ON {table}",
+            "CREATE TRIGGER soak_slow BEFORE INSERT ON {table} FOR EACH STATEMENT EXECUTE FUNCTION soak_slow()",
+        )
         self.slow_left = SLOW_FOR_COMMANDS
 
     def _fast_database(self) -> None:
-        with self.owner.begin() as conn:
-            for table in _SLOW_TABLES:
-                conn.execute(text(f"DROP TRIGGER IF EXISTS soak_slow ON {table}"))
+        self._on_each_table("DROP TRIGGER IF EXISTS soak_slow ON {table}")
         self.slow_left = 0
+
+    def _on_each_table(self, *per_table: str) -> None:
+        """The statements `per_table` on each slow table, each table in a transaction of its own.
+
+        One transaction over both tables held the journal's exclusive lock while it waited for the stock
+        ledger's, and a posting holding the stock ledger and waiting for the journal deadlocked with it
+        (the 60-day run, seed 20261130, stopped on day 28 on it). A deadlock still possible with one
+        table's DDL is PostgreSQL's to break: the statement is tried again."""
+        for table in _SLOW_TABLES:
+            for attempt in range(5):
+                try:
+                    with self.owner.begin() as conn:
+                        for sql in per_table:
+                            conn.execute(text(sql.format(table=table)))
+                    break
+                except OperationalError as exc:
+                    if attempt == 4 or not isinstance(exc.orig, DeadlockDetected):
+                        raise
+                    time.sleep(0.2)

@@ -21,13 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from erp.db import make_engine
+from erp.demo.simulate import SimulationError
 from erp.embedded import ensure_database, start_postgres
-from erp.simulate import SimulationError
 from tests.chaos.daily_checks import DayChecks, check_day
 from tests.chaos.edge import System
 from tests.chaos.fault_plan import fault_plan, tally
 from tests.chaos.faults import STARTUP_SECONDS, Injector, stop_postgres
 from tests.chaos.soak_client import SoakSimulator
+from tests.chaos.soak_clock import PhaseClock
 from tests.demo.system import copy_database, seeded_template
 
 
@@ -45,6 +46,7 @@ class SoakReport:
     checks_passed: int = 0
     failed: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    phases: str = ""
 
     @property
     def faults(self) -> int:
@@ -59,6 +61,7 @@ class SoakReport:
             f"faults injected: {self.faults} " + str(self.injected),
             f"processes brought back by the supervisor: {self.revived}, worker exit codes {self.worker_exits}",
             f"invariant checks passed: {self.checks_passed}",
+            f"where the time went: {self.phases}",
             *(f"FAILED: {f}" for f in self.failed),
         ]
 
@@ -74,23 +77,29 @@ def run_soak(
     system = System(copy_database(admin_url, template), workdir, update_timeout=3.0)
     engine = make_engine(system.database_url, app_role="erp_app")
     injector = Injector(system, pg, random.Random(f"timing-{seed}"))
+    clock = PhaseClock()
     try:
         system.start_temporal()
         system.start_api(timeout=STARTUP_SECONDS)
         system.start_worker()
-        sim = SoakSimulator(system.api_url, seed, plan, injector)
+        sim = SoakSimulator(system.api_url, seed, plan, injector, clock)
         address = system.env["TEMPORAL_ADDRESS"]
 
         def end_of_day(done: int) -> None:
             sim.step = f"day {done}, end of day"
             sim.faults_left_today()
-            checks: DayChecks = check_day(done, engine, address, sim.accepted, seed, sim.refused)
+            checks: DayChecks = check_day(
+                done, engine, address, sim.accepted, seed, sim.refused, clock, sim.counted
+            )
             report.days, report.checks_passed = done, report.checks_passed + checks.passed
             report.failed += [f"day {done}: {v}" for v in checks.violations + sim.day_findings()]
             if report.failed:
                 raise SimulationError("invariants broken")
             sim.day, sim.at = done, 0
-            print(f"soak seed {seed}: day {done} done at {time.monotonic() - started:.0f} s", flush=True)
+            print(
+                f"soak seed {seed}: day {done} done at {time.monotonic() - started:.0f} s ({clock.table(6)})",
+                flush=True,
+            )
 
         try:
             summary = sim.run(days, progress=end_of_day)
@@ -102,6 +111,7 @@ def run_soak(
                 f"replay with: python -m tests.chaos.soak --seed {seed} --days {days} --faults {faults}"
             )
     finally:
+        report.phases = clock.table()
         report.injected, report.revived = dict(injector.injected), dict(injector.revived)
         report.worker_exits = list(injector.exits)
         injector.close()

@@ -1,8 +1,8 @@
 """The simulator as a careful client under faults: every command carries an Idempotency-Key derived from
 the seed and its number, and is retried with the same key until it has an answer (no answer, a 5xx, a
 503 or "still in progress" are not answers). A 202 is followed to its outcome. Request faults happen
-here: the same command sent twice at once, a client that gives up after 50 ms and retries, and a
-supplier invoice sent before its goods receipt."""
+here: the same command sent twice at once, a client that gives up after 50 ms and retries, and requests
+out of order (a supplier invoice sent before its goods receipt, a transfer's arrival before its shipment)."""
 
 import contextlib
 import threading
@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 
-from erp.simulate import Po, SimulationError, Simulator
+from erp.demo.simulate import Po, SimulationError
 from tests.chaos.fault_plan import PROCESS_FAULTS, Fault
 from tests.chaos.faults import Injector
+from tests.chaos.soak_business import SoakBusiness
+from tests.chaos.soak_clock import PhaseClock
 
 # How long a command may take to get an answer, or a 202 its outcome, while faults come and go. A request
 # whose API process was killed keeps its key "in progress" until it goes stale (about 40 s here).
@@ -65,10 +67,12 @@ class RetryReads(httpx.HTTPTransport):
             time.sleep(0.5)
 
 
-class SoakSimulator(Simulator):
-    """The seeded business of `erp simulate`, sent through faults, with the day's end checked by `end_of_day`."""
+class SoakSimulator(SoakBusiness):
+    """The soak's seeded business, sent through faults, with the day's end checked by `end_of_day`."""
 
-    def __init__(self, api: str, seed: int, plan: list[Fault], injector: Injector) -> None:
+    def __init__(
+        self, api: str, seed: int, plan: list[Fault], injector: Injector, clock: PhaseClock | None = None
+    ) -> None:
         self.transport = RetryReads()
         super().__init__(api, seed, client=httpx.Client(base_url=api, timeout=60, transport=self.transport))
         self.plan = plan
@@ -81,6 +85,7 @@ class SoakSimulator(Simulator):
         self.findings: list[str] = []
         self.deferred_receipt: tuple[Po, dict[str, Any]] | None = None
         self.step = "start"
+        self.clock = clock or PhaseClock()
 
     # ---- faults ------------------------------------------------------------------------------------
 
@@ -111,9 +116,10 @@ class SoakSimulator(Simulator):
                 threads.append(self.injector.during_next_request(fault.kind))
             else:
                 self.carried.append(fault.kind)
-        for thread in threads:
-            thread.join()
-        self.injector.supervise()
+        with self.clock.phase("faults at the end of the day"):
+            for thread in threads:
+                thread.join()
+            self.injector.supervise()
 
     def _take(self, kinds: tuple[str, ...]) -> str | None:
         for kind in self.carried:
@@ -140,18 +146,21 @@ class SoakSimulator(Simulator):
         key = f"soak-{self.seed}-{len(self.log)}"
         headers = {"Authorization": f"Bearer demo-{user}", "Idempotency-Key": key}
         mode = self._take(("duplicate", "client_timeout"))
-        if mode == "client_timeout":
-            self._give_up_early(method, path, body, headers)
-        if mode == "duplicate":
-            status, answer = self._twice(method, path, body, headers)
-        else:
-            status, answer = self._send(method, path, body, headers)
-        for thread in threads:
-            thread.join()
-        self.injector.supervise()
-        self.injector.after_command()
+        with self.clock.phase(f"{method} {_route(path)}"):
+            if mode == "client_timeout":
+                self._give_up_early(method, path, body, headers)
+            if mode == "duplicate":
+                status, answer = self._twice(method, path, body, headers)
+            else:
+                status, answer = self._send(method, path, body, headers)
+        with self.clock.phase("faults during a command"):
+            for thread in threads:
+                thread.join()
+            self.injector.supervise()
+            self.injector.after_command()
         if status == 202 and isinstance(answer, dict) and answer.get("command_id"):
-            status, answer = self._outcome(answer, user)
+            with self.clock.phase("following a 202"):
+                status, answer = self._outcome(answer, user)
         if 200 <= status < 300:
             self.accepted.append(Accepted(key, path, body, status, answer))
         else:
@@ -203,9 +212,10 @@ class SoakSimulator(Simulator):
 
     def _wait(self, what: str, probe: Callable[[], Any], timeout: float = PATIENCE_SECONDS) -> Any:
         """Workflows move in their own time, and slower while their worker restarts."""
-        return super()._wait(what, probe, timeout=max(timeout, PATIENCE_SECONDS))
+        with self.clock.phase(f"waiting for {_route(what.split()[0])}"):
+            return super()._wait(what, probe, timeout=max(timeout, PATIENCE_SECONDS))
 
-    def _ship(self, number: str) -> None:
+    def _ship_one(self, number: str) -> None:
         """Ship once the workflow has placed the order (its rows may run ahead of a dead worker)."""
 
         def placed() -> Any:
@@ -216,7 +226,7 @@ class SoakSimulator(Simulator):
 
         detail = self._wait(f"order {number} placed", placed)
         if detail["status"] in ("allocated", "backordered", "picking"):
-            super()._ship(number)
+            super()._ship_one(number)
 
     def _receive(self, po: Po, fill_pct: int, day: date) -> None:
         """The reorder fault: this receipt is held back and sent after the invoice."""
@@ -235,6 +245,13 @@ class SoakSimulator(Simulator):
         self.summary.receipts += 1
         self.injector.count("reorder")
 
+    def _reordered(self) -> bool:
+        """The reorder fault, when a transfer comes before a delivery: its arrival is reported before its shipment."""
+        if self._take(("reorder",)) is None:
+            return False
+        self.injector.count("reorder")
+        return True
+
     def _invoice(self, po: Po, drift_pct: Decimal, always: bool, day: date) -> None:
         """An invoice that came before its goods waits for them; then the held receipt is booked."""
         super()._invoice(po, drift_pct, always, day)
@@ -242,6 +259,11 @@ class SoakSimulator(Simulator):
             _, body = self.deferred_receipt
             self.deferred_receipt = None
             self._call("POST", f"/purchase-orders/{po.number}/receipts", "wes.warehouse", body)
+
+
+def _route(path: str) -> str:
+    """A path with its document numbers and ids left out: `/orders/{n}/warehouse-events`."""
+    return "/".join("{n}" if any(c.isdigit() for c in part) else part for part in path.split("/"))
 
 
 def _decided(row: Any) -> Any:

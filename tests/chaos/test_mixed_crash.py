@@ -28,7 +28,7 @@ from models.contracts.returns import ReceiptPart
 from models.contracts.returns import ReceiptRequest as ReturnReceipt
 from models.contracts.sales import WarehouseEvent
 from models.contracts.tasks import DecisionRequest
-from services.invariants import check_books
+from services.core.invariants import check_books
 from tests.chaos.monkey import ChaosWorker, chaos_seed
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import Desk, draft_input, open_task

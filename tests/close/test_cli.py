@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from erp.cli_close import _periods
+from erp.cli.close import _periods
 from erp.settings import PROJECT_ROOT
 from erp.temporal import connect
 from tests.factories import Factory
@@ -22,7 +22,7 @@ from tests.factories import Factory
 def _erp_close(*args: str) -> subprocess.CompletedProcess[str]:
     """The real command in its own process, as an operator runs it (DATABASE_URL/TEMPORAL_ADDRESS set)."""
     return subprocess.run(
-        [sys.executable, "-m", "erp.cli", "close", *args],
+        [sys.executable, "-m", "erp.cli.main", "close", *args],
         cwd=PROJECT_ROOT,
         env=dict(os.environ),
         capture_output=True,
@@ -70,7 +70,7 @@ def test_close_run_follow_prints_each_step_until_the_controller_signs_off(
         [
             sys.executable,
             "-m",
-            "erp.cli",
+            "erp.cli.main",
             "close",
             "run",
             "--entity",

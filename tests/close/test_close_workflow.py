@@ -11,7 +11,7 @@ from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
 from models.contracts.close import CloseResult
-from services import close_runs
+from services.close import runs as close_runs
 from tests.close import worked_month
 from tests.close.closing import at_sign_off, checklist, count, decide, refusal, start_close
 from tests.close.worked_month import PERIOD

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from services import ledger, reconciliation, reports
-from services.invariants import check_books
-from services.ledger import LineIn, PostingRequest
-from services.ledger_bulk import post_many
+from services.close import reconciliation, reports
+from services.core import ledger
+from services.core.invariants import check_books
+from services.core.ledger import LineIn, PostingRequest
+from services.core.ledger_bulk import post_many
 from tests.factories import Factory
 
 PERIODS = ("2031-07", "2031-08", "2031-09", "2031-10", "2031-11")

@@ -10,8 +10,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from rules.periods import PeriodClosed, PeriodStatus
-from services import close_runs, ledger
-from services.ledger import LineIn, PostingRequest
+from services.close import runs as close_runs
+from services.core import ledger
+from services.core.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 
 

@@ -1,13 +1,16 @@
 """Operations set up the monthly close: one Temporal Schedule per entity (day 1, 00:05 Berlin time, for
 the month before; overlap skip, three days of catch-up, pause on failure). Triggered now it closes last
-month; backfilled over January to March 2025 it runs one close per month — each under its own id."""
+month; backfilled over January to March 2025 it runs one close per month — each under its own id.
+In the Web UI the run the schedule started says what it is (its summary names the close and the
+entity), and each close says where it stands and on whom it waits (its current details)."""
 
 import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, text
-from temporalio.client import ScheduleOverlapPolicy, ScheduleRange
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import ScheduleActionExecutionStartWorkflow, ScheduleOverlapPolicy, ScheduleRange
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -67,6 +70,10 @@ async def test_the_schedule_fires_for_last_month_and_a_backfill_closes_each_mont
     await handle.trigger()
     last_month = previous_period(period_of(datetime.now(ZoneInfo(ZONE)).date()))
     assert await _closes(engine, entity.id, 1) == [last_month]
+    [fired] = (await handle.describe()).info.recent_actions
+    assert isinstance(fired.action, ScheduleActionExecutionStartWorkflow)
+    launcher = await client.get_workflow_handle(fired.action.workflow_id).describe()
+    assert await launcher.static_summary() == f"Month-end close of {entity.code}"
 
     await schedules.backfill(client, info, "2025-01", "2025-03")
     periods = await _closes(engine, entity.id, 4)
@@ -77,6 +84,13 @@ async def test_the_schedule_fires_for_last_month_and_a_backfill_closes_each_mont
             MonthEndCloseWorkflow.run, close_workflow_id(entity.code, period)
         )
         view = await at_sign_off(close)
+        # Each close the launcher started as a child says which close it is.
+        summary = await (await close.describe()).static_summary()
+        assert summary is not None and summary.startswith(f"Month-end close {entity.code} {period}"), summary
+        metadata = await close.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        assert metadata.current_details.startswith(
+            f"Close {entity.code} {period}: sign_off, waiting on controller;"
+        ), metadata.current_details
         await decide(close, view.tasks[0].task_id, "approve")
         assert (await close.result()).status == "closed"
     await handle.delete()

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from services import ledger, open_items
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger, open_items
+from services.core.ledger import LineIn, PostingRequest
 from tests.close.closing import at_sign_off, checklist, decide, start_close
 from tests.factories import Factory
 from worker import build_worker

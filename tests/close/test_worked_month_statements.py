@@ -6,7 +6,7 @@ from decimal import Decimal as D
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services import reports
+from services.close import reports
 from tests.close import worked_month
 from tests.close.worked_month import EXPECTED_TB, EXPECTED_ZERO, PERIOD
 from tests.factories import Factory

@@ -27,8 +27,8 @@ from sqlmodel import Session
 
 from models.master import Entity
 from rules.posting_rules import customer_return, invoice_matched, landed_cost_invoice, sale_shipped
-from services import ledger, open_items, stock
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger, open_items, stock
+from services.core.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 
 PERIOD = "2031-10"

@@ -15,9 +15,9 @@ from sqlalchemy import make_url
 from sqlmodel import Session
 
 from erp.db import make_engine
+from erp.demo.seed import seed_demo
 from erp.embedded import start_temporal_dev_server, stop_process, wait_for_port
 from erp.migrate import upgrade
-from erp.seed import seed_demo
 from erp.settings import PROJECT_ROOT
 
 
@@ -98,7 +98,7 @@ def demo_system(url: str, template: str) -> Iterator[DemoSystem]:
     try:
         for args in (["worker"], ["api", "--port", str(api_port)]):
             procs.append(
-                subprocess.Popen([sys.executable, "-m", "erp.cli", *args], cwd=PROJECT_ROOT, env=env)
+                subprocess.Popen([sys.executable, "-m", "erp.cli.main", *args], cwd=PROJECT_ROOT, env=env)
             )
         wait_for_port("127.0.0.1", api_port, timeout=60, proc=procs[-1])
         yield DemoSystem(f"http://127.0.0.1:{api_port}", db)

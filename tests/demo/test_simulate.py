@@ -8,9 +8,9 @@ import typer
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from erp.cli_simulate import simulate
+from erp.cli.simulate import simulate
 from erp.db import make_engine
-from services.invariants import check_books
+from services.core.invariants import check_books
 from tests.demo.system import demo_system, seeded_template
 
 pytestmark = pytest.mark.slow

@@ -484,7 +484,14 @@ def test_api_and_worker_reach_postgres_and_temporal_by_service_name(services: di
     )
     assert "8000" in json.dumps(services["api"]["healthcheck"]["test"])
     assert "/health" in json.dumps(services["api"]["healthcheck"]["test"])
-    assert any(str(p).endswith(":8000") for p in services["api"].get("ports", [])), "the API is published"
+    # The API is published once, through the gateway that balances over its replicas.
+    gateway = services["api-gateway"]
+    assert any(str(p).endswith(":8000") for p in gateway.get("ports", [])), "the API is published"
+    assert not services["api"].get("ports"), "published host ports clash as soon as there are two replicas"
+    assert services["api"].get("deploy", {}).get("replicas", 1) >= 2, "the shipped stack runs API replicas"
+    assert gateway["depends_on"]["api"]["condition"] == "service_healthy"
+    conf = (ROOT / "deploy" / "nginx-api.conf").read_text()
+    assert "http://api:8000" in conf and "/etc/nginx/conf.d/" in json.dumps(gateway["volumes"])
 
 
 def test_temporal_keeps_its_state_in_postgres_apart_from_the_erp_data(

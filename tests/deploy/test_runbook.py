@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from erp.demo.simulate import Simulator
 from erp.settings import PROJECT_ROOT
-from erp.simulate import Simulator
 from tests.e2e.test_make_run import _env, _free_port, _start, _stop, _wait_ready
 
 pytestmark = pytest.mark.slow

@@ -38,7 +38,7 @@ def _env(data_dir: Path, api: int, temporal: int, ui: int) -> dict[str, str]:
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "erp.cli", "up"],
+        [sys.executable, "-m", "erp.cli.main", "up"],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=log.open("ab"),
@@ -107,7 +107,7 @@ def test_a_taken_port_gives_a_clear_message(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         env = _env(tmp_path / "data", port, _free_port(), _free_port())
         result = subprocess.run(
-            [sys.executable, "-m", "erp.cli", "up"],
+            [sys.executable, "-m", "erp.cli.main", "up"],
             cwd=PROJECT_ROOT,
             env=env,
             capture_output=True,

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.foresight_cash import cash_forecast
+from services.foresight.cash import cash_forecast
 from tests.factories import Factory
 from tests.foresight import worked_forecast as wf
 

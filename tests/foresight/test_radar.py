@@ -20,7 +20,7 @@ from models.returns import ReturnAlert
 from models.sales import SalesOrder, SalesOrderLine
 from models.stock import StockBalance
 from models.tasks import Task
-from services.foresight_radar import radar
+from services.foresight.radar import radar
 from tests.factories import Factory
 
 AS_OF = date(2031, 11, 3)

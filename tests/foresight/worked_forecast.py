@@ -31,8 +31,8 @@ from models.master import Channel, Entity
 from models.purchasing import PurchaseOrder, PurchaseOrderLine, SupplierInvoice
 from models.returns import ReturnAuthorisation
 from models.sales import SalesOrder, Shipment
-from services import ledger
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger
+from services.core.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 
 AS_OF = date(2031, 11, 3)

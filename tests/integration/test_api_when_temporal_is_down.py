@@ -9,7 +9,7 @@ from api.temporal_holder import TemporalHolder
 from erp.settings import Settings
 from models.contracts.tasks import TaskSpec
 from models.tasks import Task
-from services.tasks import open_task
+from services.core.tasks import open_task
 from tests.factories import Factory
 
 

@@ -14,10 +14,11 @@ from sqlmodel import Session
 from models.master import FiscalPeriod
 from rules.errors import RuleViolation
 from rules.periods import PeriodClosed
-from services import ledger, reports
-from services.invariants import check_books
-from services.ledger import LineIn, PostingRequest
-from services.ledger_bulk import post_many
+from services.close import reports
+from services.core import ledger
+from services.core.invariants import check_books
+from services.core.ledger import LineIn, PostingRequest
+from services.core.ledger_bulk import post_many
 from tests.factories import Factory
 
 
@@ -144,7 +145,7 @@ def test_the_database_refuses_an_unbalanced_bulk_load_at_commit(engine: Engine, 
         c.execute(
             text(
                 "INSERT INTO journal_line (entry_id, entity_id, account_id, currency, amount, amount_func, fx_rate,"
-                " memo) SELECT x, :e, a, 'EUR', v, v, 1, '' FROM unnest(CAST(:x AS int[]), CAST(:a AS int[]),"
+                " memo, period) SELECT x, :e, a, 'EUR', v, v, 1, '', '2031-03' FROM unnest(CAST(:x AS int[]), CAST(:a AS int[]),"
                 " CAST(:v AS numeric[])) AS t(x, a, v)"
             ),
             {"e": entity.id, "x": [r[0] for r in rows], "a": [r[1] for r in rows], "v": [r[2] for r in rows]},
@@ -180,11 +181,13 @@ def test_a_statement_copied_in_moves_the_period_balances_too(engine: Engine, fac
             raw.cursor() as cur,
             cur.copy(
                 "COPY journal_line (entry_id, entity_id, account_id, currency, amount, amount_func, fx_rate, memo,"
-                " partner_type, partner_id) FROM STDIN"
+                " partner_type, partner_id, period) FROM STDIN"
             ) as cp,
         ):
-            cp.write_row((new, entity.id, ap, "EUR", "60.00", "60.00", 1, "paid", "supplier", "S1"))
-            cp.write_row((new, entity.id, bank, "EUR", "-60.00", "-60.00", 1, "paid", None, None))
+            cp.write_row(
+                (new, entity.id, ap, "EUR", "60.00", "60.00", 1, "paid", "supplier", "S1", "2031-04")
+            )
+            cp.write_row((new, entity.id, bank, "EUR", "-60.00", "-60.00", 1, "paid", None, None, "2031-04"))
         c.commit()
     assert entry != new
     with Session(engine) as s:
@@ -196,3 +199,39 @@ def test_a_statement_copied_in_moves_the_period_balances_too(engine: Engine, fac
         )
         assert april["bank"]["credit"] == "60.00"
         assert check_books(s, entity.id).period_balances_off == 0
+
+
+def test_the_database_holds_each_line_to_its_entry_and_refuses_a_closed_period(
+    engine: Engine, factory: Factory
+) -> None:
+    """A DBA loading by hand: a line filed under another period than its entry's, or naming no entry, and an
+    entry dated in a closed month are refused by the statement that writes them."""
+    entity = factory.entity()
+    assert entity.id is not None
+    with engine.connect() as c:
+        account = c.execute(
+            text("SELECT id FROM account WHERE entity_id = :e AND role = 'inventory'"), {"e": entity.id}
+        ).scalar_one()
+    insert_entry = text(
+        "INSERT INTO journal_entry (entity_id, idempotency_key, posting_date, period, memo, source_type,"
+        " source_id, created_by) VALUES (:e, :k, :d, '', '', 'raw', '1', 'dba') RETURNING id"
+    )
+    insert_line = text(
+        "INSERT INTO journal_line (entry_id, entity_id, account_id, currency, amount, amount_func, fx_rate, memo,"
+        " period) VALUES (:x, :e, :a, 'EUR', 1, 1, 1, '', :p)"
+    )
+    for entry_of, period in (("own", "2031-05"), ("none", "2031-06")):
+        with engine.connect() as c, pytest.raises(DBAPIError, match="there is no such entry"):
+            entry = c.execute(
+                insert_entry, {"e": entity.id, "k": f"{entity.code}:{entry_of}", "d": date(2031, 6, 1)}
+            ).scalar_one()
+            c.execute(
+                insert_line,
+                {"x": entry if entry_of == "own" else 0, "e": entity.id, "a": account, "p": period},
+            )
+    with Session(engine) as s:
+        s.add(FiscalPeriod(entity_id=entity.id, period="2031-07", status="closed"))
+        s.commit()
+    with engine.connect() as c, pytest.raises(DBAPIError, match="period 2031-07 is closed"):
+        c.execute(insert_entry, {"e": entity.id, "k": f"{entity.code}:closed", "d": date(2031, 7, 31)})
+    assert _count(engine, entity.id) == (0, 0)

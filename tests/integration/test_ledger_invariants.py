@@ -12,8 +12,8 @@ from sqlmodel import Session
 
 from models.master import FiscalPeriod
 from rules.periods import PeriodClosed
-from services import ledger
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger
+from services.core.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 
 
@@ -91,8 +91,9 @@ def test_an_unbalanced_entry_is_refused_by_the_database(engine: Engine, factory:
         ).scalar()
         c.execute(
             text(
-                "INSERT INTO journal_line (entry_id, entity_id, account_id, currency, amount, amount_func, fx_rate, memo)"
-                " VALUES (:x, :e, :a, 'EUR', 100, 100, 1, ''), (:x, :e, :b, 'EUR', -99.99, -99.99, 1, '')"
+                "INSERT INTO journal_line (entry_id, entity_id, account_id, currency, amount, amount_func, fx_rate, memo,"
+                " period) VALUES (:x, :e, :a, 'EUR', 100, 100, 1, '', '2026-10'),"
+                " (:x, :e, :b, 'EUR', -99.99, -99.99, 1, '', '2026-10')"
             ),
             {"x": entry, "e": entity.id, "a": account, "b": other},
         )

@@ -12,7 +12,14 @@ from migrations.privileges import APPEND_ONLY
 
 def test_migrations_and_models_do_not_drift(owner_engine: Engine) -> None:
     with owner_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        # A ledger's partitions are its parent's storage, described by the parent's model.
+        partitions = set(conn.execute(text("SELECT inhrelid::regclass::text FROM pg_inherits")).scalars())
+
+        def not_a_partition(name: str | None, type_: str, _parent: object) -> bool:
+            return not (type_ == "table" and name in partitions)
+
+        context = MigrationContext.configure(conn, opts={"include_name": not_a_partition})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 

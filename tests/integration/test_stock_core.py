@@ -11,11 +11,11 @@ from sqlmodel import Session
 
 from rules.accounts import AccountRole
 from rules.errors import RuleViolation
-from services import stock
-from services.errors import InsufficientStock
-from services.invariants import BooksCheck, check_books
-from services.stock import MoveIn
-from services.stock_revaluation import RevalueIn, revalue
+from services.core import stock
+from services.core.errors import InsufficientStock
+from services.core.invariants import BooksCheck, check_books
+from services.core.stock import MoveIn
+from services.core.stock_revaluation import RevalueIn, revalue
 from tests.factories import Factory
 
 D = Decimal

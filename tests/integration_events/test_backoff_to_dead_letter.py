@@ -11,7 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from erp.db import session_scope
 from models.contracts.integration import DeliveryOutcome, DeliveryRequest
-from services import events, webhooks
+from services.core import events
+from services.integration import webhooks
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.integration_events.receiver import running_receiver

@@ -13,9 +13,9 @@ from erp.db import session_scope
 from models.contracts.events import UnknownEventType, event_id_for
 from rules.accounts import AccountRole
 from rules.errors import RuleViolation
-from services import events, stock
-from services.errors import InsufficientStock
-from services.stock import MoveIn
+from services.core import events, stock
+from services.core.errors import InsufficientStock
+from services.core.stock import MoveIn
 from tests.conftest import scalar
 from tests.factories import Factory
 

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts.integration import DeliveryOutcome
 from models.master import Entity
-from services import events
+from services.core import events
 from tests.factories import Factory
 from tests.integration_events.receiver import Receiver, running_receiver
 from workflows.integration.delivery import WebhookDeliveryWorkflow

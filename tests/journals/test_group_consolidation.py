@@ -11,9 +11,11 @@ balance sheet goes at 0.14 (bank 151,000 -> 21,140.00; payable 10,000 -> 1,400.0
 0.13 (13,000.00), April's revenue at April's average 0.13 (2,600.00), May's revenue and costs at May's
 average (31,000 -> 4,190.00; 10,000 -> 1,351.61). The CTA is what those rates leave: capital 100,000 x
 (0.14 - 0.13) = 1,000.00, April's result 20,000 x 0.01 = 200.00, May's result 21,000 x 0.14 = 2,940.00
-less 2,838.39 at the average = 101.61: 1,301.61 in all. The 1,400.00 intercompany balances are
-eliminated. Group balance sheet: assets 49,600 + 21,140 = 70,740.00 = capital 63,000.00 + CTA 1,301.61
-+ earnings 6,438.39 (revenue 1,400 + 2,600 + 4,190 less costs 400 + 1,351.61). No plug."""
+less 2,838.39 at the average = 101.61: 1,301.61 before eliminations. The 1,400.00 intercompany balances
+are eliminated, and so is the charge from the group P&L: the parent's revenue 1,400.00 (booked at the
+day's 0.14) and the subsidiary's cost 1,351.61 (at May's average); the 48.39 they no longer cancel is a
+translation difference, so the CTA is 1,350.00. Group balance sheet: assets 49,600 + 21,140 = 70,740.00
+= capital 63,000.00 + CTA 1,350.00 + earnings 6,390.00 (revenue 2,600 + 4,190 less costs 400). No plug."""
 
 from datetime import date
 from decimal import Decimal
@@ -25,7 +27,8 @@ from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services import ledger, reports
+from services.close import reports
+from services.core import ledger
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.journals.desk import bearer
@@ -124,16 +127,18 @@ async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
         "intercompany": "1400.00",
         "unmatched_receivable": "0.00",
         "unmatched_payable": "0.00",
+        "intercompany_revenue": "1400.00",
+        "intercompany_cost": "1351.61",
     }
-    assert group["cta"] == "1301.61"
+    assert group["cta"] == "1350.00"
     assert group["translated_at_closing_rate"] == {}
     bs = group["balance_sheet"]
     rows = {r["name"]: r["amount"] for r in bs["rows"]}
     assert rows == {
         "bank": "70740.00",
         "equity": "63000.00",
-        "cta": "1301.61",
-        "Earnings not yet closed to retained earnings": "6438.39",
+        "cta": "1350.00",
+        "Earnings not yet closed to retained earnings": "6390.00",
     }
     assert (bs["total_assets"], bs["total_liabilities"], bs["total_equity"]) == (
         "70740.00",
@@ -143,10 +148,10 @@ async def test_the_group_balance_sheet_balances_with_eliminations_and_a_cta(
     assert bs["balanced"] is True
     pnl = group["profit_and_loss"]
     assert (pnl["net_revenue"], pnl["cost_of_sales"], pnl["operating_expenses"], pnl["net_income"]) == (
-        "5590.00",
-        "1351.61",
+        "4190.00",  # the subsidiary's May sales; the charge to it is not the group's revenue
+        "0.00",  # nor its cost
         "400.00",
-        "3838.39",
+        "3790.00",
     )
 
 

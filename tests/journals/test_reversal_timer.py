@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from models.contracts.tasks import DecisionRequest
 from rules.journals import KeyedLine, next_period_start
 from rules.periods import period_of
-from services.manual_journals import JournalAsk, build_input
+from services.journals.manual import JournalAsk, build_input
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.journals.desk import close_period, entries, rows

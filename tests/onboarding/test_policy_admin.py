@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.worker import Worker
 
-from services.invoicing import tolerance_for
+from services.purchasing.invoice_matching import tolerance_for
 from tests.factories import Factory
 from tests.onboarding.company import Company
 

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.main import create_app
-from erp import cli_tasks
-from erp.cli import app
+from erp.cli import tasks as cli_tasks
+from erp.cli.main import app
 from tests.factories import Factory
 from tests.onboarding.company import Company
 

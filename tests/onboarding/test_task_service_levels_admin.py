@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.task_sla import load_task_slas
+from services.core.task_sla import load_task_slas
 from tests.factories import Factory
 
 

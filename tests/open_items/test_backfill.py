@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services import ledger, open_items
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger, open_items
+from services.core.ledger import LineIn, PostingRequest
 from tests.conftest import scalar
 from tests.factories import Factory
 from tests.sales.shop import bearer

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.worker import Worker
 
-from services import ledger, open_items
-from services.ledger import LineIn, PostingRequest
+from services.core import ledger, open_items
+from services.core.ledger import LineIn, PostingRequest
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import Desk, bearer, decide, open_desk, po_body, wait_stage, wait_task
 

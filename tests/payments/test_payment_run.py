@@ -20,68 +20,20 @@ from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.master import Supplier
 from tests.factories import Factory
 from tests.histories import save, should_record
+from tests.payments.bank import HOUSE_BANK, received_and_invoiced, supplier_bank
 from tests.purchasing.buyer_desk import (
-    Desk,
     bearer,
-    create_po,
     decide,
     eventually,
     open_desk,
     wait_stage,
-    wait_task,
 )
 
 D = Decimal
 XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
 HISTORIES = Path(__file__).parent / "histories"
-HOUSE_BANK = {"account_name": "Nordwind Retail GmbH", "iban": "DE02120300000000202051", "bic": "BYLADEM1001"}
-
-
-def _supplier_bank(engine: Engine, supplier: Supplier, iban: str, bic: str | None) -> None:
-    with engine.begin() as c:
-        c.execute(
-            text("UPDATE supplier SET iban = :i, bic = :b, account_holder = :h WHERE id = :s"),
-            {"i": iban, "b": bic, "h": f"{supplier.name} Ltd", "s": supplier.id},
-        )
-
-
-def _received_and_invoiced(
-    api: TestClient, engine: Engine, desk: Desk, supplier: Supplier, currency: str, price: str
-) -> str:
-    """A PO of 10 units approved, received and invoiced at the contract price (due today)."""
-    body = {
-        "entity_id": desk.entity.id,
-        "supplier_id": supplier.id,
-        "lines": [{"item_id": desk.item.id, "location_id": desk.warehouse.id, "qty": "10"}],
-    }
-    number = create_po(api, desk.token("buyer"), body)
-    task = wait_task(engine, number, "po_approval")
-    assert decide(api, desk.token("approver"), task["id"], "approve", revision=1).status_code == 200
-    wait_stage(engine, number, "issued")
-    received = api.post(
-        f"/purchase-orders/{number}/receipts",
-        headers=bearer(desk.token("receiver")),
-        json={"delivery_note": f"DN-{number}", "lines": [{"line_no": 1, "qty": "10"}]},
-    )
-    assert received.status_code == 200, received.text
-    invoice = api.post(
-        "/supplier-invoices",
-        headers=bearer(desk.token("clerk")),
-        json={
-            "po_number": number,
-            "supplier_id": supplier.id,
-            "invoice_number": f"INV-{number}",
-            "invoice_date": date.today().isoformat(),
-            "currency": currency,
-            "lines": [{"line_no": 1, "qty": "10", "price": price}],
-        },
-    )
-    assert invoice.status_code == 200, invoice.text
-    assert invoice.json()["status"] == "matched"
-    return number
 
 
 def _balances(engine: Engine, entity_id: int) -> dict[str, Decimal]:
@@ -141,8 +93,8 @@ async def test_a_payment_run_pays_eur_and_usd_suppliers_and_the_statement_clears
     clerk = bearer(desk.token("clerk"))
     usd = factory.supplier(currency="USD", payment_terms="IMMEDIATE", lead_time_days=7)
     factory.supplier_price(usd, desk.item, D("12.35"))
-    _supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
-    _supplier_bank(engine, usd, "GB29NWBK60161331926819", "NWBKGB2L")
+    supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
+    supplier_bank(engine, usd, "GB29NWBK60161331926819", "NWBKGB2L")
 
     refused = api.put(
         f"/payment-settings/{entity}", json={**HOUSE_BANK, "uses_payment_runs": True}, headers=clerk
@@ -159,8 +111,8 @@ async def test_a_payment_run_pays_eur_and_usd_suppliers_and_the_statement_clears
     )
     assert setting.status_code == 200, setting.text
 
-    eur_po = _received_and_invoiced(api, engine, desk, desk.supplier, "EUR", "10.10")
-    usd_po = _received_and_invoiced(api, engine, desk, usd, "USD", "12.35")
+    eur_po = received_and_invoiced(api, engine, desk, desk.supplier, "EUR", "10.10")
+    usd_po = received_and_invoiced(api, engine, desk, usd, "USD", "12.35")
     for number in (eur_po, usd_po):
         wait_stage(engine, number, "awaiting_payment")
     before = _balances(engine, entity)
@@ -315,13 +267,13 @@ async def test_a_rejected_run_pays_nothing_and_the_next_run_takes_the_invoice(
     desk = open_desk(factory, price="10.10")
     assert desk.entity.id
     entity = desk.entity.id
-    _supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
+    supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
     controller = bearer(desk.token("controller"))
     setting = api.put(
         f"/payment-settings/{entity}", json={**HOUSE_BANK, "uses_payment_runs": True}, headers=controller
     )
     assert setting.status_code == 200, setting.text
-    number = _received_and_invoiced(api, engine, desk, desk.supplier, "EUR", "10.10")
+    number = received_and_invoiced(api, engine, desk, desk.supplier, "EUR", "10.10")
     wait_stage(engine, number, "awaiting_payment")
     today = date.today()
     started = api.post(

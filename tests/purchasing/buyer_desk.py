@@ -14,7 +14,7 @@ from sqlmodel import Session
 from models.contracts.purchasing import PurchaseOrderInput
 from models.master import Entity, Item, Location, Supplier
 from models.purchasing import ApprovalBand, ApprovalSetting, MatchToleranceRow
-from services.purchase_orders import Draft, DraftLine, build_input, next_number
+from services.purchasing.orders import Draft, DraftLine, build_input, next_number
 from tests.factories import Factory
 
 D = Decimal
@@ -63,12 +63,14 @@ def open_desk(
     over_receipt_pct: str = "10",
     approver_limit: str | None = "100000",
     tracking: str = "none",
+    currency: str = "EUR",
+    supplier_currency: str = "EUR",
 ) -> Desk:
     """Master data plus a policy: by default one approver up to 5,000 and approver + controller above."""
-    entity = factory.entity()
+    entity = factory.entity(currency)
     warehouse = factory.location(entity)
     item = factory.item(category="apparel", tracking=tracking, weight_kg=D("2"))
-    supplier = factory.supplier(payment_terms=terms, lead_time_days=lead_days)
+    supplier = factory.supplier(supplier_currency, payment_terms=terms, lead_time_days=lead_days)
     factory.supplier_price(supplier, item, D(price))
     assert entity.id is not None
     bands = bands or [

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
-from services import po_store
+from services.purchasing import store as po_store
 from tests.factories import Factory
 from tests.held_step import HeldStep
 from tests.purchasing.buyer_desk import bearer, decide, eventually, open_desk, po_body, wait_stage, wait_task

@@ -17,8 +17,8 @@ from erp.settings import get_settings
 from models.contracts.purchasing import CloseRequest, IssuePo
 from models.contracts.reconcile import ReconcileInput
 from models.contracts.sales import PaymentCall
-from services import po_store
-from services.payments import LedgerPaymentPort
+from services.purchasing import store as po_store
+from services.sales.payments import LedgerPaymentPort
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import (
     Desk,

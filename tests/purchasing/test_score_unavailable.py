@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from temporalio.worker import Worker
 
-from services import analytics
+from services.close import analytics
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import (
     bearer,

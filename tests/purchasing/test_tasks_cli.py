@@ -12,8 +12,8 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from api.main import create_app
-from erp import cli_tasks
-from erp.cli import app
+from erp.cli import tasks as cli_tasks
+from erp.cli.main import app
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer, create_po, open_desk, po_body, wait_stage, wait_task
 

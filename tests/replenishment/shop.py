@@ -15,8 +15,8 @@ from models.master import Entity, Item, Location, Supplier
 from models.purchasing import ApprovalBand, ApprovalSetting
 from models.replenishment import ReplenishmentSetting
 from rules.accounts import AccountRole
-from services import stock
-from services.invariants import check_books
+from services.core import stock
+from services.core.invariants import check_books
 from tests.factories import Factory
 
 D = Decimal

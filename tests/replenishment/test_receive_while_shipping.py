@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from erp.settings import get_settings
 from models.contracts.replenishment import TransferState
-from services import transfers
+from services.replenishment import transfers
 from tests.factories import Factory
 from tests.held_step import HeldStep
 from tests.replenishment.shop import bearer, open_shop, receive_stock, rows, today

@@ -15,8 +15,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from rules.replenishment import order_quantity, reorder_point, safety_stock, z_for_service_level
-from services.replenishment_settings import load_setting
-from services.replenishment_stats import statistics
+from services.replenishment.settings import load_setting
+from services.replenishment.stats import statistics
 from tests.factories import Factory
 from tests.replenishment.shop import TEN_DAYS, open_shop, receive_stock, sell, today
 
@@ -50,13 +50,13 @@ def test_the_planning_sql_agrees_with_the_rule(engine: Engine, factory: Factory)
     with Session(engine) as s:
         [row] = statistics(s, entity_id, day, load_setting(s, entity_id), item_id)
     demand = [D(q) for q in TEN_DAYS]
-    assert row["supplier_id"] == supplier_id
-    assert row["mean"] == mean(demand) == D(4)
-    assert abs(row["sigma"] - stdev(demand)) < D("1e-12")
-    assert (row["lt"], row["ltv"]) == (D(9), D(0))  # no receipts yet: the supplier's lead time, no variance
-    assert row["projected"] == D(30)
+    assert row.supplier_id == supplier_id
+    assert row.mean == mean(demand) == D(4)
+    assert abs(row.sigma - stdev(demand)) < D("1e-12")
+    assert (row.lt, row.ltv) == (D(9), D(0))  # no receipts yet: the supplier's lead time, no variance
+    assert row.projected == D(30)
     z = z_for_service_level(D("0.95"))
     ss = safety_stock(z, stdev(demand), D(9))
     rop = reorder_point(mean(demand), D(9), ss)
-    assert (row["ss"], row["rop"]) == (ss, rop) == (D("13.1592"), D("49.1592"))
-    assert row["order_qty"] == order_quantity(D(30), rop, D(4), D(7), D(0), D(6)) == D(48)
+    assert (row.ss, row.rop) == (ss, rop) == (D("13.1592"), D("49.1592"))
+    assert row.order_qty == order_quantity(D(30), rop, D(4), D(7), D(0), D(6)) == D(48)

@@ -13,9 +13,9 @@ from temporalio.client import Client
 
 from models.contracts.returns import RefundMethod, ReturnInput
 from models.contracts.sales import WarehouseEvent
-from services.invariants import check_books
-from services.order_intake import Caller
-from services.returns_intake import ReturnAsk, build_return, next_rma_number
+from services.core.invariants import check_books
+from services.returns.intake import ReturnAsk, build_return, next_rma_number
+from services.sales.intake import Caller
 from tests.factories import Factory
 from tests.sales.shop import Shop, bearer, open_shop, order_body, priced_order
 from workflows.sales.order import OrderWorkflow

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from services.returns_policy import set_customer_policy
+from services.returns.policy import set_customer_policy
 from tests.factories import Factory
 from tests.returns.desk import count, open_desk, return_input, ship_through_workflow
 from tests.sales.shop import add_item, receive

@@ -14,7 +14,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from services.returns_policy import set_customer_policy
+from services.returns.policy import set_customer_policy
 from tests.factories import Factory
 from tests.returns.desk import count, open_desk, raise_return, ship_through_api
 from tests.sales.shop import add_item, bearer, receive

@@ -12,10 +12,11 @@ from sqlmodel import Session
 from api.schemas.sales import OrderLineBody
 from models.contracts.sales import OrderInput, PaymentMethod
 from models.master import Channel, Customer, Entity, Item, Location, TaxRate
+from models.purchasing import PurchaseOrder, PurchaseOrderLine
 from models.sales import ChannelPrice, Promotion
 from rules.accounts import AccountRole
-from services import stock
-from services.order_intake import Caller, OrderAsk, price_order
+from services.core import stock
+from services.sales.intake import Caller, OrderAsk, price_order
 from tests.factories import Factory
 
 D = Decimal
@@ -51,9 +52,11 @@ def open_shop(
     tax: str = "0.19",
     market_share: Decimal | None = None,
     payment_provider: str = "ledger",
+    entity: Entity | None = None,
 ) -> Shop:
-    """Entity with two warehouses and a store, three channels, a customer, users, and a sales tax rate."""
-    entity = factory.entity()
+    """Entity (a new one unless given) with two warehouses and a store, three channels, a customer, users,
+    and a sales tax rate."""
+    entity = entity or factory.entity()
     wh1, wh2 = factory.location(entity), factory.location(entity)
     store = factory.location(entity, kind="store")
     web = factory.channel(entity, "web", payment_provider=payment_provider)
@@ -195,3 +198,36 @@ def priced_order(
     )
     with Session(engine) as s:
         return price_order(s, ask, caller, date.today())
+
+
+def inbound_po(engine: Engine, factory: Factory, shop: Shop, item_id: int, expected: date) -> str:
+    """An issued PO bringing 10 units to wh2 on `expected` (the backorder promises its date)."""
+    supplier = factory.supplier()
+    number = f"PO-{shop.entity.code}"
+    with Session(engine) as s:
+        po = PurchaseOrder(
+            number=number,
+            workflow_id=f"PO-{number}",
+            entity_id=shop.entity.id or 0,
+            supplier_id=supplier.id or 0,
+            currency="EUR",
+            stage="issued",
+            requested_by="buyer",
+            order_date=date.today(),
+            expected_date=expected,
+            payment_terms="NET30",
+        )
+        s.add(po)
+        s.flush()
+        s.add(
+            PurchaseOrderLine(
+                po_id=po.id or 0,
+                line_no=1,
+                item_id=item_id,
+                location_id=shop.wh2.id or 0,
+                qty=D(10),
+                price=D("11.00"),
+            )
+        )
+        s.commit()
+    return number

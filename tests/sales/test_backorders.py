@@ -6,51 +6,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
 from activities.inbound import InboundActivities
 from models.contracts.inbound import InboundLine, InboundNotice
 from models.contracts.tasks import DecisionRequest
-from models.purchasing import PurchaseOrder, PurchaseOrderLine
 from tests.factories import Factory
-from tests.sales.shop import Shop, active_reservations, add_item, open_shop, priced_order, receive
+from tests.sales.shop import active_reservations, add_item, inbound_po, open_shop, priced_order, receive
 from worker import build_worker
 from workflows.sales.order import OrderWorkflow
 
 D = Decimal
-
-
-def _inbound_po(engine: Engine, factory: Factory, shop: Shop, item_id: int, expected: date) -> str:
-    supplier = factory.supplier()
-    number = f"PO-{shop.entity.code}"
-    with Session(engine) as s:
-        po = PurchaseOrder(
-            number=number,
-            workflow_id=f"PO-{number}",
-            entity_id=shop.entity.id or 0,
-            supplier_id=supplier.id or 0,
-            currency="EUR",
-            stage="issued",
-            requested_by="buyer",
-            order_date=date.today(),
-            expected_date=expected,
-            payment_terms="NET30",
-        )
-        s.add(po)
-        s.flush()
-        s.add(
-            PurchaseOrderLine(
-                po_id=po.id or 0,
-                line_no=1,
-                item_id=item_id,
-                location_id=shop.wh2.id or 0,
-                qty=D(10),
-                price=D("11.00"),
-            )
-        )
-        s.commit()
-    return number
 
 
 def _open_task(engine: Engine, workflow_id: str) -> tuple[int, str]:
@@ -74,7 +40,7 @@ async def test_backorder_follows_the_linked_po_and_wakes_on_goods_receipt(
     kettle = add_item(factory, shop, "kettle", "40.00")
     assert kettle.id is not None
     expected = date.today() + timedelta(days=6)
-    po_number = _inbound_po(engine, factory, shop, kettle.id, expected)
+    po_number = inbound_po(engine, factory, shop, kettle.id, expected)
     order = priced_order(engine, shop, [(kettle.sku, "2")], external_id="bo-1")
     client = time_skipping.client
     async with build_worker(client, engine, task_queue):

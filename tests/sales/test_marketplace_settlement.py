@@ -66,7 +66,7 @@ async def test_marketplace_cap_settlement_and_unmatched_line(
     ]
     totals = account_totals(engine, number)
     assert "ar" not in totals  # cleared
-    assert (totals["bank"], totals["marketplace_fees"]) == (D("52.36"), D("7.14"))
+    assert (totals["bank_in_transit"], totals["marketplace_fees"]) == (D("52.36"), D("7.14"))
     # Sending the same report again is refused and posts nothing more.
     again = api.post("/settlements", json=report, headers=bearer(shop.controller))
     assert again.status_code == 409, again.text

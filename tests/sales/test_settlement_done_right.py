@@ -89,7 +89,7 @@ async def test_each_order_is_settled_once_at_what_it_owes(
     assert right.json()["lines"][0]["status"] == "matched" and right.json()["open_tasks"] == []
     totals = account_totals(engine, number)
     assert "ar" not in totals
-    assert (totals["bank"], totals["marketplace_fees"]) == (D("52.32"), D("7.18"))
+    assert (totals["bank_in_transit"], totals["marketplace_fees"]) == (D("52.32"), D("7.18"))
 
     # 3. A later report carries the same order again: a task, the receivable does not go negative.
     later = api.post(

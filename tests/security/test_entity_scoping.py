@@ -24,7 +24,7 @@ from api.main import create_app
 from models.auth import ROLES, Delegation
 from models.master import TaxRate
 from models.sales import ChannelPrice
-from services import webhook_targets
+from services.integration import webhook_targets
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer, open_desk, po_body, wait_task
 from tests.sales.shop import receive
@@ -243,6 +243,8 @@ def _path_value(name: str, path: str, a: dict[str, Any]) -> Any:
         "settlement_id": 1,
         "run_id": 1,
         "statement_id": 1,
+        "payout_id": 1,
+        "chargeback_id": 1,
         "currency": "EUR",
         "command_id": str(uuid.uuid4()),
         # Policy administration, users and imports.

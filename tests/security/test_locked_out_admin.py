@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from erp.cli import app
+from erp.cli.main import app
 from tests.factories import Factory
 
 

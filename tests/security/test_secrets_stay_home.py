@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, text
 
-from services.auth import hash_token
+from services.core.auth import hash_token
 from tests.factories import Factory
 
 # A public address literal: no DNS needed, and no delivery is ever due (the entity emits no events).

@@ -16,7 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from erp.db import session_scope
 from erp.settings import get_settings
 from models.contracts.integration import DeliveryOutcome, DeliveryRequest
-from services import events, webhook_targets, webhooks
+from services.core import events
+from services.integration import webhook_targets, webhooks
 from tests.factories import Factory
 from tests.integration_events.receiver import running_receiver
 from worker import build_worker

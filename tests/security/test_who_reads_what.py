@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from erp.settings import get_settings
-from services import webhook_targets
+from services.integration import webhook_targets
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import bearer, open_desk, po_body, wait_task
 

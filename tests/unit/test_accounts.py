@@ -6,7 +6,7 @@ from rules.accounts import ACCOUNT_TYPE, NORMAL_BALANCE, AccountRole
 def test_every_role_is_classified() -> None:
     assert set(ACCOUNT_TYPE) == set(AccountRole)
     assert set(NORMAL_BALANCE) == set(AccountRole)
-    assert len(AccountRole) == 31
+    assert len(AccountRole) == 34
 
 
 def test_values_are_snake_case_names() -> None:

@@ -14,7 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from erp.failures import Kind, classify, data_failure, describe, sqlstate
 from models.contracts.errors import CONFLICT, DATA
 from rules.errors import RuleViolation
-from services.errors import InsufficientStock
+from services.core.errors import InsufficientStock
 
 
 def _wrapped(cls: type[sa_exc.DBAPIError], orig: BaseException) -> sa_exc.DBAPIError:

@@ -9,7 +9,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from api.schemas import imports, master
-from erp.seed import SUPPLIER_BANKS, SUPPLIERS
+from erp.demo.seed import SUPPLIER_BANKS, SUPPLIERS
 
 BODIES = [
     m

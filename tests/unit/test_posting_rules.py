@@ -146,13 +146,21 @@ def test_sale_refuses_bad_inputs() -> None:
 def test_marketplace_settlement_nets_fees() -> None:
     # Marketplace collected 432.00, keeps 10 % = 43.20, pays out 388.80.
     draft = marketplace_settlement(D("432"), D("43.20"), "EUR")
-    assert amounts(draft) == [(R.BANK, D("388.80")), (R.MARKETPLACE_FEES, D("43.20")), (R.AR, D("-432.00"))]
+    assert amounts(draft) == [
+        (R.BANK_IN_TRANSIT, D("388.80")),
+        (R.MARKETPLACE_FEES, D("43.20")),
+        (R.AR, D("-432.00")),
+    ]
 
 
 def test_marketplace_fees_above_gross_credit_the_bank() -> None:
     # A month of returns: 10.00 sales, 15.00 fees -> the marketplace debits the bank 5.00.
     draft = marketplace_settlement(D("10"), D("15"), "EUR")
-    assert amounts(draft) == [(R.BANK, D("-5.00")), (R.MARKETPLACE_FEES, D("15.00")), (R.AR, D("-10.00"))]
+    assert amounts(draft) == [
+        (R.BANK_IN_TRANSIT, D("-5.00")),
+        (R.MARKETPLACE_FEES, D("15.00")),
+        (R.AR, D("-10.00")),
+    ]
 
 
 def test_customer_return_restock_one_scrap_one_as_store_credit() -> None:

@@ -5,7 +5,13 @@ from datetime import date
 from decimal import Decimal as D
 
 from models.contracts.journals import IntercompanyInput
-from models.contracts.payments import PaymentRunInput, StatementInput, StatementLineIn
+from models.contracts.payments import (
+    PaymentRunInput,
+    PayoutInput,
+    PayoutLineIn,
+    StatementInput,
+    StatementLineIn,
+)
 from models.contracts.summaries import summary_of
 
 
@@ -49,3 +55,22 @@ def test_payment_run_statement_and_intercompany_charge_have_a_summary() -> None:
         actor="carla.controller",
     )
     assert summary_of(charge) == "Intercompany charge IC-7 · entity #1 -> #2 · 1400.00 EUR · 2026-12-03"
+
+
+def test_a_psp_payout_has_a_summary() -> None:
+    payout = PayoutInput(
+        workflow_id="PspPayout-WEB-P1",
+        entity_id=1,
+        channel_id=4,
+        payout_ref="P1",
+        payout_date=date(2026, 12, 3),
+        currency="EUR",
+        imported_by="carla.controller",
+        lines=[
+            PayoutLineIn(line_no=1, order_number="WEB-1", gross=D("35.70"), fees=D("0.50")),
+            PayoutLineIn(line_no=2, order_number="WEB-2", gross=D("10.00"), fees=D("0.20")),
+        ],
+    )
+    assert summary_of(payout) == (
+        "PSP payout P1 · channel #4 · 2026-12-03 · 2 line(s), gross 45.70 EUR · imported by carla.controller"
+    )

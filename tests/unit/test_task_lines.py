@@ -3,7 +3,7 @@ does next ("PO 100003 approved; it is being issued to NORDTEX.")."""
 
 from datetime import UTC, datetime, timedelta
 
-from erp.task_lines import age_text, confirmation, document_label, is_overdue, parse_time
+from erp.cli.task_lines import age_text, confirmation, document_label, is_overdue, parse_time
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -1,6 +1,7 @@
 """Translation rules: a Danish subsidiary's books in EUR. Capital at its historical rate, the balance
 sheet at the closing rate, each month's result at that month's average; the CTA is what the rates leave.
-The group's intercompany receivable and payable cancel; an unmatched rest stays visible."""
+The group's intercompany receivable and payable cancel; an unmatched rest stays visible. An intercompany
+charge leaves the group P&L; what its two sides' rates leave is a translation difference."""
 
 from decimal import Decimal
 
@@ -8,7 +9,13 @@ import pytest
 
 from rules.errors import RuleViolation
 from rules.statements import AccountBalance
-from rules.translation import BooksToTranslate, average_rate, eliminate_intercompany, translate
+from rules.translation import (
+    BooksToTranslate,
+    average_rate,
+    eliminate_intercompany,
+    eliminate_intercompany_pnl,
+    translate,
+)
 
 D = Decimal
 
@@ -64,3 +71,25 @@ def test_intercompany_balances_cancel_and_a_rest_stays_visible() -> None:
     out, elim = eliminate_intercompany(balances)
     assert [b.closing for b in out] == [D("400.00"), D("0.00"), D("5.00")]
     assert (elim.eliminated, elim.unmatched_receivable, elim.unmatched_payable) == (D(1000), D(400), D(0))
+
+
+def test_an_intercompany_charge_leaves_the_group_p_and_l() -> None:
+    group = [
+        _acc("revenue", "income", "-8190.00", "-5590.00", role="revenue"),
+        _acc("freight_expense", "expense", "1351.61", "1351.61", role="freight_expense"),
+        _acc("bank", "asset", "70740.00", role="bank"),
+    ]
+    charge = [
+        _acc("revenue", "income", "-1400.00", "-1400.00", role="revenue"),  # the parent's, at the day's rate
+        _acc(
+            "freight_expense", "expense", "1351.61", "1351.61", role="freight_expense"
+        ),  # the sub's, average
+    ]
+    out, eliminated = eliminate_intercompany_pnl(group, charge)
+    assert [(b.code, b.period, b.closing) for b in out] == [
+        ("revenue", D("-4190.00"), D("-6790.00")),
+        ("freight_expense", D("0.00"), D("0.00")),
+        ("bank", D("0"), D("70740.00")),
+    ]
+    assert (eliminated.revenue, eliminated.cost, eliminated.rest) == (D("1400.00"), D("1351.61"), D("48.39"))
+    assert eliminate_intercompany_pnl(group, [])[0] == group

@@ -2,21 +2,13 @@
 server, with clear messages when they may not act or are too late."""
 
 import os
-import socket
 import subprocess
 import sys
-import threading
-import time
 import uuid
-from collections.abc import Iterator
 
-import httpx
-import pytest
-import uvicorn
 from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 
-from api.main import create_app
 from erp.settings import PROJECT_ROOT
 from tests.factories import Factory
 from tests.workflows.conftest import PROBE_QUEUE
@@ -24,31 +16,10 @@ from tests.workflows.signoff_probe import SignOffInput, SignOffWorkflow
 from tests.workflows.test_task_inbox import _task_for
 
 
-@pytest.fixture()
-def api_server(engine: Engine, temporal_dev: WorkflowEnvironment) -> Iterator[str]:
-    """The API on a real socket (uvicorn in a thread), as the CLI would reach it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url
-    server.should_exit = True
-    thread.join(10)
-
-
 def _erp(url: str, token: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ERP_API_URL": url, "ERP_TOKEN": token, "ERP_CONFIG": "/nonexistent/erp.json"}
     return subprocess.run(
-        [sys.executable, "-m", "erp.cli", "tasks", *args],
+        [sys.executable, "-m", "erp.cli.main", "tasks", *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

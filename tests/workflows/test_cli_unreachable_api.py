@@ -17,7 +17,7 @@ def test_an_unreachable_api_is_one_line_not_a_traceback(tmp_path: Path) -> None:
         "ERP_CONFIG": str(tmp_path / "none"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "erp.cli", "tasks", "list"],
+        [sys.executable, "-m", "erp.cli.main", "tasks", "list"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

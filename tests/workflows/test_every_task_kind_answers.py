@@ -7,8 +7,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from models.contracts.tasks import TaskSpec
 from models.tasks import Task
-from services.data_quality import TASK_KIND
-from services.tasks import open_task
+from services.core.tasks import open_task
+from services.foresight.data_quality import TASK_KIND
 from tests.factories import Factory
 from tests.sales.shop import bearer
 from workflows.foresight.data_quality import WORKFLOW_TYPE

@@ -1,8 +1,10 @@
 """An operator in the Temporal Web UI types the codes they know: `ErpSupplier="NORDTEX"` lists that
 supplier's purchase orders, `ErpEntity="UK01"` the entity's orders and returns. The search attributes hold
-business codes on every workflow type, not database ids."""
+business codes on every workflow type, not database ids: a manual journal too, whose own upserts
+once put the entity's id back."""
 
 import asyncio
+from datetime import date
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -11,6 +13,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import Factory
+from tests.journals.desk import bearer as journal_bearer
+from tests.journals.desk import open_desk as open_journal_desk
+from tests.journals.desk import rent
 from tests.purchasing.buyer_desk import bearer, open_desk, po_body
 from tests.returns.desk import open_desk as open_returns_desk
 from tests.returns.desk import raise_return, ship_through_api
@@ -62,3 +67,18 @@ async def test_a_suppliers_pos_and_an_entitys_orders_are_found_by_their_codes(
     assert raised.status_code == 201, raised.text
     docs = {f"Order-{order}", str(raised.json()["workflow_id"])}
     assert await _found(client, f'ErpEntity="{shop.entity.code}"', docs) == docs
+
+
+async def test_a_manual_journal_keeps_its_entitys_code_after_its_own_upserts(
+    api: TestClient, temporal_dev: WorkflowEnvironment, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    """A controller's journal waits for approval: `ErpEntity="<code>"` finds it, never its entity's id."""
+    desk = open_journal_desk(factory)
+    posted = api.post(
+        "/journals", json=rent(desk.entity_id, date.today()), headers=journal_bearer(desk.maker[1])
+    )
+    assert posted.status_code in (201, 202), posted.text
+    workflow_id = str(posted.json()["workflow_id"])
+    query = f'ErpEntity="{desk.entity.code}" AND ErpDocumentType="manual_journal"'
+    assert await _found(temporal_dev.client, query, {workflow_id}) == {workflow_id}
+    assert await _found(temporal_dev.client, f'ErpEntity="{desk.entity_id}"', set()) == set()

@@ -19,8 +19,8 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from typer.testing import CliRunner
 
 from api.main import create_app
-from erp import cli_tasks
-from erp.cli import app
+from erp.cli import tasks as cli_tasks
+from erp.cli.main import app
 from models.tasks import Task
 from tests.factories import Factory
 from workflows import search_attributes as sa

@@ -1,7 +1,7 @@
 """Month-end close of one entity's period: cut-off, accruals, reconciliations, FX, TB, sign-off, lock, statements."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -10,6 +10,8 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.close import CloseActivities
+    from activities.tasks import TaskActivities
     from models.contracts.close import (
         BeginClose,
         CloseContext,
@@ -30,12 +32,13 @@ with workflow.unsafe.imports_passed_through():
         StepResult,
     )
     from models.contracts.errors import CONFLICT, INVALID
+    from models.contracts.summaries import summary_of
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
     from rules.periods import period_of, previous_period
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
     from workflows.sla import SlaWatch, Subject, wait_with_sla
 
 WORKFLOW_TYPE = "MonthEndClose"
@@ -55,6 +58,25 @@ _HEAVY: dict[str, Any] = {"start_to_close_timeout": timedelta(minutes=15), "retr
 def close_workflow_id(entity_code: str, period: str) -> str:
     """One close per entity and period."""
     return f"Close-{entity_code}-{period}"
+
+
+def _controller_task(
+    ctx: CloseContext, key: str, kind: str, title: str, options: list[str], details: dict[str, Any]
+) -> TaskSpec:
+    """A task of this close for the controllers, keyed within the entity's period."""
+    return TaskSpec(
+        task_key=f"close:{ctx.entity_code}:{ctx.period}:{key}",
+        kind=kind,
+        workflow_id=workflow.info().workflow_id,
+        workflow_type=WORKFLOW_TYPE,
+        subject_type="period_close",
+        subject_id=f"{ctx.entity_code}-{ctx.period}",
+        entity_id=ctx.entity_id,
+        title=title,
+        candidate_role=CONTROLLER,
+        options=options,
+        details=details,
+    )
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -80,8 +102,8 @@ class MonthEndCloseWorkflow:
         if inp.period is None:
             return await self._close_previous_period(inp)
         started = workflow.now()
-        ctx: CloseContext = await workflow.execute_activity(
-            "close.begin",
+        ctx: CloseContext = await workflow.execute_activity_method(
+            CloseActivities.begin,
             BeginClose(
                 entity_code=inp.entity_code,
                 period=inp.period,
@@ -89,7 +111,6 @@ class MonthEndCloseWorkflow:
                 trigger=inp.trigger,
                 started_at=started,
             ),
-            result_type=CloseContext,
             **_ACT,
         )
         workflow.upsert_search_attributes(
@@ -104,20 +125,20 @@ class MonthEndCloseWorkflow:
             self._set_stage("closed")
             return ctx.finished
         round_no = ctx.round
-        await self._step("close.soft_close", ctx, round_no, 1, "soft_close")
+        await self._step(CloseActivities.soft_close, ctx, round_no, 1, "soft_close")
         while True:
             differences = await self._checks(ctx, round_no)
             if await self._sign_off(ctx, round_no, differences):
                 break
             round_no += 1
-            await workflow.execute_activity(
-                "close.next_round", NextRound(run_id=ctx.run_id, round=round_no), **_ACT
+            await workflow.execute_activity_method(
+                CloseActivities.next_round, NextRound(run_id=ctx.run_id, round=round_no), **_ACT
             )
-        await self._step("close.hard_close", ctx, round_no, 7, "hard_close")
+        await self._step(CloseActivities.hard_close, ctx, round_no, 7, "hard_close")
         self._set_stage("statements")
         duration = Decimal(str((workflow.now() - started).total_seconds()))
-        result: CloseResult = await workflow.execute_activity(
-            "close.statements",
+        result: CloseResult = await workflow.execute_activity_method(
+            CloseActivities.statements,
             FinishClose(
                 run_id=ctx.run_id,
                 entity_id=ctx.entity_id,
@@ -129,7 +150,6 @@ class MonthEndCloseWorkflow:
                 duration_seconds=duration,
                 signed_off_by=self._approved_by,
             ),
-            result_type=CloseResult,
             **_HEAVY,
         )
         self._set_stage("closed")
@@ -137,8 +157,10 @@ class MonthEndCloseWorkflow:
 
     async def _close_previous_period(self, inp: CloseInput) -> CloseResult:
         """Work out the period from the (nominal) start time in the entity's zone and run that close."""
-        entity: EntityInfo = await workflow.execute_activity(
-            "close.resolve_entity", EntityRef(entity_code=inp.entity_code), result_type=EntityInfo, **_ACT
+        entity: EntityInfo = await workflow.execute_activity_method(
+            CloseActivities.resolve_entity,
+            EntityRef(entity_code=inp.entity_code),
+            **_ACT,
         )
         nominal = sa.scheduled_or_now()
         local_day = local_date(nominal, entity.time_zone)
@@ -151,13 +173,16 @@ class MonthEndCloseWorkflow:
                 sa.STAGE.value_set("launch"),
             ]
         )
+        workflow.set_current_details(f"Starts the close of {entity.entity_code} {period}")
         try:
             # The close itself carries the business id; it outlives this launcher if the launcher is stopped.
+            close = inp.model_copy(update={"period": period})
             child: CloseResult = await workflow.execute_child_workflow(
                 MonthEndCloseWorkflow.run,
-                inp.model_copy(update={"period": period}),
+                close,
                 id=close_workflow_id(entity.entity_code, period),
                 parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=summary_of(close),
             )
         except WorkflowAlreadyStartedError:
             return CloseResult(
@@ -166,13 +191,17 @@ class MonthEndCloseWorkflow:
         return child
 
     async def _step(
-        self, activity_name: str, ctx: CloseContext, round_no: int, seq: int, stage: str
+        self,
+        activity: Callable[[CloseActivities, StepInput], StepResult],
+        ctx: CloseContext,
+        round_no: int,
+        seq: int,
+        stage: str,
     ) -> StepResult:
         self._set_stage(stage)
-        result: StepResult = await workflow.execute_activity(
-            activity_name, self._step_input(ctx, round_no, seq), result_type=StepResult, **_HEAVY
+        return await workflow.execute_activity_method(
+            activity, self._step_input(ctx, round_no, seq), **_HEAVY
         )
-        return result
 
     def _step_input(self, ctx: CloseContext, round_no: int, seq: int) -> StepInput:
         return StepInput(
@@ -187,14 +216,14 @@ class MonthEndCloseWorkflow:
 
     async def _checks(self, ctx: CloseContext, round_no: int) -> list[DifferenceOut]:
         """Accruals, reconciliations (a task per difference), FX revaluation, trial balance."""
-        await self._step("close.accruals", ctx, round_no, 2, "accruals")
+        await self._step(CloseActivities.accruals, ctx, round_no, 2, "accruals")
         self._set_stage("reconciliations")
-        recon: ReconResult = await workflow.execute_activity(
-            "close.reconcile", self._step_input(ctx, round_no, 3), result_type=ReconResult, **_HEAVY
+        recon: ReconResult = await workflow.execute_activity_method(
+            CloseActivities.reconcile, self._step_input(ctx, round_no, 3), **_HEAVY
         )
         differences = [await self._route_difference(ctx, round_no, d) for d in recon.differences]
-        await self._step("close.fx_revalue", ctx, round_no, 4, "fx_revaluation")
-        tb = await self._step("close.trial_balance", ctx, round_no, 5, "trial_balance")
+        await self._step(CloseActivities.fx_revalue, ctx, round_no, 4, "fx_revaluation")
+        tb = await self._step(CloseActivities.trial_balance, ctx, round_no, 5, "trial_balance")
         if not tb.details.get("balanced"):
             raise ApplicationError(
                 f"the trial balance of {ctx.period} does not balance: {tb.details}", non_retryable=True
@@ -203,22 +232,16 @@ class MonthEndCloseWorkflow:
 
     async def _route_difference(self, ctx: CloseContext, round_no: int, diff: DifferenceOut) -> DifferenceOut:
         """A difference never passes silently: it becomes a controller task listing its documents."""
-        opened: TaskOpened = await workflow.execute_activity(
-            "tasks.open",
-            TaskSpec(
-                task_key=f"close:{ctx.entity_code}:{ctx.period}:r{round_no}:diff:{diff.check_name}",
-                kind=DIFFERENCE,
-                workflow_id=workflow.info().workflow_id,
-                workflow_type=WORKFLOW_TYPE,
-                subject_type="period_close",
-                subject_id=f"{ctx.entity_code}-{ctx.period}",
-                entity_id=ctx.entity_id,
-                title=f"{ctx.period}: {diff.check_name} differs by {diff.difference:.2f} {ctx.currency}",
-                candidate_role=CONTROLLER,
-                options=DIFFERENCE_OPTIONS,
-                details=diff.model_dump(mode="json"),
+        opened: TaskOpened = await workflow.execute_activity_method(
+            TaskActivities.open_task,
+            _controller_task(
+                ctx,
+                f"r{round_no}:diff:{diff.check_name}",
+                DIFFERENCE,
+                f"{ctx.period}: {diff.check_name} differs by {diff.difference:.2f} {ctx.currency}",
+                DIFFERENCE_OPTIONS,
+                diff.model_dump(mode="json"),
             ),
-            result_type=TaskOpened,
             **_ACT,
         )
         self._tasks.add(
@@ -228,8 +251,8 @@ class MonthEndCloseWorkflow:
         )
         self._sla.watch_opened(opened.task_id, DIFFERENCE, CONTROLLER, opened.sla)
         self._task_checks[opened.task_id] = diff.check_name
-        await workflow.execute_activity(
-            "close.link_difference_task",
+        await workflow.execute_activity_method(
+            CloseActivities.link_difference_task,
             DifferenceTask(
                 run_id=ctx.run_id, round=round_no, check_name=diff.check_name, task_id=opened.task_id
             ),
@@ -242,29 +265,7 @@ class MonthEndCloseWorkflow:
         self._approved_by = self._sent_back_by = None
         self._accepted = {}
         opened_at = workflow.now()
-        opened: TaskOpened = await workflow.execute_activity(
-            "tasks.open",
-            TaskSpec(
-                task_key=f"close:{ctx.entity_code}:{ctx.period}:r{round_no}:signoff",
-                kind=SIGNOFF,
-                workflow_id=workflow.info().workflow_id,
-                workflow_type=WORKFLOW_TYPE,
-                subject_type="period_close",
-                subject_id=f"{ctx.entity_code}-{ctx.period}",
-                entity_id=ctx.entity_id,
-                title=f"Sign off the {ctx.period} close of {ctx.entity_code}"
-                + (f" ({len(differences)} reconciliation differences)" if differences else ""),
-                candidate_role=CONTROLLER,
-                options=SIGNOFF_OPTIONS,
-                details={"round": round_no, "differences": [d.model_dump(mode="json") for d in differences]},
-            ),
-            result_type=TaskOpened,
-            **_ACT,
-        )
-        self._tasks.add(
-            OpenTask(task_id=opened.task_id, kind=SIGNOFF, options=SIGNOFF_OPTIONS, candidate_role=CONTROLLER)
-        )
-        self._sla.watch_opened(opened.task_id, SIGNOFF, CONTROLLER, opened.sla)
+        await self._open_signoff_task(ctx, round_no, differences)
         self._set_stage("sign_off")
         self._round, self._awaiting = round_no, True
         # Differences and the sign-off remind (and escalate, if the entity names a role) on their service level.
@@ -280,13 +281,47 @@ class MonthEndCloseWorkflow:
         for task in list(self._tasks.tasks.values()):
             # Tasks of a round sent back are moot: the next round opens fresh ones.
             self._tasks.pop(task.task_id)
-            await workflow.execute_activity(
-                "tasks.close",
+            await workflow.execute_activity_method(
+                TaskActivities.close_task,
                 TaskClose(task_id=task.task_id, status="cancelled", decided_by=self._sent_back_by),
                 **_ACT,
             )
-        await workflow.execute_activity(
-            "close.record_step",
+        await self._record_signoff(ctx, round_no, opened_at, approved, differences)
+        return approved
+
+    async def _open_signoff_task(
+        self, ctx: CloseContext, round_no: int, differences: list[DifferenceOut]
+    ) -> None:
+        """The controller's sign-off task of this round, listing every difference."""
+        opened: TaskOpened = await workflow.execute_activity_method(
+            TaskActivities.open_task,
+            _controller_task(
+                ctx,
+                f"r{round_no}:signoff",
+                SIGNOFF,
+                f"Sign off the {ctx.period} close of {ctx.entity_code}"
+                + (f" ({len(differences)} reconciliation differences)" if differences else ""),
+                SIGNOFF_OPTIONS,
+                {"round": round_no, "differences": [d.model_dump(mode="json") for d in differences]},
+            ),
+            **_ACT,
+        )
+        self._tasks.add(
+            OpenTask(task_id=opened.task_id, kind=SIGNOFF, options=SIGNOFF_OPTIONS, candidate_role=CONTROLLER)
+        )
+        self._sla.watch_opened(opened.task_id, SIGNOFF, CONTROLLER, opened.sla)
+
+    async def _record_signoff(
+        self,
+        ctx: CloseContext,
+        round_no: int,
+        opened_at: datetime,
+        approved: bool,
+        differences: list[DifferenceOut],
+    ) -> None:
+        """The sign-off step of the run: who decided, and the differences they accepted."""
+        await workflow.execute_activity_method(
+            CloseActivities.record_step,
             RecordStep(
                 run_id=ctx.run_id,
                 round=round_no,
@@ -303,7 +338,6 @@ class MonthEndCloseWorkflow:
             ),
             **_ACT,
         )
-        return approved
 
     async def _run(self, fn: Callable[[Any, A], R], arg: A) -> R:
         """An inbox activity on the close's retry policy (reminders and escalations)."""
@@ -314,6 +348,10 @@ class MonthEndCloseWorkflow:
         self._stage = stage
         pending = CONTROLLER if stage == "sign_off" else "nothing"
         workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
+        workflow.set_current_details(
+            f"Close {self._inp.entity_code} {self._inp.period}: {stage}, waiting on {pending};"
+            f" round {self._round}, {len(self._tasks.tasks)} open tasks"
+        )
 
     @workflow.query
     def stage(self) -> str:
@@ -336,19 +374,7 @@ class MonthEndCloseWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept a difference (with a reason), approve the close, or send it back for another round."""
         task, acting_for = self._tasks.authorize(req)
-        self._tasks.pop(task.task_id)
-        await workflow.execute_activity(
-            "tasks.close",
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._tasks, task, req, acting_for, **_ACT)
         if req.decision == "send_back":
             self._sent_back_by = req.actor
         elif task.kind == SIGNOFF:

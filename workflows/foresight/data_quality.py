@@ -64,6 +64,10 @@ class DataQualityCheckWorkflow:
                 **_ACT,
             )
             opened += len(done.tasks)
+        workflow.set_current_details(
+            f"Data quality {inp.entity_code} {day}: {scan.open_problems} open problems,"
+            f" {len(scan.new)} new, {scan.fixed} fixed, {opened} tasks opened"
+        )
         return DataQualityResult(
             entity_code=inp.entity_code,
             day=day,

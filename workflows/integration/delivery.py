@@ -7,6 +7,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.integration import IntegrationActivities
     from models.contracts.integration import (
         DeadLetterRequest,
         DeliveryAttemptResult,
@@ -35,18 +36,17 @@ class WebhookDeliveryWorkflow:
             maximum_attempts=req.max_attempts,
         )
         try:
-            sent: DeliveryAttemptResult = await workflow.execute_activity(
-                "integration.deliver",
+            sent: DeliveryAttemptResult = await workflow.execute_activity_method(
+                IntegrationActivities.deliver,
                 req,
-                result_type=DeliveryAttemptResult,
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=backoff,
             )
             status = sent.status
         except ActivityError as err:
             reason = str(err.cause or err)
-            await workflow.execute_activity(
-                "integration.dead_letter",
+            await workflow.execute_activity_method(
+                IntegrationActivities.dead_letter,
                 DeadLetterRequest(delivery_id=req.delivery_id, run=req.run, reason=reason[:500]),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=retry.UNTIL_DONE,
@@ -55,4 +55,5 @@ class WebhookDeliveryWorkflow:
         # A dead letter waits on an admin (replay or fix the receiver); anything else waits on nobody.
         pending = sa.PENDING_ON.value_set("admin") if status == "dead" else sa.PENDING_ON.value_unset()
         workflow.upsert_search_attributes([sa.STAGE.value_set(status), pending])
+        workflow.set_current_details(f"Delivery {req.delivery_id}, run {req.run}: {status}")
         return DeliveryOutcome(delivery_id=req.delivery_id, run=req.run, status=status)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.integration import IntegrationActivities
     from models.contracts.integration import DispatcherInput, DispatchRequest, DispatchResult, WaitRequest
     from workflows import retry
     from workflows import search_attributes as sa
@@ -25,11 +26,11 @@ class OutboxDispatcherWorkflow:
         workflow.upsert_search_attributes(
             [sa.DOCUMENT_TYPE.value_set("outbox"), sa.STAGE.value_set("dispatching")]
         )
+        workflow.set_current_details("Dispatching the outbox to webhook receivers")
         for _ in range(req.rounds_before_continue):
-            swept: DispatchResult = await workflow.execute_activity(
-                "integration.dispatch",
+            swept: DispatchResult = await workflow.execute_activity_method(
+                IntegrationActivities.dispatch,
                 DispatchRequest(limit=req.batch_size),
-                result_type=DispatchResult,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=_RETRY,
             )
@@ -37,10 +38,9 @@ class OutboxDispatcherWorkflow:
                 continue
             if workflow.info().is_continue_as_new_suggested():
                 break
-            await workflow.execute_activity(
-                "integration.wait_for_events",
+            await workflow.execute_activity_method(
+                IntegrationActivities.wait_for_events,
                 WaitRequest(seconds=req.idle_seconds),
-                result_type=bool,
                 start_to_close_timeout=timedelta(seconds=req.idle_seconds + 30),
                 heartbeat_timeout=timedelta(seconds=10),
                 retry_policy=_RETRY,

@@ -34,7 +34,7 @@ class IntercompanyChargeWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("intercompany_charge"),
                 sa.DOCUMENT_NUMBER.value_set(inp.reference),
-                sa.ENTITY.value_set(str(inp.seller_entity_id)),
+                sa.code_or(sa.ENTITY, str(inp.seller_entity_id)),
                 sa.STAGE.value_set("posting"),
             ]
         )
@@ -42,4 +42,5 @@ class IntercompanyChargeWorkflow:
             JournalActivities.post_intercompany, inp, **_ACT
         )
         workflow.upsert_search_attributes([sa.STAGE.value_set("posted")])
+        workflow.set_current_details(f"Intercompany charge {inp.reference}: posted in both entities")
         return posted

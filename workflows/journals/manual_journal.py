@@ -1,7 +1,7 @@
 """One workflow per manual journal: a controller who is not the maker approves it, then it posts; an
 optional durable timer posts the reversal on its date (in the next open period when that one is closed)."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -12,12 +12,12 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import FORBIDDEN, INVALID
     from models.contracts.journals import JournalInput, JournalOutcome, JournalPosted, JournalStep
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from rules.errors import RuleViolation
     from rules.journals import check_maker_is_not_checker
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
 
 WORKFLOW_TYPE = "ManualJournal"
 APPROVAL = "journal_approval"
@@ -49,11 +49,24 @@ class ManualJournalWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("manual_journal"),
                 sa.DOCUMENT_NUMBER.value_set(inp.number),
-                sa.ENTITY.value_set(str(inp.entity_id)),
+                sa.code_or(sa.ENTITY, str(inp.entity_id)),
                 sa.STAGE.value_set("approval"),
                 sa.PENDING_ON.value_set(APPROVER_ROLE),
             ]
         )
+        workflow.set_current_details(f"Journal {inp.number}: waiting on {APPROVER_ROLE} to approve")
+        await self._open_approval(inp)
+        self._opening = False
+        await workflow.wait_condition(lambda: self._decision is not None)
+        if self._posted is None:
+            return await self._end(JournalOutcome(number=inp.number, stage="rejected"))
+        outcome = JournalOutcome(number=inp.number, stage="posted", entry_id=self._posted.entry_id)
+        if inp.reversal_date is None:
+            return await self._end(outcome)
+        return await self._end(await self._reverse_on(inp.reversal_date, inp, outcome))
+
+    async def _open_approval(self, inp: JournalInput) -> None:
+        """Persist the journal and open the controller's approval task."""
         await workflow.execute_activity_method(JournalActivities.persist, inp, **_ACT)
         opened: TaskOpened = await workflow.execute_activity_method(
             TaskActivities.open_task,
@@ -88,37 +101,33 @@ class ManualJournalWorkflow:
                 requested_by=inp.maker,
             )
         )
-        self._opening = False
-        await workflow.wait_condition(lambda: self._decision is not None)
-        if self._posted is None:
-            return await self._end(JournalOutcome(number=inp.number, stage="rejected"))
-        outcome = JournalOutcome(number=inp.number, stage="posted", entry_id=self._posted.entry_id)
-        if inp.reversal_date is None:
-            return await self._end(outcome)
+
+    async def _reverse_on(self, on: date, inp: JournalInput, outcome: JournalOutcome) -> JournalOutcome:
+        """Wait for the reversal date on a durable timer, then post the reversal."""
         workflow.upsert_search_attributes(
             [sa.STAGE.value_set("awaiting_reversal"), sa.PENDING_ON.value_set("timer")]
         )
+        workflow.set_current_details(f"Journal {inp.number}: posted; reverses on {on}")
         # Midnight UTC of the reversal date: a durable timer, so a worker restart does not lose it.
-        due = datetime.combine(inp.reversal_date, time(), UTC)
+        due = datetime.combine(on, time(), UTC)
         if due > workflow.now():
             await workflow.sleep(due - workflow.now())
         reversed_ = await workflow.execute_activity_method(
             JournalActivities.reverse, JournalStep(number=inp.number, actor="system"), **_ACT
         )
-        return await self._end(
-            outcome.model_copy(
-                update={
-                    "stage": "reversed" if reversed_.entry_id is not None else "reversal_blocked",
-                    "reversal_entry_id": reversed_.entry_id,
-                    "reversal_posted_on": reversed_.posting_date,
-                }
-            )
+        return outcome.model_copy(
+            update={
+                "stage": "reversed" if reversed_.entry_id is not None else "reversal_blocked",
+                "reversal_entry_id": reversed_.entry_id,
+                "reversal_posted_on": reversed_.posting_date,
+            }
         )
 
     async def _end(self, outcome: JournalOutcome) -> JournalOutcome:
         workflow.upsert_search_attributes(
             [sa.STAGE.value_set(outcome.stage), sa.PENDING_ON.value_set("nothing")]
         )
+        workflow.set_current_details(f"Journal {outcome.number}: {outcome.stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
@@ -150,18 +159,7 @@ class ManualJournalWorkflow:
                 raise
         else:
             await workflow.execute_activity_method(JournalActivities.reject, step, **_ACT)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._book, task, req, acting_for, **_ACT)
         if req.decision == "approve":
             self._posted = posted
         self._decision = req.decision

@@ -11,6 +11,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 with workflow.unsafe.imports_passed_through():
     from activities.reconcile import ReconcileActivities
     from models.contracts.reconcile import CaseInput, ReconcileInput, ReconcileResult
+    from models.contracts.summaries import summary_of
     from workflows import search_attributes as sa
     from workflows.operations.reconcile_case import ReconciliationCaseWorkflow, case_workflow_id
 
@@ -54,9 +55,11 @@ class ReconciliationWorkflow:
                 continue  # one case per document: an acknowledged case is not reopened every 15 minutes
             doc = finding.document
             try:
+                case = CaseInput(outcome=outcome)
                 await workflow.start_child_workflow(
                     ReconciliationCaseWorkflow.run,
-                    CaseInput(outcome=outcome),
+                    case,
+                    static_summary=summary_of(case),
                     id=case_workflow_id(doc.doc_type, doc.number),
                     id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                     parent_close_policy=workflow.ParentClosePolicy.ABANDON,

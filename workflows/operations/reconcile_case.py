@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.reconcile import CaseInput, case_task_key
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook
+    from workflows.inbox import OpenTask, TaskBook, close_decided
 
 WORKFLOW_TYPE = "ReconciliationCase"
 OPTIONS = ["acknowledge"]
@@ -48,6 +48,7 @@ class ReconciliationCaseWorkflow:
                 sa.PENDING_ON.value_set("admin"),
             ]
         )
+        workflow.set_current_details(f"{doc.doc_type} {doc.number}: waiting on an admin to acknowledge")
         spec = TaskSpec(
             task_key=case_task_key(doc.doc_type, doc.number),
             kind="reconciliation",
@@ -85,19 +86,7 @@ class ReconciliationCaseWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """The admin acknowledges: the task closes and the case ends."""
         task, acting_for = self._book.authorize(req)
-        self._book.pop(task.task_id)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._book, task, req, acting_for, **_ACT)
         self._acknowledged_by = req.actor
         return DecisionResult(
             task_id=task.task_id,

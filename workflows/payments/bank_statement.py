@@ -1,24 +1,18 @@
 """One workflow per imported bank statement: match and post it, then a person decides each unmatched line."""
 
-from datetime import timedelta
-from typing import Any
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.payments import PaymentActivities
-    from activities.tasks import TaskActivities
     from models.contracts.payments import ResolveLine, StatementImported, StatementInput
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
-    from workflows import retry
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook
+    from workflows.payments.line_tasks import ACT, LineTasks
 
 WORKFLOW_TYPE = "BankStatement"
 TASK_KIND = "bank_line_unmatched"
 ROLE = "controller"
 OPTIONS = ["charge", "interest", "dismiss"]
-_ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": retry.TRANSIENT}
 
 
 @workflow.defn(name=WORKFLOW_TYPE)
@@ -28,8 +22,7 @@ class BankStatementWorkflow:
     @workflow.init
     def __init__(self, inp: StatementInput) -> None:
         self.result: StatementImported | None = None
-        self.book = TaskBook()
-        self.task_lines: dict[int, int] = {}
+        self.tasks = LineTasks()
 
     @workflow.run
     async def run(self, inp: StatementInput) -> StatementImported:
@@ -38,13 +31,12 @@ class BankStatementWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("bank_statement"),
                 sa.DOCUMENT_NUMBER.value_set(inp.statement_ref),
-                sa.ENTITY.value_set(str(inp.entity_id)),
+                sa.code_or(sa.ENTITY, str(inp.entity_id)),
             ]
         )
-        imported = await workflow.execute_activity_method(PaymentActivities.import_statement, inp, **_ACT)
+        imported = await workflow.execute_activity_method(PaymentActivities.import_statement, inp, **ACT)
         for line in imported.unmatched:
-            opened = await workflow.execute_activity_method(
-                TaskActivities.open_task,
+            await self.tasks.open(
                 TaskSpec(
                     task_key=f"bank:{imported.statement_id}:line:{line.line_no}:unmatched",
                     kind=TASK_KIND,
@@ -59,14 +51,13 @@ class BankStatementWorkflow:
                     options=OPTIONS,
                     details={"line_no": line.line_no, "reason": line.reason},
                 ),
-                **_ACT,
+                line.line_no,
             )
-            self.book.add(
-                OpenTask(task_id=opened.task_id, kind=TASK_KIND, options=OPTIONS, candidate_role=ROLE)
-            )
-            self.task_lines[opened.task_id] = line.line_no
-        self.result = imported.model_copy(update={"open_tasks": sorted(self.book.tasks)})
-        await workflow.wait_condition(lambda: not self.book.tasks and workflow.all_handlers_finished())
+        self.result = imported.model_copy(update={"open_tasks": self.tasks.open_ids})
+        workflow.set_current_details(
+            f"Statement {inp.statement_ref}: {len(imported.unmatched)} lines match nothing and wait on {ROLE}"
+        )
+        await self.tasks.all_decided()
         return self.result
 
     @workflow.update
@@ -79,40 +70,25 @@ class BankStatementWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Book the line as a bank charge or interest, or dismiss it (a person found it elsewhere)."""
-        task, acting_for = self.book.authorize(req)
         assert self.result is not None
-        self.book.pop(task.task_id)
+        task, acting_for, line_no = self.tasks.take(req)
         await workflow.execute_activity_method(
             PaymentActivities.resolve_line,
             ResolveLine(
-                statement_id=self.result.statement_id,
-                line_no=self.task_lines[task.task_id],
-                decision=req.decision,
-                actor=req.actor,
+                statement_id=self.result.statement_id, line_no=line_no, decision=req.decision, actor=req.actor
             ),
-            **_ACT,
+            **ACT,
         )
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
-        self.result = self.result.model_copy(update={"open_tasks": sorted(self.book.tasks)})
+        await self.tasks.close(task, req, acting_for)
+        self.result = self.result.model_copy(update={"open_tasks": self.tasks.open_ids})
         return DecisionResult(
             task_id=task.task_id,
             decision=req.decision,
             decided_by=req.actor,
             acting_for=acting_for,
-            stage="exception" if self.book.tasks else "posted",
+            stage=self.tasks.stage,
         )
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
-        self.book.authorize(req)
+        self.tasks.book.authorize(req)

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
 
 WORKFLOW_TYPE = "PaymentRun"
 TASK_KIND = "payment_run_approval"
@@ -34,7 +34,7 @@ _ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_
 
 
 def po_workflow_id(po_number: str) -> str:
-    """The PO workflow's id (see services.purchase_orders.build_input)."""
+    """The PO workflow's id (see services.purchasing.orders.build_input)."""
     return f"PO-{po_number}"
 
 
@@ -57,7 +57,7 @@ class PaymentRunWorkflow:
             [
                 sa.DOCUMENT_TYPE.value_set("payment_run"),
                 sa.DOCUMENT_NUMBER.value_set(run.workflow_id),
-                sa.ENTITY.value_set(str(run.entity_id)),
+                sa.code_or(sa.ENTITY, str(run.entity_id)),
             ]
         )
         proposal = await workflow.execute_activity_method(PaymentActivities.propose, run, **_ACT)
@@ -65,6 +65,34 @@ class PaymentRunWorkflow:
         if not proposal.payments:
             await self._close("empty", run.proposed_by)
             return "empty"
+        task_id = await self._ask_approval(run, proposal)
+        try:
+            await workflow.wait_condition(lambda: self.decision is not None)
+        except asyncio.CancelledError:
+            await workflow.execute_activity_method(
+                TaskActivities.close_task, TaskClose(task_id=task_id, status="cancelled"), **_ACT
+            )
+            raise
+        decided = self.decision
+        assert decided is not None
+        if decided.decision != "approve":
+            await self._close("rejected", decided.actor)
+            return await self._end("rejected")
+        self.stage = "paying"
+        paid = await workflow.execute_activity_method(
+            PaymentActivities.pay,
+            PayRun(run_id=proposal.run_id, approved_by=decided.actor, paid_on=run.run_date),
+            **_ACT,
+        )
+        # Only the invoices paid off: a PO whose invoice was paid in part keeps waiting for the rest.
+        for payment in paid.paid:
+            await self._tell_po(
+                payment.po_number, PaidByRun(invoice_id=payment.invoice_id, run_id=paid.run_id)
+            )
+        return await self._end("paid")
+
+    async def _ask_approval(self, run: PaymentRunInput, proposal: RunProposal) -> int:
+        """Open the approval task (the controllers decide; not the proposer) and remember it; returns its id."""
         self.stage = "approval"
         total = {
             p.currency: str(sum(q.amount for q in proposal.payments if q.currency == p.currency))
@@ -90,6 +118,9 @@ class PaymentRunWorkflow:
             },
         )
         opened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **_ACT)
+        workflow.set_current_details(
+            f"Payment run {run.run_date}: {len(proposal.payments)} invoices ({total}) wait on {APPROVER_ROLE}"
+        )
         self.book.add(
             OpenTask(
                 task_id=opened.task_id,
@@ -99,29 +130,7 @@ class PaymentRunWorkflow:
                 requested_by=run.proposed_by,
             )
         )
-        try:
-            await workflow.wait_condition(lambda: self.decision is not None)
-        except asyncio.CancelledError:
-            await workflow.execute_activity_method(
-                TaskActivities.close_task, TaskClose(task_id=opened.task_id, status="cancelled"), **_ACT
-            )
-            raise
-        decided = self.decision
-        assert decided is not None
-        if decided.decision != "approve":
-            await self._close("rejected", decided.actor)
-            return await self._end("rejected")
-        self.stage = "paying"
-        paid = await workflow.execute_activity_method(
-            PaymentActivities.pay,
-            PayRun(run_id=proposal.run_id, approved_by=decided.actor, paid_on=run.run_date),
-            **_ACT,
-        )
-        for payment in paid.paid:
-            await self._tell_po(
-                payment.po_number, PaidByRun(invoice_id=payment.invoice_id, run_id=paid.run_id)
-            )
-        return await self._end("paid")
+        return opened.task_id
 
     async def _close(self, status: str, actor: str) -> None:
         assert self.proposal is not None
@@ -147,19 +156,7 @@ class PaymentRunWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """The approver approves or rejects; the proposer may not (segregation of duties)."""
         task, acting_for = self._authorize(req)
-        self.book.pop(task.task_id)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self.book, task, req, acting_for, **_ACT)
         self.decision = req
         return DecisionResult(
             task_id=task.task_id,

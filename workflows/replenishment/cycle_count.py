@@ -13,10 +13,10 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.decisions import CountsPayload
     from models.contracts.errors import INVALID
     from models.contracts.replenishment import CountInput, CountPost, CountResult
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, parse_payload, refusal
 
 WORKFLOW_TYPE = "CycleCount"
 COUNT = "cycle_count"
@@ -63,6 +63,7 @@ class CycleCountWorkflow:
                 sa.PENDING_ON.value_set(inp.counter_role),
             ]
         )
+        workflow.set_current_details(f"Count {inp.number}: waiting on {inp.counter_role} to count")
         await workflow.execute_activity_method(ReplenishmentActivities.persist_count, inp, **_ACT)
         opened: TaskOpened = await workflow.execute_activity_method(
             TaskActivities.open_task,
@@ -92,6 +93,7 @@ class CycleCountWorkflow:
             await workflow.execute_activity_method(ReplenishmentActivities.cancel_count, inp, **_ACT)
         stage = "posted" if self._result is not None else "cancelled"
         workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set("nothing")])
+        workflow.set_current_details(f"Count {inp.number}: {stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result
 
@@ -116,19 +118,7 @@ class CycleCountWorkflow:
                 if isinstance(cause, ApplicationError) and cause.non_retryable:
                     raise refusal(cause.type or INVALID, cause.message) from exc
                 raise
-        self._book.pop(task.task_id)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._book, task, req, acting_for, **_ACT)
         if req.decision == "submit":
             self._result = result
         else:

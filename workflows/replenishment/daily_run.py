@@ -22,11 +22,12 @@ with workflow.unsafe.imports_passed_through():
         ReplenishmentRunInput,
         RunPlan,
     )
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.summaries import summary_of
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
-    from workflows.inbox import OpenTask, TaskBook
+    from workflows.inbox import OpenTask, TaskBook, close_decided
     from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
     from workflows.sla import SlaWatch, Subject, wait_with_sla
 
@@ -52,6 +53,7 @@ class ReplenishmentRunWorkflow:
 
     @workflow.init
     def __init__(self, inp: ReplenishmentRunInput) -> None:
+        self._inp = inp
         self._book = TaskBook()
         self._drafts: dict[int, DraftPo] = {}
         self._decided: dict[int, DecisionRequest] = {}
@@ -116,11 +118,13 @@ class ReplenishmentRunWorkflow:
         day = local_date(nominal, entity.time_zone)
         try:
             # The run carries the business id; it outlives this launcher (buyer reviews may take days).
+            run = inp.model_copy(update={"run_date": day})
             return await workflow.execute_child_workflow(
                 ReplenishmentRunWorkflow.run,
-                inp.model_copy(update={"run_date": day}),
+                run,
                 id=run_workflow_id(entity.entity_code, day.isoformat()),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=summary_of(run),
             )
         except WorkflowAlreadyStartedError:
             return ReplenishmentResult(entity_code=entity.entity_code, run_date=day, status="already_running")
@@ -134,6 +138,7 @@ class ReplenishmentRunWorkflow:
                 draft.po,
                 id=draft.po.workflow_id,
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                static_summary=summary_of(draft.po),
             )
         await self._status(plan, draft, "started", decided_by=decided_by)
         return draft.po.number
@@ -192,6 +197,10 @@ class ReplenishmentRunWorkflow:
         self._stage = stage
         pending = "buyer" if stage == "buyer_review" else "nothing"
         workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
+        workflow.set_current_details(
+            f"Replenishment {self._inp.entity_code} {self._inp.run_date}: {stage}, waiting on {pending};"
+            f" {len(self._book.tasks)} drafts to review"
+        )
 
     @workflow.query
     def stage(self) -> str:
@@ -203,19 +212,7 @@ class ReplenishmentRunWorkflow:
         """A buyer approves (the PO starts and goes through its approvals) or rejects an over-budget draft."""
         await workflow.wait_condition(lambda: self._opening == 0)
         task, acting_for = self._book.authorize(req)
-        self._book.pop(task.task_id)
-        await workflow.execute_activity_method(
-            TaskActivities.close_task,
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._book, task, req, acting_for, **_ACT)
         self._decided[task.task_id] = req
         return DecisionResult(
             task_id=task.task_id,

@@ -65,6 +65,7 @@ class TransferOrderWorkflow:
                 sa.PENDING_ON.value_set("warehouse"),
             ]
         )
+        workflow.set_current_details(f"Transfer {inp.number}: draft, waiting on the warehouse to ship")
         await workflow.execute_activity_method(ReplenishmentActivities.persist_transfer, inp, **_ACT)
         await workflow.wait_condition(lambda: self._status == "received")
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -87,6 +88,7 @@ class TransferOrderWorkflow:
         workflow.upsert_search_attributes(
             [sa.STAGE.value_set(state.status), sa.PENDING_ON.value_set(pending)]
         )
+        workflow.set_current_details(f"Transfer: {state.status}, waiting on {pending}")
         return state
 
     @workflow.update

@@ -12,9 +12,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.payments import PaymentActivities
     from activities.returns import ReturnsActivities
     from activities.tasks import TaskActivities
-    from models.contracts.errors import CONFLICT, FORBIDDEN
+    from models.contracts.errors import CONFLICT, FORBIDDEN, INVALID
+    from models.contracts.payments import FailedRefundDecision, FailedRefundOutcome
     from models.contracts.returns import (
         CancelReturn,
         ExchangeRequest,
@@ -31,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         StageUpdate,
     )
     from models.contracts.sales import OrderInput
+    from models.contracts.summaries import summary_of
     from models.contracts.tasks import (
         AuditRecord,
         DecisionRequest,
@@ -39,11 +42,14 @@ with workflow.unsafe.imports_passed_through():
         TaskOpened,
         TaskSpec,
     )
+    from rules.errors import RuleViolation
+    from rules.failed_refunds import OPTIONS as FAILED_REFUND_OPTIONS
+    from rules.failed_refunds import check_decision
     from rules.returns import needs_approval
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.attention import NEEDS_ATTENTION, Attention, Subject
-    from workflows.inbox import OpenTask, TaskBook, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
     from workflows.returns.checks import check_receipt
     from workflows.sla import SlaWatch, wait_with_sla
     from workflows.sla import Subject as SlaSubject
@@ -59,6 +65,11 @@ _ZERO = Decimal(0)
 _DONE: tuple[ReturnStage, ...] = ("closed", "rejected", "expired", "cancelled")
 # Before the goods arrive (and before any refund) cancelling leaves nothing to undo but the RMA itself.
 _CANCELLABLE: tuple[ReturnStage, ...] = ("requested", "approval", "awaiting_goods")
+# A refund the provider refused waits for sales ops' decision (before: the return closed and the task only
+# informed); returns recorded before this branch still close at once when they replay.
+FAILED_REFUND_DECIDED = "failed-refund-decided"
+REFUND_FAILED = "refund_failed"
+_FAILED_PENDING = "sales_ops: the refund failed (retry, bank transfer or write-off)"
 FROM_TEMPORAL_ACTOR = "temporal"
 FROM_TEMPORAL_REASON = "cancelled from Temporal"
 A = TypeVar("A")
@@ -86,6 +97,7 @@ class ReturnWorkflow:
         self._dispositions: dict[int, list[str]] = {}
         self._parts = 0
         self._refund: RefundResult | None = None
+        self._refund_attempts = 0
         self._exchange_order: str | None = None
         self._attention = Attention(
             Subject(
@@ -153,6 +165,8 @@ class ReturnWorkflow:
         return await self._finish()
 
     async def _finish(self) -> ReturnStatus:
+        # A failed refund is decided before the workflow ends (e.g. refunded early, then expired).
+        await workflow.wait_condition(lambda: not self._tasks.of_kind(REFUND_FAILED))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._status()
 
@@ -175,7 +189,8 @@ class ReturnWorkflow:
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
-        """Sales ops approves or rejects a return above the channel's auto-approval value."""
+        """Sales ops approves or rejects a return above the channel's auto-approval value, or decides a refund
+        the provider refused."""
         if self._attention.opening:
             await workflow.wait_condition(lambda: self._attention.opening == 0)
         if self._attention.owns(req.task_id):
@@ -183,19 +198,10 @@ class ReturnWorkflow:
             return await self._attention.decide(req, lambda: self._stage)
         async with self._lock:
             task, acting_for = self._tasks.authorize(req)
-            self._tasks.pop(task.task_id)
-            await self._act(
-                TaskActivities.close_task,
-                TaskClose(
-                    task_id=task.task_id,
-                    status="decided",
-                    decision=req.decision,
-                    decided_by=req.actor,
-                    acting_for=acting_for,
-                    comment=req.comment,
-                ),
-            )
-            if req.decision == "approve":
+            await close_decided(self._tasks, task, req, acting_for, act=self._act)
+            if task.kind == REFUND_FAILED:
+                await self._failed_refund_decided(req)
+            elif req.decision == "approve":
                 self._approved_by = acting_for or req.actor
                 await self._await_goods()
             else:
@@ -216,7 +222,13 @@ class ReturnWorkflow:
             return
         if self._attention.opening and req.task_id not in self._tasks.tasks:
             return  # possibly the needs-attention task being opened: the handler checks it
-        _, acting_for = self._tasks.authorize(req)
+        task, acting_for = self._tasks.authorize(req)
+        if task.kind == REFUND_FAILED:
+            try:
+                check_decision(req.decision, req.comment)
+            except RuleViolation as exc:
+                raise refusal(INVALID, str(exc)) from None
+            return
         # Segregation of duties: whoever raised the return (or is acted for) does not approve it.
         if self._rma.requested_by in {req.actor, acting_for}:
             raise refusal(FORBIDDEN, f"{self._rma.requested_by} raised this return and may not decide it")
@@ -374,6 +386,10 @@ class ReturnWorkflow:
             await self._start_exchange()
         if self._refund is None and any(q > 0 for q in self._received.values()):
             await self._refund_now(dict(self._received), early=False)
+        if self._tasks.of_kind(REFUND_FAILED):
+            if self._stage != "refunded":  # refunded early, and that refund failed
+                await self._to("refunded", _FAILED_PENDING)
+            return  # closes once sales ops decide the failed refund
         reason = "refunded" if self._refund else "nothing received to refund"
         await self._to("closed", "nothing", closed_reason=reason)
 
@@ -383,8 +399,45 @@ class ReturnWorkflow:
             rma_number=self._rma.rma_number, qty=qty, posting_date=workflow.now().date(), early=early
         )
         self._refund = await self._act(ReturnsActivities.refund, req)
+        waits = self._wait_for_failed_refund(self._refund.failed_task_id)
         if not early:
-            await self._to("refunded", "closing")
+            await self._to("refunded", _FAILED_PENDING if waits else "closing")
+
+    def _wait_for_failed_refund(self, task_id: int | None) -> bool:
+        """The provider refused the refund: its task (opened by the activity) waits in this return's book."""
+        if task_id is None or not workflow.patched(FAILED_REFUND_DECIDED):
+            return False
+        self._refund_attempts += 1
+        self._tasks.add(
+            OpenTask(
+                task_id=task_id,
+                kind=REFUND_FAILED,
+                options=list(FAILED_REFUND_OPTIONS),
+                candidate_role="sales_ops",
+            )
+        )
+        return True
+
+    async def _failed_refund_decided(self, req: DecisionRequest) -> None:
+        """Retry, bank transfer or write-off; a retry refused again opens the next task, else the return closes
+        (when its goods are back)."""
+        done: FailedRefundOutcome = await self._act(
+            PaymentActivities.decide_failed_refund,
+            FailedRefundDecision(
+                rma_number=self._rma.rma_number,
+                decision=req.decision,
+                attempt=self._refund_attempts,
+                actor=req.actor,
+                comment=req.comment,
+                posting_date=workflow.now().date(),
+            ),
+        )
+        if done.task_id is not None:
+            self._wait_for_failed_refund(done.task_id)
+            return
+        if self._stage == "refunded":
+            why = f"refund {done.outcome.replace('_', ' ')} ({req.decision} decided by {req.actor})"
+            await self._to("closed", "nothing", closed_reason=why[:200])
 
     async def _start_exchange(self) -> None:
         """Price and start the replacement order as its own order-to-fulfill workflow (it outlives this one)."""
@@ -403,6 +456,7 @@ class ReturnWorkflow:
             order,
             id=f"Order-{order.order_number}",
             parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=summary_of(order),
         )
         self._exchange_order = order.order_number
 

@@ -7,6 +7,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.sales import SalesActivities
+    from activities.tasks import TaskActivities
     from models.contracts.decisions import MatchPayload
     from models.contracts.errors import INVALID
     from models.contracts.sales import (
@@ -15,10 +17,10 @@ with workflow.unsafe.imports_passed_through():
         SettlementMatch,
         SettlementResult,
     )
-    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskOpened, TaskSpec
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, parse_payload, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, parse_payload, refusal
 
 WORKFLOW_TYPE = "MarketplaceSettlement"
 _ACT: dict[str, Any] = {
@@ -78,8 +80,8 @@ class SettlementWorkflow:
                 sa.STAGE.value_set("matching"),
             ]
         )
-        result: SettlementResult = await workflow.execute_activity(
-            "sales.settle", report, result_type=SettlementResult, **_ACT
+        result: SettlementResult = await workflow.execute_activity_method(
+            SalesActivities.settle, report, **_ACT
         )
         for line in result.lines:
             if line.status == "unmatched":
@@ -99,8 +101,8 @@ class SettlementWorkflow:
         """One task per line a person must decide (unmatched, a difference, or an order settled already)."""
         report = self._report
         suffix = "unmatched" if kind == "settlement_unmatched" else line.status
-        opened: TaskOpened = await workflow.execute_activity(
-            "tasks.open",
+        opened: TaskOpened = await workflow.execute_activity_method(
+            TaskActivities.open_task,
             TaskSpec(
                 task_key=f"settlement:{settlement_id}:line:{line.line_no}:{suffix}",
                 kind=kind,
@@ -114,7 +116,6 @@ class SettlementWorkflow:
                 options=options,
                 details=_details(line),
             ),
-            result_type=TaskOpened,
             **_ACT,
         )
         self._tasks.add(OpenTask(task_id=opened.task_id, kind=kind, options=options, candidate_role=_AR_ROLE))
@@ -123,6 +124,11 @@ class SettlementWorkflow:
     def _stage(self, stage: str) -> None:
         workflow.upsert_search_attributes(
             [sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(_AR_ROLE if self._tasks.tasks else "nothing")]
+        )
+        result = self._result
+        workflow.set_current_details(
+            f"Settlement: {stage}; {len(result.lines) if result else 0} lines,"
+            f" {len(self._tasks.tasks)} waiting on {_AR_ROLE}"
         )
 
     @workflow.update
@@ -156,8 +162,8 @@ class SettlementWorkflow:
         )
         if req.decision in ("match", "accept"):
             try:
-                done: SettlementLineResult = await workflow.execute_activity(
-                    "sales.match_settlement_line", ask, result_type=SettlementLineResult, **_ACT
+                done: SettlementLineResult = await workflow.execute_activity_method(
+                    SalesActivities.match_settlement_line, ask, **_ACT
                 )
             except ActivityError as exc:
                 cause = exc.cause
@@ -165,21 +171,9 @@ class SettlementWorkflow:
                     INVALID, cause.message if isinstance(cause, ApplicationError) else str(exc)
                 ) from exc
         else:
-            await workflow.execute_activity("sales.dismiss_settlement_line", ask, **_ACT)
+            await workflow.execute_activity_method(SalesActivities.dismiss_settlement_line, ask, **_ACT)
             done = SettlementLineResult(line_no=line_no, external_id=ask.external_id, status="dismissed")
-        self._tasks.pop(task.task_id)
-        await workflow.execute_activity(
-            "tasks.close",
-            TaskClose(
-                task_id=task.task_id,
-                status="decided",
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                comment=req.comment,
-            ),
-            **_ACT,
-        )
+        await close_decided(self._tasks, task, req, acting_for, **_ACT)
         lines = [done if ln.line_no == line_no else ln for ln in self._result.lines]
         self._result = self._result.model_copy(
             update={"lines": lines, "open_tasks": sorted(self._tasks.tasks)}

@@ -1,0 +1,1 @@
+"""The `erp` command line: one module per command group."""

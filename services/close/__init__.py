@@ -1,0 +1,1 @@
+"""Record-to-report: close runs, close postings, reconciliations and financial reports."""

@@ -1,0 +1,1 @@
+"""Foresight: cash forecast, risk radar and data-quality checks."""

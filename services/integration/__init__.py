@@ -1,0 +1,1 @@
+"""Integration: outbound webhooks, their targets and their scope."""

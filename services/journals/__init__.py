@@ -1,0 +1,1 @@
+"""Manual journals and intercompany charges."""

@@ -1,0 +1,1 @@
+"""Operations: reconciling the database with Temporal and finding stuck work."""

@@ -1,0 +1,1 @@
+"""Money that moves: payment runs and bank statements."""

@@ -1,0 +1,142 @@
+"""Incoming bank statement lines: which PSP payout, marketplace settlement or customer order they pay, and
+the posting that confirms it (`rules/bank_matching.py` decides the match)."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from rules.accounts import AccountRole
+from rules.bank_matching import ExpectedReceipt, customer_paid, payout_arrived
+from rules.posting_rules import PostingDraft
+from services.core import open_items
+from services.payments import posting
+
+R = AccountRole
+SOURCE = "bank_statement"
+
+_PAYOUTS = """
+SELECT id, payout_ref, in_transit, currency FROM psp_payout
+ WHERE entity_id = :e AND status = 'in_transit' AND payout_ref = ANY(:w) ORDER BY id FOR UPDATE
+"""
+# A settlement's money in transit: what its posted lines put there, until a statement line confirmed it.
+_SETTLEMENTS = """
+SELECT s.id, s.reference, s.currency,
+       (SELECT COALESCE(sum(l.amount), 0) FROM settlement_line sl JOIN journal_line l ON l.entry_id = sl.journal_entry_id
+          JOIN account a ON a.id = l.account_id
+         WHERE sl.settlement_id = s.id AND a.role = 'bank_in_transit') AS in_transit
+  FROM marketplace_settlement s
+ WHERE s.entity_id = :e AND s.reference = ANY(:w)
+   AND NOT EXISTS (SELECT 1 FROM bank_statement_line b JOIN bank_statement bs ON bs.id = b.statement_id
+                    WHERE bs.entity_id = s.entity_id AND b.matched_to = 'settlement' AND b.matched_ref = s.reference)
+ ORDER BY s.id FOR UPDATE OF s
+"""
+_ORDERS = "SELECT number, currency FROM sales_order WHERE entity_id = :e AND number = ANY(:w) ORDER BY id FOR UPDATE"
+# A transfer the order recorded as paid sits in payment clearing from shipment until the bank shows it (card
+# captures there wait for the PSP's payout instead).
+_TRANSFER_HELD = """
+SELECT COALESCE(sum(l.amount), 0) FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+  JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = 'payment_clearing' AND l.partner_type = 'order' AND l.partner_id = :n
+   AND EXISTS (SELECT 1 FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
+                WHERE o.number = :n AND p.kind = 'capture' AND p.method = 'transfer')
+"""
+
+
+def expected(session: Session, entity_id: int, words: list[str]) -> list[ExpectedReceipt]:
+    """Payouts in transit, unconfirmed settlements and orders with an open receivable the words name."""
+    if not words:
+        return []
+    conn = session.connection()
+    found = [
+        ExpectedReceipt("psp_payout", str(r[1]), Decimal(r[2]), str(r[3]), int(r[0]))
+        for r in conn.execute(text(_PAYOUTS), {"e": entity_id, "w": words})
+    ]
+    found += [
+        ExpectedReceipt("settlement", str(r[1]), Decimal(r[3]), str(r[2]), int(r[0]))
+        for r in conn.execute(text(_SETTLEMENTS), {"e": entity_id, "w": words})
+        if Decimal(r[3]) > 0
+    ]
+    for number, currency in conn.execute(text(_ORDERS), {"e": entity_id, "w": words}).all():
+        owed = open_items.partner_balance(session, entity_id, "ar", "order", str(number))
+        held = Decimal(conn.execute(text(_TRANSFER_HELD), {"e": entity_id, "n": number}).scalar_one())
+        if owed > 0:
+            found.append(ExpectedReceipt("customer_payment", str(number), owed, str(currency)))
+        elif held > 0:
+            found.append(
+                ExpectedReceipt(
+                    "customer_payment", str(number), held, str(currency), account=R.PAYMENT_CLEARING
+                )
+            )
+    return found
+
+
+def _post(
+    session: Session,
+    entity_id: int,
+    key: str,
+    on: date,
+    source_id: str,
+    currency: str,
+    draft: PostingDraft,
+    order: str | None,
+) -> int:
+    """The receivable and clearing lines carry the order (its open items and what it holds in clearing)."""
+    return posting.post(
+        session,
+        posting.Entry(
+            entity_id,
+            key,
+            on,
+            SOURCE,
+            source_id,
+            currency,
+            partner=("order", order) if order else None,
+            tagged=frozenset({R.AR, R.PAYMENT_CLEARING}),
+        ),
+        draft,
+    )
+
+
+def book(
+    session: Session,
+    entity_id: int,
+    statement: tuple[int, str],
+    line_no: int,
+    on: date,
+    received: Decimal,
+    receipt: ExpectedReceipt,
+) -> int:
+    """Post what a matched incoming line confirms, once; returns the entry."""
+    statement_id, statement_ref = statement
+    if receipt.kind == "customer_payment":
+        entry = _post(
+            session,
+            entity_id,
+            f"bank:{statement_id}:line:{line_no}:customer_payment",
+            on,
+            statement_ref,
+            receipt.currency,
+            customer_paid(received, receipt.account),
+            receipt.ref,
+        )
+        if receipt.account == R.AR:
+            open_items.record(session, entry, "payment", f"{statement_ref}:{line_no}", against=receipt.ref)
+        return entry
+    entry = _post(
+        session,
+        entity_id,
+        f"{receipt.kind}:{receipt.ident}:bank",
+        on,
+        statement_ref,
+        receipt.currency,
+        payout_arrived(receipt.amount, received),
+        None,
+    )
+    if receipt.kind == "psp_payout":
+        session.connection().execute(
+            text("UPDATE psp_payout SET status = 'cleared', cleared_entry_id = :c WHERE id = :p"),
+            {"c": entry, "p": receipt.ident},
+        )
+    return entry

@@ -1,0 +1,183 @@
+"""PSP chargebacks: the provider took a card payment back; it waits in dispute clearing for a decision.
+
+Recorded once per channel and chargeback id (`psp_chargeback_key`), posted payment clearing -> dispute
+clearing (tagged with the order). Accepted or lost: dispute clearing -> chargeback loss; won: back to payment
+clearing (`rules/chargebacks.py`). Every posting is keyed by the chargeback and the decision."""
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.contracts.payments import ChargebackInput, ChargebackRecorded, SettleChargeback
+from rules.chargebacks import Outcome, chargeback_posting, check_amount, settle_posting
+from rules.errors import RuleViolation
+from rules.posting_rules import PostingDraft
+from services.core.errors import Conflict, NotFound
+from services.payments import posting
+
+SOURCE = "psp_chargeback"
+# The decision on a chargeback, and the status it leaves.
+_STATUS = {"accept": "accepted", "contest": "contested", "won": "won", "lost": "lost"}
+
+_CARD_PAID = """
+SELECT COALESCE(sum(CASE p.kind WHEN 'capture' THEN p.amount ELSE -p.amount END), 0)
+  FROM sales_payment p
+ WHERE p.order_id = :o AND p.status = 'approved' AND p.kind IN ('capture', 'refund') AND p.currency = :c
+"""
+
+_CHARGED_BACK = """
+SELECT COALESCE(sum(amount), 0) FROM psp_chargeback
+ WHERE channel_id = :ch AND order_number = :n AND status <> 'won' AND chargeback_ref <> :ref
+"""
+
+
+def existing(session: Session, channel_id: int, ref: str) -> int | None:
+    """The id of a channel's chargeback already recorded under the provider's id."""
+    found = (
+        session.connection()
+        .execute(
+            text("SELECT id FROM psp_chargeback WHERE channel_id = :c AND chargeback_ref = :r"),
+            {"c": channel_id, "r": ref},
+        )
+        .scalar()
+    )
+    return int(found) if found is not None else None
+
+
+def check(session: Session, inp: ChargebackInput, *, lock: bool = False) -> None:
+    """The order is the channel's, and the chargeback takes back at most what is left of its card payments."""
+    conn = session.connection()
+    order = conn.execute(
+        text(
+            "SELECT id FROM sales_order WHERE number = :n AND channel_id = :c"
+            + (" FOR UPDATE" if lock else "")
+        ),
+        {"n": inp.order_number, "c": inp.channel_id},
+    ).scalar()
+    if order is None:
+        raise RuleViolation("order_number", f"no order {inp.order_number} on this channel")
+    paid = Decimal(conn.execute(text(_CARD_PAID), {"o": order, "c": inp.currency}).scalar_one())
+    taken = Decimal(
+        conn.execute(
+            text(_CHARGED_BACK), {"ch": inp.channel_id, "n": inp.order_number, "ref": inp.chargeback_ref}
+        ).scalar_one()
+    )
+    check_amount(inp.amount, paid - taken, inp.currency, inp.order_number)
+
+
+def _post(session: Session, head: dict[str, Any], key: str, draft: PostingDraft, memo: str) -> int:
+    """Every line carries the order (what it holds in payment and dispute clearing)."""
+    entry = posting.Entry(
+        int(head["entity_id"]),
+        key,
+        head["received_on"],
+        SOURCE,
+        str(head["chargeback_ref"]),
+        str(head["currency"]),
+        memo=memo,
+        partner=("order", str(head["order_number"])),
+        tagged=posting.EVERY_ROLE,
+    )
+    return posting.post(session, entry, draft)
+
+
+def record(session: Session, inp: ChargebackInput) -> ChargebackRecorded:
+    """Store the chargeback and post it into dispute clearing (once: a retry finds it)."""
+    found = existing(session, inp.channel_id, inp.chargeback_ref)
+    if found is None:
+        check(session, inp, lock=True)
+        found = int(
+            session.connection()
+            .execute(
+                text(
+                    """
+                INSERT INTO psp_chargeback (entity_id, channel_id, chargeback_ref, order_number, amount, currency,
+                                            reason, received_on, status, workflow_id, imported_by)
+                VALUES (:e, :ch, :ref, :n, :a, :c, :why, :on, 'disputed', :wf, :by) RETURNING id
+                """
+                ),
+                {
+                    "e": inp.entity_id,
+                    "ch": inp.channel_id,
+                    "ref": inp.chargeback_ref,
+                    "n": inp.order_number,
+                    "a": inp.amount,
+                    "c": inp.currency,
+                    "why": inp.reason,
+                    "on": inp.received_on,
+                    "wf": inp.workflow_id,
+                    "by": inp.imported_by,
+                },
+            )
+            .scalar_one()
+        )
+    head = _head(session, found)
+    entry = _post(
+        session,
+        head,
+        f"chargeback:{found}",
+        chargeback_posting(Decimal(head["amount"])),
+        f"chargeback {inp.chargeback_ref} on order {inp.order_number}: {inp.reason}"[:200],
+    )
+    session.connection().execute(
+        text("UPDATE psp_chargeback SET entry_id = :je WHERE id = :i"), {"je": entry, "i": found}
+    )
+    return ChargebackRecorded(chargeback_id=found, entry_id=entry)
+
+
+def _head(session: Session, chargeback_id: int) -> dict[str, Any]:
+    row = (
+        session.connection()
+        .execute(text("SELECT * FROM psp_chargeback WHERE id = :i FOR UPDATE"), {"i": chargeback_id})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("chargeback_id", f"chargeback {chargeback_id} does not exist")
+    return dict(row)
+
+
+def settle(session: Session, req: SettleChargeback) -> None:
+    """Carry out a decision once: accept or lose (a loss), win (money back to clearing), or contest."""
+    head = _head(session, req.chargeback_id)
+    status = _STATUS.get(req.decision)
+    if status is None:
+        raise RuleViolation("decision", f"decision must be one of {sorted(_STATUS)}, not {req.decision!r}")
+    if head["status"] == status:
+        return  # a retried activity: done already
+    allowed = ("disputed",) if req.decision in ("accept", "contest") else ("contested",)
+    if head["status"] not in allowed:
+        raise Conflict("decision", f"chargeback {head['chargeback_ref']} is {head['status']}")
+    entry = None
+    if req.decision != "contest":
+        outcome: Outcome = "won" if req.decision == "won" else "lost" if req.decision == "lost" else "accept"
+        entry = _post(
+            session,
+            {**head, "received_on": req.on},
+            f"chargeback:{head['id']}:{req.decision}",
+            settle_posting(outcome, Decimal(head["amount"])),
+            f"chargeback {head['chargeback_ref']} {status} by {req.actor}"[:200],
+        )
+    session.connection().execute(
+        text("UPDATE psp_chargeback SET status = :s, decided_by = :a, settled_entry_id = :je WHERE id = :i"),
+        {"s": status, "a": req.actor, "je": entry, "i": head["id"]},
+    )
+
+
+def chargeback(session: Session, chargeback_id: int) -> dict[str, Any] | None:
+    """A recorded chargeback with its channel code."""
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT b.*, c.code AS channel FROM psp_chargeback b JOIN channel c ON c.id = b.channel_id"
+                " WHERE b.id = :i"
+            ),
+            {"i": chargeback_id},
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -1,0 +1,453 @@
+"""Payment runs: propose the due invoices, pay them AP -> bank-in-transit (with realised FX), bank files."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.contracts.payments import (
+    CloseRun,
+    PaidRun,
+    PartPayment,
+    PaymentRunInput,
+    PayRun,
+    ProposedPayment,
+    RunProposal,
+)
+from ports.bank_file import BankAccount, CreditTransfer, Pain001Writer, PaymentRun
+from rules.accounts import AccountRole
+from rules.bank_matching import paid_in_transit
+from rules.errors import RuleViolation
+from rules.partial_payments import booked_share, check_part
+from rules.posting_rules import PostingDraft
+from rules.realised_fx import realised_fx_posting, realised_on_payable
+from services.core import fx, ledger, open_items
+from services.core.errors import Conflict, NotFound
+from services.payments import posting
+from services.purchasing import store as po_store
+
+SOURCE = "payment_run"
+# Only invoices approved for payment: matched, or a match exception accepted. Exceptions, waiting and
+# rejected invoices (holds and disputes) stay out until they are approved.
+PAYABLE = ("matched", "accepted")
+
+
+def run_workflow_id(entity_code: str, run_date: date) -> str:
+    """One payment run per entity and run date."""
+    return f"PaymentRun-{entity_code}-{run_date.isoformat()}"
+
+
+def setting(session: Session, entity_id: int) -> dict[str, Any] | None:
+    """The entity's house bank and payment-run switch, if set up."""
+    row = (
+        session.connection()
+        .execute(text("SELECT * FROM payment_setting WHERE entity_id = :e"), {"e": entity_id})
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def uses_runs(session: Session, entity_id: int) -> bool:
+    """Whether the entity pays suppliers by payment runs (else each PO pays its invoices when due)."""
+    found = setting(session, entity_id)
+    return bool(found and found["uses_payment_runs"])
+
+
+def _run_id(session: Session, run: PaymentRunInput) -> int:
+    row = (
+        session.connection()
+        .execute(
+            text(
+                "INSERT INTO payment_run (entity_id, run_date, workflow_id, status, proposed_by)"
+                " VALUES (:e, :d, :w, 'proposed', :p) ON CONFLICT (entity_id, run_date) DO NOTHING RETURNING id"
+            ),
+            {"e": run.entity_id, "d": run.run_date, "w": run.workflow_id, "p": run.proposed_by},
+        )
+        .first()
+    )
+    if row is not None:
+        return int(row[0])
+    found = (
+        session.connection()
+        .execute(
+            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
+            {"e": run.entity_id, "d": run.run_date},
+        )
+        .first()
+    )
+    assert found is not None
+    return int(found[0])
+
+
+_ITEMS = """
+SELECT x.id AS item_id, x.invoice_id, i.invoice_number, x.po_number, x.supplier_id, x.currency, x.amount
+  FROM payment_run_item x JOIN supplier_invoice i ON i.id = x.invoice_id
+ WHERE x.run_id = :r ORDER BY x.id
+"""
+
+
+def _items(session: Session, run_id: int) -> list[ProposedPayment]:
+    rows = session.connection().execute(text(_ITEMS), {"r": run_id}).mappings().all()
+    return [ProposedPayment.model_validate(dict(r)) for r in rows]
+
+
+# What other runs claimed of each invoice (proposed or paid): a new run pays only the rest.
+_CLAIMED = """
+SELECT x.invoice_id, sum(x.amount) FROM payment_run_item x
+ WHERE x.invoice_id = ANY(:ids) AND x.run_id <> :r GROUP BY x.invoice_id
+"""
+
+_DUE = """
+SELECT i.id, i.invoice_number, i.supplier_id, i.currency, i.net + i.tax AS amount, po.number, s.iban, s.bic
+  FROM supplier_invoice i JOIN purchase_order po ON po.id = i.po_id JOIN supplier s ON s.id = i.supplier_id
+ WHERE i.entity_id = :e AND i.status = ANY(:payable) AND i.due_date <= :d
+ ORDER BY i.due_date, i.id
+"""
+
+
+def _claimed(session: Session, invoice_ids: list[int], run_id: int) -> dict[int, Decimal]:
+    """What runs other than this one claimed of each invoice (read after the invoices are locked)."""
+    rows = session.connection().execute(text(_CLAIMED), {"ids": invoice_ids, "r": run_id}).all()
+    return {int(r[0]): Decimal(r[1]) for r in rows}
+
+
+def _due(session: Session, entity_id: int, run_date: date, *, lock: bool) -> list[dict[str, Any]]:
+    """The entity's invoices approved for payment and due by the run date."""
+    sql = _DUE + (" FOR UPDATE OF i" if lock else "")
+    rows = (
+        session.connection()
+        .execute(text(sql), {"e": entity_id, "d": run_date, "payable": list(PAYABLE)})
+        .mappings()
+    )
+    return [dict(r) for r in rows]
+
+
+def check_parts(session: Session, entity_id: int, run_date: date, parts: list[PartPayment]) -> None:
+    """Refuse a part payment of an invoice the run would not pay, or of more than is open on it now."""
+    due = {int(inv["id"]): inv for inv in _due(session, entity_id, run_date, lock=False)}
+    this_run = (
+        session.connection()
+        .execute(
+            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
+            {"e": entity_id, "d": run_date},
+        )
+        .scalar()
+    )
+    claimed = _claimed(session, list(due), int(this_run or 0))
+    seen: set[int] = set()
+    for n, part in enumerate(parts):
+        inv = due.get(part.invoice_id)
+        if inv is None or part.invoice_id in seen:
+            why = "twice" if part.invoice_id in seen else f"not approved for payment and due by {run_date}"
+            raise RuleViolation(f"amounts[{n}].invoice_id", f"invoice {part.invoice_id} is {why}")
+        seen.add(part.invoice_id)
+        open_now = Decimal(inv["amount"]) - claimed.get(part.invoice_id, Decimal(0))
+        check_part(
+            f"amounts[{n}].amount", part.amount, open_now, str(inv["currency"]), str(inv["invoice_number"])
+        )
+
+
+def propose(session: Session, run: PaymentRunInput) -> RunProposal:
+    """Claim what is open on the entity's payable invoices due by the run date, or the part the clerk asked
+    for (once: a retry returns the same proposal)."""
+    run_id = _run_id(session, run)
+    due = _due(session, run.entity_id, run.run_date, lock=True)
+    # Read after the lock: a run proposed meanwhile has committed its claims.
+    claimed = _claimed(session, [int(inv["id"]) for inv in due], run_id)
+    parts = {p.invoice_id: p.amount for p in run.parts}
+    left_out: dict[str, str] = {}
+    for inv in due:
+        open_now = Decimal(inv["amount"]) - claimed.get(int(inv["id"]), Decimal(0))
+        if open_now <= 0:
+            continue  # claimed in full by other runs
+        amount = parts.get(int(inv["id"]), open_now)
+        if not inv["iban"]:
+            left_out[str(inv["invoice_number"])] = "the supplier has no bank account (IBAN)"
+            continue
+        if amount > open_now:
+            left_out[str(inv["invoice_number"])] = f"only {open_now} {inv['currency']} is open, not {amount}"
+            continue
+        session.connection().execute(
+            text(
+                "INSERT INTO payment_run_item (run_id, invoice_id, supplier_id, po_number, currency, amount,"
+                " end_to_end_id, realised_fx, status)"
+                " VALUES (:r, :i, :s, :po, :c, :a, :e2e, 0, 'proposed') ON CONFLICT (run_id, invoice_id) DO NOTHING"
+            ),
+            {
+                "r": run_id,
+                "i": inv["id"],
+                "s": inv["supplier_id"],
+                "po": inv["number"],
+                "c": inv["currency"],
+                "a": amount,
+                "e2e": f"PR{run_id}-INV{inv['id']}",
+            },
+        )
+    return RunProposal(run_id=run_id, payments=_items(session, run_id), left_out=left_out)
+
+
+def close(session: Session, req: CloseRun) -> None:
+    """A rejected run releases its invoices for a later run; an empty run just ends."""
+    if req.status == "rejected":
+        session.connection().execute(
+            text("DELETE FROM payment_run_item WHERE run_id = :r AND status = 'proposed'"), {"r": req.run_id}
+        )
+    session.connection().execute(
+        text("UPDATE payment_run SET status = :s, approved_by = :a WHERE id = :r AND status = 'proposed'"),
+        {"s": req.status, "a": req.actor if req.status == "rejected" else None, "r": req.run_id},
+    )
+
+
+def _head(session: Session, run_id: int) -> dict[str, Any]:
+    row = (
+        session.connection()
+        .execute(text("SELECT * FROM payment_run WHERE id = :r FOR UPDATE"), {"r": run_id})
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound("run_id", f"payment run {run_id} does not exist")
+    return dict(row)
+
+
+def _booked_payable(session: Session, po_number: str, invoice_id: int) -> Decimal:
+    """What the invoice's payable was booked at in the functional currency (credit shown positive)."""
+    value = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT -COALESCE(sum(l.amount_func), 0) FROM journal_line l"
+                " JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id"
+                " WHERE e.idempotency_key = :k AND a.role = 'ap'"
+            ),
+            {"k": f"po:{po_number}:invoice:{invoice_id}:gl"},
+        )
+        .scalar()
+    )
+    return Decimal(value or 0)
+
+
+def _post(
+    session: Session,
+    run: dict[str, Any],
+    item: ProposedPayment,
+    draft: PostingDraft,
+    key: str,
+    currency: str,
+    rate: Decimal | None,
+    memo: str,
+) -> int:
+    """Post on the run date; the AP lines carry the supplier (its open items)."""
+    return posting.post(
+        session,
+        posting.Entry(
+            entity_id=int(run["entity_id"]),
+            key=key,
+            on=run["run_date"],
+            source_type=SOURCE,
+            source_id=str(run["workflow_id"]),
+            currency=currency,
+            memo=memo,
+            fx_rate=rate,
+            partner=("supplier", str(item.supplier_id)),
+            tagged=frozenset({AccountRole.AP}),
+        ),
+        draft,
+    )
+
+
+def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Decimal] | None:
+    """The invoice's gross and what other runs paid of it, or None when it was paid another way meanwhile
+    (or no longer has room for this payment) and the proposed item is dropped."""
+    inv = (
+        session.connection()
+        .execute(
+            text("SELECT status, net + tax FROM supplier_invoice WHERE id = :i FOR UPDATE"),
+            {"i": item.invoice_id},
+        )
+        .one()
+    )
+    done = (
+        session.connection()
+        .execute(text("SELECT status FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
+        .scalar()
+    )
+    before = Decimal(
+        session.connection()
+        .execute(
+            text(
+                "SELECT COALESCE(sum(amount), 0) FROM payment_run_item"
+                " WHERE invoice_id = :inv AND id <> :i AND status <> 'proposed'"
+            ),
+            {"inv": item.invoice_id, "i": item.item_id},
+        )
+        .scalar_one()
+    )
+    gross = Decimal(inv[1])
+    if done == "proposed" and (inv[0] == "paid" or before + item.amount > gross):
+        session.connection().execute(text("DELETE FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
+        return None
+    return gross, before
+
+
+def _realised_fx(
+    session: Session, run: dict[str, Any], item: ProposedPayment, rate: Decimal, owed: tuple[Decimal, Decimal]
+) -> Decimal:
+    """Post the realised FX of a foreign-currency payment: its proportional share of the booked payable
+    against what it cost at the payment date's rate; returns the gain (loss < 0)."""
+    functional = ledger.entity_currency(session, int(run["entity_id"]))
+    if item.currency == functional:
+        return Decimal(0)
+    gross, before = owed
+    booked = booked_share(
+        _booked_payable(session, item.po_number, item.invoice_id), gross, before, item.amount, functional
+    )
+    gain = realised_on_payable(item.amount, booked, rate, functional).gain
+    if gain:
+        fx_entry = _post(
+            session,
+            run,
+            item,
+            realised_fx_posting(gain),
+            f"payrun:{run['id']}:invoice:{item.invoice_id}:fx",
+            functional,
+            None,
+            f"realised FX on invoice {item.invoice_number}",
+        )
+        open_items.record(
+            session, fx_entry, "payment", f"fx:{item.invoice_number}", against=item.invoice_number
+        )
+    return gain
+
+
+def _pay_item(
+    session: Session, run: dict[str, Any], item: ProposedPayment, paid_on: date, actor: str
+) -> str | None:
+    """Post one payment (and its realised FX) once: "paid" when it pays the invoice off, "part_paid" when some
+    stays open, None when the invoice was paid another way meanwhile."""
+    owed = _paid_before(session, item)
+    if owed is None:
+        return None
+    rate = fx.rate(session, item.currency, ledger.entity_currency(session, int(run["entity_id"])), paid_on)
+    entry = _post(
+        session,
+        run,
+        item,
+        paid_in_transit(item.amount),
+        f"payrun:{run['id']}:invoice:{item.invoice_id}:payment",
+        item.currency,
+        rate,
+        f"payment run {run['workflow_id']}: invoice {item.invoice_number}",
+    )
+    # The payment settles the invoice's open item on AP (the close compares open items with AP).
+    open_items.record(
+        session, entry, "payment", f"payment:{item.invoice_number}", against=item.invoice_number
+    )
+    gain = _realised_fx(session, run, item, rate, owed)
+    session.connection().execute(
+        text(
+            "UPDATE payment_run_item SET status = 'paid', fx_rate = :r, realised_fx = :g, payment_entry_id = :e"
+            " WHERE id = :i AND status = 'proposed'"
+        ),
+        {"r": rate, "g": gain, "e": entry, "i": item.item_id},
+    )
+    gross, before = owed
+    settled = before + item.amount == gross
+    if settled:
+        session.connection().execute(
+            text("UPDATE supplier_invoice SET status = 'paid', paid_on = :d WHERE id = :i"),
+            {"d": paid_on, "i": item.invoice_id},
+        )
+    po = po_store.head(session, item.po_number)
+    po_store.audit(
+        session,
+        po,
+        f"po:{po.number}:invoice:{item.invoice_id}:paid"
+        if settled
+        else f"po:{po.number}:invoice:{item.invoice_id}:run:{run['id']}:part_paid",
+        "invoice.paid" if settled else "invoice.part_paid",
+        actor,
+        {"amount": str(item.amount), "journal_entry_id": entry, "payment_run": run["workflow_id"]},
+    )
+    return "paid" if settled else "part_paid"
+
+
+def pay(session: Session, req: PayRun) -> PaidRun:
+    """Post every proposed payment once and stamp the run paid; the bank files must be writable first."""
+    run = _head(session, req.run_id)
+    if run["status"] not in ("proposed", "paid"):
+        raise Conflict("run_id", f"payment run {req.run_id} is {run['status']}")
+    items = _items(session, req.run_id)
+    if run["status"] == "proposed":
+        bank_files(session, req.run_id, datetime.now(UTC))  # refuses before anything posts
+    outcome = {item.item_id: _pay_item(session, run, item, req.paid_on, req.approved_by) for item in items}
+    session.connection().execute(
+        text(
+            "UPDATE payment_run SET status = 'paid', approved_by = :a, paid_at = COALESCE(paid_at, now())"
+            " WHERE id = :r"
+        ),
+        {"a": req.approved_by, "r": req.run_id},
+    )
+    return PaidRun(
+        run_id=req.run_id,
+        paid=[item for item in items if outcome[item.item_id] == "paid"],
+        part_paid=[item for item in items if outcome[item.item_id] == "part_paid"],
+    )
+
+
+def bank_files(session: Session, run_id: int, created_at: datetime | None = None) -> dict[str, bytes]:
+    """The run's pain.001 credit-transfer files, one per currency (message id from the run and currency)."""
+    run = (
+        session.connection()
+        .execute(text("SELECT * FROM payment_run WHERE id = :r"), {"r": run_id})
+        .mappings()
+        .first()
+    )
+    if run is None:
+        raise NotFound("run_id", f"payment run {run_id} does not exist")
+    house = setting(session, int(run["entity_id"]))
+    if house is None:
+        raise RuleViolation("entity_id", "the entity has no house bank (payment setting)")
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT x.end_to_end_id, x.amount, x.currency, i.invoice_number, x.po_number, s.name,"
+                " s.account_holder, s.iban, s.bic FROM payment_run_item x"
+                " JOIN supplier_invoice i ON i.id = x.invoice_id JOIN supplier s ON s.id = x.supplier_id"
+                " WHERE x.run_id = :r ORDER BY x.currency, x.id"
+            ),
+            {"r": run_id},
+        )
+        .mappings()
+        .all()
+    )
+    debtor = BankAccount(str(house["account_name"]), str(house["iban"]), str(house["bic"]))
+    stamp = run["paid_at"] or created_at or datetime.now(UTC)
+    files: dict[str, bytes] = {}
+    for currency in sorted({str(r["currency"]) for r in rows}):
+        transfers = tuple(
+            CreditTransfer(
+                end_to_end_id=str(r["end_to_end_id"]),
+                amount=Decimal(r["amount"]).quantize(Decimal("0.01")),
+                creditor=BankAccount(str(r["account_holder"] or r["name"])[:70], str(r["iban"]), r["bic"]),
+                remittance=f"Invoice {r['invoice_number']} / PO {r['po_number']}"[:140],
+            )
+            for r in rows
+            if r["currency"] == currency
+        )
+        files[currency] = Pain001Writer().payment_file(
+            PaymentRun(
+                message_id=f"PR{run_id}-{currency}",
+                created_at=stamp,
+                initiating_party=debtor.name,
+                debtor=debtor,
+                execution_date=run["run_date"],
+                currency=currency,
+                payments=transfers,
+            )
+        )
+    return files

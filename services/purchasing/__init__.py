@@ -1,0 +1,1 @@
+"""Procure-to-pay: purchase orders, receipts, supplier invoices and the supplier scorecard."""

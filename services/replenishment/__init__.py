@@ -1,0 +1,1 @@
+"""Replenishment: plans, budgets, rebalancing, transfers and cycle counts."""

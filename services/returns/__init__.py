@@ -1,0 +1,1 @@
+"""Returns: intake, policy, receipt, goods disposition, refunds and exchanges."""

@@ -1,0 +1,1 @@
+"""Order-to-fulfil: intake, pricing, allocation, shipping, payments and marketplace settlements."""

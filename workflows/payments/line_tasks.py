@@ -1,0 +1,64 @@
+"""The tasks of an import's lines (a bank statement, a PSP payout): one task per line a person decides, the
+line each task is about, and the wait until every one is decided. Workflow code: the same commands in the
+same order as each workflow issued them before (open_task per line; on a decision the resolving activity,
+then close_task), so recorded histories replay."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.tasks import TaskActivities
+    from models.contracts.tasks import DecisionRequest, TaskSpec
+    from workflows import retry
+    from workflows.inbox import OpenTask, TaskBook, close_decided
+
+ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": retry.TRANSIENT}
+
+
+@dataclass
+class LineTasks:
+    """Open tasks by id, and the line number each is about."""
+
+    book: TaskBook = field(default_factory=TaskBook)
+    lines: dict[int, int] = field(default_factory=dict)
+
+    async def open(self, spec: TaskSpec, line_no: int) -> None:
+        """Open the task of one line (once per task key) and remember it."""
+        opened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **ACT)
+        self.book.add(
+            OpenTask(
+                task_id=opened.task_id,
+                kind=spec.kind,
+                options=spec.options,
+                candidate_role=spec.candidate_role,
+            )
+        )
+        self.lines[opened.task_id] = line_no
+
+    def take(self, req: DecisionRequest) -> tuple[OpenTask, str | None, int]:
+        """The decided task (forgotten now, so a second decision meanwhile is refused), whom the actor acts
+        for, and its line."""
+        task, acting_for = self.book.authorize(req)
+        self.book.pop(task.task_id)
+        return task, acting_for, self.lines[task.task_id]
+
+    async def close(self, task: OpenTask, req: DecisionRequest, acting_for: str | None) -> None:
+        """Close the decided task in the inbox."""
+        await close_decided(self.book, task, req, acting_for, **ACT)
+
+    async def all_decided(self) -> None:
+        """Wait until no task is open and no handler runs."""
+        await workflow.wait_condition(lambda: not self.book.tasks and workflow.all_handlers_finished())
+
+    @property
+    def open_ids(self) -> list[int]:
+        """The open tasks' ids, in order."""
+        return sorted(self.book.tasks)
+
+    @property
+    def stage(self) -> str:
+        """`exception` while a line waits, else `posted`."""
+        return "exception" if self.book.tasks else "posted"
