@@ -19,6 +19,7 @@ from erp.command_relay import CommandRelay
 from erp.db import app_engine
 from erp.failure_interceptor import FailureInterceptor
 from erp.log_interceptor import LogInterceptor
+from erp.sandbox_runner import GuardedSandboxRunner
 from erp.settings import get_settings
 from erp.temporal import connect_patiently
 from erp.tracing import start_tracing, stop_tracing, worker_tracing_interceptors
@@ -42,6 +43,7 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=build_activities(engine, client),
         activity_executor=ThreadPoolExecutor(max_workers=max_activities),
+        workflow_runner=GuardedSandboxRunner(),
         # Spans for the workflow run and its activities while tracing is on (none when the client already
         # carries them: a worker inherits its client's); log lines per activity and decision (outside the
         # failure interceptor: it logs the classified failure); data and constraint errors fail an activity

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from erp.sandbox_runner import GuardedSandboxRunner
+
 
 def replay(
     files: Annotated[
@@ -22,7 +24,11 @@ def replay(
 
     async def _one(path: Path) -> str | None:
         history = WorkflowHistory.from_json(path.stem, path.read_text())
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+        replayer = Replayer(
+            workflows=WORKFLOWS,
+            data_converter=pydantic_data_converter,
+            workflow_runner=GuardedSandboxRunner(),
+        )
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
         return None if result.replay_failure is None else str(result.replay_failure)
 

@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from tests.close import worked_month
 from tests.close.closing import at_sign_off, decide, start_close
 from tests.close.worked_month import PERIOD
@@ -42,6 +43,10 @@ async def test_a_recorded_close_replays(
     if os.environ.get("ERP_RECORD_HISTORIES") or not HISTORY.exists():
         HISTORY.write_text(await record_close(time_skipping, engine, factory, task_queue))
     history = WorkflowHistory.from_json("recorded-close", HISTORY.read_text())
-    replayer = Replayer(workflows=[MonthEndCloseWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[MonthEndCloseWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=GuardedSandboxRunner(),
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None

@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from models.contracts.purchasing import (
     CancelRequest,
     ConfirmationRequest,
@@ -40,7 +41,9 @@ async def _replays(path: Path) -> None:
     """The committed history is a purchase order's and replays with today's code."""
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == "PurchaseOrder"
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 

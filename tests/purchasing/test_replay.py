@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import open_desk
@@ -53,6 +54,10 @@ async def test_record_the_happy_path_history(
 
 async def test_the_recorded_purchase_order_replays_deterministically() -> None:
     history = WorkflowHistory.from_json("PO-recorded", HISTORY.read_text())
-    replayer = Replayer(workflows=[PurchaseOrderWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=[PurchaseOrderWorkflow],
+        data_converter=pydantic_data_converter,
+        workflow_runner=GuardedSandboxRunner(),
+    )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

@@ -10,6 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from tests.histories import all_histories
 from workflows.registry import WORKFLOWS
 
@@ -25,7 +26,9 @@ def _type_of(path: Path) -> str:
 @pytest.mark.parametrize("path", all_histories(), ids=lambda p: f"{p.parent.parent.name}/{p.name}")
 async def test_the_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path}: {result.replay_failure}"
 

@@ -17,6 +17,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from erp.settings import get_settings
 from models.contracts.foresight import DataQualityInput
 from models.contracts.integration import DispatcherInput
@@ -39,7 +40,9 @@ async def _replays(path: Path, workflow_type: str) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     started = history.events[0].workflow_execution_started_event_attributes
     assert started.workflow_type.name == workflow_type
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 

@@ -24,6 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities.inbound import InboundActivities
+from erp.sandbox_runner import GuardedSandboxRunner
 from models.contracts.inbound import InboundLine, InboundNotice
 from models.contracts.sales import (
     CancelRequest,
@@ -50,7 +51,9 @@ async def _replays(path: Path) -> None:
     """The committed history is a sales order's and replays with today's code."""
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     assert history.events[0].workflow_execution_started_event_attributes.workflow_type.name == "SalesOrder"
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
 

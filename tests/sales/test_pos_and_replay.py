@@ -13,6 +13,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from erp.sandbox_runner import GuardedSandboxRunner
 from tests.factories import Factory
 from tests.sales.shop import account_totals, add_item, balance, bearer, open_shop, order_body, receive
 from workflows.registry import WORKFLOWS
@@ -76,6 +77,8 @@ async def test_recorded_history_replays(
         history = await handle.fetch_history()
         HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
     history = WorkflowHistory.from_json("recorded", HISTORY.read_text())
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
     result = await replayer.replay_workflow(history)
     assert result.replay_failure is None

@@ -25,6 +25,7 @@ from api.main import create_app
 from api.tracing_middleware import TracingMiddleware
 from erp.failure_interceptor import FailureInterceptor
 from erp.log_interceptor import LogInterceptor
+from erp.sandbox_runner import GuardedSandboxRunner
 from erp.settings import Settings, get_settings
 from erp.temporal import connect
 from erp.tracing import exporters_for, start_tracing, stop_tracing, tracing_interceptors
@@ -75,7 +76,9 @@ def _trace_of(span: ReadableSpan) -> int:
 async def _replay_untraced(address: str, workflow_id: str) -> None:
     client = await Client.connect(address, data_converter=pydantic_data_converter)
     history = await client.get_workflow_handle(workflow_id).fetch_history()
-    await Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter).replay_workflow(history)
+    await Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    ).replay_workflow(history)
 
 
 def test_one_trace_from_the_request_to_the_activities(
