@@ -1,0 +1,144 @@
+"""A Norwegian shop (NOK) sells in euros on its web shop and on a marketplace. The controller keys the euro at
+11.50 kroner today and 11.60 tomorrow (a pair no other scenario keys: rates are shared by every entity).
+Three lamps are sold today at EUR 30.00 + 19 % = 35.70, each booked at 11.50 = 410.55 kroner: one paid by
+card (captured into payment clearing), one on the marketplace (a receivable), one by bank transfer (recorded
+as paid, in payment clearing from shipment).
+
+The money arrives tomorrow, at 11.60: the payment provider's payout (35.70 less 0.54 fees) credits clearing
+35.70 x 11.60 = 414.12; the marketplace's settlement (35.70 less 5.00 fees) credits the receivable 414.12;
+the customer's transfer on the bank statement credits clearing 414.12. Each is 414.12 - 410.55 = 3.57 more
+kroner than booked: a realised gain of 3.57 each, 10.71 in all, and payment clearing and the receivable end
+at zero kroner. The bank gets the payout 35.16 x 11.60 = 407.856 -> 407.86, the settlement 30.70 x 11.60 =
+356.12 and the transfer 414.12: 1,178.10."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from temporalio.worker import Worker
+
+from tests.factories import Factory
+from tests.payments.bank import Entry, balances, camt053, transfer_order
+from tests.purchasing.buyer_desk import eventually
+from tests.returns.desk import ship_through_api
+from tests.sales.shop import add_item, bearer, open_shop, order_body, receive
+
+D = Decimal
+IBAN = "NO9386011117947"
+
+
+def _gain(engine: Engine, entity_id: int, source_type: str) -> Decimal:
+    """The realised FX the entity booked from one kind of receipt (a gain shown positive)."""
+    with engine.connect() as c:
+        return -D(
+            c.execute(
+                text(
+                    "SELECT COALESCE(sum(l.amount_func), 0) FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id"
+                    " JOIN account a ON a.id = l.account_id"
+                    " WHERE e.entity_id = :e AND a.role = 'fx_gain_loss' AND e.source_type = :s"
+                ),
+                {"e": entity_id, "s": source_type},
+            ).scalar_one()
+        )
+
+
+async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_to_zero(
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory, entity=factory.entity("NOK"))
+    assert shop.entity.id
+    entity = shop.entity.id
+    # Both channels sell in euros (a new shop's channels sell in the entity's currency).
+    with engine.begin() as c:
+        c.execute(
+            text("UPDATE channel SET currency = 'EUR' WHERE id = ANY(:ids)"),
+            {"ids": [shop.web.id, shop.market.id]},
+        )
+    ctl = bearer(shop.controller)
+    today, tomorrow = date.today(), date.today() + timedelta(days=1)
+    for on, value in ((today, "11.50"), (tomorrow, "11.60")):
+        body = {"from_currency": "EUR", "to_currency": "NOK", "rate_date": on.isoformat(), "rate": value}
+        keyed = api.post("/fx-rates", json=body, headers=ctl)
+        assert keyed.status_code == 201, keyed.text
+    lamp = add_item(factory, shop, "lamp", "30.00")
+    receive(engine, lamp, shop.wh1, "10", "12.00")
+
+    card = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])
+    transfer = transfer_order(api, shop, lamp.sku)
+    sale = order_body(shop, shop.market, [{"sku": lamp.sku, "qty": "1"}])
+    market = api.post("/orders", json=sale, headers=bearer(shop.sales)).json()["order_number"]
+    shipped = api.post(
+        f"/orders/{market}/warehouse-events",
+        json={"kind": "shipped", "location_id": shop.wh1.id, "carrier": "DPD"},
+        headers=bearer(shop.warehouse),
+    )
+    assert shipped.status_code == 200, shipped.text
+    booked = balances(engine, entity)
+    # Two orders' EUR 35.70 in clearing, one owed by the marketplace, each at 11.50 = 410.55.
+    assert (booked["payment_clearing"], booked["ar"]) == (D("821.10"), D("410.55")), booked
+
+    payout: dict[str, Any] = {
+        "channel": shop.web.code,
+        "payout_id": "po-eur-1",
+        "payout_date": tomorrow.isoformat(),
+        "lines": [{"order_number": card, "gross": "35.70", "fees": "0.54"}],
+    }
+    imported = api.post("/psp-payouts", json=payout, headers={**ctl, "Idempotency-Key": "po-eur-1"})
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["lines"][0]["status"] == "matched", imported.text
+    # 35.70 captured at 11.50 = 410.55, paid out at 11.60 = 414.12: a gain of 3.57.
+    assert _gain(engine, entity, "psp_payout") == D("3.57")
+    assert balances(engine, entity)["payment_clearing"] == D("410.55")  # only the transfer order's
+
+    report = {
+        "channel": shop.market.code,
+        "reference": "MKT-EUR-1",
+        "payout_date": tomorrow.isoformat(),
+        "lines": [{"external_id": sale["external_id"], "gross": "35.70", "fees": "5.00"}],
+    }
+    settled = api.post("/settlements", json=report, headers=ctl)
+    assert settled.status_code == 201 and settled.json()["lines"][0]["status"] == "matched", settled.text
+    # The receivable 410.55 is credited 414.12: a gain of 3.57; nothing is owed any more.
+    assert _gain(engine, entity, "sales_order") == D("3.57")
+    assert "ar" not in balances(engine, entity)
+
+    content = camt053(
+        "ST-EUR-1",
+        IBAN,
+        [
+            Entry("35.16", text="PSP payout po-eur-1"),
+            Entry("30.70", e2e="MKT-EUR-1", text="Marketplace payout"),
+            Entry("35.70", text=f"Order {transfer} thank you"),
+        ],
+        on=tomorrow,
+    )
+    statement = api.post(
+        "/bank-statements", json={"entity_id": entity, "format": "camt053", "content": content}, headers=ctl
+    )
+    assert statement.status_code == 201, statement.text
+    assert [ln["matched_to"] for ln in statement.json()["lines"]] == [
+        "psp_payout",
+        "settlement",
+        "customer_payment",
+    ], statement.text
+    # The transfer's 35.70 held at 410.55 arrives worth 414.12: a gain of 3.57.
+    assert _gain(engine, entity, "bank_statement") == D("3.57")
+
+    after = balances(engine, entity)
+    for cleared in ("payment_clearing", "ar", "bank_in_transit"):
+        assert cleared not in after, after
+    assert after["bank"] == D("1178.10")  # 407.86 + 356.12 + 414.12
+    assert after["fx_gain_loss"] == D("-10.71")  # three gains of 3.57
+
+    recon = api.get(f"/open-items/reconciliation?entity_id={entity}", headers=ctl).json()
+    ar = next(s for s in recon["sides"] if s["side"] == "ar")
+    assert D(str(ar["difference"])) == 0 and not ar["unrecorded"], ar
+    # Nothing more is expected from the transfer customer: a second statement naming the order finds nothing.
+    again = camt053("ST-EUR-2", IBAN, [Entry("3.57", text=f"Order {transfer}")], on=tomorrow)
+    second = api.post(
+        "/bank-statements", json={"entity_id": entity, "format": "camt053", "content": again}, headers=ctl
+    )
+    assert second.status_code == 201 and second.json()["lines"][0]["status"] == "unmatched", second.text
+    eventually(lambda: balances(engine, entity) == after or None, "nothing more posted")
