@@ -181,3 +181,23 @@ def chargeback(session: Session, chargeback_id: int) -> dict[str, Any] | None:
         .first()
     )
     return dict(row) if row else None
+
+
+def chargebacks_of(
+    session: Session, entity_ids: list[int], status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Chargebacks of the entities, newest received first (then newest recorded), optionally of one status."""
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT b.*, c.code AS channel FROM psp_chargeback b JOIN channel c ON c.id = b.channel_id"
+                " WHERE b.entity_id = ANY(:es) AND (CAST(:s AS text) IS NULL OR b.status = :s)"
+                " ORDER BY b.received_on DESC, b.id DESC LIMIT :lim OFFSET :off"
+            ),
+            {"es": entity_ids, "s": status, "lim": limit, "off": offset},
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
