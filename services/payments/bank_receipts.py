@@ -32,6 +32,11 @@ SELECT s.id, s.reference, s.currency,
                     WHERE bs.entity_id = s.entity_id AND b.matched_to = 'settlement' AND b.matched_ref = s.reference)
  ORDER BY s.id FOR UPDATE OF s
 """
+# The entries that put a payout's (a settlement's) money in bank in transit.
+_CARRIED_PAYOUT = "SELECT entry_id FROM psp_payout_line WHERE payout_id = :i AND entry_id IS NOT NULL"
+_CARRIED_SETTLEMENT = (
+    "SELECT journal_entry_id FROM settlement_line WHERE settlement_id = :i AND journal_entry_id IS NOT NULL"
+)
 _ORDERS = "SELECT number, currency FROM sales_order WHERE entity_id = :e AND number = ANY(:w) ORDER BY id FOR UPDATE"
 # A transfer the order recorded as paid sits in payment clearing from shipment until the bank shows it (card
 # captures there wait for the PSP's payout instead).
@@ -153,6 +158,24 @@ def book(
         receipt.currency,
         payout_arrived(receipt.amount, received),
         None,
+    )
+    carried = [
+        int(r[0])
+        for r in session.connection().execute(
+            text(_CARRIED_PAYOUT if receipt.kind == "psp_payout" else _CARRIED_SETTLEMENT),
+            {"i": receipt.ident},
+        )
+    ]
+    # Paid out on one day, at the bank on another: a foreign-currency payout's rate moved in between.
+    receipt_fx.realise_in_transit(
+        session,
+        entity_id,
+        entry,
+        carried,
+        receipt.currency,
+        on,
+        (SOURCE, statement_ref),
+        f"{receipt.kind.replace('_', ' ')} {receipt.ref}",
     )
     if receipt.kind == "psp_payout":
         session.connection().execute(

@@ -81,3 +81,56 @@ def realise(
         # The receivable's open items must add up to the control account in the functional currency.
         open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order)
     return gain
+
+
+# Bank in transit of a payout or settlement: what its entries put there, and what the bank's arrival took out.
+_IN_TRANSIT = """
+SELECT COALESCE(sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = ANY(:carried)), 0),
+       COALESCE(sum(l.amount_func) FILTER (WHERE e.id = ANY(:carried)), 0),
+       COALESCE(-sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = :je), 0),
+       COALESCE(-sum(l.amount_func) FILTER (WHERE e.id = :je), 0)
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = 'bank_in_transit' AND (e.id = ANY(:carried) OR e.id = :je)
+"""
+
+
+def realise_in_transit(
+    session: Session,
+    entity_id: int,
+    arrival_entry: int,
+    carried: list[int],
+    currency: str,
+    on: date,
+    source: tuple[str, str],
+    what: str,
+) -> Decimal:
+    """Post the realised FX of a payout (or settlement, `what` names it) whose money left bank in transit for the bank at
+    another day's rate than the `carried` entries put it there; returns the gain (a loss < 0)."""
+    functional = ledger.entity_currency(session, entity_id)
+    if currency == functional or not carried:
+        return Decimal(0)
+    row = (
+        session.connection()
+        .execute(text(_IN_TRANSIT), {"c": currency, "carried": carried, "je": arrival_entry, "e": entity_id})
+        .one()
+    )
+    held, held_func, cleared, received_func = (Decimal(v) for v in row)
+    if cleared <= 0 or held <= 0:
+        return Decimal(0)
+    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    if gain:
+        source_type, source_id = source
+        posting.post(
+            session,
+            posting.Entry(
+                entity_id,
+                f"je:{arrival_entry}:bank_in_transit:realised_fx",
+                on,
+                source_type,
+                source_id,
+                functional,
+                memo=f"realised FX on {what} in transit",
+            ),
+            realised_fx_posting(gain, AccountRole.BANK_IN_TRANSIT),
+        )
+    return gain

@@ -1,15 +1,20 @@
 """A Norwegian shop (NOK) sells in euros on its web shop and on a marketplace. The controller keys the euro at
-11.50 kroner today and 11.60 tomorrow (a pair no other scenario keys: rates are shared by every entity).
+11.50 kroner today, 11.60 tomorrow and 11.70 the day after (a pair no other scenario keys: rates are shared
+by every entity).
 Three lamps are sold today at EUR 30.00 + 19 % = 35.70, each booked at 11.50 = 410.55 kroner: one paid by
 card (captured into payment clearing), one on the marketplace (a receivable), one by bank transfer (recorded
 as paid, in payment clearing from shipment).
 
-The money arrives tomorrow, at 11.60: the payment provider's payout (35.70 less 0.54 fees) credits clearing
-35.70 x 11.60 = 414.12; the marketplace's settlement (35.70 less 5.00 fees) credits the receivable 414.12;
-the customer's transfer on the bank statement credits clearing 414.12. Each is 414.12 - 410.55 = 3.57 more
-kroner than booked: a realised gain of 3.57 each, 10.71 in all, and payment clearing and the receivable end
-at zero kroner. The bank gets the payout 35.16 x 11.60 = 407.856 -> 407.86, the settlement 30.70 x 11.60 =
-356.12 and the transfer 414.12: 1,178.10."""
+Tomorrow, at 11.60, the payment provider's payout (35.70 less 0.54 fees) credits clearing 35.70 x 11.60 =
+414.12 and puts 35.16 x 11.60 = 407.856 -> 407.86 in transit; the marketplace's settlement (35.70 less 5.00
+fees) credits the receivable 414.12 and puts 30.70 x 11.60 = 356.12 in transit. Each credit is 414.12 -
+410.55 = 3.57 more kroner than booked: a realised gain of 3.57 each.
+
+The day after, at 11.70, the bank's statement shows the payout (35.16 x 11.70 = 411.372 -> 411.37: a gain of
+411.37 - 407.86 = 3.51 on bank in transit), the settlement (30.70 x 11.70 = 359.19: a gain of 3.07) and the
+customer's transfer (35.70 x 11.70 = 417.69 against the 410.55 held in clearing: a gain of 7.14). Payment
+clearing, the receivable and bank in transit end at zero kroner; the bank holds 411.37 + 359.19 + 417.69 =
+1,188.25, and the realised gains are 3.57 + 3.57 + 3.51 + 3.07 + 7.14 = 20.86."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -57,8 +62,9 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
             {"ids": [shop.web.id, shop.market.id]},
         )
     ctl = bearer(shop.controller)
-    today, tomorrow = date.today(), date.today() + timedelta(days=1)
-    for on, value in ((today, "11.50"), (tomorrow, "11.60")):
+    today = date.today()
+    tomorrow, later = today + timedelta(days=1), today + timedelta(days=2)
+    for on, value in ((today, "11.50"), (tomorrow, "11.60"), (later, "11.70")):
         body = {"from_currency": "EUR", "to_currency": "NOK", "rate_date": on.isoformat(), "rate": value}
         keyed = api.post("/fx-rates", json=body, headers=ctl)
         assert keyed.status_code == 201, keyed.text
@@ -112,7 +118,7 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
             Entry("30.70", e2e="MKT-EUR-1", text="Marketplace payout"),
             Entry("35.70", text=f"Order {transfer} thank you"),
         ],
-        on=tomorrow,
+        on=later,
     )
     statement = api.post(
         "/bank-statements", json={"entity_id": entity, "format": "camt053", "content": content}, headers=ctl
@@ -123,22 +129,22 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
         "settlement",
         "customer_payment",
     ], statement.text
-    # The transfer's 35.70 held at 410.55 arrives worth 414.12: a gain of 3.57.
-    assert _gain(engine, entity, "bank_statement") == D("3.57")
+    # The transfer 7.14, the payout in transit 3.51, the settlement in transit 3.07.
+    assert _gain(engine, entity, "bank_statement") == D("13.72")
 
-    after = balances(engine, entity)
+    arrived = balances(engine, entity)
     for cleared in ("payment_clearing", "ar", "bank_in_transit"):
-        assert cleared not in after, after
-    assert after["bank"] == D("1178.10")  # 407.86 + 356.12 + 414.12
-    assert after["fx_gain_loss"] == D("-10.71")  # three gains of 3.57
+        assert cleared not in arrived, arrived
+    assert arrived["bank"] == D("1188.25")  # 411.37 + 359.19 + 417.69
+    assert arrived["fx_gain_loss"] == D("-20.86")  # 3.57 + 3.57 + 3.51 + 3.07 + 7.14
 
     recon = api.get(f"/open-items/reconciliation?entity_id={entity}", headers=ctl).json()
     ar = next(s for s in recon["sides"] if s["side"] == "ar")
     assert D(str(ar["difference"])) == 0 and not ar["unrecorded"], ar
     # Nothing more is expected from the transfer customer: a second statement naming the order finds nothing.
-    again = camt053("ST-EUR-2", IBAN, [Entry("3.57", text=f"Order {transfer}")], on=tomorrow)
+    again = camt053("ST-EUR-2", IBAN, [Entry("3.57", text=f"Order {transfer}")], on=later)
     second = api.post(
         "/bank-statements", json={"entity_id": entity, "format": "camt053", "content": again}, headers=ctl
     )
     assert second.status_code == 201 and second.json()["lines"][0]["status"] == "unmatched", second.text
-    eventually(lambda: balances(engine, entity) == after or None, "nothing more posted")
+    eventually(lambda: balances(engine, entity) == arrived or None, "nothing more posted")
