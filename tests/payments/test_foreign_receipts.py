@@ -1,9 +1,11 @@
 """A Norwegian shop (NOK) sells in euros on its web shop and on a marketplace. The controller keys the euro at
 11.50 kroner today, 11.60 tomorrow and 11.70 the day after (a pair no other scenario keys: rates are shared
 by every entity).
-Three lamps are sold today at EUR 30.00 + 19 % = 35.70, each booked at 11.50 = 410.55 kroner: one paid by
+Four lamps are sold today at EUR 30.00 + 19 % = 35.70, each booked at 11.50 = 410.55 kroner: two paid by
 card (captured into payment clearing), one on the marketplace (a receivable), one by bank transfer (recorded
-as paid, in payment clearing from shipment).
+as paid, in payment clearing from shipment). The payment provider takes one card payment back tomorrow
+(11.60: clearing credited 414.12, a gain of 3.57) and the controller accepts the loss at once (booked today
+at 11.50: 410.55 out of dispute clearing, a loss of 3.57): both clearings of that order end at zero.
 
 Tomorrow, at 11.60, the payment provider's payout (35.70 less 0.54 fees) credits clearing 35.70 x 11.60 =
 414.12 and puts 35.16 x 11.60 = 407.856 -> 407.86 in transit; the marketplace's settlement (35.70 less 5.00
@@ -25,7 +27,7 @@ from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import Entry, balances, camt053, transfer_order
+from tests.payments.bank import Entry, balances, camt053, open_task, transfer_order
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import ship_through_api
 from tests.sales.shop import add_item, bearer, open_shop, order_body, receive
@@ -72,6 +74,7 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
     receive(engine, lamp, shop.wh1, "10", "12.00")
 
     card = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])
+    charged_back = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])
     transfer = transfer_order(api, shop, lamp.sku)
     sale = order_body(shop, shop.market, [{"sku": lamp.sku, "qty": "1"}])
     market = api.post("/orders", json=sale, headers=bearer(shop.sales)).json()["order_number"]
@@ -82,8 +85,38 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
     )
     assert shipped.status_code == 200, shipped.text
     booked = balances(engine, entity)
-    # Two orders' EUR 35.70 in clearing, one owed by the marketplace, each at 11.50 = 410.55.
-    assert (booked["payment_clearing"], booked["ar"]) == (D("821.10"), D("410.55")), booked
+    # Three orders' EUR 35.70 in clearing, one owed by the marketplace, each at 11.50 = 410.55.
+    assert (booked["payment_clearing"], booked["ar"]) == (D("1231.65"), D("410.55")), booked
+
+    # The provider takes one card payment back tomorrow (worth 414.12: a gain of 3.57 on clearing); the
+    # controller accepts the loss at once, booked on the day of the decision (today, 410.55): the dispute
+    # clearing's 414.12 less 410.55 is a realised loss of 3.57. Both clearings of the order end at zero.
+    chargeback = {
+        "channel": shop.web.code,
+        "chargeback_id": "cb-eur-1",
+        "order_number": charged_back,
+        "amount": "35.70",
+        "reason": "fraudulent",
+        "received_on": tomorrow.isoformat(),
+    }
+    recorded = api.post("/psp-chargebacks", json=chargeback, headers=ctl)
+    assert recorded.status_code == 201, recorded.text
+    assert _gain(engine, entity, "psp_chargeback") == D("3.57")
+    assert balances(engine, entity)["dispute_clearing"] == D("414.12")
+    workflow_id = recorded.json()["workflow_id"]
+    task = eventually(lambda: open_task(engine, workflow_id, "chargeback_dispute"), "dispute task")
+    accepted = api.post(f"/tasks/{task}/decision", json={"decision": "accept"}, headers=ctl)
+    assert accepted.status_code == 200, accepted.text
+    eventually(
+        lambda: (
+            api.get(f"/psp-chargebacks/{recorded.json()['id']}", headers=ctl).json()["status"] == "accepted"
+            or None
+        ),
+        "accepted",
+    )
+    lost = balances(engine, entity)
+    assert "dispute_clearing" not in lost and lost["chargeback_loss"] == D("410.55"), lost
+    assert _gain(engine, entity, "psp_chargeback") == 0
 
     payout: dict[str, Any] = {
         "channel": shop.web.code,
@@ -133,7 +166,7 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
     assert _gain(engine, entity, "bank_statement") == D("13.72")
 
     arrived = balances(engine, entity)
-    for cleared in ("payment_clearing", "ar", "bank_in_transit"):
+    for cleared in ("payment_clearing", "dispute_clearing", "ar", "bank_in_transit"):
         assert cleared not in arrived, arrived
     assert arrived["bank"] == D("1188.25")  # 411.37 + 359.19 + 417.69
     assert arrived["fx_gain_loss"] == D("-20.86")  # 3.57 + 3.57 + 3.51 + 3.07 + 7.14
