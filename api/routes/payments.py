@@ -3,9 +3,9 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
@@ -15,7 +15,7 @@ from temporalio.client import Client
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
-from api.schemas.base import PathId
+from api.schemas.base import PathId, many
 from api.schemas.payments import (
     BankFileOut,
     ChargebackBody,
@@ -45,6 +45,7 @@ router = APIRouter(tags=["payments"], responses=responses(401))
 CurrencyPath = Annotated[str, Path(min_length=3, max_length=3, pattern=r"^[A-Za-z]{3}$")]
 treasury = Depends(require("controller"))
 payables = Depends(require("ap_clerk", "controller"))
+ChargebackStatus = Literal["disputed", "contested", "accepted", "won", "lost"]
 
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
@@ -448,6 +449,30 @@ async def record_chargeback(
     return _stored_answer(
         chargebacks.chargeback, ChargebackOut, int(started[0]["chargeback_id"]), duplicate=not started[1]
     )
+
+
+@router.get(
+    "/psp-chargebacks",
+    response_model=many(ChargebackOut),
+    responses=responses(422),
+    summary="Chargebacks of my entities, newest received first, by status, paged",
+)
+def list_chargebacks(
+    session: SessionDep,
+    who: PrincipalDep,
+    entity_id: int | None = Query(None, ge=1),
+    status_: ChargebackStatus | None = Query(None, alias="status"),
+    limit: int = Query(100, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> list[dict[str, Any]]:
+    """Chargebacks of your entities (or of one of them), newest received first, filtered by status, paged."""
+    if entity_id is not None and not who.sees(entity_id):
+        raise RuleViolation("entity_id", f"unknown entity {entity_id}")
+    entities = [entity_id] if entity_id is not None else sorted(who.entity_ids)
+    return [
+        {**row, "duplicate": False}
+        for row in chargebacks.chargebacks_of(session, entities, status_, limit, offset)
+    ]
 
 
 @router.get(

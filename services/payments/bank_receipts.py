@@ -11,7 +11,7 @@ from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, customer_paid, payout_arrived
 from rules.posting_rules import PostingDraft
 from services.core import open_items
-from services.payments import posting
+from services.payments import posting, receipt_fx
 
 R = AccountRole
 SOURCE = "bank_statement"
@@ -32,6 +32,11 @@ SELECT s.id, s.reference, s.currency,
                     WHERE bs.entity_id = s.entity_id AND b.matched_to = 'settlement' AND b.matched_ref = s.reference)
  ORDER BY s.id FOR UPDATE OF s
 """
+# The entries that put a payout's (a settlement's) money in bank in transit.
+_CARRIED_PAYOUT = "SELECT entry_id FROM psp_payout_line WHERE payout_id = :i AND entry_id IS NOT NULL"
+_CARRIED_SETTLEMENT = (
+    "SELECT journal_entry_id FROM settlement_line WHERE settlement_id = :i AND journal_entry_id IS NOT NULL"
+)
 _ORDERS = "SELECT number, currency FROM sales_order WHERE entity_id = :e AND number = ANY(:w) ORDER BY id FOR UPDATE"
 # A transfer the order recorded as paid sits in payment clearing from shipment until the bank shows it (card
 # captures there wait for the PSP's payout instead).
@@ -39,8 +44,15 @@ _TRANSFER_HELD = """
 SELECT COALESCE(sum(l.amount), 0) FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
   JOIN account a ON a.id = l.account_id
  WHERE e.entity_id = :e AND a.role = 'payment_clearing' AND l.partner_type = 'order' AND l.partner_id = :n
+   AND l.currency = :c
    AND EXISTS (SELECT 1 FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
                 WHERE o.number = :n AND p.kind = 'capture' AND p.method = 'transfer')
+"""
+# What the order owes in its own currency: a realised exchange difference (an open item in the functional
+# currency) is not money the customer still has to send.
+_OWED = """
+SELECT COALESCE(sum(amount), 0) FROM open_item
+ WHERE entity_id = :e AND side = 'ar' AND partner_type = 'order' AND partner_id = :n AND currency = :c
 """
 
 
@@ -59,8 +71,10 @@ def expected(session: Session, entity_id: int, words: list[str]) -> list[Expecte
         if Decimal(r[3]) > 0
     ]
     for number, currency in conn.execute(text(_ORDERS), {"e": entity_id, "w": words}).all():
-        owed = open_items.partner_balance(session, entity_id, "ar", "order", str(number))
-        held = Decimal(conn.execute(text(_TRANSFER_HELD), {"e": entity_id, "n": number}).scalar_one())
+        owed = Decimal(conn.execute(text(_OWED), {"e": entity_id, "n": number, "c": currency}).scalar_one())
+        held = Decimal(
+            conn.execute(text(_TRANSFER_HELD), {"e": entity_id, "n": number, "c": currency}).scalar_one()
+        )
         if owed > 0:
             found.append(ExpectedReceipt("customer_payment", str(number), owed, str(currency)))
         elif held > 0:
@@ -123,6 +137,17 @@ def book(
         )
         if receipt.account == R.AR:
             open_items.record(session, entry, "payment", f"{statement_ref}:{line_no}", against=receipt.ref)
+        # A foreign-currency order was booked at its day's rate; the bank's money arrives at today's.
+        receipt_fx.realise(
+            session,
+            entity_id,
+            entry,
+            receipt.account,
+            receipt.ref,
+            receipt.currency,
+            on,
+            (SOURCE, statement_ref),
+        )
         return entry
     entry = _post(
         session,
@@ -133,6 +158,24 @@ def book(
         receipt.currency,
         payout_arrived(receipt.amount, received),
         None,
+    )
+    carried = [
+        int(r[0])
+        for r in session.connection().execute(
+            text(_CARRIED_PAYOUT if receipt.kind == "psp_payout" else _CARRIED_SETTLEMENT),
+            {"i": receipt.ident},
+        )
+    ]
+    # Paid out on one day, at the bank on another: a foreign-currency payout's rate moved in between.
+    receipt_fx.realise_in_transit(
+        session,
+        entity_id,
+        entry,
+        carried,
+        receipt.currency,
+        on,
+        (SOURCE, statement_ref),
+        f"{receipt.kind.replace('_', ' ')} {receipt.ref}",
     )
     if receipt.kind == "psp_payout":
         session.connection().execute(

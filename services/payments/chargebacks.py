@@ -4,6 +4,7 @@ Recorded once per channel and chargeback id (`psp_chargeback_key`), posted payme
 clearing (tagged with the order). Accepted or lost: dispute clearing -> chargeback loss; won: back to payment
 clearing (`rules/chargebacks.py`). Every posting is keyed by the chargeback and the decision."""
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +12,12 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from models.contracts.payments import ChargebackInput, ChargebackRecorded, SettleChargeback
+from rules.accounts import AccountRole
 from rules.chargebacks import Outcome, chargeback_posting, check_amount, settle_posting
 from rules.errors import RuleViolation
 from rules.posting_rules import PostingDraft
 from services.core.errors import Conflict, NotFound
-from services.payments import posting
+from services.payments import posting, receipt_fx
 
 SOURCE = "psp_chargeback"
 # The decision on a chargeback, and the status it leaves.
@@ -83,6 +85,20 @@ def _post(session: Session, head: dict[str, Any], key: str, draft: PostingDraft,
     return posting.post(session, entry, draft)
 
 
+def _realise(session: Session, head: dict[str, Any], entry: int, role: AccountRole, on: date) -> None:
+    """Realise the exchange difference of what the entry took out of the order's clearing (`role`)."""
+    receipt_fx.realise(
+        session,
+        int(head["entity_id"]),
+        entry,
+        role,
+        str(head["order_number"]),
+        str(head["currency"]),
+        on,
+        (SOURCE, str(head["chargeback_ref"])),
+    )
+
+
 def record(session: Session, inp: ChargebackInput) -> ChargebackRecorded:
     """Store the chargeback and post it into dispute clearing (once: a retry finds it)."""
     found = existing(session, inp.channel_id, inp.chargeback_ref)
@@ -121,6 +137,8 @@ def record(session: Session, inp: ChargebackInput) -> ChargebackRecorded:
         chargeback_posting(Decimal(head["amount"])),
         f"chargeback {inp.chargeback_ref} on order {inp.order_number}: {inp.reason}"[:200],
     )
+    # A foreign-currency order's card money was captured at its day's rate; the provider takes it back at this one.
+    _realise(session, head, entry, AccountRole.PAYMENT_CLEARING, head["received_on"])
     session.connection().execute(
         text("UPDATE psp_chargeback SET entry_id = :je WHERE id = :i"), {"je": entry, "i": found}
     )
@@ -160,6 +178,7 @@ def settle(session: Session, req: SettleChargeback) -> None:
             settle_posting(outcome, Decimal(head["amount"])),
             f"chargeback {head['chargeback_ref']} {status} by {req.actor}"[:200],
         )
+        _realise(session, head, entry, AccountRole.DISPUTE_CLEARING, req.on)
     session.connection().execute(
         text("UPDATE psp_chargeback SET status = :s, decided_by = :a, settled_entry_id = :je WHERE id = :i"),
         {"s": status, "a": req.actor, "je": entry, "i": head["id"]},
@@ -181,3 +200,23 @@ def chargeback(session: Session, chargeback_id: int) -> dict[str, Any] | None:
         .first()
     )
     return dict(row) if row else None
+
+
+def chargebacks_of(
+    session: Session, entity_ids: list[int], status: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Chargebacks of the entities, newest received first (then newest recorded), optionally of one status."""
+    rows = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT b.*, c.code AS channel FROM psp_chargeback b JOIN channel c ON c.id = b.channel_id"
+                " WHERE b.entity_id = ANY(:es) AND (CAST(:s AS text) IS NULL OR b.status = :s)"
+                " ORDER BY b.received_on DESC, b.id DESC LIMIT :lim OFFSET :off"
+            ),
+            {"es": entity_ids, "s": status, "lim": limit, "off": offset},
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]

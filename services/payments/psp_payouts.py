@@ -23,7 +23,7 @@ from models.contracts.payments import (
 from rules.accounts import AccountRole
 from rules.posting_rules import PostingDraft
 from rules.psp_payouts import check, payout_line
-from services.payments import posting
+from services.payments import posting, receipt_fx
 
 SOURCE = "psp_payout"
 # A day's card payouts of a busy channel; the workflow input must stay well under Temporal's payload limit.
@@ -90,6 +90,17 @@ def _post(session: Session, head: _Head, line_no: int, order_number: str, draft:
             tagged=frozenset({AccountRole.PAYMENT_CLEARING}),
         ),
         draft,
+    )
+    # A foreign-currency channel's captures were booked at their day's rate: the difference is realised now.
+    receipt_fx.realise(
+        session,
+        head.entity_id,
+        entry,
+        AccountRole.PAYMENT_CLEARING,
+        order_number,
+        head.currency,
+        head.payout_date,
+        (SOURCE, head.payout_ref),
     )
     in_transit = sum((d.amount for d in draft.lines if d.role == AccountRole.BANK_IN_TRANSIT), Decimal(0))
     session.connection().execute(

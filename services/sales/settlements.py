@@ -17,6 +17,7 @@ from rules.settlement_check import check_line, report_fingerprint
 from services.core import ledger, open_items
 from services.core.errors import Conflict, NotFound
 from services.core.ledger import LineIn
+from services.payments import receipt_fx
 
 
 class _Head(NamedTuple):
@@ -75,8 +76,19 @@ def _find_order(session: Session, channel_id: int, external_id: str) -> _Order |
 
 
 def _receivable(session: Session, head: _Head, order: _Order) -> Decimal:
-    """What the order still owes according to its open items."""
-    return open_items.partner_balance(session, head.entity_id, "ar", "order", order.number)
+    """What the order still owes in the settlement's currency according to its open items (a realised exchange
+    difference, an item in the functional currency, is not owed by the marketplace)."""
+    return Decimal(
+        session.connection()
+        .execute(
+            text(
+                "SELECT COALESCE(sum(amount), 0) FROM open_item WHERE entity_id = :e AND side = 'ar'"
+                " AND partner_type = 'order' AND partner_id = :n AND currency = :c"
+            ),
+            {"e": head.entity_id, "n": order.number, "c": head.currency},
+        )
+        .scalar_one()
+    )
 
 
 def _set_line(session: Session, head: _Head, line_no: int, **values: Any) -> None:
@@ -125,6 +137,17 @@ def _post_line(
     )
     open_items.record(
         session, entry.entry_id, "settlement", f"{head.reference}:{line.line_no}", against=order.number
+    )
+    # A foreign-currency channel's receivable was booked at the shipment's rate: the difference is realised.
+    receipt_fx.realise(
+        session,
+        head.entity_id,
+        entry.entry_id,
+        AccountRole.AR,
+        order.number,
+        head.currency,
+        head.payout_date,
+        ("sales_order", order.number),
     )
     _set_line(
         session,

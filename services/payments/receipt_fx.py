@@ -1,0 +1,137 @@
+"""Realised FX when money clears what an order of a foreign-currency channel owes or holds.
+
+The receivable (AR) and the card money in payment clearing are booked at the rate of the day they are
+posted; the payout, settlement or bank receipt that clears them (or the provider's chargeback that takes the
+card money back, and the decision that moves it out of dispute clearing) posts at its own day's rate. After the
+receipt is posted, the order's position on the account before it and what the receipt credited are read
+from the ledger (in the channel's currency and in the functional one), `rules/realised_fx.py` measures the
+difference, and it is posted in the functional currency against `fx_gain_loss`: the order's account ends at
+zero in the functional currency when the receipt cleared it."""
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from rules.accounts import AccountRole
+from rules.realised_fx import realised_fx_posting, realised_on_receivable
+from services.core import ledger, open_items
+from services.payments import posting
+
+# The order's lines on the account: in the channel's currency (what is held) and in the functional currency
+# whatever the line's currency (earlier realised differences, posted in the functional currency, count too).
+_POSITION = """
+SELECT COALESCE(sum(l.amount) FILTER (WHERE l.currency = :c AND e.id <> :je), 0),
+       COALESCE(sum(l.amount_func) FILTER (WHERE e.id <> :je), 0),
+       COALESCE(-sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = :je), 0),
+       COALESCE(-sum(l.amount_func) FILTER (WHERE e.id = :je), 0)
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = :role AND l.partner_type = 'order' AND l.partner_id = :n
+   AND e.idempotency_key <> :fx
+"""
+
+
+def realise(
+    session: Session,
+    entity_id: int,
+    receipt_entry: int,
+    role: AccountRole,
+    order: str,
+    currency: str,
+    on: date,
+    source: tuple[str, str],
+) -> Decimal:
+    """Post the realised FX of a receipt entry on the order's `role` account once (keyed by the receipt);
+    returns the gain (a loss < 0; 0 in the functional currency or when the receipt cleared nothing)."""
+    functional = ledger.entity_currency(session, entity_id)
+    if currency == functional:
+        return Decimal(0)
+    key = f"je:{receipt_entry}:{role.value}:realised_fx"
+    row = (
+        session.connection()
+        .execute(
+            text(_POSITION),
+            {"c": currency, "je": receipt_entry, "e": entity_id, "role": role.value, "n": order, "fx": key},
+        )
+        .one()
+    )
+    held, held_func, cleared, received_func = (Decimal(v) for v in row)
+    if cleared <= 0 or held <= 0:
+        return Decimal(0)
+    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    if not gain:
+        return gain
+    source_type, source_id = source
+    entry = posting.post(
+        session,
+        posting.Entry(
+            entity_id,
+            key,
+            on,
+            source_type,
+            source_id,
+            functional,
+            memo=f"realised FX on order {order}",
+            partner=("order", order),
+            tagged=frozenset({role}),
+        ),
+        realised_fx_posting(gain, role),
+    )
+    if role == AccountRole.AR:
+        # The receivable's open items must add up to the control account in the functional currency.
+        open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order)
+    return gain
+
+
+# Bank in transit of a payout or settlement: what its entries put there, and what the bank's arrival took out.
+_IN_TRANSIT = """
+SELECT COALESCE(sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = ANY(:carried)), 0),
+       COALESCE(sum(l.amount_func) FILTER (WHERE e.id = ANY(:carried)), 0),
+       COALESCE(-sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = :je), 0),
+       COALESCE(-sum(l.amount_func) FILTER (WHERE e.id = :je), 0)
+  FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = 'bank_in_transit' AND (e.id = ANY(:carried) OR e.id = :je)
+"""
+
+
+def realise_in_transit(
+    session: Session,
+    entity_id: int,
+    arrival_entry: int,
+    carried: list[int],
+    currency: str,
+    on: date,
+    source: tuple[str, str],
+    what: str,
+) -> Decimal:
+    """Post the realised FX of a payout (or settlement, `what` names it) whose money left bank in transit for the bank at
+    another day's rate than the `carried` entries put it there; returns the gain (a loss < 0)."""
+    functional = ledger.entity_currency(session, entity_id)
+    if currency == functional or not carried:
+        return Decimal(0)
+    row = (
+        session.connection()
+        .execute(text(_IN_TRANSIT), {"c": currency, "carried": carried, "je": arrival_entry, "e": entity_id})
+        .one()
+    )
+    held, held_func, cleared, received_func = (Decimal(v) for v in row)
+    if cleared <= 0 or held <= 0:
+        return Decimal(0)
+    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    if gain:
+        source_type, source_id = source
+        posting.post(
+            session,
+            posting.Entry(
+                entity_id,
+                f"je:{arrival_entry}:bank_in_transit:realised_fx",
+                on,
+                source_type,
+                source_id,
+                functional,
+                memo=f"realised FX on {what} in transit",
+            ),
+            realised_fx_posting(gain, AccountRole.BANK_IN_TRANSIT),
+        )
+    return gain
