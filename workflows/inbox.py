@@ -1,7 +1,10 @@
 """Workflow-side task inbox: which tasks are open, who may decide them, and closing a decided one."""
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -36,19 +39,37 @@ class OpenTask:
     escalation_level: int = 0
 
 
+# How long a decision waits for a task the inbox already shows but whose opening this workflow has not read
+# back yet (the open activity committed; its result is still on its way, or in the same activation).
+ARRIVAL_WAIT = timedelta(seconds=30)
+
+
 @dataclass
 class TaskBook:
-    """The open tasks of one workflow execution, by task id."""
+    """The open tasks of one workflow execution, by task id (and the ids it has closed)."""
 
     tasks: dict[int, OpenTask] = field(default_factory=dict)
+    closed: set[int] = field(default_factory=set)
 
     def add(self, task: OpenTask) -> None:
         """Remember an opened task."""
         self.tasks[task.task_id] = task
+        self.closed.discard(task.task_id)
 
     def pop(self, task_id: int) -> OpenTask | None:
         """Forget a task once decided or cancelled."""
+        self.closed.add(task_id)
         return self.tasks.pop(task_id, None)
+
+    def not_yet_seen(self, task_id: int) -> bool:
+        """A task this workflow neither holds nor closed: possibly one whose opening it has not read back yet."""
+        return task_id not in self.tasks and task_id not in self.closed
+
+    async def seen(self, task_id: int) -> None:
+        """Wait (bounded) until a task the inbox shows is in the book; no wait, and no timer, when it is."""
+        if self.not_yet_seen(task_id):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await workflow.wait_condition(lambda: not self.not_yet_seen(task_id), timeout=ARRIVAL_WAIT)
 
     def of_kind(self, kind: str) -> list[OpenTask]:
         """Open tasks of one kind."""

@@ -85,6 +85,7 @@ class ReconciliationCaseWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """The admin acknowledges: the task closes and the case ends."""
+        await self._book.seen(req.task_id)
         task, acting_for = self._book.authorize(req)
         await close_decided(self._book, task, req, acting_for, **_ACT)
         self._acknowledged_by = req.actor
@@ -98,4 +99,6 @@ class ReconciliationCaseWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self._book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self._book.authorize(req)

@@ -71,6 +71,7 @@ class BankStatementWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Book the line as a bank charge or interest, or dismiss it (a person found it elsewhere)."""
         assert self.result is not None
+        await self.tasks.book.seen(req.task_id)
         task, acting_for, line_no = self.tasks.take(req)
         await workflow.execute_activity_method(
             PaymentActivities.resolve_line,
@@ -91,4 +92,6 @@ class BankStatementWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self.tasks.book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self.tasks.book.authorize(req)

@@ -94,6 +94,7 @@ class ChargebackWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept (a loss) or contest; a contested chargeback is won (money back) or lost (a loss)."""
+        await self.book.seen(req.task_id)
         task, acting_for = self.book.authorize(req)
         assert self.recorded is not None
         self.book.pop(task.task_id)  # a second decision sent meanwhile finds the task gone
@@ -119,4 +120,6 @@ class ChargebackWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self.book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self.book.authorize(req)

@@ -155,6 +155,7 @@ class PaymentRunWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """The approver approves or rejects; the proposer may not (segregation of duties)."""
+        await self.book.seen(req.task_id)
         task, acting_for = self._authorize(req)
         await close_decided(self.book, task, req, acting_for, **_ACT)
         self.decision = req
@@ -168,6 +169,8 @@ class PaymentRunWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self.book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self._authorize(req)
 
     def _authorize(self, req: DecisionRequest) -> tuple[OpenTask, str | None]:

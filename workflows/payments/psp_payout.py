@@ -78,6 +78,7 @@ class PspPayoutWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept the line (post it; the rest against what the order held goes to provider fees) or dismiss."""
         assert self.result is not None
+        await self.tasks.book.seen(req.task_id)
         task, acting_for, line_no = self.tasks.take(req)
         await workflow.execute_activity_method(
             PaymentActivities.resolve_payout_line,
@@ -98,4 +99,6 @@ class PspPayoutWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self.tasks.book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self.tasks.book.authorize(req)

@@ -146,6 +146,8 @@ class SettlementWorkflow:
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Match an unmatched line to an order (payload external_id) and post it, or dismiss it."""
+        await self._tasks.seen(req.task_id)
+        self._check_decide(req)  # again: the validator let a task being opened through unchecked
         task, acting_for = self._tasks.authorize(req)
         assert self._result is not None
         line_no = self._task_lines[task.task_id]
@@ -188,6 +190,8 @@ class SettlementWorkflow:
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
+        if self._tasks.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: the handler checks it once it is in the book
         self._tasks.authorize(req)
         if req.decision == "match":
             parse_payload(MatchPayload, req.payload)
