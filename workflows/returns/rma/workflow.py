@@ -105,7 +105,10 @@ class ReturnWorkflow:
         if attention.owns(req.task_id):
             # Not under the lock: the stuck step may be holding it.
             return await attention.decide(req, lambda: self.facts.stage)
+        if req.task_id not in attention.book.closed:
+            await self.fx.book.seen(req.task_id)
         async with self.lock:
+            self._check_decide(req)  # again: the validator let a task being opened through unchecked
             task, acting_for = self.fx.book.authorize(req)
             await close_decided(self.fx.book, task, req, acting_for, act=self.fx.act)
             if task.kind == REFUND_FAILED:
@@ -129,6 +132,8 @@ class ReturnWorkflow:
             return
         if attention.opening and req.task_id not in self.fx.book.tasks:
             return  # possibly the needs-attention task being opened: the handler checks it
+        if self.fx.book.not_yet_seen(req.task_id) and req.task_id not in attention.book.closed:
+            return  # possibly an approval or failed-refund task being opened: the handler checks it
         task, acting_for = self.fx.book.authorize(req)
         if task.kind == REFUND_FAILED:
             self.refund.check_decision(req)

@@ -192,8 +192,11 @@ class OrderWorkflow:
         if attention.owns(req.task_id):
             # Not under the lock: the stuck step may be holding it.
             return await attention.decide(req, lambda: self.facts.stage)
+        if req.task_id not in attention.book.closed:
+            await self.fx.book.seen(req.task_id)
         async with self.lock:
             task, acting_for = self.fx.book.authorize(req)
+            self.desk.check_decision(req)  # again: the validator let a task being opened through unchecked
             await self.desk.decide(task, req, acting_for)
         return DecisionResult(
             task_id=task.task_id,
@@ -212,5 +215,7 @@ class OrderWorkflow:
             return
         if attention.opening and req.task_id not in self.fx.book.tasks:
             return  # possibly the needs-attention task being opened: the handler checks it
+        if self.fx.book.not_yet_seen(req.task_id) and req.task_id not in attention.book.closed:
+            return  # possibly a backorder task being opened: the handler checks it once it is in the book
         self.fx.book.authorize(req)
         self.desk.check_decision(req)
