@@ -13,15 +13,18 @@ R = TypeVar("R")
 class HeldStep(Generic[R]):
     """Wraps `real(session, request)`; the request of document `number` is committed and then held."""
 
-    def __init__(self, real: Callable[[Session, Any], R]) -> None:
+    def __init__(
+        self, real: Callable[[Session, Any], R], key: Callable[[Any], str] = lambda r: str(r.number)
+    ) -> None:
         self.number: str | None = None
+        self._key = key
         self.committed = threading.Event()
         self.release = threading.Event()
         self._real = real
 
     def __call__(self, session: Session, request: Any) -> R:
         result = self._real(session, request)
-        if request.number == self.number:
+        if self._key(request) == self.number:
             session.commit()
             self.committed.set()
             self.release.wait(30)

@@ -15,7 +15,10 @@ from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
 from erp.settings import get_settings
+from models.contracts.sales import ShipResult
+from services.sales import shipping as sales_shipping
 from tests.factories import Factory
+from tests.held_step import HeldStep
 from tests.sales.shop import add_item, bearer, open_shop, order_body, receive
 
 
@@ -39,8 +42,22 @@ def _follow(api: TestClient, url: str, token: str) -> dict[str, Any]:
     raise AssertionError(f"{url} stayed pending")
 
 
+@pytest.fixture()
+def held_shipment(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldStep[ShipResult]]:
+    """The shipping step of one order commits, then waits to be released (a busy worker)."""
+    held: HeldStep[ShipResult] = HeldStep(sales_shipping.ship, key=lambda r: str(r.order_number))
+    monkeypatch.setattr(sales_shipping, "ship", held)
+    yield held
+    held.release.set()
+
+
 def test_a_shipment_answered_202_is_applied_once_and_its_retry_gets_the_outcome(
-    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory, impatient_api: None
+    api: TestClient,
+    erp_worker: Worker,
+    engine: Engine,
+    factory: Factory,
+    impatient_api: None,
+    held_shipment: HeldStep[ShipResult],
 ) -> None:
     shop = open_shop(factory)
     lamp = add_item(factory, shop, "lamp", "40.00")
@@ -54,6 +71,8 @@ def test_a_shipment_answered_202_is_applied_once_and_its_retry_gets_the_outcome(
     assert created.status_code == 201, created.text
     number = created.json()["order_number"]
     get_settings().update_timeout_seconds = 0.001
+    # The shipment waits in the worker until the 202 is in hand: no machine is fast enough to answer first.
+    held_shipment.number = number
 
     key = {"Idempotency-Key": f"scan-{uuid.uuid4().hex}"}
     event = {"kind": "shipped", "location_id": shop.wh1.id, "carrier": "DHL", "event_id": "scan-1"}
@@ -66,6 +85,7 @@ def test_a_shipment_answered_202_is_applied_once_and_its_retry_gets_the_outcome(
 
     # Nobody else may read the scanner's command.
     assert api.get(url, headers=bearer(shop.sales)).status_code == 404
+    held_shipment.release.set()
 
     outcome = _follow(api, url, shop.warehouse)
     assert outcome["status"] == "applied" and outcome["http_status"] == 200, outcome
