@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api import workflow_calls
@@ -16,6 +16,7 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, requir
 from api.errors import responses
 from api.schemas.sales import PayoutReportBody, SettlementView
 from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
+from models.sales import MarketplaceSettlement, SettlementLine
 from rules.errors import RuleViolation
 from services.core.auth import Principal
 from services.core.errors import Conflict
@@ -139,22 +140,13 @@ async def _matching(
 )
 def get_settlement(settlement_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A payout report of your entities with its lines and what each matched."""
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM marketplace_settlement WHERE id = :i"), {"i": settlement_id})
-        .mappings()
-        .first()
-    )
+    head = session.get(MarketplaceSettlement, settlement_id)
     if head is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"settlement {settlement_id} not found")
-    check_entity(who, int(head["entity_id"]))
-    lines = (
-        session.connection()
-        .execute(
-            text("SELECT * FROM settlement_line WHERE settlement_id = :i ORDER BY line_no"),
-            {"i": settlement_id},
-        )
-        .mappings()
-        .all()
+    check_entity(who, head.entity_id)
+    lines = session.exec(
+        select(SettlementLine)
+        .where(col(SettlementLine.settlement_id) == settlement_id)
+        .order_by(col(SettlementLine.line_no))
     )
-    return _json({**head, "lines": [dict(r) for r in lines]})  # type: ignore[no-any-return]
+    return _json({**head.model_dump(), "lines": [line.model_dump() for line in lines]})  # type: ignore[no-any-return]
