@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
@@ -44,6 +45,17 @@ class JournalAsk:
     currency: str | None = None
     reversal_date: date | None = None
     template_id: int | None = None
+
+
+class TemplateLine(BaseModel):
+    """A template line as stored in its JSON: the account, debit and credit as keyed, and its memo."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    debit: Decimal
+    credit: Decimal
+    memo: str = ""
 
 
 def workflow_id_of(entity_id: int, number: str) -> str:
@@ -352,15 +364,13 @@ def ask_from_template(
     """The journal a template makes for a date; an accrual template reverses at the next period's start."""
     if reversal_date is None and tpl.auto_reverse:
         reversal_date = next_period_start(posting_date)
+    lines = [TemplateLine.model_validate(ln) for ln in tpl.lines]
     return JournalAsk(
         entity_id=tpl.entity_id,
         posting_date=posting_date,
         memo=tpl.memo,
-        lines=[
-            KeyedLine(account=ln["account"], debit=Decimal(ln["debit"]), credit=Decimal(ln["credit"]))
-            for ln in tpl.lines
-        ],
-        line_memos=[ln.get("memo", "") for ln in tpl.lines],
+        lines=[KeyedLine(account=ln.account, debit=ln.debit, credit=ln.credit) for ln in lines],
+        line_memos=[ln.memo for ln in lines],
         maker=maker,
         maker_is_closer=maker_is_closer,
         currency=tpl.currency,
