@@ -37,6 +37,7 @@ from models.contracts.bounds import (
 )
 from models.contracts.replenishment import ReplenishmentRunInput
 from models.contracts.summaries import summary_of
+from models.master import Entity
 from models.replenishment import ReplenishmentRun
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
@@ -93,12 +94,10 @@ class BudgetBody(Body):
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
     check_entity(who, entity_id)
-    code = (
-        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
-    )
-    if code is None:
+    entity = session.get(Entity, entity_id)
+    if entity is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
-    return str(code)
+    return entity.code
 
 
 @router.post(

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
@@ -18,6 +17,7 @@ from api.schemas.sales import PayoutReportBody, SettlementView
 from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
 from models.sales import MarketplaceSettlement, SettlementLine
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.auth import Principal
 from services.core.errors import Conflict
 from services.sales import settlements
@@ -88,24 +88,22 @@ async def create_settlement(
 
 def _report(session: Session, who: Principal, body: PayoutReportBody) -> SettlementInput:
     """The report as the workflow takes it; a channel that is not a marketplace of the caller's is refused."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
-            {"c": body.channel},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
+    channel = channels.by_code(session, body.channel)
+    if (
+        channel is None
+        or channel.id is None
+        or not who.sees(channel.entity_id)
+        or channel.kind != "marketplace"
+    ):
         raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
     return SettlementInput(
         workflow_id=f"Settlement-{body.channel}-{body.reference}",
-        channel_id=int(row[0]),
+        channel_id=channel.id,
         channel_code=body.channel,
-        entity_id=int(row[1]),
+        entity_id=channel.entity_id,
         reference=body.reference,
         payout_date=body.payout_date,
-        currency=str(row[2]),
+        currency=channel.currency,
         created_by=who.username,
         lines=[
             SettlementLineIn(line_no=i + 1, external_id=ln.external_id, gross=ln.gross, fees=ln.fees)
