@@ -2,7 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import text
@@ -17,6 +17,26 @@ from services.core.auth import Principal
 
 router = APIRouter(tags=["books"], responses=responses(401, 422))
 finance = Depends(require("controller", "ap_clerk"))
+
+
+class _Balance(NamedTuple):
+    """An account's balance in the trial balance (debit > 0)."""
+
+    code: str
+    name: str
+    type: str
+    role: str | None
+    balance: Decimal
+
+    @property
+    def debit(self) -> Decimal:
+        """The debit balance (zero for a credit balance)."""
+        return max(self.balance, Decimal(0))
+
+    @property
+    def credit(self) -> Decimal:
+        """The credit balance, positive (zero for a debit balance)."""
+        return max(-self.balance, Decimal(0))
 
 
 @router.get(
@@ -45,23 +65,23 @@ def trial_balance(
         )
         .all()
     )
-    lines = [
-        {
-            "code": r[0],
-            "name": r[1],
-            "type": r[2],
-            "role": r[3],
-            "debit": max(r[4], Decimal(0)),
-            "credit": max(-r[4], Decimal(0)),
-        }
-        for r in rows
-    ]
-    debits = sum((x["debit"] for x in lines), Decimal(0))
-    credits = sum((x["credit"] for x in lines), Decimal(0))
+    balances = [_Balance(*r) for r in rows]
+    debits = sum((b.debit for b in balances), Decimal(0))
+    credits = sum((b.credit for b in balances), Decimal(0))
     return {
         "entity_id": entity_id,
         "as_of": as_of,
-        "lines": lines,
+        "lines": [
+            {
+                "code": b.code,
+                "name": b.name,
+                "type": b.type,
+                "role": b.role,
+                "debit": b.debit,
+                "credit": b.credit,
+            }
+            for b in balances
+        ],
         "total_debit": debits,
         "total_credit": credits,
         "balanced": debits == credits,

@@ -17,6 +17,7 @@ from erp.settings import get_settings
 from models.contracts.bounds import MAX_AMOUNT, PERIOD_PATTERN
 from models.contracts.close import CloseInput
 from models.contracts.summaries import summary_of
+from models.master import Entity
 from rules.accounts import ACCOUNT_TYPE, AccountRole
 from rules.periods import period_bounds
 from services.close import runs as close_runs
@@ -67,12 +68,10 @@ class AccrualBody(Body):
 
 
 def _entity_code(session: SessionDep, entity_id: int) -> str:
-    code = (
-        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
-    )
-    if code is None:
+    entity = session.get(Entity, entity_id)
+    if entity is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
-    return str(code)
+    return entity.code
 
 
 @router.post(

@@ -37,11 +37,11 @@ def pending(who: PrincipalDep) -> dict[str, Any]:
 )
 def get_command(who: PrincipalDep, command_id: str = CommandId) -> dict[str, Any]:
     """Follow a command to its outcome; only its sender (or an admin of its entity) sees it."""
-    row = commands.view(app_engine(), command_id)
+    row = commands.get(app_engine(), command_id)
     # Only the one who sent it (or an admin of its entity) sees it; anyone else gets the same 404.
     mine = row is not None and (
-        row["username"] == who.username
-        or (who.has_role("admin") and (row["entity_id"] is None or who.sees(int(row["entity_id"]))))
+        row.username == who.username
+        or (who.has_role("admin") and (row.entity_id is None or who.sees(row.entity_id)))
     )
     if row is None or not mine:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"command {command_id} not found")

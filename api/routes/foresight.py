@@ -30,6 +30,7 @@ from models.contracts.summaries import summary_of
 from rules.cash_forecast import Category, Granularity
 from rules.data_quality import RULES
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
 from services.foresight import cash as foresight_cash
@@ -231,12 +232,13 @@ def put_settlement(
 ) -> dict[str, Any]:
     """Days from shipment until the channel pays out, used by the cash forecast (audited). Controllers."""
     conn = session.connection()
-    row = conn.execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code}).first()
-    if row is None:
+    channel = channels.by_code(session, code, archived_too=True)
+    if channel is None or channel.id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"channel {code} not found")
-    check_entity(who, int(row[1]))
+    channel_id, entity_id = channel.id, channel.entity_id
+    check_entity(who, entity_id)
     before = conn.execute(
-        text("SELECT settlement_days FROM foresight_channel_setting WHERE channel_id = :c"), {"c": row[0]}
+        text("SELECT settlement_days FROM foresight_channel_setting WHERE channel_id = :c"), {"c": channel_id}
     ).scalar()
     conn.execute(
         text(
@@ -246,17 +248,17 @@ def put_settlement(
                    updated_by = EXCLUDED.updated_by
             """
         ),
-        {"c": row[0], "d": body.settlement_days, "u": who.username},
+        {"c": channel_id, "d": body.settlement_days, "u": who.username},
     )
     audit_change(
         session,
         who,
         "ChannelCashSetting.update",
         "Channel",
-        str(row[0]),
+        str(channel_id),
         None if before is None else {"settlement_days": before},
         {"settlement_days": body.settlement_days},
-        int(row[1]),
+        entity_id,
     )
     session.commit()
     return {"channel": code, "settlement_days": body.settlement_days}

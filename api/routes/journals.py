@@ -23,6 +23,7 @@ from api.schemas.journals import (
     TemplateView,
 )
 from models.contracts.journals import IntercompanyInput
+from models.journals import JournalTemplate
 from rules.journals import KeyedLine
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
@@ -123,7 +124,7 @@ def get_journal(
 ) -> JournalView:
     """A manual journal: status, maker, approver, posted and reversal entries."""
     found = manual_journals.detail(session, journal_number)
-    if found is None or not who.sees(int(found["entity_id"])):
+    if found is None or not who.sees(found.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"manual journal {journal_number} not found")
     return JournalView.model_validate(found)
 
@@ -167,9 +168,9 @@ def create_template(
     return view
 
 
-def _template(session: Session, who: Principal, template_id: int) -> dict[str, Any]:
+def _template(session: Session, who: Principal, template_id: int) -> JournalTemplate:
     found = manual_journals.template(session, template_id)
-    if found is None or not who.sees(int(found["entity_id"])):
+    if found is None or not who.sees(found.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"journal template {template_id} not found")
     return found
 

@@ -37,6 +37,8 @@ from models.contracts.bounds import (
 )
 from models.contracts.replenishment import ReplenishmentRunInput
 from models.contracts.summaries import summary_of
+from models.master import Entity
+from models.replenishment import ReplenishmentRun
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
 from services.purchasing import supplier_scorecard
@@ -92,12 +94,10 @@ class BudgetBody(Body):
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
     check_entity(who, entity_id)
-    code = (
-        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
-    )
-    if code is None:
+    entity = session.get(Entity, entity_id)
+    if entity is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "not found")
-    return str(code)
+    return entity.code
 
 
 @router.post(
@@ -161,20 +161,10 @@ def list_runs(
 )
 def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A run with its draft POs (budget verdicts, tasks) and its order suggestions with their figures."""
-    conn = session.connection()
-    head = (
-        conn.execute(
-            text(
-                "SELECT id, entity_id, run_date, workflow_id, item_locations, suggestions, seconds"
-                " FROM replenishment_run WHERE id = :r"
-            ),
-            {"r": run_id},
-        )
-        .mappings()
-        .first()
-    )
-    if head is None or not who.sees(int(head["entity_id"])):
+    head = session.get(ReplenishmentRun, run_id)
+    if head is None or not who.sees(head.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"run {run_id} not found")
+    conn = session.connection()
     drafts = conn.execute(
         text(
             "SELECT supplier_id, po_number, total_func, over_budget, status, budget, task_id, decided_by"
@@ -191,7 +181,7 @@ def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str,
         {"r": run_id},
     )
     return {
-        **dict(head),
+        **head.model_dump(),
         "drafts": [dict(r) for r in drafts.mappings()],
         "suggestions": [dict(r) for r in suggestions.mappings()],
     }

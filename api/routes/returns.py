@@ -36,6 +36,7 @@ from api.schemas.returns import (
 )
 from models.contracts.returns import CancelReturn, ExchangeLine, ReceiptRequest, ReturnInput, ReturnStatus
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
 from services.returns.intake import ReturnAsk, build_return, next_rma_number
@@ -184,20 +185,17 @@ def put_channel_policy(
 ) -> Any:
     """Set the given fields of a channel's return policy (window, auto-approval limit, early refunds, goods deadline,
     spike alert); audited. Controllers."""
-    row = (
-        session.connection()
-        .execute(text("SELECT id, entity_id FROM channel WHERE code = :c"), {"c": code})
-        .first()
-    )
-    if row is None:
+    channel = channels.by_code(session, code, archived_too=True)
+    if channel is None or channel.id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"channel {code} not found")
-    check_entity(who, int(row[1]))
-    before = _policy_row(session, "channel_return_policy", "channel_id", int(row[0]))
-    stored = set_channel_policy(session, int(row[0]), body.model_dump(exclude_none=True), who.username)
+    channel_id, entity_id = channel.id, channel.entity_id
+    check_entity(who, entity_id)
+    before = _policy_row(session, "channel_return_policy", "channel_id", channel_id)
+    stored = set_channel_policy(session, channel_id, body.model_dump(exclude_none=True), who.username)
     # Return policies are channel master data: changes are audited like the CRUD routes' (before/after).
     after = jsonable_encoder(stored)
     audit_change(
-        session, who, "ChannelReturnPolicy.update", "Channel", str(row[0]), before, after, int(row[1])
+        session, who, "ChannelReturnPolicy.update", "Channel", str(channel_id), before, after, entity_id
     )
     session.commit()
     return _json(stored)

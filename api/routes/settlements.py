@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api import workflow_calls
@@ -16,7 +15,9 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, requir
 from api.errors import responses
 from api.schemas.sales import PayoutReportBody, SettlementView
 from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
+from models.sales import MarketplaceSettlement, SettlementLine
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.auth import Principal
 from services.core.errors import Conflict
 from services.sales import settlements
@@ -87,24 +88,22 @@ async def create_settlement(
 
 def _report(session: Session, who: Principal, body: PayoutReportBody) -> SettlementInput:
     """The report as the workflow takes it; a channel that is not a marketplace of the caller's is refused."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
-            {"c": body.channel},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[1])) or row[3] != "marketplace":
+    channel = channels.by_code(session, body.channel)
+    if (
+        channel is None
+        or channel.id is None
+        or not who.sees(channel.entity_id)
+        or channel.kind != "marketplace"
+    ):
         raise RuleViolation("channel", f"unknown marketplace channel {body.channel!r}")
     return SettlementInput(
         workflow_id=f"Settlement-{body.channel}-{body.reference}",
-        channel_id=int(row[0]),
+        channel_id=channel.id,
         channel_code=body.channel,
-        entity_id=int(row[1]),
+        entity_id=channel.entity_id,
         reference=body.reference,
         payout_date=body.payout_date,
-        currency=str(row[2]),
+        currency=channel.currency,
         created_by=who.username,
         lines=[
             SettlementLineIn(line_no=i + 1, external_id=ln.external_id, gross=ln.gross, fees=ln.fees)
@@ -139,22 +138,13 @@ async def _matching(
 )
 def get_settlement(settlement_id: int, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A payout report of your entities with its lines and what each matched."""
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM marketplace_settlement WHERE id = :i"), {"i": settlement_id})
-        .mappings()
-        .first()
-    )
+    head = session.get(MarketplaceSettlement, settlement_id)
     if head is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"settlement {settlement_id} not found")
-    check_entity(who, int(head["entity_id"]))
-    lines = (
-        session.connection()
-        .execute(
-            text("SELECT * FROM settlement_line WHERE settlement_id = :i ORDER BY line_no"),
-            {"i": settlement_id},
-        )
-        .mappings()
-        .all()
+    check_entity(who, head.entity_id)
+    lines = session.exec(
+        select(SettlementLine)
+        .where(col(SettlementLine.settlement_id) == settlement_id)
+        .order_by(col(SettlementLine.line_no))
     )
-    return _json({**head, "lines": [dict(r) for r in lines]})  # type: ignore[no-any-return]
+    return _json({**head.model_dump(), "lines": [line.model_dump() for line in lines]})  # type: ignore[no-any-return]

@@ -6,8 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from api import workflow_calls
@@ -23,6 +22,7 @@ from models.contracts.replenishment import (
     TransferState,
     TransferStep,
 )
+from models.replenishment import CycleCount, CycleCountLine, TransferOrder, TransferOrderLine
 from services.core.auth import Principal
 from services.replenishment import cycle_counts, transfers
 from workflows.replenishment.cycle_count import CycleCountWorkflow
@@ -124,16 +124,11 @@ async def create_transfer(
     return await _start(client, TransferOrderWorkflow.run, inp, who, named, "transfer")
 
 
-def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM transfer_order WHERE number = :n"), {"n": number})
-        .mappings()
-        .first()
-    )
-    if head is None or not who.sees(int(head["entity_id"])):
+def _transfer(session: Session, who: Principal, number: str) -> TransferOrder:
+    head = session.exec(select(TransferOrder).where(col(TransferOrder.number) == number)).first()
+    if head is None or not who.sees(head.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"transfer {number} not found")
-    return dict(head)
+    return head
 
 
 @router.get(
@@ -145,29 +140,27 @@ def _transfer(session: Session, who: Principal, number: str) -> dict[str, Any]:
 def get_transfer(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A transfer order of your entities with its lines and the cost they left at."""
     head = _transfer(session, who, number)
-    lines = session.connection().execute(
-        text(
-            "SELECT line_no, item_id, qty, unit_cost, value FROM transfer_order_line WHERE transfer_id = :t"
-            " ORDER BY line_no"
-        ),
-        {"t": head["id"]},
+    lines = session.exec(
+        select(TransferOrderLine)
+        .where(col(TransferOrderLine.transfer_id) == head.id)
+        .order_by(col(TransferOrderLine.line_no))
     )
-    return {**head, "lines": [dict(r) for r in lines.mappings()]}
+    return {**head.model_dump(), "lines": [line.model_dump() for line in lines]}
 
 
 async def _update(
-    client: Client, head: dict[str, Any], who: Principal, update: Any, arg: Any, update_id: str
+    client: Client, head: TransferOrder, who: Principal, update: Any, arg: Any, update_id: str
 ) -> JSONResponse:
     """Send an update to the transfer's workflow as a command (its outcome, or 202 with the command's URL)."""
     return await workflow_calls.send_update(
         client,
         update,
         arg,
-        workflow_id=str(head["workflow_id"]),
+        workflow_id=head.workflow_id,
         update_id=update_id,
         subject="transfer",
         username=who.username,
-        entity_id=int(head["entity_id"]),
+        entity_id=head.entity_id,
     )
 
 
@@ -252,15 +245,12 @@ async def create_count(
 )
 def get_count(number: Number, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A cycle count of your entities: book vs counted quantity, the difference and its value per item."""
-    conn = session.connection()
-    head = conn.execute(text("SELECT * FROM cycle_count WHERE number = :n"), {"n": number}).mappings().first()
-    if head is None or not who.sees(int(head["entity_id"])):
+    head = session.exec(select(CycleCount).where(col(CycleCount.number) == number)).first()
+    if head is None or not who.sees(head.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"cycle count {number} not found")
-    lines = conn.execute(
-        text(
-            "SELECT item_id, system_qty, counted_qty, difference, value FROM cycle_count_line"
-            " WHERE count_id = :c ORDER BY item_id"
-        ),
-        {"c": head["id"]},
+    lines = session.exec(
+        select(CycleCountLine)
+        .where(col(CycleCountLine.count_id) == head.id)
+        .order_by(col(CycleCountLine.item_id))
     )
-    return {**dict(head), "lines": [dict(r) for r in lines.mappings()]}
+    return {**head.model_dump(), "lines": [line.model_dump() for line in lines]}

@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, text
 from sqlmodel import Session, col, select
@@ -48,6 +48,19 @@ class Principal:
         return entity_id in self.entity_ids
 
 
+class _TokenHolder(NamedTuple):
+    """The user a token hash finds, with their entities, and the database's clock."""
+
+    username: str
+    roles: list[str]
+    approval_limit: Decimal | None
+    entity_ids: list[int]
+    active: bool
+    revoked_at: datetime | None
+    expires_at: datetime
+    now: datetime
+
+
 class TokenRefused(Exception):
     """The token cannot be used; `reason` may be told to whoever holds it."""
 
@@ -77,10 +90,18 @@ def authenticate(session: Session, token: str) -> Principal:
     )
     if row is None:
         raise TokenRefused("invalid token")
-    refusal = token_refusal(active=row[4], revoked_at=row[5], expires_at=row[6], now=row[7])
+    holder = _TokenHolder(*row)
+    refusal = token_refusal(
+        active=holder.active, revoked_at=holder.revoked_at, expires_at=holder.expires_at, now=holder.now
+    )
     if refusal is not None:
         raise TokenRefused(refusal)
-    return Principal(row[0], frozenset(row[1]), frozenset(int(e) for e in row[3]), row[2])
+    return Principal(
+        holder.username,
+        frozenset(holder.roles),
+        frozenset(int(e) for e in holder.entity_ids),
+        holder.approval_limit,
+    )
 
 
 def usable_username(conn: Connection, token: str) -> str | None:

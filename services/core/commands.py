@@ -3,7 +3,7 @@
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Engine, text
@@ -55,11 +55,14 @@ class CommandRow:
     http_status: int | None
     result: Any
     attempts: int
+    last_error: str | None
+    created_at: datetime
+    decided_at: datetime | None
 
 
 _COLUMNS = (
     "id, kind, workflow_id, workflow_type, update_name, update_id, arg_type, payload, subject,"
-    " default_field, username, entity_id, status, http_status, result, attempts"
+    " default_field, username, entity_id, status, http_status, result, attempts, last_error, created_at, decided_at"
 )
 
 
@@ -81,6 +84,9 @@ def _row(r: Any) -> CommandRow:
         http_status=r.http_status,
         result=r.result,
         attempts=r.attempts,
+        last_error=r.last_error,
+        created_at=r.created_at,
+        decided_at=r.decided_at,
     )
 
 
@@ -210,27 +216,6 @@ def by_idempotency_key(engine: Engine, username: str, key: str) -> CommandRow | 
             {"u": username, "k": key},
         ).first()
     return None if row is None else _row(row)
-
-
-def view(engine: Engine, command_id: str) -> dict[str, Any] | None:
-    """The command as `GET /commands/{id}` shows it."""
-    with engine.connect() as conn:
-        row = (
-            conn.execute(
-                text(
-                    """
-                    SELECT id, kind, workflow_id, workflow_type, update_name,
-                           subject, username, entity_id, status, http_status, result, attempts, last_error,
-                           created_at, decided_at
-                      FROM api_command WHERE id = :id
-                    """
-                ),
-                {"id": command_id},
-            )
-            .mappings()
-            .first()
-        )
-    return None if row is None else dict(row)
 
 
 def pending_summary(engine: Engine) -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 from datetime import date
 
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from models.purchasing import PurchaseOrder
 from rules.errors import RuleViolation
 from rules.periods import PeriodStatus, period_of
 from services.core.ledger import period_status
@@ -22,11 +23,16 @@ def check_receipt_date(session: Session, number: str, received_on: date) -> None
     """Refuse a receipt dated before its PO was ordered (the supplier scorecard's lead time) or in a closed period."""
     row = (
         session.connection()
-        .execute(text("SELECT entity_id, order_date FROM purchase_order WHERE number = :n"), {"n": number})
+        .execute(
+            select(col(PurchaseOrder.entity_id), col(PurchaseOrder.order_date)).where(
+                col(PurchaseOrder.number) == number
+            )
+        )
         .first()
     )
     if row is None:
         return  # the route answers 404
-    if received_on < row[1]:
-        raise RuleViolation("received_on", f"must not be before the PO's order date {row[1].isoformat()}")
-    check_open_period(session, int(row[0]), "received_on", received_on)
+    entity_id, ordered = row
+    if received_on < ordered:
+        raise RuleViolation("received_on", f"must not be before the PO's order date {ordered.isoformat()}")
+    check_open_period(session, entity_id, "received_on", received_on)

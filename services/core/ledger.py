@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import insert, text
-from sqlmodel import Session
+from sqlalchemy import insert, select, text
+from sqlmodel import Session, col
 
-from models.ledger import JournalLine
+from models.ledger import JournalEntry, JournalLine
 from rules.errors import RuleViolation
 from rules.money import quantize
 from rules.periods import PeriodStatus, check_posting_allowed, period_of
@@ -215,18 +215,29 @@ def post(session: Session, req: PostingRequest) -> PostedEntry:
     )
 
 
-def _entry_to_reverse(session: Session, entry_id: int) -> tuple[Any, Sequence[Any]]:
-    """The head (entity_id, source_type, source_id, memo) and the lines of an entry."""
-    head = (
-        session.connection()
-        .execute(
-            text("SELECT entity_id, source_type, source_id, memo FROM journal_entry WHERE id = :i"),
-            {"i": entry_id},
-        )
-        .first()
-    )
-    if head is None:
+class _Reversed(NamedTuple):
+    """What a reversal copies from the entry it reverses."""
+
+    entity_id: int
+    source_type: str
+    source_id: str
+    memo: str
+
+
+_REVERSED = select(
+    col(JournalEntry.entity_id),
+    col(JournalEntry.source_type),
+    col(JournalEntry.source_id),
+    col(JournalEntry.memo),
+)
+
+
+def _entry_to_reverse(session: Session, entry_id: int) -> tuple[_Reversed, Sequence[Any]]:
+    """The head and the lines of an entry."""
+    found = session.connection().execute(_REVERSED.where(col(JournalEntry.id) == entry_id)).first()
+    if found is None:
         raise NotFound("entry_id", f"journal entry {entry_id} does not exist")
+    head = _Reversed(*found)
     lines = (
         session.connection()
         .execute(
@@ -255,12 +266,12 @@ def reverse(
     existing = _existing(session, idempotency_key)
     if existing is not None:
         return PostedEntry(existing, created=False)
-    entity_id = int(head[0])
+    entity_id = head.entity_id
     period = period_of(posting_date)
     check_posting_allowed(period, period_status(session, entity_id, period), actor_is_closer)
     mirror = _Head(
-        entity_id, idempotency_key, posting_date, period, f"reversal of {entry_id}: {head[3]}", head[1],
-        head[2], entry_id, actor,
+        entity_id, idempotency_key, posting_date, period, f"reversal of {entry_id}: {head.memo}", head.source_type,
+        head.source_id, entry_id, actor,
     )  # fmt: skip
     entry = _insert_head(session, mirror)
     if not entry.created:

@@ -10,11 +10,13 @@ account without a document (a manual journal, a repair) therefore shows as a rec
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from sqlalchemy import text
-from sqlmodel import Session
+from sqlalchemy import select, text
+from sqlmodel import Session, col
 
 from models.foresight import DEFAULT_SETTLEMENT_DAYS
+from models.open_items import OpenItem
 from rules.open_item_types import legacy_type
 
 # The open amount of each item: amount less what allocations settled (signed like the ledger).
@@ -54,6 +56,27 @@ class Recorded:
     item_id: int
     created: bool
     open: Decimal
+
+
+class _Item(NamedTuple):
+    """What allocating an item needs: whose it is, in which currency, and its amount."""
+
+    entity_id: int
+    side: str
+    partner_type: str
+    partner_id: str
+    currency: str
+    amount: Decimal
+
+
+_ITEM = select(
+    col(OpenItem.entity_id),
+    col(OpenItem.side),
+    col(OpenItem.partner_type),
+    col(OpenItem.partner_id),
+    col(OpenItem.currency),
+    col(OpenItem.amount),
+)
 
 
 def _counterparty(session: Session, partner_type: str, partner_id: str) -> tuple[str, int]:
@@ -96,13 +119,13 @@ def partner_balance(
 def _allocate(session: Session, item_id: int, on: date, against: str | None) -> Decimal:
     """Settle a new item against the partner's opposite open items; returns what stays open on it."""
     conn = session.connection()
-    item = conn.execute(text("SELECT * FROM open_item WHERE id = :i"), {"i": item_id}).mappings().one()
+    item = _Item(*conn.execute(_ITEM.where(col(OpenItem.id) == item_id)).one())
     # One allocator per partner at a time: two payments must not both settle the same invoice.
     conn.execute(
         text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-        {"k": f"open_item:{item['entity_id']}:{item['side']}:{item['partner_type']}:{item['partner_id']}"},
+        {"k": f"open_item:{item.entity_id}:{item.side}:{item.partner_type}:{item.partner_id}"},
     )
-    remaining = Decimal(item["amount"])
+    remaining = Decimal(item.amount)
     candidates = conn.execute(
         text(
             f"""
@@ -113,11 +136,11 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
             """
         ),
         {
-            "e": item["entity_id"],
-            "s": item["side"],
-            "pt": item["partner_type"],
-            "p": item["partner_id"],
-            "c": item["currency"],
+            "e": item.entity_id,
+            "s": item.side,
+            "pt": item.partner_type,
+            "p": item.partner_id,
+            "c": item.currency,
             "i": item_id,
             "amt": remaining,
             "against": against or "",
@@ -137,7 +160,7 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
                 """
             ),
             {
-                "e": item["entity_id"],
+                "e": item.entity_id,
                 "d": debit,
                 "c": credit,
                 "a": take,

@@ -3,12 +3,33 @@
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from rules.aging import OpenAmount, age
+
+
+class OpenAsOf(NamedTuple):
+    """An open item as of a date: the document and what of it is still open (signed like the ledger)."""
+
+    id: int
+    entity_id: int
+    side: str
+    partner_type: str
+    partner_id: str
+    counterparty: str
+    document_type: str
+    document_ref: str
+    document_date: date
+    due_date: date
+    currency: str
+    amount: Decimal
+    amount_func: Decimal
+    journal_entry_id: int
+    open: Decimal
+
 
 # Items written by the date, less the allocations made by then (signed like the ledger: debit > 0).
 _OPEN_AS_OF = """
@@ -30,6 +51,23 @@ def _owed(side: str, amount: Decimal) -> Decimal:
     return amount if side == "ar" else -amount
 
 
+def _open_as_of(
+    session: Session,
+    entity_ids: Sequence[int],
+    side: str,
+    as_of: date,
+    counterparty: str | None,
+    *,
+    limit: int | None,
+) -> list[OpenAsOf]:
+    """The items with an open amount on `as_of`, oldest due first (all of them when `limit` is None)."""
+    rows = session.connection().execute(
+        text(f"SELECT * FROM ({_OPEN_AS_OF}) o WHERE o.open <> 0 ORDER BY o.due_date, o.id LIMIT :lim"),
+        {"es": list(entity_ids), "side": side, "d": as_of, "cp": counterparty, "lim": limit},
+    )
+    return [OpenAsOf(*r) for r in rows]
+
+
 def open_items(
     session: Session,
     entity_ids: Sequence[int],
@@ -40,54 +78,30 @@ def open_items(
     limit: int = 1000,
 ) -> list[dict[str, Any]]:
     """Documents with an open amount on `as_of`, oldest due first."""
-    rows = (
-        session.connection()
-        .execute(
-            text(f"SELECT * FROM ({_OPEN_AS_OF}) o WHERE o.open <> 0 ORDER BY o.due_date, o.id LIMIT :lim"),
-            {"es": list(entity_ids), "side": side, "d": as_of, "cp": counterparty, "lim": limit},
-        )
-        .mappings()
-        .all()
-    )
     return [
         {
-            "id": r["id"],
-            "entity_id": r["entity_id"],
-            "counterparty": r["counterparty"],
-            "partner": f"{r['partner_type']}:{r['partner_id']}",
-            "document_type": r["document_type"],
-            "document_ref": r["document_ref"],
-            "document_date": r["document_date"],
-            "due_date": r["due_date"],
-            "currency": r["currency"],
-            "amount": _owed(side, Decimal(r["amount"])),
-            "open": _owed(side, Decimal(r["open"])),
-            "journal_entry_id": r["journal_entry_id"],
+            "id": r.id,
+            "entity_id": r.entity_id,
+            "counterparty": r.counterparty,
+            "partner": f"{r.partner_type}:{r.partner_id}",
+            "document_type": r.document_type,
+            "document_ref": r.document_ref,
+            "document_date": r.document_date,
+            "due_date": r.due_date,
+            "currency": r.currency,
+            "amount": _owed(side, Decimal(r.amount)),
+            "open": _owed(side, Decimal(r.open)),
+            "journal_entry_id": r.journal_entry_id,
         }
-        for r in rows
+        for r in _open_as_of(session, entity_ids, side, as_of, counterparty, limit=limit)
     ]
 
 
 def aging(session: Session, entity_ids: Sequence[int], side: str, as_of: date) -> list[dict[str, Any]]:
     """Open amounts per entity, counterparty and currency in the aging buckets (by due date)."""
-    rows = (
-        session.connection()
-        .execute(
-            text(f"SELECT * FROM ({_OPEN_AS_OF}) o WHERE o.open <> 0"),
-            {"es": list(entity_ids), "side": side, "d": as_of, "cp": None},
-        )
-        .mappings()
-        .all()
-    )
     amounts = (
-        OpenAmount(
-            int(r["entity_id"]),
-            str(r["counterparty"]),
-            str(r["currency"]),
-            r["due_date"],
-            _owed(side, r["open"]),
-        )
-        for r in rows
+        OpenAmount(r.entity_id, r.counterparty, r.currency, r.due_date, _owed(side, r.open))
+        for r in _open_as_of(session, entity_ids, side, as_of, None, limit=None)
     )
     return [
         {

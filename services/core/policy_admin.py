@@ -274,11 +274,9 @@ def reset_task_sla(session: Session, who: Principal, entity_id: int, kind: str) 
     ).first()
     if row is None:
         raise NotFound("kind", f"{kind} has no service level of entity {entity_id}'s own")
-    before = row.model_dump()
+    before, row_id = row.model_dump(), row.id
     session.delete(row)
     session.flush()
-    audit_change(
-        session, who, "TaskSlaSetting.reset", "TaskSlaSetting", str(before["id"]), before, None, entity_id
-    )
+    audit_change(session, who, "TaskSlaSetting.reset", "TaskSlaSetting", str(row_id), before, None, entity_id)
     session.commit()
     return {"kind": kind, "entity_id": entity_id, "source": "default"}

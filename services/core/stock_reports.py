@@ -66,9 +66,13 @@ def stock_turns_report(
         .all()
     )
     items: list[dict[str, Any]] = []
+    slow_movers: list[str] = []
     for r in rows:
         average = (Decimal(r.opening_value) + Decimal(r.closing_value)) / 2
         since = (end - r.last_sale).days if r.last_sale else None
+        slow = is_slow_mover(since, Decimal(r.on_hand), slow_after_days)
+        if slow:
+            slow_movers.append(r.sku)
         items.append(
             {
                 "sku": r.sku,
@@ -79,7 +83,7 @@ def stock_turns_report(
                 "turns": stock_turns(Decimal(r.cogs), average, window_days),
                 "last_sale": r.last_sale,
                 "days_since_last_sale": since,
-                "slow_mover": is_slow_mover(since, Decimal(r.on_hand), slow_after_days),
+                "slow_mover": slow,
             }
         )
     total_cogs = sum((Decimal(r.cogs) for r in rows), Decimal(0))
@@ -90,5 +94,5 @@ def stock_turns_report(
         "window": {"from": start, "to": end, "days": window_days},
         "turns": stock_turns(total_cogs, total_avg, window_days),
         "items": items,
-        "slow_movers": [x["sku"] for x in items if x["slow_mover"]],
+        "slow_movers": slow_movers,
     }

@@ -6,11 +6,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.journals import JournalInput, JournalLineInput, JournalPosted, JournalStep
 from models.contracts.tasks import AuditRecord
+from models.journals import JournalTemplate, ManualJournal
 from rules.errors import RuleViolation
 from rules.journals import (
     KeyedLine,
@@ -43,6 +45,17 @@ class JournalAsk:
     currency: str | None = None
     reversal_date: date | None = None
     template_id: int | None = None
+
+
+class TemplateLine(BaseModel):
+    """A template line as stored in its JSON: the account, debit and credit as keyed, and its memo."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    debit: Decimal
+    credit: Decimal
+    memo: str = ""
 
 
 def workflow_id_of(entity_id: int, number: str) -> str:
@@ -116,17 +129,26 @@ def build_input(session: Session, ask: JournalAsk, number: str) -> JournalInput:
     )
 
 
-def _audit(session: Session, head: dict[str, Any], action: str, actor: str, after: dict[str, Any]) -> None:
+def _audit(
+    session: Session,
+    number: str,
+    entity_id: int,
+    before: str | None,
+    action: str,
+    actor: str,
+    after: dict[str, Any],
+) -> None:
+    """The audit event of a step: the journal's status before it (None: it did not exist) and after."""
     record_audit(
         session,
         AuditRecord(
-            idempotency_key=f"manual_journal:{head['number']}:{action}",
+            idempotency_key=f"manual_journal:{number}:{action}",
             actor=actor,
             action=f"manual_journal.{action}",
             subject_type=SOURCE_TYPE,
-            subject_id=head["number"],
-            entity_id=head["entity_id"],
-            before={"status": head["status"]},
+            subject_id=number,
+            entity_id=entity_id,
+            before={"status": before},
             after=after,
         ),
     )
@@ -161,41 +183,50 @@ def persist(session: Session, inp: JournalInput) -> None:
         .first()
     )
     if row is not None:
-        head = {"number": inp.number, "entity_id": inp.entity_id, "status": None}
-        _audit(session, head, "submitted", inp.maker, {"status": "approval", **inp.model_dump(mode="json")})
+        after = {"status": "approval", **inp.model_dump(mode="json")}
+        _audit(session, inp.number, inp.entity_id, None, "submitted", inp.maker, after)
 
 
-def _head(session: Session, number: str) -> dict[str, Any]:
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM manual_journal WHERE number = :n FOR UPDATE"), {"n": number})
-        .mappings()
-        .first()
-    )
-    if row is None:
+def detail(session: Session, number: str, *, lock: bool = False) -> ManualJournal | None:
+    """A journal as stored (None when it does not exist yet); `lock` holds it for a step that changes it."""
+    query = select(ManualJournal).where(col(ManualJournal.number) == number)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.exec(query).first()
+
+
+def _head(session: Session, number: str) -> ManualJournal:
+    """The journal a step acts on, locked."""
+    head = detail(session, number, lock=True)
+    if head is None:
         raise NotFound("number", f"manual journal {number} does not exist")
-    return dict(row)
+    return head
+
+
+def _audit_step(
+    session: Session, head: ManualJournal, action: str, actor: str, after: dict[str, Any]
+) -> None:
+    """The audit event of a step on a stored journal."""
+    _audit(session, head.number, head.entity_id, head.status, action, actor, after)
 
 
 def post(session: Session, step: JournalStep) -> JournalPosted:
     """Post the approved journal through the ledger (once: its key), and mark it posted."""
     head = _head(session, step.number)
-    if head["entry_id"] is not None:
-        return JournalPosted(number=step.number, entry_id=head["entry_id"], posting_date=head["posting_date"])
+    if head.entry_id is not None:
+        return JournalPosted(number=step.number, entry_id=head.entry_id, posting_date=head.posting_date)
+    lines = [JournalLineInput.model_validate(line) for line in head.lines]
     posted = ledger.post(
         session,
         ledger.PostingRequest(
-            entity_id=head["entity_id"],
+            entity_id=head.entity_id,
             idempotency_key=f"manual_journal:{step.number}:post",
-            posting_date=head["posting_date"],
+            posting_date=head.posting_date,
             source_type=SOURCE_TYPE,
             source_id=step.number,
-            currency=head["currency"],
-            lines=[
-                ledger.LineIn(account=line["account"], amount=Decimal(line["amount"]), memo=line["memo"])
-                for line in head["lines"]
-            ],
-            memo=head["memo"],
+            currency=head.currency,
+            lines=[ledger.LineIn(account=line.account, amount=line.amount, memo=line.memo) for line in lines],
+            memo=head.memo,
             actor=step.actor,
             # The approver is a controller: adjusting a soft-closed period is what a close allows them.
             actor_is_closer=True,
@@ -207,41 +238,46 @@ def post(session: Session, step: JournalStep) -> JournalPosted:
         ),
         {"a": step.actor, "e": posted.entry_id, "n": step.number},
     )
-    _audit(session, head, "posted", step.actor, {"status": "posted", "entry_id": posted.entry_id})
-    return JournalPosted(number=step.number, entry_id=posted.entry_id, posting_date=head["posting_date"])
+    _audit_step(session, head, "posted", step.actor, {"status": "posted", "entry_id": posted.entry_id})
+    return JournalPosted(number=step.number, entry_id=posted.entry_id, posting_date=head.posting_date)
 
 
 def reject(session: Session, step: JournalStep) -> None:
     """Mark the journal rejected (nothing was posted)."""
     head = _head(session, step.number)
-    if head["status"] != "approval":
+    if head.status != "approval":
         return
     session.connection().execute(
         text("UPDATE manual_journal SET status = 'rejected' WHERE number = :n"), {"n": step.number}
     )
-    _audit(session, head, "rejected", step.actor, {"status": "rejected", "comment": step.comment})
+    _audit_step(session, head, "rejected", step.actor, {"status": "rejected", "comment": step.comment})
 
 
 def reverse(session: Session, step: JournalStep) -> JournalPosted:
     """Post the mirror entry on the reversal date, or on the first day of the next open period."""
     head = _head(session, step.number)
-    if head["reversal_entry_id"] is not None:
+    if head.reversal_entry_id is not None:
         return JournalPosted(
-            number=step.number, entry_id=head["reversal_entry_id"], posting_date=head["reversal_posted_on"]
+            number=step.number, entry_id=head.reversal_entry_id, posting_date=head.reversal_posted_on
         )
-    requested: date = head["reversal_date"]
-    on = reversal_posting_date(requested, lambda p: ledger.period_status(session, head["entity_id"], p))
+    if head.reversal_date is None or head.entry_id is None:
+        # The workflow reverses only a posted journal with a date: anything else is bad data, not a retry.
+        raise ValueError(f"manual journal {step.number} has no posted entry to reverse on a date")
+    requested = head.reversal_date
+    on = reversal_posting_date(requested, lambda p: ledger.period_status(session, head.entity_id, p))
     if on is None:
         session.connection().execute(
             text("UPDATE manual_journal SET status = 'reversal_blocked' WHERE number = :n"),
             {"n": step.number},
         )
         note = f"no open period within a year of {requested}: reverse it by hand"
-        _audit(session, head, "reversal_blocked", step.actor, {"status": "reversal_blocked", "note": note})
+        _audit_step(
+            session, head, "reversal_blocked", step.actor, {"status": "reversal_blocked", "note": note}
+        )
         return JournalPosted(number=step.number, entry_id=None, posting_date=None, note=note)
     reversed_entry = ledger.reverse(
         session,
-        head["entry_id"],
+        head.entry_id,
         idempotency_key=f"manual_journal:{step.number}:reverse",
         posting_date=on,
         actor=step.actor,
@@ -254,7 +290,7 @@ def reverse(session: Session, step: JournalStep) -> JournalPosted:
         {"e": reversed_entry.entry_id, "d": on, "n": step.number},
     )
     note = "" if on == requested else f"period of {requested} is closed: reversed on {on}"
-    _audit(
+    _audit_step(
         session,
         head,
         "reversed",
@@ -269,17 +305,6 @@ def reverse(session: Session, step: JournalStep) -> JournalPosted:
     return JournalPosted(number=step.number, entry_id=reversed_entry.entry_id, posting_date=on, note=note)
 
 
-def detail(session: Session, number: str) -> dict[str, Any] | None:
-    """A journal as stored (None when it does not exist yet)."""
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM manual_journal WHERE number = :n"), {"n": number})
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
-
-
 def create_template(
     session: Session,
     *,
@@ -291,7 +316,7 @@ def create_template(
     currency: str | None,
     auto_reverse: bool,
     created_by: str,
-) -> dict[str, Any]:
+) -> JournalTemplate:
     """Store a template once its lines would post today (balanced, open accounts); a code is unique per entity."""
     currency = _currency(session, entity_id, currency, date.today())
     check_lines(session, entity_id, lines, currency)
@@ -328,35 +353,27 @@ def create_template(
     return found
 
 
-def template(session: Session, template_id: int) -> dict[str, Any] | None:
+def template(session: Session, template_id: int) -> JournalTemplate | None:
     """A stored template (None when it does not exist)."""
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM journal_template WHERE id = :i"), {"i": template_id})
-        .mappings()
-        .first()
-    )
-    return None if row is None else dict(row)
+    return session.get(JournalTemplate, template_id)
 
 
 def ask_from_template(
-    tpl: dict[str, Any], posting_date: date, reversal_date: date | None, maker: str, maker_is_closer: bool
+    tpl: JournalTemplate, posting_date: date, reversal_date: date | None, maker: str, maker_is_closer: bool
 ) -> JournalAsk:
     """The journal a template makes for a date; an accrual template reverses at the next period's start."""
-    if reversal_date is None and tpl["auto_reverse"]:
+    if reversal_date is None and tpl.auto_reverse:
         reversal_date = next_period_start(posting_date)
+    lines = [TemplateLine.model_validate(ln) for ln in tpl.lines]
     return JournalAsk(
-        entity_id=tpl["entity_id"],
+        entity_id=tpl.entity_id,
         posting_date=posting_date,
-        memo=tpl["memo"],
-        lines=[
-            KeyedLine(account=ln["account"], debit=Decimal(ln["debit"]), credit=Decimal(ln["credit"]))
-            for ln in tpl["lines"]
-        ],
-        line_memos=[ln.get("memo", "") for ln in tpl["lines"]],
+        memo=tpl.memo,
+        lines=[KeyedLine(account=ln.account, debit=ln.debit, credit=ln.credit) for ln in lines],
+        line_memos=[ln.memo for ln in lines],
         maker=maker,
         maker_is_closer=maker_is_closer,
-        currency=tpl["currency"],
+        currency=tpl.currency,
         reversal_date=reversal_date,
-        template_id=tpl["id"],
+        template_id=tpl.id,
     )
