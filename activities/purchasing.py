@@ -42,6 +42,7 @@ from services.purchasing import (
     invoice_posting,
     invoice_registration,
     landed_cost,
+    po_progress,
     receiving,
 )
 from services.purchasing import store as po_store
@@ -85,7 +86,7 @@ class PurchasingActivities:
     def approved_in_window(self, q: WindowQuery) -> Decimal:
         """Sum an approver approved in the rolling window."""
         with session_scope(self.engine) as s:
-            return po_store.approved_in_window(s, q)
+            return po_progress.approved_in_window(s, q)
 
     @activity.defn(name="purchasing.save_revision")
     def save_revision(self, rev: SaveRevision) -> None:
@@ -97,25 +98,25 @@ class PurchasingActivities:
     def issue(self, req: IssuePo) -> None:
         """Issue the PO: outbox + inbound + status."""
         with session_scope(self.engine) as s:
-            po_store.issue(s, req)
+            po_progress.issue(s, req)
 
     @activity.defn(name="purchasing.outbox")
     def outbox(self, rec: OutboxRecord) -> None:
         """Write an outbound document."""
         with session_scope(self.engine) as s:
-            po_store.outbox(s, rec)
+            po_progress.outbox(s, rec)
 
     @activity.defn(name="purchasing.confirm")
     def confirm(self, rec: ConfirmationRecord) -> None:
         """Record a supplier confirmation."""
         with session_scope(self.engine) as s:
-            po_store.confirm(s, rec)
+            po_progress.confirm(s, rec)
 
     @activity.defn(name="purchasing.cancel_remaining")
     def cancel_remaining(self, rec: CancelRecord) -> dict[int, Decimal]:
         """Cancel the open remainder and release its inbound quantity."""
         with session_scope(self.engine) as s:
-            return po_store.cancel_remaining(s, rec)
+            return po_progress.cancel_remaining(s, rec)
 
     @activity.defn(name="purchasing.receive")
     def receive(self, rec: ReceiptRecord) -> ReceiptResult:
@@ -157,13 +158,13 @@ class PurchasingActivities:
     def raise_delay(self, req: DelayRaised) -> None:
         """Open the inbound exception of a late delivery."""
         with session_scope(self.engine) as s:
-            po_store.raise_delay(s, req)
+            po_progress.raise_delay(s, req)
 
     @activity.defn(name="purchasing.resolve_delay")
     def resolve_delay(self, req: DelayResolved) -> None:
         """Close the inbound exception with the buyer's decision."""
         with session_scope(self.engine) as s:
-            po_store.resolve_delay(s, req)
+            po_progress.resolve_delay(s, req)
 
     @activity.defn(name="purchasing.prepare_substitute")
     def prepare_substitute(self, req: SubstituteRequest) -> PurchaseOrderInput:
@@ -192,7 +193,7 @@ class PurchasingActivities:
     def close(self, req: CloseRequest) -> None:
         """End the PO with its cycle time."""
         with session_scope(self.engine) as s:
-            po_store.close(s, req)
+            po_progress.close(s, req)
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity method of this class, for the worker."""

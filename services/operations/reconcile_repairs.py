@@ -15,6 +15,7 @@ from models.contracts.sales import PaymentCall, StageUpdate
 from models.contracts.tasks import TaskClose
 from services.core import stock, tasks
 from services.operations.reconcile import case_exists
+from services.purchasing import po_progress
 from services.purchasing import store as po_store
 from services.returns import store as returns_store
 from services.sales import orders as sales_orders
@@ -93,7 +94,7 @@ def _purchase_order(session: Session, number: str, reason: str, done: list[str])
             ),
             {"po": po.id},
         )
-    po_store.close(
+    po_progress.close(
         session,
         CloseRequest(
             number=number,
@@ -109,7 +110,7 @@ def _purchase_order(session: Session, number: str, reason: str, done: list[str])
 
 def _cancel_open_remainder(session: Session, number: str, reason: str, done: list[str]) -> None:
     """The same service as POST .../cancel after issue: takes the open quantity off inbound."""
-    cancelled = po_store.cancel_remaining(
+    cancelled = po_progress.cancel_remaining(
         session,
         CancelRecord(number=number, key=f"po:{number}:reconcile:cancel", actor=ACTOR, reason=reason),
     )

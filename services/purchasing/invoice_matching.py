@@ -12,7 +12,7 @@ from models.contracts.purchasing import MatchOutcome, MatchRequest, OutboxRecord
 from rules.matching import DEFAULT_TOLERANCE, MatchLine, MatchResult, MatchTolerance, match_invoice
 from rules.payment_terms import due_date
 from services.core.events import emit
-from services.purchasing import invoice_store
+from services.purchasing import invoice_store, po_progress
 from services.purchasing import store as po_store
 from services.purchasing.invoice_posting import approve
 from services.purchasing.invoice_store import BilledLine, InvoiceHead
@@ -196,7 +196,7 @@ def resolve(session: Session, req: ResolveMatch) -> MatchOutcome:
     elif req.resolution == "reject":
         invoice_store.set_status(session, req.invoice_id, "rejected", None)
         # Nothing was posted for an unmatched invoice, so the debit note is a document, not a reversal.
-        po_store.outbox(session, _debit_note(po, inv))
+        po_progress.outbox(session, _debit_note(po, inv))
     else:
         invoice_store.set_status(session, req.invoice_id, "waiting", None)
     po_store.audit(

@@ -43,8 +43,7 @@ from models.contracts.sales import (
 )
 from rules.periods import PeriodStatus
 from services.close import runs as close_runs
-from services.purchasing import invoice_matching, receiving
-from services.purchasing import store as po_store
+from services.purchasing import invoice_matching, po_progress, receiving
 from services.sales import allocation as sales_allocation
 from services.sales import orders as sales_orders
 from services.sales import shipping as sales_shipping
@@ -193,7 +192,7 @@ async def test_a_purchase_order_reports_approval_issue_receipt_invoices_and_a_ca
     [issue] = await recorded(handle, "purchasing.issue", IssuePo)
     [rec] = await recorded(handle, "purchasing.receive", ReceiptRecord)
     [reject] = await recorded(handle, "purchasing.resolve_match", ResolveMatch)
-    assert retried(engine, "purchase_order", n, lambda s: po_store.issue(s, issue)) == before
+    assert retried(engine, "purchase_order", n, lambda s: po_progress.issue(s, issue)) == before
     assert retried(engine, "purchase_order", n, lambda s: receiving.record(s, rec)) == before
     assert retried(engine, "purchase_order", n, lambda s: invoice_matching.resolve(s, reject)) == before
     for invoice_id in (high, fair):
@@ -212,9 +211,9 @@ async def test_a_purchase_order_reports_approval_issue_receipt_invoices_and_a_ca
     [cancel] = await recorded(late_handle, "purchasing.cancel_remaining", CancelRecord)
     [close] = await recorded(late_handle, "purchasing.close", CloseRequest)
     for again in (
-        lambda s: po_store.raise_delay(s, delay),
-        lambda s: po_store.cancel_remaining(s, cancel),
-        lambda s: po_store.close(s, close),
+        lambda s: po_progress.raise_delay(s, delay),
+        lambda s: po_progress.cancel_remaining(s, cancel),
+        lambda s: po_progress.close(s, close),
     ):
         assert retried(engine, "purchase_order", late.number, again) == before
 

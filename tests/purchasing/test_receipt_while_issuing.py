@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
-from services.purchasing import store as po_store
+from services.purchasing import po_progress
 from tests.factories import Factory
 from tests.held_step import HeldStep
 from tests.purchasing.buyer_desk import bearer, decide, eventually, open_desk, po_body, wait_stage, wait_task
@@ -21,8 +21,8 @@ from tests.purchasing.buyer_desk import bearer, decide, eventually, open_desk, p
 
 @pytest.fixture()
 def held_issue(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldStep[None]]:
-    held = HeldStep(po_store.issue)
-    monkeypatch.setattr(po_store, "issue", held)
+    held = HeldStep(po_progress.issue)
+    monkeypatch.setattr(po_progress, "issue", held)
     yield held
     held.release.set()
 

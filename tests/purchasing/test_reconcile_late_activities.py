@@ -17,7 +17,7 @@ from erp.settings import get_settings
 from models.contracts.purchasing import CloseRequest, IssuePo
 from models.contracts.reconcile import ReconcileInput
 from models.contracts.sales import PaymentCall
-from services.purchasing import store as po_store
+from services.purchasing import po_progress
 from services.sales.payments import LedgerPaymentPort
 from tests.factories import Factory
 from tests.purchasing.buyer_desk import (
@@ -50,7 +50,7 @@ def _cancelled_in_approval(api: TestClient, engine: Engine, desk: Desk, qty: str
 def _late_issue(engine: Engine, number: str) -> None:
     """What the issue activity, already running when the workflow was cancelled, commits."""
     with Session(engine) as s:
-        po_store.issue(s, IssuePo(number=number, revision=1, issued_at=datetime.now(UTC)))
+        po_progress.issue(s, IssuePo(number=number, revision=1, issued_at=datetime.now(UTC)))
         s.commit()
 
 
@@ -73,7 +73,7 @@ async def test_what_in_flight_activities_commit_after_a_cancellation_is_reconcil
     leaked = _cancelled_in_approval(api, engine, desk, "6")
     _late_issue(engine, leaked)
     with Session(engine) as s:  # the cancellation's close, committed after the issue
-        po_store.close(
+        po_progress.close(
             s,
             CloseRequest(number=leaked, stage="cancelled", closed_at=datetime.now(UTC), cycle_time_seconds=1),
         )
