@@ -10,6 +10,7 @@ from sqlmodel import Session
 from bench.harness import Result, timed
 from models.master import Item, Location
 from rules.accounts import AccountRole
+from services.core import reservations as stock_reservations
 from services.core import stock
 from services.core.chart import create_entity
 from services.core.stock import MoveIn
@@ -57,7 +58,7 @@ def reservations(
     def reserve(n: int) -> bool:
         item, loc = pairs[n % items]
         with Session(engine) as s:
-            ok = stock.reserve(
+            ok = stock_reservations.reserve(
                 s,
                 item_id=item,
                 location_id=loc,

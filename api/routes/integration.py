@@ -28,7 +28,7 @@ from models.contracts.events import CATALOGUE, EventEnvelope, json_schema
 from rules.entity_scope import check_entity_list
 from services.core.audit_log import audit_change
 from services.core.auth import Principal
-from services.integration import webhook_scope, webhooks
+from services.integration import webhook_scope, webhook_views, webhooks
 from services.integration.webhook_targets import check_webhook_url
 from workflows.integration.starter import ensure_dispatcher
 
@@ -88,7 +88,7 @@ def list_events(
 ) -> list[dict[str, Any]]:
     """Outbound events of your entities after an outbox id, oldest first, as the envelopes receivers get (admins): a
     receiver can catch up by polling."""
-    return webhooks.events_after(session, sorted(who.entity_ids), after, limit)
+    return webhook_views.events_after(session, sorted(who.entity_ids), after, limit)
 
 
 @router.post(
@@ -203,7 +203,7 @@ async def replay(
 ) -> dict[str, Any]:
     """Queue the subscription's events again from an event id onwards (a new run); receivers see the same event ids."""
     webhook_scope.visible_subscription(session, who, subscription_id)
-    count = webhooks.replay(session, subscription_id, body.from_event_id)
+    count = webhook_views.replay(session, subscription_id, body.from_event_id)
     audit_change(
         session, who, "webhook_subscription.replay", "webhook_subscription", str(subscription_id), None,
         {"from_event_id": str(body.from_event_id), "replayed": count},
@@ -229,7 +229,9 @@ def list_deliveries(
 ) -> list[dict[str, Any]]:
     """Deliveries of your subscriptions, newest first, by subscription or status."""
     subs = webhook_scope.scoped_filter(session, who, subscription_id)
-    return webhooks.list_deliveries(session, subscription_ids=subs, status=status, limit=limit, offset=offset)
+    return webhook_views.list_deliveries(
+        session, subscription_ids=subs, status=status, limit=limit, offset=offset
+    )
 
 
 @router.get(
@@ -247,7 +249,7 @@ def list_dead_letters(
     offset: int = Offset,
 ) -> list[dict[str, Any]]:
     """Deliveries that failed every try, newest first; replay them from their event id."""
-    return webhooks.list_dead_letters(
+    return webhook_views.list_dead_letters(
         session,
         subscription_ids=webhook_scope.scoped_filter(session, who, subscription_id),
         include_replayed=include_replayed,

@@ -13,7 +13,7 @@ from models.contracts.reconcile import Finding, RepairOutcome, TransferCancel
 from models.contracts.returns import StageUpdate as ReturnStageUpdate
 from models.contracts.sales import PaymentCall, StageUpdate
 from models.contracts.tasks import TaskClose
-from services.core import stock, tasks
+from services.core import reservations, tasks
 from services.operations.reconcile import case_exists
 from services.purchasing import po_progress
 from services.purchasing import store as po_store
@@ -172,7 +172,7 @@ def _release_and_void(
         ),
         {"n": number},
     )
-    released = sum((stock.release(session, str(k)) for (k,) in keys.all()), _ZERO)
+    released = sum((reservations.release(session, str(k)) for (k,) in keys.all()), _ZERO)
     if released:
         done.append(f"released {released} reserved units")
     paid: dict[str, Decimal] = dict(

@@ -18,7 +18,7 @@ from models.contracts.purchasing import (
     WindowQuery,
 )
 from models.purchasing import InboundException, PurchaseOrder, PurchaseOrderLine
-from services.core import stock
+from services.core import reservations
 from services.core.events import emit
 from services.purchasing.store import PoHead, audit, head, lines
 
@@ -85,7 +85,7 @@ def issue(session: Session, req: IssuePo) -> None:
         },
     )
     for ln in po_lines:
-        stock.add_inbound(
+        reservations.add_inbound(
             session,
             item_id=ln.item_id,
             location_id=ln.location_id,
@@ -166,7 +166,7 @@ def cancel_remaining(session: Session, rec: CancelRecord) -> dict[int, Decimal]:
         if open_qty <= 0:
             continue
         key = f"{rec.key}:line:{ln.line_no}"
-        if stock.add_inbound(
+        if reservations.add_inbound(
             session, item_id=ln.item_id, location_id=ln.location_id, qty=-open_qty, idempotency_key=key
         ):
             session.connection().execute(

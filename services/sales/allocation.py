@@ -17,7 +17,7 @@ from rules.allocation import (
     waiting_ahead,
 )
 from rules.money import quantize_qty
-from services.core import stock
+from services.core import reservations
 from services.core.events import emit, skus
 from services.sales.orders import sourcing_locations
 from services.sales.store import OrderHead, order_head
@@ -156,7 +156,7 @@ def allocate(session: Session, req: AllocateRequest) -> AllocateResult:
     """Pick locations with the pure rule, reserve each pick with one conditional UPDATE, backorder the rest."""
     order = order_head(session, req.order_number)
     order_id = order.id
-    if not stock.claim_effect(session, req.round_key):
+    if not reservations.claim_effect(session, req.round_key):
         return _recorded(session, order_id, req)
     buffer = order.buffer
     items = {line.line_no: line.item_id for line in req.lines}
@@ -198,7 +198,7 @@ def _reserve_picks(
     lost: Decimal | None = None
     for pick in plan.picks:
         key = f"{req.round_key}:a{attempt}:line:{line.line_no}:loc:{pick.location}"
-        ok = stock.reserve(
+        ok = reservations.reserve(
             session,
             item_id=line.item_id,
             location_id=int(pick.location),
@@ -266,4 +266,4 @@ def _emit_allocated(
 
 def release(session: Session, keys: list[str]) -> Decimal:
     """Release reservations (each once)."""
-    return sum((stock.release(session, key) for key in keys), Decimal(0))
+    return sum((reservations.release(session, key) for key in keys), Decimal(0))

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from rules.accounts import AccountRole
 from rules.errors import RuleViolation
-from services.core import stock
+from services.core import reservations, stock
 from services.core.errors import InsufficientStock
 from services.core.invariants import BooksCheck, check_books
 from services.core.stock import MoveIn
@@ -79,7 +79,7 @@ def test_fifty_concurrent_reservations_for_the_last_ten_units_reserve_exactly_te
 
     def attempt(n: int) -> bool:
         with Session(engine) as s:
-            ok = stock.reserve(
+            ok = reservations.reserve(
                 s,
                 item_id=item_id,
                 location_id=loc_id,
@@ -111,7 +111,7 @@ def test_a_retried_reservation_reserves_once_and_release_frees_it(engine: Engine
     _receive(engine, item.id, loc.id, "5", "1.00", f"rcv:{item.sku}")
     for _ in range(3):
         with Session(engine) as s:
-            assert stock.reserve(
+            assert reservations.reserve(
                 s,
                 item_id=item.id,
                 location_id=loc.id,
@@ -122,8 +122,8 @@ def test_a_retried_reservation_reserves_once_and_release_frees_it(engine: Engine
             )
             s.commit()
     with Session(engine) as s:
-        assert stock.release(s, f"r:{item.sku}") == D(2)
-        assert stock.release(s, f"r:{item.sku}") == D(0)
+        assert reservations.release(s, f"r:{item.sku}") == D(2)
+        assert reservations.release(s, f"r:{item.sku}") == D(0)
         s.commit()
     with engine.connect() as c:
         assert (
