@@ -22,7 +22,8 @@ def simulate(
     ] = None,
 ) -> None:
     """Drive days of orders, purchasing, deliveries, invoices, returns and a close through the API."""
-    from erp.demo.simulate import SimulationError, Simulator
+    from erp.demo.simulate import Simulator
+    from erp.demo.simulation_state import SimulationError
 
     err = Console(stderr=True)
     sim = Simulator(api or os.environ.get("ERP_API_URL") or DEFAULT_API, seed, speed)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from erp.db import make_engine
-from erp.demo.simulate import SimulationError
+from erp.demo.simulation_state import SimulationError
 from erp.embedded import ensure_database, start_postgres
 from tests.chaos.daily_checks import DayChecks, check_day
 from tests.chaos.edge import System

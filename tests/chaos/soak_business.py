@@ -18,7 +18,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from erp.demo.simulate import Catalogue, SimulationError, Simulator, Summary
+from erp.demo.simulate import Simulator
+from erp.demo.simulation_state import Catalogue, SimulationError, Summary
 
 D = Decimal
 MARKETPLACE = "MKT-EU"

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from erp.demo.simulate import Po, SimulationError
+from erp.demo.simulation_state import Po, SimulationError
 from tests.chaos.fault_plan import PROCESS_FAULTS, Fault
 from tests.chaos.faults import Injector
 from tests.chaos.soak_business import SoakBusiness
