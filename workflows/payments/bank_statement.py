@@ -71,27 +71,21 @@ class BankStatementWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Book the line as a bank charge or interest, or dismiss it (a person found it elsewhere)."""
         assert self.result is not None
-        await self.tasks.book.seen(req.task_id)
-        task, acting_for, line_no = self.tasks.take(req)
-        await workflow.execute_activity_method(
-            PaymentActivities.resolve_line,
-            ResolveLine(
-                statement_id=self.result.statement_id, line_no=line_no, decision=req.decision, actor=req.actor
-            ),
-            **ACT,
-        )
-        await self.tasks.close(task, req, acting_for)
+        result = self.result
+
+        async def resolve(line_no: int) -> None:
+            await workflow.execute_activity_method(
+                PaymentActivities.resolve_line,
+                ResolveLine(
+                    statement_id=result.statement_id, line_no=line_no, decision=req.decision, actor=req.actor
+                ),
+                **ACT,
+            )
+
+        decided = await self.tasks.decide(req, resolve)
         self.result = self.result.model_copy(update={"open_tasks": self.tasks.open_ids})
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.tasks.stage,
-        )
+        return decided
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
-        if self.tasks.book.not_yet_seen(req.task_id):
-            return  # possibly a task being opened: the handler checks it once it is in the book
-        self.tasks.book.authorize(req)
+        self.tasks.check(req)

@@ -3,6 +3,7 @@ line each task is about, and the wait until every one is decided. Workflow code:
 same order as each workflow issued them before (open_task per line; on a decision the resolving activity,
 then close_task), so recorded histories replay."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
-    from models.contracts.tasks import DecisionRequest, TaskSpec
+    from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
     from workflows import retry
     from workflows.inbox import OpenTask, TaskBook, close_decided
 
@@ -37,6 +38,26 @@ class LineTasks:
             )
         )
         self.lines[opened.task_id] = line_no
+
+    def check(self, req: DecisionRequest) -> None:
+        """The validator's refusal of a wrong actor or a decided task; a task being opened passes for now."""
+        if self.book.not_yet_seen(req.task_id):
+            return  # possibly a task being opened: `decide` checks it once it is in the book
+        self.book.authorize(req)
+
+    async def decide(self, req: DecisionRequest, resolve: Callable[[int], Awaitable[None]]) -> DecisionResult:
+        """Take the decided task, resolve its line (the workflow's own activity), close the task in the inbox."""
+        await self.book.seen(req.task_id)
+        task, acting_for, line_no = self.take(req)
+        await resolve(line_no)
+        await self.close(task, req, acting_for)
+        return DecisionResult(
+            task_id=task.task_id,
+            decision=req.decision,
+            decided_by=req.actor,
+            acting_for=acting_for,
+            stage=self.stage,
+        )
 
     def take(self, req: DecisionRequest) -> tuple[OpenTask, str | None, int]:
         """The decided task (forgotten now, so a second decision meanwhile is refused), whom the actor acts

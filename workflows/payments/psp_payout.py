@@ -78,27 +78,21 @@ class PspPayoutWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept the line (post it; the rest against what the order held goes to provider fees) or dismiss."""
         assert self.result is not None
-        await self.tasks.book.seen(req.task_id)
-        task, acting_for, line_no = self.tasks.take(req)
-        await workflow.execute_activity_method(
-            PaymentActivities.resolve_payout_line,
-            ResolvePayoutLine(
-                payout_id=self.result.payout_id, line_no=line_no, decision=req.decision, actor=req.actor
-            ),
-            **ACT,
-        )
-        await self.tasks.close(task, req, acting_for)
+        result = self.result
+
+        async def resolve(line_no: int) -> None:
+            await workflow.execute_activity_method(
+                PaymentActivities.resolve_payout_line,
+                ResolvePayoutLine(
+                    payout_id=result.payout_id, line_no=line_no, decision=req.decision, actor=req.actor
+                ),
+                **ACT,
+            )
+
+        decided = await self.tasks.decide(req, resolve)
         self.result = self.result.model_copy(update={"open_tasks": self.tasks.open_ids})
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.tasks.stage,
-        )
+        return decided
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
-        if self.tasks.book.not_yet_seen(req.task_id):
-            return  # possibly a task being opened: the handler checks it once it is in the book
-        self.tasks.book.authorize(req)
+        self.tasks.check(req)
