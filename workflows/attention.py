@@ -163,6 +163,23 @@ class Attention:
         """Validator: the task is open, the option exists and the actor is an admin."""
         self.book.authorize(req)
 
+    def screens(self, book: TaskBook, req: DecisionRequest) -> bool:
+        """Validator, before the document's own checks: True when nothing more can be checked now: a
+        needs-attention task (checked here), or a task being opened that neither book holds yet."""
+        if self.owns(req.task_id):
+            self.authorize(req)
+            return True
+        if self.opening and req.task_id not in book.tasks:
+            return True  # possibly the needs-attention task being opened: the handler checks it
+        return book.not_yet_seen(req.task_id) and req.task_id not in self.book.closed
+
+    async def arrival(self, book: TaskBook, task_id: int) -> None:
+        """Handler: wait until a task the inbox shows is in this book or the document's (bounded)."""
+        if self.opening:
+            await workflow.wait_condition(lambda: self.opening == 0)
+        if not self.owns(task_id) and task_id not in self.book.closed:
+            await book.seen(task_id)
+
     async def decide(self, req: DecisionRequest, stage: Callable[[], str]) -> DecisionResult:
         """Record the "retry", show the document's own `stage()` again, and let the stuck step run again."""
         task, acting_for = self.book.authorize(req)

@@ -100,13 +100,10 @@ class ReturnWorkflow:
         """Sales ops approves or rejects a return above the channel's auto-approval value, or decides a refund
         the provider refused."""
         attention = self.fx.attention
-        if attention.opening:
-            await workflow.wait_condition(lambda: attention.opening == 0)
+        await attention.arrival(self.fx.book, req.task_id)
         if attention.owns(req.task_id):
             # Not under the lock: the stuck step may be holding it.
             return await attention.decide(req, lambda: self.facts.stage)
-        if req.task_id not in attention.book.closed:
-            await self.fx.book.seen(req.task_id)
         async with self.lock:
             self._check_decide(req)  # again: the validator let a task being opened through unchecked
             task, acting_for = self.fx.book.authorize(req)
@@ -126,14 +123,8 @@ class ReturnWorkflow:
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
         """Refuse a wrong actor, a decided task, a bad failed-refund decision or the requester approving."""
-        attention = self.fx.attention
-        if attention.owns(req.task_id):
-            attention.authorize(req)
+        if self.fx.attention.screens(self.fx.book, req):
             return
-        if attention.opening and req.task_id not in self.fx.book.tasks:
-            return  # possibly the needs-attention task being opened: the handler checks it
-        if self.fx.book.not_yet_seen(req.task_id) and req.task_id not in attention.book.closed:
-            return  # possibly an approval or failed-refund task being opened: the handler checks it
         task, acting_for = self.fx.book.authorize(req)
         if task.kind == REFUND_FAILED:
             self.refund.check_decision(req)

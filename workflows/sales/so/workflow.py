@@ -187,13 +187,10 @@ class OrderWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """A sales-ops decision on a backordered line: keep waiting, substitute, or cancel the line."""
         attention = self.fx.attention
-        if attention.opening:
-            await workflow.wait_condition(lambda: attention.opening == 0)
+        await attention.arrival(self.fx.book, req.task_id)
         if attention.owns(req.task_id):
             # Not under the lock: the stuck step may be holding it.
             return await attention.decide(req, lambda: self.facts.stage)
-        if req.task_id not in attention.book.closed:
-            await self.fx.book.seen(req.task_id)
         async with self.lock:
             task, acting_for = self.fx.book.authorize(req)
             self.desk.check_decision(req)  # again: the validator let a task being opened through unchecked
@@ -209,13 +206,7 @@ class OrderWorkflow:
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
         """Refuse a wrong actor, a decided task or a payload that does not parse, before history."""
-        attention = self.fx.attention
-        if attention.owns(req.task_id):
-            attention.authorize(req)
+        if self.fx.attention.screens(self.fx.book, req):
             return
-        if attention.opening and req.task_id not in self.fx.book.tasks:
-            return  # possibly the needs-attention task being opened: the handler checks it
-        if self.fx.book.not_yet_seen(req.task_id) and req.task_id not in attention.book.closed:
-            return  # possibly a backorder task being opened: the handler checks it once it is in the book
         self.fx.book.authorize(req)
         self.desk.check_decision(req)
