@@ -7,6 +7,11 @@ import os
 from pathlib import Path
 
 from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from erp.sandbox_runner import GuardedSandboxRunner
+from workflows.registry import WORKFLOWS
 
 ROOT = Path(__file__).parent
 
@@ -25,3 +30,13 @@ def save(history: WorkflowHistory, path: Path) -> None:
 def all_histories() -> list[Path]:
     """Every committed history under tests/*/histories/."""
     return sorted(ROOT.glob("*/histories/*.json"))
+
+
+async def assert_replays(path: Path) -> None:
+    """Replay one committed history against today's workflows, as the worker's sandbox runs them."""
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
+    )
+    result = await replayer.replay_workflow(history)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

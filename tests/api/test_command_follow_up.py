@@ -4,10 +4,8 @@ the scanner's retry with the same Idempotency-Key gets the outcome instead of 20
 private to its sender; a request whose API process died mid-way is answered from the command it stored."""
 
 import hashlib
-import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,7 +17,7 @@ from models.contracts.sales import ShipResult
 from services.sales import shipping as sales_shipping
 from tests.factories import Factory
 from tests.held_step import HeldStep
-from tests.sales.shop import add_item, bearer, open_shop, order_body, receive
+from tests.sales.shop import add_item, bearer, follow_command, open_shop, order_body, receive
 
 
 @pytest.fixture()
@@ -30,16 +28,6 @@ def impatient_api() -> Iterator[None]:
     settings.update_timeout_seconds = 0.001
     yield
     settings.update_timeout_seconds = before
-
-
-def _follow(api: TestClient, url: str, token: str) -> dict[str, Any]:
-    for _ in range(300):
-        answer = api.get(url, headers=bearer(token))
-        assert answer.status_code == 200, answer.text
-        if answer.json()["status"] != "pending":
-            return dict(answer.json())
-        time.sleep(0.1)
-    raise AssertionError(f"{url} stayed pending")
 
 
 @pytest.fixture()
@@ -87,7 +75,7 @@ def test_a_shipment_answered_202_is_applied_once_and_its_retry_gets_the_outcome(
     assert api.get(url, headers=bearer(shop.sales)).status_code == 404
     held_shipment.release.set()
 
-    outcome = _follow(api, url, shop.warehouse)
+    outcome = follow_command(api, url, shop.warehouse)
     assert outcome["status"] == "applied" and outcome["http_status"] == 200, outcome
     assert outcome["result"]["stage"] == "closed"
 

@@ -1,11 +1,13 @@
 """A small retailer for the sales scenarios: warehouses, a store, web/marketplace/POS channels, prices, tax."""
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
@@ -25,6 +27,17 @@ D = Decimal
 def bearer(token: str) -> dict[str, str]:
     """Authorization header for a token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def follow_command(api: TestClient, url: str, token: str) -> dict[str, Any]:
+    """Read a command's URL (as the client that sent it) until it has an outcome; 30 s at most."""
+    for _ in range(300):
+        answer = api.get(url, headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        if answer.json()["status"] != "pending":
+            return dict(answer.json())
+        time.sleep(0.1)
+    raise AssertionError(f"{url} stayed pending")
 
 
 @dataclass

@@ -6,7 +6,6 @@ command; the relay beside the worker starts them, every order reserves its stock
 import time
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +14,7 @@ from temporalio.worker import Worker
 
 from erp.settings import get_settings
 from tests.factories import Factory
-from tests.sales.shop import add_item, balance, bearer, open_shop, order_body, receive
+from tests.sales.shop import add_item, balance, bearer, follow_command, open_shop, order_body, receive
 
 D = Decimal
 
@@ -28,16 +27,6 @@ def saturated_api() -> Iterator[None]:
     settings.intake_waiters = 0
     yield
     settings.intake_waiters = before
-
-
-def _follow(api: TestClient, url: str, token: str) -> dict[str, Any]:
-    for _ in range(300):
-        answer = api.get(url, headers=bearer(token))
-        assert answer.status_code == 200, answer.text
-        if answer.json()["status"] != "pending":
-            return dict(answer.json())
-        time.sleep(0.1)
-    raise AssertionError(f"{url} stayed pending")
 
 
 def test_a_saturated_api_queues_orders_durably_and_names_each_one(
@@ -60,7 +49,7 @@ def test_a_saturated_api_queues_orders_durably_and_names_each_one(
     assert again.status_code == 202 and again.json()["command_id"] == answers[0].json()["command_id"]
 
     for answer in answers:
-        outcome = _follow(api, answer.json()["command_url"], shop.sales)
+        outcome = follow_command(api, answer.json()["command_url"], shop.sales)
         assert outcome["status"] == "applied" and outcome["http_status"] == 201, outcome
     with engine.connect() as c:
         # The relay delivered them (the API only stored them): each was claimed at least once.

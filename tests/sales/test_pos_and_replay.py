@@ -1,22 +1,17 @@
 """A store sale (POS) reserves, ships and posts at once; and a recorded happy-path web order replays
 against today's workflow code (a change that breaks determinism fails here, not in production)."""
 
-import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Worker
 
-from erp.sandbox_runner import GuardedSandboxRunner
 from tests.factories import Factory
+from tests.histories import assert_replays, save, should_record
 from tests.sales.shop import account_totals, add_item, balance, bearer, open_shop, order_body, receive
-from workflows.registry import WORKFLOWS
 from workflows.sales.order import OrderWorkflow
 
 D = Decimal
@@ -70,15 +65,9 @@ async def test_recorded_history_replays(
     api: TestClient, erp_worker: Worker, temporal_dev: WorkflowEnvironment, engine: Engine, factory: Factory
 ) -> None:
     # Regenerate with: ERP_RECORD_HISTORIES=1 .venv/bin/pytest tests/sales/test_pos_and_replay.py
-    if os.environ.get("ERP_RECORD_HISTORIES") or not HISTORY.exists():
+    if should_record(HISTORY):
         workflow_id = record_happy_path(api, engine, factory)
         handle = temporal_dev.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
         assert (await handle.result()).stage == "closed"
-        history = await handle.fetch_history()
-        HISTORY.write_text(json.dumps(json.loads(history.to_json()), indent=1))
-    history = WorkflowHistory.from_json("recorded", HISTORY.read_text())
-    replayer = Replayer(
-        workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=GuardedSandboxRunner()
-    )
-    result = await replayer.replay_workflow(history)
-    assert result.replay_failure is None
+        save(await handle.fetch_history(), HISTORY)
+    await assert_replays(HISTORY)
