@@ -32,6 +32,7 @@ from api.schemas.payments import (
 )
 from erp.db import app_engine
 from models.contracts.payments import ChargebackInput, PartPayment, PaymentRunInput, PayoutInput, PayoutLineIn
+from models.payments import PaymentRunRow, PaymentSetting
 from rules.errors import RuleViolation
 from services.core.auth import Principal
 from services.payments import bank_statements, chargebacks, psp_payouts
@@ -65,7 +66,7 @@ def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
 )
 def put_setting(
     entity_id: PathId, body: PaymentSettingBody, session: SessionDep, who: Annotated[Principal, treasury]
-) -> dict[str, Any]:
+) -> PaymentSetting:
     """Set the entity's house bank and whether payment runs pay its suppliers."""
     _entity_code(session, who, entity_id)
     session.connection().execute(
@@ -151,17 +152,12 @@ def _json_body(answer: JSONResponse) -> dict[str, Any]:
     return dict(json.loads(bytes(answer.body)))
 
 
-def _run(session: SessionDep, who: Principal, run_id: int) -> dict[str, Any]:
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :i"), {"i": run_id})
-        .mappings()
-        .first()
-    )
+def _run(session: SessionDep, who: Principal, run_id: int) -> PaymentRunRow:
+    head = payment_runs.run(session, run_id)
     if head is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"payment run {run_id} not found")
-    check_entity(who, int(head["entity_id"]))
-    return dict(head)
+    check_entity(who, head.entity_id)
+    return head
 
 
 @router.get(
@@ -173,19 +169,11 @@ def _run(session: SessionDep, who: Principal, run_id: int) -> dict[str, Any]:
 def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A payment run with its invoices."""
     head = _run(session, who, run_id)
-    items = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT x.*, i.invoice_number FROM payment_run_item x JOIN supplier_invoice i ON i.id = x.invoice_id"
-                " WHERE x.run_id = :r ORDER BY x.id"
-            ),
-            {"r": run_id},
-        )
-        .mappings()
-        .all()
-    )
-    return {**head, "items": [dict(r) for r in items]}
+    items = payment_runs.items_of(session, run_id)
+    return {
+        **head.model_dump(),
+        "items": [{**item.model_dump(), "invoice_number": number} for item, number in items],
+    }
 
 
 @router.get(
@@ -199,8 +187,8 @@ def get_file(
 ) -> dict[str, Any]:
     """The run's pain.001 credit-transfer file for one currency."""
     head = _run(session, who, run_id)
-    if head["status"] != "paid":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"payment run {run_id} is {head['status']}, not paid")
+    if head.status != "paid":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"payment run {run_id} is {head.status}, not paid")
     files = payment_runs.bank_files(session, run_id)
     wanted = currency.upper()
     if wanted not in files:

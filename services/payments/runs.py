@@ -2,10 +2,11 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.payments import (
     CloseRun,
@@ -16,6 +17,9 @@ from models.contracts.payments import (
     ProposedPayment,
     RunProposal,
 )
+from models.master import Supplier
+from models.payments import PaymentRunItem, PaymentRunRow, PaymentSetting
+from models.purchasing import SupplierInvoice
 from ports.bank_file import BankAccount, CreditTransfer, Pain001Writer, PaymentRun
 from rules.accounts import AccountRole
 from rules.bank_matching import paid_in_transit
@@ -39,21 +43,17 @@ def run_workflow_id(entity_code: str, run_date: date) -> str:
     return f"PaymentRun-{entity_code}-{run_date.isoformat()}"
 
 
-def setting(session: Session, entity_id: int) -> dict[str, Any] | None:
+def setting(session: Session, entity_id: int) -> PaymentSetting | None:
     """The entity's house bank and payment-run switch, if set up."""
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_setting WHERE entity_id = :e"), {"e": entity_id})
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    # populate_existing: the setting route upserts it with SQL in the same session.
+    query = select(PaymentSetting).where(col(PaymentSetting.entity_id) == entity_id)
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def uses_runs(session: Session, entity_id: int) -> bool:
     """Whether the entity pays suppliers by payment runs (else each PO pays its invoices when due)."""
     found = setting(session, entity_id)
-    return bool(found and found["uses_payment_runs"])
+    return bool(found and found.uses_payment_runs)
 
 
 def _run_id(session: Session, run: PaymentRunInput) -> int:
@@ -69,17 +69,10 @@ def _run_id(session: Session, run: PaymentRunInput) -> int:
         .first()
     )
     if row is not None:
-        return int(row[0])
-    found = (
-        session.connection()
-        .execute(
-            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
-            {"e": run.entity_id, "d": run.run_date},
-        )
-        .first()
-    )
+        return int(row.id)
+    found = _run_on(session, run.entity_id, run.run_date)
     assert found is not None
-    return int(found[0])
+    return found
 
 
 _ITEMS = """
@@ -101,42 +94,50 @@ SELECT x.invoice_id, sum(x.amount) FROM payment_run_item x
 """
 
 _DUE = """
-SELECT i.id, i.invoice_number, i.supplier_id, i.currency, i.net + i.tax AS amount, po.number, s.iban, s.bic
+SELECT i.id, i.invoice_number, i.supplier_id, i.currency, i.net + i.tax AS amount, po.number AS po_number, s.iban
   FROM supplier_invoice i JOIN purchase_order po ON po.id = i.po_id JOIN supplier s ON s.id = i.supplier_id
  WHERE i.entity_id = :e AND i.status = ANY(:payable) AND i.due_date <= :d
  ORDER BY i.due_date, i.id
 """
 
 
+class _Due(NamedTuple):
+    """An invoice approved for payment and due: its gross, its PO and whether the supplier has an IBAN."""
+
+    id: int
+    invoice_number: str
+    supplier_id: int
+    currency: str
+    amount: Decimal
+    po_number: str
+    iban: str | None
+
+
+def _run_on(session: Session, entity_id: int, run_date: date) -> int | None:
+    """The id of the entity's run on that date, if proposed already."""
+    query = select(col(PaymentRunRow.id)).where(
+        col(PaymentRunRow.entity_id) == entity_id, col(PaymentRunRow.run_date) == run_date
+    )
+    return session.connection().execute(query).scalar()
+
+
 def _claimed(session: Session, invoice_ids: list[int], run_id: int) -> dict[int, Decimal]:
     """What runs other than this one claimed of each invoice (read after the invoices are locked)."""
-    rows = session.connection().execute(text(_CLAIMED), {"ids": invoice_ids, "r": run_id}).all()
-    return {int(r[0]): Decimal(r[1]) for r in rows}
+    rows = session.connection().execute(text(_CLAIMED), {"ids": invoice_ids, "r": run_id})
+    return {int(invoice_id): Decimal(amount) for invoice_id, amount in rows}
 
 
-def _due(session: Session, entity_id: int, run_date: date, *, lock: bool) -> list[dict[str, Any]]:
+def _due(session: Session, entity_id: int, run_date: date, *, lock: bool) -> list[_Due]:
     """The entity's invoices approved for payment and due by the run date."""
     sql = _DUE + (" FOR UPDATE OF i" if lock else "")
-    rows = (
-        session.connection()
-        .execute(text(sql), {"e": entity_id, "d": run_date, "payable": list(PAYABLE)})
-        .mappings()
-    )
-    return [dict(r) for r in rows]
+    rows = session.connection().execute(text(sql), {"e": entity_id, "d": run_date, "payable": list(PAYABLE)})
+    return [_Due(*r) for r in rows]
 
 
 def check_parts(session: Session, entity_id: int, run_date: date, parts: list[PartPayment]) -> None:
     """Refuse a part payment of an invoice the run would not pay, or of more than is open on it now."""
-    due = {int(inv["id"]): inv for inv in _due(session, entity_id, run_date, lock=False)}
-    this_run = (
-        session.connection()
-        .execute(
-            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
-            {"e": entity_id, "d": run_date},
-        )
-        .scalar()
-    )
-    claimed = _claimed(session, list(due), int(this_run or 0))
+    due = {inv.id: inv for inv in _due(session, entity_id, run_date, lock=False)}
+    claimed = _claimed(session, list(due), _run_on(session, entity_id, run_date) or 0)
     seen: set[int] = set()
     for n, part in enumerate(parts):
         inv = due.get(part.invoice_id)
@@ -144,10 +145,8 @@ def check_parts(session: Session, entity_id: int, run_date: date, parts: list[Pa
             why = "twice" if part.invoice_id in seen else f"not approved for payment and due by {run_date}"
             raise RuleViolation(f"amounts[{n}].invoice_id", f"invoice {part.invoice_id} is {why}")
         seen.add(part.invoice_id)
-        open_now = Decimal(inv["amount"]) - claimed.get(part.invoice_id, Decimal(0))
-        check_part(
-            f"amounts[{n}].amount", part.amount, open_now, str(inv["currency"]), str(inv["invoice_number"])
-        )
+        open_now = inv.amount - claimed.get(part.invoice_id, Decimal(0))
+        check_part(f"amounts[{n}].amount", part.amount, open_now, inv.currency, inv.invoice_number)
 
 
 def propose(session: Session, run: PaymentRunInput) -> RunProposal:
@@ -156,19 +155,19 @@ def propose(session: Session, run: PaymentRunInput) -> RunProposal:
     run_id = _run_id(session, run)
     due = _due(session, run.entity_id, run.run_date, lock=True)
     # Read after the lock: a run proposed meanwhile has committed its claims.
-    claimed = _claimed(session, [int(inv["id"]) for inv in due], run_id)
+    claimed = _claimed(session, [inv.id for inv in due], run_id)
     parts = {p.invoice_id: p.amount for p in run.parts}
     left_out: dict[str, str] = {}
     for inv in due:
-        open_now = Decimal(inv["amount"]) - claimed.get(int(inv["id"]), Decimal(0))
+        open_now = inv.amount - claimed.get(inv.id, Decimal(0))
         if open_now <= 0:
             continue  # claimed in full by other runs
-        amount = parts.get(int(inv["id"]), open_now)
-        if not inv["iban"]:
-            left_out[str(inv["invoice_number"])] = "the supplier has no bank account (IBAN)"
+        amount = parts.get(inv.id, open_now)
+        if not inv.iban:
+            left_out[inv.invoice_number] = "the supplier has no bank account (IBAN)"
             continue
         if amount > open_now:
-            left_out[str(inv["invoice_number"])] = f"only {open_now} {inv['currency']} is open, not {amount}"
+            left_out[inv.invoice_number] = f"only {open_now} {inv.currency} is open, not {amount}"
             continue
         session.connection().execute(
             text(
@@ -178,12 +177,12 @@ def propose(session: Session, run: PaymentRunInput) -> RunProposal:
             ),
             {
                 "r": run_id,
-                "i": inv["id"],
-                "s": inv["supplier_id"],
-                "po": inv["number"],
-                "c": inv["currency"],
+                "i": inv.id,
+                "s": inv.supplier_id,
+                "po": inv.po_number,
+                "c": inv.currency,
                 "a": amount,
-                "e2e": f"PR{run_id}-INV{inv['id']}",
+                "e2e": f"PR{run_id}-INV{inv.id}",
             },
         )
     return RunProposal(run_id=run_id, payments=_items(session, run_id), left_out=left_out)
@@ -201,16 +200,32 @@ def close(session: Session, req: CloseRun) -> None:
     )
 
 
-def _head(session: Session, run_id: int) -> dict[str, Any]:
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :r FOR UPDATE"), {"r": run_id})
-        .mappings()
-        .first()
+def run(session: Session, run_id: int, *, lock: bool = False) -> PaymentRunRow | None:
+    """A payment run as stored; `lock` holds it for paying."""
+    # populate_existing: the run's status and paid_at change by SQL within the same session.
+    query = (
+        select(PaymentRunRow).where(col(PaymentRunRow.id) == run_id).execution_options(populate_existing=True)
     )
-    if row is None:
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def items_of(session: Session, run_id: int) -> list[tuple[PaymentRunItem, str]]:
+    """A run's items as stored, each with its invoice's number."""
+    query = (
+        select(PaymentRunItem, col(SupplierInvoice.invoice_number))
+        .join(SupplierInvoice, col(SupplierInvoice.id) == col(PaymentRunItem.invoice_id))
+        .where(col(PaymentRunItem.run_id) == run_id)
+        .order_by(col(PaymentRunItem.id))
+        .execution_options(populate_existing=True)
+    )
+    return [(item, number) for item, number in session.exec(query)]
+
+
+def _head(session: Session, run_id: int, *, lock: bool = False) -> PaymentRunRow:
+    found = run(session, run_id, lock=lock)
+    if found is None:
         raise NotFound("run_id", f"payment run {run_id} does not exist")
-    return dict(row)
+    return found
 
 
 def _booked_payable(session: Session, po_number: str, invoice_id: int) -> Decimal:
@@ -232,7 +247,7 @@ def _booked_payable(session: Session, po_number: str, invoice_id: int) -> Decima
 
 def _post(
     session: Session,
-    run: dict[str, Any],
+    run: PaymentRunRow,
     item: ProposedPayment,
     draft: PostingDraft,
     key: str,
@@ -244,11 +259,11 @@ def _post(
     return posting.post(
         session,
         posting.Entry(
-            entity_id=int(run["entity_id"]),
+            entity_id=run.entity_id,
             key=key,
-            on=run["run_date"],
+            on=run.run_date,
             source_type=SOURCE,
-            source_id=str(run["workflow_id"]),
+            source_id=run.workflow_id,
             currency=currency,
             memo=memo,
             fx_rate=rate,
@@ -262,14 +277,12 @@ def _post(
 def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Decimal] | None:
     """The invoice's gross and what other runs paid of it, or None when it was paid another way meanwhile
     (or no longer has room for this payment) and the proposed item is dropped."""
-    inv = (
-        session.connection()
-        .execute(
-            text("SELECT status, net + tax FROM supplier_invoice WHERE id = :i FOR UPDATE"),
-            {"i": item.invoice_id},
-        )
-        .one()
+    invoice = (
+        select(col(SupplierInvoice.status), col(SupplierInvoice.net) + col(SupplierInvoice.tax))
+        .where(col(SupplierInvoice.id) == item.invoice_id)
+        .with_for_update()
     )
+    status, gross = session.connection().execute(invoice).one()
     done = (
         session.connection()
         .execute(text("SELECT status FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
@@ -286,19 +299,18 @@ def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Deci
         )
         .scalar_one()
     )
-    gross = Decimal(inv[1])
-    if done == "proposed" and (inv[0] == "paid" or before + item.amount > gross):
+    if done == "proposed" and (status == "paid" or before + item.amount > gross):
         session.connection().execute(text("DELETE FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
         return None
     return gross, before
 
 
 def _realised_fx(
-    session: Session, run: dict[str, Any], item: ProposedPayment, rate: Decimal, owed: tuple[Decimal, Decimal]
+    session: Session, run: PaymentRunRow, item: ProposedPayment, rate: Decimal, owed: tuple[Decimal, Decimal]
 ) -> Decimal:
     """Post the realised FX of a foreign-currency payment: its proportional share of the booked payable
     against what it cost at the payment date's rate; returns the gain (loss < 0)."""
-    functional = ledger.entity_currency(session, int(run["entity_id"]))
+    functional = ledger.entity_currency(session, run.entity_id)
     if item.currency == functional:
         return Decimal(0)
     gross, before = owed
@@ -312,7 +324,7 @@ def _realised_fx(
             run,
             item,
             realised_fx_posting(gain),
-            f"payrun:{run['id']}:invoice:{item.invoice_id}:fx",
+            f"payrun:{run.id}:invoice:{item.invoice_id}:fx",
             functional,
             None,
             f"realised FX on invoice {item.invoice_number}",
@@ -324,23 +336,23 @@ def _realised_fx(
 
 
 def _pay_item(
-    session: Session, run: dict[str, Any], item: ProposedPayment, paid_on: date, actor: str
+    session: Session, run: PaymentRunRow, item: ProposedPayment, paid_on: date, actor: str
 ) -> str | None:
     """Post one payment (and its realised FX) once: "paid" when it pays the invoice off, "part_paid" when some
     stays open, None when the invoice was paid another way meanwhile."""
     owed = _paid_before(session, item)
     if owed is None:
         return None
-    rate = fx.rate(session, item.currency, ledger.entity_currency(session, int(run["entity_id"])), paid_on)
+    rate = fx.rate(session, item.currency, ledger.entity_currency(session, run.entity_id), paid_on)
     entry = _post(
         session,
         run,
         item,
         paid_in_transit(item.amount),
-        f"payrun:{run['id']}:invoice:{item.invoice_id}:payment",
+        f"payrun:{run.id}:invoice:{item.invoice_id}:payment",
         item.currency,
         rate,
-        f"payment run {run['workflow_id']}: invoice {item.invoice_number}",
+        f"payment run {run.workflow_id}: invoice {item.invoice_number}",
     )
     # The payment settles the invoice's open item on AP (the close compares open items with AP).
     open_items.record(
@@ -367,21 +379,21 @@ def _pay_item(
         po,
         f"po:{po.number}:invoice:{item.invoice_id}:paid"
         if settled
-        else f"po:{po.number}:invoice:{item.invoice_id}:run:{run['id']}:part_paid",
+        else f"po:{po.number}:invoice:{item.invoice_id}:run:{run.id}:part_paid",
         "invoice.paid" if settled else "invoice.part_paid",
         actor,
-        {"amount": str(item.amount), "journal_entry_id": entry, "payment_run": run["workflow_id"]},
+        {"amount": str(item.amount), "journal_entry_id": entry, "payment_run": run.workflow_id},
     )
     return "paid" if settled else "part_paid"
 
 
 def pay(session: Session, req: PayRun) -> PaidRun:
     """Post every proposed payment once and stamp the run paid; the bank files must be writable first."""
-    run = _head(session, req.run_id)
-    if run["status"] not in ("proposed", "paid"):
-        raise Conflict("run_id", f"payment run {req.run_id} is {run['status']}")
+    run = _head(session, req.run_id, lock=True)
+    if run.status not in ("proposed", "paid"):
+        raise Conflict("run_id", f"payment run {req.run_id} is {run.status}")
     items = _items(session, req.run_id)
-    if run["status"] == "proposed":
+    if run.status == "proposed":
         bank_files(session, req.run_id, datetime.now(UTC))  # refuses before anything posts
     outcome = {item.item_id: _pay_item(session, run, item, req.paid_on, req.approved_by) for item in items}
     session.connection().execute(
@@ -398,46 +410,61 @@ def pay(session: Session, req: PayRun) -> PaidRun:
     )
 
 
+class _Transfer(NamedTuple):
+    """One payment of a run as its bank file names it: amount, invoice and the supplier's account."""
+
+    end_to_end_id: str
+    amount: Decimal
+    currency: str
+    invoice_number: str
+    po_number: str
+    name: str
+    account_holder: str | None
+    iban: str | None
+    bic: str | None
+
+
+_TRANSFERS = (
+    sa.select(
+        col(PaymentRunItem.end_to_end_id),
+        col(PaymentRunItem.amount),
+        col(PaymentRunItem.currency),
+        col(SupplierInvoice.invoice_number),
+        col(PaymentRunItem.po_number),
+        col(Supplier.name),
+        col(Supplier.account_holder),
+        col(Supplier.iban),
+        col(Supplier.bic),
+    )
+    .join(SupplierInvoice, col(SupplierInvoice.id) == col(PaymentRunItem.invoice_id))
+    .join(Supplier, col(Supplier.id) == col(PaymentRunItem.supplier_id))
+    .order_by(col(PaymentRunItem.currency), col(PaymentRunItem.id))
+)
+
+
 def bank_files(session: Session, run_id: int, created_at: datetime | None = None) -> dict[str, bytes]:
     """The run's pain.001 credit-transfer files, one per currency (message id from the run and currency)."""
-    run = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :r"), {"r": run_id})
-        .mappings()
-        .first()
-    )
-    if run is None:
-        raise NotFound("run_id", f"payment run {run_id} does not exist")
-    house = setting(session, int(run["entity_id"]))
+    run = _head(session, run_id)
+    house = setting(session, run.entity_id)
     if house is None:
         raise RuleViolation("entity_id", "the entity has no house bank (payment setting)")
-    rows = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT x.end_to_end_id, x.amount, x.currency, i.invoice_number, x.po_number, s.name,"
-                " s.account_holder, s.iban, s.bic FROM payment_run_item x"
-                " JOIN supplier_invoice i ON i.id = x.invoice_id JOIN supplier s ON s.id = x.supplier_id"
-                " WHERE x.run_id = :r ORDER BY x.currency, x.id"
-            ),
-            {"r": run_id},
-        )
-        .mappings()
-        .all()
-    )
-    debtor = BankAccount(str(house["account_name"]), str(house["iban"]), str(house["bic"]))
-    stamp = run["paid_at"] or created_at or datetime.now(UTC)
+    rows = [
+        _Transfer(*r)
+        for r in session.connection().execute(_TRANSFERS.where(col(PaymentRunItem.run_id) == run_id))
+    ]
+    debtor = BankAccount(house.account_name, house.iban, house.bic)
+    stamp = run.paid_at or created_at or datetime.now(UTC)
     files: dict[str, bytes] = {}
-    for currency in sorted({str(r["currency"]) for r in rows}):
+    for currency in sorted({r.currency for r in rows}):
         transfers = tuple(
             CreditTransfer(
-                end_to_end_id=str(r["end_to_end_id"]),
-                amount=Decimal(r["amount"]).quantize(Decimal("0.01")),
-                creditor=BankAccount(str(r["account_holder"] or r["name"])[:70], str(r["iban"]), r["bic"]),
-                remittance=f"Invoice {r['invoice_number']} / PO {r['po_number']}"[:140],
+                end_to_end_id=r.end_to_end_id,
+                amount=r.amount.quantize(Decimal("0.01")),
+                creditor=BankAccount((r.account_holder or r.name)[:70], str(r.iban), r.bic),
+                remittance=f"Invoice {r.invoice_number} / PO {r.po_number}"[:140],
             )
             for r in rows
-            if r["currency"] == currency
+            if r.currency == currency
         )
         files[currency] = Pain001Writer().payment_file(
             PaymentRun(
@@ -445,7 +472,7 @@ def bank_files(session: Session, run_id: int, created_at: datetime | None = None
                 created_at=stamp,
                 initiating_party=debtor.name,
                 debtor=debtor,
-                execution_date=run["run_date"],
+                execution_date=run.run_date,
                 currency=currency,
                 payments=transfers,
             )
