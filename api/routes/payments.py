@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
@@ -34,6 +34,7 @@ from erp.db import app_engine
 from models.contracts.payments import ChargebackInput, PartPayment, PaymentRunInput, PayoutInput, PayoutLineIn
 from models.payments import PaymentRunRow, PaymentSetting
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.auth import Principal
 from services.payments import bank_statements, chargebacks, psp_payouts
 from services.payments import runs as payment_runs
@@ -244,8 +245,17 @@ async def _start_once(
     return _json_body(answer), created
 
 
+class _Stored(Protocol):
+    """A document an import stored, as its reader gives it: whose it is and the fields the API shows."""
+
+    @property
+    def entity_id(self) -> int: ...
+
+    def fields(self) -> dict[str, Any]: ...
+
+
 def _stored_answer(
-    read: Callable[[Session, int], dict[str, Any] | None],
+    read: Callable[[Session, int], _Stored | None],
     out: type[BaseModel],
     stored_id: int,
     *,
@@ -255,12 +265,12 @@ def _stored_answer(
     with Session(app_engine()) as reader:
         found = read(reader, stored_id)
     assert found is not None
-    answer = out.model_validate({**found, "duplicate": duplicate})
+    answer = out.model_validate({**found.fields(), "duplicate": duplicate})
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
 
 
 def _one_stored(
-    read: Callable[[Session, int], dict[str, Any] | None],
+    read: Callable[[Session, int], _Stored | None],
     session: Session,
     who: Any,
     stored_id: int,
@@ -270,8 +280,8 @@ def _one_stored(
     found = read(session, stored_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {stored_id} not found")
-    check_entity(who, int(found["entity_id"]))
-    return {**found, "duplicate": False}
+    check_entity(who, found.entity_id)
+    return {**found.fields(), "duplicate": False}
 
 
 @router.post(
@@ -321,19 +331,12 @@ def get_statement(statement_id: PathId, session: SessionDep, who: PrincipalDep) 
 
 def _card_channel(session: SessionDep, who: Principal, channel: str) -> tuple[int, int, str]:
     """(channel id, entity id, currency) of a card-paying channel the caller sees, or 422 naming `channel`."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
-            {"c": channel},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[1])) or row[3] == "marketplace":
+    found = channels.by_code(session, channel)
+    if found is None or found.id is None or not who.sees(found.entity_id) or found.kind == "marketplace":
         raise RuleViolation(
             "channel", f"unknown card-paying channel {channel!r} (marketplaces: /settlements)"
         )
-    return int(row[0]), int(row[1]), str(row[2])
+    return found.id, found.entity_id, found.currency
 
 
 @router.post(
@@ -458,8 +461,8 @@ def list_chargebacks(
         raise RuleViolation("entity_id", f"unknown entity {entity_id}")
     entities = [entity_id] if entity_id is not None else sorted(who.entity_ids)
     return [
-        {**row, "duplicate": False}
-        for row in chargebacks.chargebacks_of(session, entities, status_, limit, offset)
+        {**found.fields(), "duplicate": False}
+        for found in chargebacks.chargebacks_of(session, entities, status_, limit, offset)
     ]
 
 
