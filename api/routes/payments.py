@@ -32,6 +32,7 @@ from api.schemas.payments import (
 )
 from erp.db import app_engine
 from models.contracts.payments import ChargebackInput, PartPayment, PaymentRunInput, PayoutInput, PayoutLineIn
+from models.master import Entity
 from models.payments import PaymentRunRow, PaymentSetting
 from rules.errors import RuleViolation
 from services.core import channels
@@ -51,12 +52,10 @@ ChargebackStatus = Literal["disputed", "contested", "accepted", "won", "lost"]
 
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
-    code = (
-        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
-    )
-    if code is None or not who.sees(entity_id):
+    entity = session.get(Entity, entity_id)
+    if entity is None or not who.sees(entity_id):
         raise RuleViolation("entity_id", f"unknown entity {entity_id}")
-    return str(code)
+    return entity.code
 
 
 @router.put(
@@ -108,20 +107,11 @@ async def start_run(
             "entity_id", "the entity has no house bank: PUT /payment-settings/{entity_id} first"
         )
     workflow_id = payment_runs.run_workflow_id(code, body.run_date)
-    ended = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT r.id, r.status, count(x.id) FROM payment_run r LEFT JOIN payment_run_item x ON x.run_id = r.id"
-                " WHERE r.entity_id = :e AND r.run_date = :d AND r.status <> 'proposed' GROUP BY r.id"
-            ),
-            {"e": body.entity_id, "d": body.run_date},
-        )
-        .first()
-    )
+    ended = payment_runs.ended(session, body.entity_id, body.run_date)
     if ended is not None:  # one run per entity and date: an ended run answers as it ended
-        stage = str(ended[1])
-        known = PaymentRunStarted(workflow_id=workflow_id, run_id=ended[0], stage=stage, proposed=ended[2])
+        known = PaymentRunStarted(
+            workflow_id=workflow_id, run_id=ended.id, stage=ended.status, proposed=ended.items
+        )
         return JSONResponse(known.model_dump(mode="json"), status_code=200)
     parts = [PartPayment(invoice_id=p.invoice_id, amount=p.amount) for p in body.amounts]
     payment_runs.check_parts(session, body.entity_id, body.run_date, parts)  # before anything starts

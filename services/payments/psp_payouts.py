@@ -276,4 +276,7 @@ def payout(session: Session, payout_id: int) -> StoredPayout | None:
         .execution_options(populate_existing=True)
     )
     found = session.exec(query).first()
-    return None if found is None else StoredPayout(found[0], found[1], _lines(session, payout_id))
+    if found is None:
+        return None
+    row, channel = found
+    return StoredPayout(row, channel, _lines(session, payout_id))

@@ -75,16 +75,22 @@ def _run_id(session: Session, run: PaymentRunInput) -> int:
     return found
 
 
-_ITEMS = """
-SELECT x.id AS item_id, x.invoice_id, i.invoice_number, x.po_number, x.supplier_id, x.currency, x.amount
-  FROM payment_run_item x JOIN supplier_invoice i ON i.id = x.invoice_id
- WHERE x.run_id = :r ORDER BY x.id
-"""
-
-
 def _items(session: Session, run_id: int) -> list[ProposedPayment]:
-    rows = session.connection().execute(text(_ITEMS), {"r": run_id}).mappings().all()
-    return [ProposedPayment.model_validate(dict(r)) for r in rows]
+    """The run's items as the workflow sees them."""
+    return [
+        ProposedPayment.model_validate(
+            {
+                "item_id": item.id,
+                "invoice_id": item.invoice_id,
+                "invoice_number": invoice_number,
+                "po_number": item.po_number,
+                "supplier_id": item.supplier_id,
+                "currency": item.currency,
+                "amount": item.amount,
+            }
+        )
+        for item, invoice_number in items_of(session, run_id)
+    ]
 
 
 # What other runs claimed of each invoice (proposed or paid): a new run pays only the rest.
@@ -119,6 +125,30 @@ def _run_on(session: Session, entity_id: int, run_date: date) -> int | None:
         col(PaymentRunRow.entity_id) == entity_id, col(PaymentRunRow.run_date) == run_date
     )
     return session.connection().execute(query).scalar()
+
+
+class Ended(NamedTuple):
+    """A run that ended (paid, rejected or empty), with how many invoices it held."""
+
+    id: int
+    status: str
+    items: int
+
+
+def ended(session: Session, entity_id: int, run_date: date) -> Ended | None:
+    """The entity's run on that date if it has ended (one run per entity and date)."""
+    query = (
+        sa.select(col(PaymentRunRow.id), col(PaymentRunRow.status), sa.func.count(col(PaymentRunItem.id)))
+        .outerjoin(PaymentRunItem, col(PaymentRunItem.run_id) == col(PaymentRunRow.id))
+        .where(
+            col(PaymentRunRow.entity_id) == entity_id,
+            col(PaymentRunRow.run_date) == run_date,
+            col(PaymentRunRow.status) != "proposed",
+        )
+        .group_by(col(PaymentRunRow.id))
+    )
+    found = session.connection().execute(query).first()
+    return None if found is None else Ended._make(found)
 
 
 def _claimed(session: Session, invoice_ids: list[int], run_id: int) -> dict[int, Decimal]:
