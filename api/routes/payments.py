@@ -37,7 +37,7 @@ from models.payments import PaymentRunRow, PaymentSetting
 from rules.errors import RuleViolation
 from services.core import channels
 from services.core.auth import Principal
-from services.payments import bank_statements, chargebacks, psp_payouts
+from services.payments import bank_statements, chargebacks, psp_payouts, statement_files
 from services.payments import runs as payment_runs
 from workflows.payments.bank_statement import BankStatementWorkflow
 from workflows.payments.chargeback import ChargebackWorkflow
@@ -287,8 +287,8 @@ async def import_statement(
 ) -> Any:
     """Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule, other lines open a task."""
     code = _entity_code(session, who, body.entity_id)
-    parse = bank_statements.parse_camt053 if body.format == "camt053" else bank_statements.parse_mt940
-    statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
+    parse = statement_files.parse_camt053 if body.format == "camt053" else statement_files.parse_mt940
+    statement = statement_files.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
     known = bank_statements.existing(session, body.entity_id, statement.statement_ref)
     if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
         return _stored_answer(bank_statements.statement, StatementOut, known, duplicate=True)
