@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, NamedTuple, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
@@ -135,8 +135,8 @@ async def start_run(
     )
     if isinstance(started, JSONResponse):
         return started
-    proposal = PaymentRunStarted.model_validate({"workflow_id": workflow_id, **started[0]})
-    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if started[1] else 200)
+    proposal = PaymentRunStarted.model_validate({"workflow_id": workflow_id, **started.body})
+    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if started.created else 200)
 
 
 def _json_body(answer: JSONResponse) -> dict[str, Any]:
@@ -199,6 +199,13 @@ class _Start:
     waiting: tuple[tuple[str, Any], ...] = (("status", "pending"),)
 
 
+class _Started(NamedTuple):
+    """The first answer of a workflow a POST started: its JSON body, and whether this request started it."""
+
+    body: dict[str, Any]
+    created: bool
+
+
 async def _start_once(
     client: Client,
     who: Principal,
@@ -206,8 +213,8 @@ async def _start_once(
     inp: Any,
     what: _Start,
     imported: Any,
-) -> JSONResponse | tuple[dict[str, Any], bool]:
-    """Start the workflow once and read its first answer: (the answer's body, created now), or the answer to
+) -> JSONResponse | _Started:
+    """Start the workflow once and read its first answer (its body, created now), or the answer to
     give while the start is pending or was refused."""
     command, fresh = await workflow_calls.submit(
         "start",
@@ -232,7 +239,7 @@ async def _start_once(
     if answer is None or answer.status_code != 200:
         return answer or JSONResponse({**named, **dict(what.waiting)}, status_code=202)
     created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
-    return _json_body(answer), created
+    return _Started(_json_body(answer), created)
 
 
 class _Stored(Protocol):
@@ -304,7 +311,10 @@ async def import_statement(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        bank_statements.statement, StatementOut, int(started[0]["statement_id"]), duplicate=not started[1]
+        bank_statements.statement,
+        StatementOut,
+        int(started.body["statement_id"]),
+        duplicate=not started.created,
     )
 
 
@@ -371,7 +381,7 @@ async def import_payout(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        psp_payouts.payout, PayoutOut, int(started[0]["payout_id"]), duplicate=not started[1]
+        psp_payouts.payout, PayoutOut, int(started.body["payout_id"]), duplicate=not started.created
     )
 
 
@@ -428,7 +438,10 @@ async def record_chargeback(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        chargebacks.chargeback, ChargebackOut, int(started[0]["chargeback_id"]), duplicate=not started[1]
+        chargebacks.chargeback,
+        ChargebackOut,
+        int(started.body["chargeback_id"]),
+        duplicate=not started.created,
     )
 
 
