@@ -26,7 +26,7 @@ from models.contracts.payments import (
     StatementImported,
     StatementInput,
 )
-from services.payments import bank_statements, chargebacks, failed_refunds, psp_payouts
+from services.payments import bank_statements, chargebacks, failed_refunds, psp_payouts, run_payments
 from services.payments import runs as payment_runs
 from services.sales.payments import ChannelPaymentPort, PaymentPort
 
@@ -48,7 +48,7 @@ class PaymentActivities:
     def pay(self, req: PayRun) -> PaidRun:
         """Post the approved run's payments and stamp it paid (once)."""
         with business_errors(), session_scope(self.engine) as s:
-            return payment_runs.pay(s, req)
+            return run_payments.pay(s, req)
 
     @activity.defn(name="payments.close")
     def close(self, req: CloseRun) -> None:

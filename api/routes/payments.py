@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
@@ -32,9 +32,12 @@ from api.schemas.payments import (
 )
 from erp.db import app_engine
 from models.contracts.payments import ChargebackInput, PartPayment, PaymentRunInput, PayoutInput, PayoutLineIn
+from models.master import Entity
+from models.payments import PaymentRunRow, PaymentSetting
 from rules.errors import RuleViolation
+from services.core import channels
 from services.core.auth import Principal
-from services.payments import bank_statements, chargebacks, psp_payouts
+from services.payments import bank_statements, chargebacks, psp_payouts, statement_files
 from services.payments import runs as payment_runs
 from workflows.payments.bank_statement import BankStatementWorkflow
 from workflows.payments.chargeback import ChargebackWorkflow
@@ -49,12 +52,10 @@ ChargebackStatus = Literal["disputed", "contested", "accepted", "won", "lost"]
 
 
 def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
-    code = (
-        session.connection().execute(text("SELECT code FROM entity WHERE id = :e"), {"e": entity_id}).scalar()
-    )
-    if code is None or not who.sees(entity_id):
+    entity = session.get(Entity, entity_id)
+    if entity is None or not who.sees(entity_id):
         raise RuleViolation("entity_id", f"unknown entity {entity_id}")
-    return str(code)
+    return entity.code
 
 
 @router.put(
@@ -65,7 +66,7 @@ def _entity_code(session: SessionDep, who: Principal, entity_id: int) -> str:
 )
 def put_setting(
     entity_id: PathId, body: PaymentSettingBody, session: SessionDep, who: Annotated[Principal, treasury]
-) -> dict[str, Any]:
+) -> PaymentSetting:
     """Set the entity's house bank and whether payment runs pay its suppliers."""
     _entity_code(session, who, entity_id)
     session.connection().execute(
@@ -106,20 +107,11 @@ async def start_run(
             "entity_id", "the entity has no house bank: PUT /payment-settings/{entity_id} first"
         )
     workflow_id = payment_runs.run_workflow_id(code, body.run_date)
-    ended = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT r.id, r.status, count(x.id) FROM payment_run r LEFT JOIN payment_run_item x ON x.run_id = r.id"
-                " WHERE r.entity_id = :e AND r.run_date = :d AND r.status <> 'proposed' GROUP BY r.id"
-            ),
-            {"e": body.entity_id, "d": body.run_date},
-        )
-        .first()
-    )
+    ended = payment_runs.ended(session, body.entity_id, body.run_date)
     if ended is not None:  # one run per entity and date: an ended run answers as it ended
-        stage = str(ended[1])
-        known = PaymentRunStarted(workflow_id=workflow_id, run_id=ended[0], stage=stage, proposed=ended[2])
+        known = PaymentRunStarted(
+            workflow_id=workflow_id, run_id=ended.id, stage=ended.status, proposed=ended.items
+        )
         return JSONResponse(known.model_dump(mode="json"), status_code=200)
     parts = [PartPayment(invoice_id=p.invoice_id, amount=p.amount) for p in body.amounts]
     payment_runs.check_parts(session, body.entity_id, body.run_date, parts)  # before anything starts
@@ -143,25 +135,20 @@ async def start_run(
     )
     if isinstance(started, JSONResponse):
         return started
-    proposal = PaymentRunStarted.model_validate({"workflow_id": workflow_id, **started[0]})
-    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if started[1] else 200)
+    proposal = PaymentRunStarted.model_validate({"workflow_id": workflow_id, **started.body})
+    return JSONResponse(proposal.model_dump(mode="json"), status_code=201 if started.created else 200)
 
 
 def _json_body(answer: JSONResponse) -> dict[str, Any]:
     return dict(json.loads(bytes(answer.body)))
 
 
-def _run(session: SessionDep, who: Principal, run_id: int) -> dict[str, Any]:
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :i"), {"i": run_id})
-        .mappings()
-        .first()
-    )
+def _run(session: SessionDep, who: Principal, run_id: int) -> PaymentRunRow:
+    head = payment_runs.run(session, run_id)
     if head is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"payment run {run_id} not found")
-    check_entity(who, int(head["entity_id"]))
-    return dict(head)
+    check_entity(who, head.entity_id)
+    return head
 
 
 @router.get(
@@ -173,19 +160,11 @@ def _run(session: SessionDep, who: Principal, run_id: int) -> dict[str, Any]:
 def get_run(run_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A payment run with its invoices."""
     head = _run(session, who, run_id)
-    items = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT x.*, i.invoice_number FROM payment_run_item x JOIN supplier_invoice i ON i.id = x.invoice_id"
-                " WHERE x.run_id = :r ORDER BY x.id"
-            ),
-            {"r": run_id},
-        )
-        .mappings()
-        .all()
-    )
-    return {**head, "items": [dict(r) for r in items]}
+    items = payment_runs.items_of(session, run_id)
+    return {
+        **head.model_dump(),
+        "items": [{**item.model_dump(), "invoice_number": number} for item, number in items],
+    }
 
 
 @router.get(
@@ -199,8 +178,8 @@ def get_file(
 ) -> dict[str, Any]:
     """The run's pain.001 credit-transfer file for one currency."""
     head = _run(session, who, run_id)
-    if head["status"] != "paid":
-        raise HTTPException(status.HTTP_409_CONFLICT, f"payment run {run_id} is {head['status']}, not paid")
+    if head.status != "paid":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"payment run {run_id} is {head.status}, not paid")
     files = payment_runs.bank_files(session, run_id)
     wanted = currency.upper()
     if wanted not in files:
@@ -220,6 +199,13 @@ class _Start:
     waiting: tuple[tuple[str, Any], ...] = (("status", "pending"),)
 
 
+class _Started(NamedTuple):
+    """The first answer of a workflow a POST started: its JSON body, and whether this request started it."""
+
+    body: dict[str, Any]
+    created: bool
+
+
 async def _start_once(
     client: Client,
     who: Principal,
@@ -227,8 +213,8 @@ async def _start_once(
     inp: Any,
     what: _Start,
     imported: Any,
-) -> JSONResponse | tuple[dict[str, Any], bool]:
-    """Start the workflow once and read its first answer: (the answer's body, created now), or the answer to
+) -> JSONResponse | _Started:
+    """Start the workflow once and read its first answer (its body, created now), or the answer to
     give while the start is pending or was refused."""
     command, fresh = await workflow_calls.submit(
         "start",
@@ -253,11 +239,20 @@ async def _start_once(
     if answer is None or answer.status_code != 200:
         return answer or JSONResponse({**named, **dict(what.waiting)}, status_code=202)
     created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))
-    return _json_body(answer), created
+    return _Started(_json_body(answer), created)
+
+
+class _Stored(Protocol):
+    """A document an import stored, as its reader gives it: whose it is and the fields the API shows."""
+
+    @property
+    def entity_id(self) -> int: ...
+
+    def fields(self) -> dict[str, Any]: ...
 
 
 def _stored_answer(
-    read: Callable[[Session, int], dict[str, Any] | None],
+    read: Callable[[Session, int], _Stored | None],
     out: type[BaseModel],
     stored_id: int,
     *,
@@ -267,12 +262,12 @@ def _stored_answer(
     with Session(app_engine()) as reader:
         found = read(reader, stored_id)
     assert found is not None
-    answer = out.model_validate({**found, "duplicate": duplicate})
+    answer = out.model_validate({**found.fields(), "duplicate": duplicate})
     return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
 
 
 def _one_stored(
-    read: Callable[[Session, int], dict[str, Any] | None],
+    read: Callable[[Session, int], _Stored | None],
     session: Session,
     who: Any,
     stored_id: int,
@@ -282,8 +277,8 @@ def _one_stored(
     found = read(session, stored_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {stored_id} not found")
-    check_entity(who, int(found["entity_id"]))
-    return {**found, "duplicate": False}
+    check_entity(who, found.entity_id)
+    return {**found.fields(), "duplicate": False}
 
 
 @router.post(
@@ -299,8 +294,8 @@ async def import_statement(
 ) -> Any:
     """Import a camt.053 or MT940 statement: run payments clear, charges and interest post by rule, other lines open a task."""
     code = _entity_code(session, who, body.entity_id)
-    parse = bank_statements.parse_camt053 if body.format == "camt053" else bank_statements.parse_mt940
-    statement = bank_statements.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
+    parse = statement_files.parse_camt053 if body.format == "camt053" else statement_files.parse_mt940
+    statement = statement_files.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
     known = bank_statements.existing(session, body.entity_id, statement.statement_ref)
     if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
         return _stored_answer(bank_statements.statement, StatementOut, known, duplicate=True)
@@ -316,7 +311,10 @@ async def import_statement(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        bank_statements.statement, StatementOut, int(started[0]["statement_id"]), duplicate=not started[1]
+        bank_statements.statement,
+        StatementOut,
+        int(started.body["statement_id"]),
+        duplicate=not started.created,
     )
 
 
@@ -333,19 +331,12 @@ def get_statement(statement_id: PathId, session: SessionDep, who: PrincipalDep) 
 
 def _card_channel(session: SessionDep, who: Principal, channel: str) -> tuple[int, int, str]:
     """(channel id, entity id, currency) of a card-paying channel the caller sees, or 422 naming `channel`."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, entity_id, currency, kind FROM channel WHERE code = :c AND NOT archived"),
-            {"c": channel},
-        )
-        .first()
-    )
-    if row is None or not who.sees(int(row[1])) or row[3] == "marketplace":
+    found = channels.by_code(session, channel)
+    if found is None or found.id is None or not who.sees(found.entity_id) or found.kind == "marketplace":
         raise RuleViolation(
             "channel", f"unknown card-paying channel {channel!r} (marketplaces: /settlements)"
         )
-    return int(row[0]), int(row[1]), str(row[2])
+    return found.id, found.entity_id, found.currency
 
 
 @router.post(
@@ -390,7 +381,7 @@ async def import_payout(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        psp_payouts.payout, PayoutOut, int(started[0]["payout_id"]), duplicate=not started[1]
+        psp_payouts.payout, PayoutOut, int(started.body["payout_id"]), duplicate=not started.created
     )
 
 
@@ -447,7 +438,10 @@ async def record_chargeback(
     if isinstance(started, JSONResponse):
         return started
     return _stored_answer(
-        chargebacks.chargeback, ChargebackOut, int(started[0]["chargeback_id"]), duplicate=not started[1]
+        chargebacks.chargeback,
+        ChargebackOut,
+        int(started.body["chargeback_id"]),
+        duplicate=not started.created,
     )
 
 
@@ -470,8 +464,8 @@ def list_chargebacks(
         raise RuleViolation("entity_id", f"unknown entity {entity_id}")
     entities = [entity_id] if entity_id is not None else sorted(who.entity_ids)
     return [
-        {**row, "duplicate": False}
-        for row in chargebacks.chargebacks_of(session, entities, status_, limit, offset)
+        {**found.fields(), "duplicate": False}
+        for found in chargebacks.chargebacks_of(session, entities, status_, limit, offset)
     ]
 
 

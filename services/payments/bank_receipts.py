@@ -62,13 +62,17 @@ def expected(session: Session, entity_id: int, words: list[str]) -> list[Expecte
         return []
     conn = session.connection()
     found = [
-        ExpectedReceipt("psp_payout", str(r[1]), Decimal(r[2]), str(r[3]), int(r[0]))
-        for r in conn.execute(text(_PAYOUTS), {"e": entity_id, "w": words})
+        ExpectedReceipt("psp_payout", str(payout_ref), Decimal(in_transit), str(currency), int(payout_id))
+        for payout_id, payout_ref, in_transit, currency in conn.execute(
+            text(_PAYOUTS), {"e": entity_id, "w": words}
+        )
     ]
     found += [
-        ExpectedReceipt("settlement", str(r[1]), Decimal(r[3]), str(r[2]), int(r[0]))
-        for r in conn.execute(text(_SETTLEMENTS), {"e": entity_id, "w": words})
-        if Decimal(r[3]) > 0
+        ExpectedReceipt("settlement", str(reference), Decimal(in_transit), str(currency), int(settlement_id))
+        for settlement_id, reference, currency, in_transit in conn.execute(
+            text(_SETTLEMENTS), {"e": entity_id, "w": words}
+        )
+        if Decimal(in_transit) > 0
     ]
     for number, currency in conn.execute(text(_ORDERS), {"e": entity_id, "w": words}).all():
         owed = Decimal(conn.execute(text(_OWED), {"e": entity_id, "n": number, "c": currency}).scalar_one())
@@ -160,11 +164,13 @@ def book(
         None,
     )
     carried = [
-        int(r[0])
-        for r in session.connection().execute(
+        int(entry_id)
+        for entry_id in session.connection()
+        .execute(
             text(_CARRIED_PAYOUT if receipt.kind == "psp_payout" else _CARRIED_SETTLEMENT),
             {"i": receipt.ident},
         )
+        .scalars()
     ]
     # Paid out on one day, at the bank on another: a foreign-currency payout's rate moved in between.
     receipt_fx.realise_in_transit(

@@ -1,15 +1,15 @@
 """Bank statements (camt.053, MT940): imported once; lines matched to run payments, PSP payouts, marketplace
-settlements and customers' orders (`services/payments/bank_receipts.py`) or posted by rule."""
+settlements and customers' orders (`services/payments/bank_receipts.py`) or posted by rule. The files are read
+into the import's input in `services/payments/statement_files.py`."""
 
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
-import mt940
+import sqlalchemy as sa
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.payments import (
     ResolveLine,
@@ -18,6 +18,7 @@ from models.contracts.payments import (
     StatementLineIn,
     UnmatchedLine,
 )
+from models.payments import BankStatement, BankStatementLine, PaymentRunItem
 from rules.bank_matching import (
     OpenPayment,
     by_rule,
@@ -27,129 +28,18 @@ from rules.bank_matching import (
     reference_words,
     transit_cleared,
 )
-from rules.errors import RuleViolation
 from rules.posting_rules import PostingDraft
 from services.payments import bank_receipts, posting
 
 SOURCE = "bank_statement"
-# A day's statement of a retailer's account; the workflow input must stay well under Temporal's payload limit.
-MAX_LINES = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class StatementLine:
-    """A booked entry: signed amount (debit < 0), the bank's transaction code, the end-to-end reference."""
-
-    booking_date: date
-    amount: Decimal
-    currency: str
-    code: str | None
-    reference: str | None
-    description: str
-
-
-@dataclass
-class Statement:
-    """A parsed statement: its id at the bank, the account, the lines."""
-
-    ref: str
-    account: str | None
-    lines: list[StatementLine] = field(default_factory=list)
-
-
-def _camt_text(el: ET.Element, path: str, ns: dict[str, str]) -> str | None:
-    found = el.find(path, ns)
-    return found.text.strip() if found is not None and found.text else None
-
-
-def parse_camt053(content: str) -> Statement:
-    """An ISO 20022 camt.053 BankToCustomerStatement (first Stmt); entities and DTDs are refused."""
-    if "<!DOCTYPE" in content or "<!ENTITY" in content:
-        raise RuleViolation("content", "a camt.053 file carries no DTD or entity declarations")
-    try:
-        root = ET.fromstring(content)
-    except ET.ParseError as exc:
-        raise RuleViolation("content", f"not well-formed XML: {exc}") from None
-    uri = root.tag[1:].split("}", 1)[0] if root.tag.startswith("{") else ""
-    if "camt.053" not in uri:
-        raise RuleViolation(
-            "content", "not a camt.053 document (namespace urn:iso:std:iso:20022:tech:xsd:camt.053.*)"
-        )
-    ns = {"c": uri}
-    stmt = root.find("c:BkToCstmrStmt/c:Stmt", ns)
-    if stmt is None:
-        raise RuleViolation("content", "camt.053 without a Stmt")
-    ref = _camt_text(stmt, "c:Id", ns)
-    if not ref:
-        raise RuleViolation("content", "camt.053 Stmt without an Id")
-    out = Statement(ref=ref, account=_camt_text(stmt, "c:Acct/c:Id/c:IBAN", ns))
-    for i, entry in enumerate(stmt.findall("c:Ntry", ns)):
-        amt = entry.find("c:Amt", ns)
-        day = _camt_text(entry, "c:BookgDt/c:Dt", ns) or _camt_text(entry, "c:ValDt/c:Dt", ns)
-        sign = _camt_text(entry, "c:CdtDbtInd", ns)
-        try:
-            value = Decimal((amt.text or "").strip()) if amt is not None else None
-            booked = date.fromisoformat(day or "")
-        except (InvalidOperation, ValueError):
-            raise RuleViolation(f"content.Ntry[{i}]", "amount or booking date unreadable") from None
-        if value is None or amt is None or sign not in ("CRDT", "DBIT"):
-            raise RuleViolation(f"content.Ntry[{i}]", "needs Amt with Ccy and CdtDbtInd CRDT or DBIT")
-        code = _camt_text(entry, "c:BkTxCd/c:Domn/c:Fmly/c:SubFmlyCd", ns) or _camt_text(
-            entry, "c:BkTxCd/c:Prtry/c:Cd", ns
-        )
-        out.lines.append(
-            StatementLine(
-                booking_date=booked,
-                amount=-value if sign == "DBIT" else value,
-                currency=amt.get("Ccy", ""),
-                code=code,
-                reference=_camt_text(entry, "c:NtryDtls/c:TxDtls/c:Refs/c:EndToEndId", ns),
-                description=(_camt_text(entry, "c:AddtlNtryInf", ns) or "")[:300],
-            )
-        )
-    return out
-
-
-def parse_mt940(content: str) -> Statement:
-    """A SWIFT MT940 statement (the mt-940 package); the customer reference carries the end-to-end id."""
-    parsed = mt940.models.Transactions()
-    try:
-        parsed.parse(content)
-    except Exception as exc:  # the parser raises plain exceptions of many kinds on malformed input
-        raise RuleViolation("content", f"not a readable MT940 statement: {type(exc).__name__}") from None
-    ref = parsed.data.get("transaction_reference")
-    if not ref:
-        raise RuleViolation("content", "MT940 without a :20: transaction reference")
-    out = Statement(ref=str(ref), account=parsed.data.get("account_identification"))
-    for tr in parsed:
-        d = tr.data
-        reference = d.get("customer_reference")
-        out.lines.append(
-            StatementLine(
-                booking_date=date(d["date"].year, d["date"].month, d["date"].day),
-                amount=Decimal(d["amount"].amount),
-                currency=str(d.get("currency") or d["amount"].currency),
-                code=d.get("id"),
-                reference=None if reference in (None, "", "NONREF") else str(reference),
-                description=" ".join(
-                    str(d.get(k) or "") for k in ("extra_details", "transaction_details")
-                ).strip()[:300],
-            )
-        )
-    return out
 
 
 def existing(session: Session, entity_id: int, ref: str) -> int | None:
     """The id of an entity's statement already imported under the bank's statement id."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id FROM bank_statement WHERE entity_id = :e AND statement_ref = :r"),
-            {"e": entity_id, "r": ref},
-        )
-        .first()
+    query = select(col(BankStatement.id)).where(
+        col(BankStatement.entity_id) == entity_id, col(BankStatement.statement_ref) == ref
     )
-    return int(row[0]) if row else None
+    return session.connection().execute(query).scalar()
 
 
 def _open_payments(session: Session, entity_id: int) -> list[OpenPayment]:
@@ -160,7 +50,10 @@ def _open_payments(session: Session, entity_id: int) -> list[OpenPayment]:
         ),
         {"e": entity_id},
     )
-    return [OpenPayment(int(r[0]), str(r[1]), Decimal(r[2]), str(r[3])) for r in rows]
+    return [
+        OpenPayment(int(item_id), str(end_to_end_id), Decimal(amount), str(currency))
+        for item_id, end_to_end_id, amount, currency in rows
+    ]
 
 
 def _post(
@@ -178,43 +71,24 @@ def _post(
     )
 
 
-def as_input(parsed: Statement, entity_id: int, entity_code: str, fmt: str, actor: str) -> StatementInput:
-    """The workflow's input; its id names the entity and the bank's statement id (imported once)."""
-    if len(parsed.ref) > 35:
-        raise RuleViolation("content", "the statement id is longer than 35 characters")
-    if len(parsed.lines) > MAX_LINES:
-        raise RuleViolation("content", f"at most {MAX_LINES} lines per statement")
-    return StatementInput(
-        workflow_id=f"BankStatement-{entity_code}-{parsed.ref}",
-        entity_id=entity_id,
-        format=fmt,
-        statement_ref=parsed.ref,
-        account=(parsed.account or "")[:34] or None,
-        imported_by=actor,
-        lines=[
-            StatementLineIn(
-                line_no=no,
-                booking_date=ln.booking_date,
-                amount=ln.amount,
-                currency=ln.currency,
-                code=ln.code,
-                reference=ln.reference,
-                description=ln.description,
-            )
-            for no, ln in enumerate(parsed.lines, start=1)
-        ],
+def _lines(session: Session, statement_id: int) -> list[BankStatementLine]:
+    """A statement's lines as stored, in order."""
+    # populate_existing: lines are written and resolved by SQL within the same session.
+    query = (
+        select(BankStatementLine)
+        .where(col(BankStatementLine.statement_id) == statement_id)
+        .order_by(col(BankStatementLine.line_no))
+        .execution_options(populate_existing=True)
     )
+    return list(session.exec(query))
 
 
 def _unmatched(session: Session, statement_id: int) -> list[UnmatchedLine]:
-    rows = session.connection().execute(
-        text(
-            "SELECT line_no, amount, currency, description FROM bank_statement_line"
-            " WHERE statement_id = :s AND status = 'unmatched' ORDER BY line_no"
-        ),
-        {"s": statement_id},
-    )
-    return [UnmatchedLine(line_no=r[0], amount=Decimal(r[1]), currency=r[2], reason=r[3][:300]) for r in rows]
+    return [
+        UnmatchedLine(line_no=ln.line_no, amount=ln.amount, currency=ln.currency, reason=ln.description[:300])
+        for ln in _lines(session, statement_id)
+        if ln.status == "unmatched"
+    ]
 
 
 @dataclass
@@ -279,9 +153,9 @@ def _store_header(session: Session, inp: StatementInput) -> int | None:
                 "u": inp.imported_by,
             },
         )
-        .first()
+        .scalar()
     )
-    return None if row is None else int(row[0])
+    return None if row is None else int(row)
 
 
 def _book_receipt(session: Session, run: _Import, line: StatementLineIn) -> _Booked:
@@ -386,33 +260,50 @@ def _store_line(
     )
 
 
+class _LineToResolve(NamedTuple):
+    """A statement line a person decides on, with its statement's entity and reference."""
+
+    booking_date: date
+    amount: Decimal
+    currency: str
+    status: str
+    entity_id: int
+    statement_ref: str
+
+
+_LINE_TO_RESOLVE = (
+    sa.select(
+        col(BankStatementLine.booking_date),
+        col(BankStatementLine.amount),
+        col(BankStatementLine.currency),
+        col(BankStatementLine.status),
+        col(BankStatement.entity_id),
+        col(BankStatement.statement_ref),
+    )
+    .join(BankStatement, col(BankStatement.id) == col(BankStatementLine.statement_id))
+    .with_for_update(of=col(BankStatementLine.id))
+)
+
+
 def resolve_line(session: Session, req: ResolveLine) -> None:
     """A person books an unmatched line as a charge or interest (by rule), or dismisses it; once."""
-    line = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT l.booking_date, l.amount, l.currency, l.status, s.entity_id, s.statement_ref"
-                " FROM bank_statement_line l JOIN bank_statement s ON s.id = l.statement_id"
-                " WHERE l.statement_id = :s AND l.line_no = :n FOR UPDATE OF l"
-            ),
-            {"s": req.statement_id, "n": req.line_no},
-        )
-        .mappings()
-        .first()
+    query = _LINE_TO_RESOLVE.where(
+        col(BankStatementLine.statement_id) == req.statement_id, col(BankStatementLine.line_no) == req.line_no
     )
-    if line is None or line["status"] != "unmatched":
+    found = session.connection().execute(query).first()
+    line = None if found is None else _LineToResolve(*found)
+    if line is None or line.status != "unmatched":
         return
     entry = None
     if req.decision in ("charge", "interest"):
         entry = _post(
             session,
-            int(line["entity_id"]),
+            line.entity_id,
             f"bank:{req.statement_id}:line:{req.line_no}",
-            line["booking_date"],
-            str(line["statement_ref"]),
-            str(line["currency"]),
-            by_rule(req.decision, Decimal(line["amount"])),
+            line.booking_date,
+            line.statement_ref,
+            line.currency,
+            by_rule(req.decision, line.amount),
             None,
         )
     session.connection().execute(
@@ -434,29 +325,30 @@ def _rates(session: Session, item_ids: list[int]) -> dict[int, Decimal]:
     """Each payment clears at the rate it was paid at: bank-in-transit ends at zero in both currencies."""
     if not item_ids:
         return {}
-    rows = session.connection().execute(
-        text("SELECT id, fx_rate FROM payment_run_item WHERE id = ANY(:i)"), {"i": item_ids}
+    query = select(col(PaymentRunItem.id), col(PaymentRunItem.fx_rate)).where(
+        col(PaymentRunItem.id).in_(item_ids)
     )
-    return {int(r[0]): Decimal(r[1]) for r in rows if r[1] is not None}
+    rows = session.connection().execute(query)
+    return {int(item_id): Decimal(rate) for item_id, rate in rows if item_id is not None and rate is not None}
 
 
-def statement(session: Session, statement_id: int) -> dict[str, Any] | None:
+@dataclass(frozen=True, slots=True)
+class StoredStatement:
+    """An imported statement with its lines, as the API shows it."""
+
+    row: BankStatement
+    lines: list[BankStatementLine]
+
+    @property
+    def entity_id(self) -> int:
+        return self.row.entity_id
+
+    def fields(self) -> dict[str, Any]:
+        return {**self.row.model_dump(), "lines": [ln.model_dump() for ln in self.lines]}
+
+
+def statement(session: Session, statement_id: int) -> StoredStatement | None:
     """A statement with its lines, as the API shows it."""
-    head = (
-        session.connection()
-        .execute(text("SELECT * FROM bank_statement WHERE id = :i"), {"i": statement_id})
-        .mappings()
-        .first()
-    )
-    if head is None:
-        return None
-    lines = (
-        session.connection()
-        .execute(
-            text("SELECT * FROM bank_statement_line WHERE statement_id = :i ORDER BY line_no"),
-            {"i": statement_id},
-        )
-        .mappings()
-        .all()
-    )
-    return {**dict(head), "lines": [dict(r) for r in lines]}
+    query = select(BankStatement).where(col(BankStatement.id) == statement_id)
+    head = session.exec(query.execution_options(populate_existing=True)).first()
+    return None if head is None else StoredStatement(head, _lines(session, statement_id))

@@ -4,14 +4,17 @@ Recorded once per channel and chargeback id (`psp_chargeback_key`), posted payme
 clearing (tagged with the order). Accepted or lost: dispute clearing -> chargeback loss; won: back to payment
 clearing (`rules/chargebacks.py`). Every posting is keyed by the chargeback and the decision."""
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.payments import ChargebackInput, ChargebackRecorded, SettleChargeback
+from models.master import Channel
+from models.payments import PspChargeback
 from rules.accounts import AccountRole
 from rules.chargebacks import Outcome, chargeback_posting, check_amount, settle_posting
 from rules.errors import RuleViolation
@@ -69,33 +72,48 @@ def check(session: Session, inp: ChargebackInput, *, lock: bool = False) -> None
     check_amount(inp.amount, paid - taken, inp.currency, inp.order_number)
 
 
-def _post(session: Session, head: dict[str, Any], key: str, draft: PostingDraft, memo: str) -> int:
-    """Every line carries the order (what it holds in payment and dispute clearing)."""
+@dataclass(frozen=True, slots=True)
+class StoredChargeback:
+    """A recorded chargeback with its channel's code, as the API shows it."""
+
+    row: PspChargeback
+    channel: str
+
+    @property
+    def entity_id(self) -> int:
+        return self.row.entity_id
+
+    def fields(self) -> dict[str, Any]:
+        return {**self.row.model_dump(), "channel": self.channel}
+
+
+def _post(session: Session, head: PspChargeback, on: date, key: str, draft: PostingDraft, memo: str) -> int:
+    """Every line carries the order (what it holds in payment and dispute clearing); posted on `on`."""
     entry = posting.Entry(
-        int(head["entity_id"]),
+        head.entity_id,
         key,
-        head["received_on"],
+        on,
         SOURCE,
-        str(head["chargeback_ref"]),
-        str(head["currency"]),
+        head.chargeback_ref,
+        head.currency,
         memo=memo,
-        partner=("order", str(head["order_number"])),
+        partner=("order", head.order_number),
         tagged=posting.EVERY_ROLE,
     )
     return posting.post(session, entry, draft)
 
 
-def _realise(session: Session, head: dict[str, Any], entry: int, role: AccountRole, on: date) -> None:
+def _realise(session: Session, head: PspChargeback, entry: int, role: AccountRole, on: date) -> None:
     """Realise the exchange difference of what the entry took out of the order's clearing (`role`)."""
     receipt_fx.realise(
         session,
-        int(head["entity_id"]),
+        head.entity_id,
         entry,
         role,
-        str(head["order_number"]),
-        str(head["currency"]),
+        head.order_number,
+        head.currency,
         on,
-        (SOURCE, str(head["chargeback_ref"])),
+        (SOURCE, head.chargeback_ref),
     )
 
 
@@ -133,28 +151,32 @@ def record(session: Session, inp: ChargebackInput) -> ChargebackRecorded:
     entry = _post(
         session,
         head,
+        head.received_on,
         f"chargeback:{found}",
-        chargeback_posting(Decimal(head["amount"])),
+        chargeback_posting(head.amount),
         f"chargeback {inp.chargeback_ref} on order {inp.order_number}: {inp.reason}"[:200],
     )
     # A foreign-currency order's card money was captured at its day's rate; the provider takes it back at this one.
-    _realise(session, head, entry, AccountRole.PAYMENT_CLEARING, head["received_on"])
+    _realise(session, head, entry, AccountRole.PAYMENT_CLEARING, head.received_on)
     session.connection().execute(
         text("UPDATE psp_chargeback SET entry_id = :je WHERE id = :i"), {"je": entry, "i": found}
     )
     return ChargebackRecorded(chargeback_id=found, entry_id=entry)
 
 
-def _head(session: Session, chargeback_id: int) -> dict[str, Any]:
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM psp_chargeback WHERE id = :i FOR UPDATE"), {"i": chargeback_id})
-        .mappings()
-        .first()
+def _head(session: Session, chargeback_id: int) -> PspChargeback:
+    """The chargeback a step acts on, locked."""
+    # populate_existing: its status and entries change by SQL within the same session.
+    query = (
+        select(PspChargeback)
+        .where(col(PspChargeback.id) == chargeback_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if row is None:
+    found = session.exec(query).first()
+    if found is None:
         raise NotFound("chargeback_id", f"chargeback {chargeback_id} does not exist")
-    return dict(row)
+    return found
 
 
 def settle(session: Session, req: SettleChargeback) -> None:
@@ -163,60 +185,46 @@ def settle(session: Session, req: SettleChargeback) -> None:
     status = _STATUS.get(req.decision)
     if status is None:
         raise RuleViolation("decision", f"decision must be one of {sorted(_STATUS)}, not {req.decision!r}")
-    if head["status"] == status:
+    if head.status == status:
         return  # a retried activity: done already
     allowed = ("disputed",) if req.decision in ("accept", "contest") else ("contested",)
-    if head["status"] not in allowed:
-        raise Conflict("decision", f"chargeback {head['chargeback_ref']} is {head['status']}")
+    if head.status not in allowed:
+        raise Conflict("decision", f"chargeback {head.chargeback_ref} is {head.status}")
     entry = None
     if req.decision != "contest":
         outcome: Outcome = "won" if req.decision == "won" else "lost" if req.decision == "lost" else "accept"
         entry = _post(
             session,
-            {**head, "received_on": req.on},
-            f"chargeback:{head['id']}:{req.decision}",
-            settle_posting(outcome, Decimal(head["amount"])),
-            f"chargeback {head['chargeback_ref']} {status} by {req.actor}"[:200],
+            head,
+            req.on,
+            f"chargeback:{head.id}:{req.decision}",
+            settle_posting(outcome, head.amount),
+            f"chargeback {head.chargeback_ref} {status} by {req.actor}"[:200],
         )
         _realise(session, head, entry, AccountRole.DISPUTE_CLEARING, req.on)
     session.connection().execute(
         text("UPDATE psp_chargeback SET status = :s, decided_by = :a, settled_entry_id = :je WHERE id = :i"),
-        {"s": status, "a": req.actor, "je": entry, "i": head["id"]},
+        {"s": status, "a": req.actor, "je": entry, "i": head.id},
     )
 
 
-def chargeback(session: Session, chargeback_id: int) -> dict[str, Any] | None:
+_WITH_CHANNEL = select(PspChargeback, col(Channel.code)).join(
+    Channel, col(Channel.id) == col(PspChargeback.channel_id)
+)
+
+
+def chargeback(session: Session, chargeback_id: int) -> StoredChargeback | None:
     """A recorded chargeback with its channel code."""
-    row = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT b.*, c.code AS channel FROM psp_chargeback b JOIN channel c ON c.id = b.channel_id"
-                " WHERE b.id = :i"
-            ),
-            {"i": chargeback_id},
-        )
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    found = session.exec(_WITH_CHANNEL.where(col(PspChargeback.id) == chargeback_id)).first()
+    return None if found is None else StoredChargeback(*found)
 
 
 def chargebacks_of(
     session: Session, entity_ids: list[int], status: str | None, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[StoredChargeback]:
     """Chargebacks of the entities, newest received first (then newest recorded), optionally of one status."""
-    rows = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT b.*, c.code AS channel FROM psp_chargeback b JOIN channel c ON c.id = b.channel_id"
-                " WHERE b.entity_id = ANY(:es) AND (CAST(:s AS text) IS NULL OR b.status = :s)"
-                " ORDER BY b.received_on DESC, b.id DESC LIMIT :lim OFFSET :off"
-            ),
-            {"es": entity_ids, "s": status, "lim": limit, "off": offset},
-        )
-        .mappings()
-        .all()
-    )
-    return [dict(r) for r in rows]
+    query = _WITH_CHANNEL.where(col(PspChargeback.entity_id).in_(entity_ids))
+    if status is not None:
+        query = query.where(col(PspChargeback.status) == status)
+    query = query.order_by(col(PspChargeback.received_on).desc(), col(PspChargeback.id).desc())
+    return [StoredChargeback(*found) for found in session.exec(query.limit(limit).offset(offset))]

@@ -73,7 +73,8 @@ def _credit_note(session: Session, return_id: int) -> tuple[str, Decimal]:
     )
     if row is None:
         raise NotFound("rma_number", "the return has no credit note to refund")
-    return str(row[0]), Decimal(row[1])
+    number, total = row
+    return str(number), Decimal(total)
 
 
 def decide(session: Session, req: FailedRefundDecision, port: PaymentPort) -> FailedRefundOutcome:

@@ -8,10 +8,11 @@ unknown order, or whose gross differs, posts nothing and waits for a person (acc
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.payments import (
     PayoutDifference,
@@ -20,6 +21,8 @@ from models.contracts.payments import (
     PayoutLineIn,
     ResolvePayoutLine,
 )
+from models.master import Channel
+from models.payments import PspPayout, PspPayoutLine
 from rules.accounts import AccountRole
 from rules.posting_rules import PostingDraft
 from rules.psp_payouts import check, payout_line
@@ -30,14 +33,45 @@ SOURCE = "psp_payout"
 MAX_LINES = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class _Head:
+class _Head(NamedTuple):
+    """What posting a payout's lines needs of it (the id read from the table is never NULL)."""
+
     id: int
     entity_id: int
     channel_id: int
     payout_ref: str
     payout_date: date
     currency: str
+
+
+_HEAD = sa.select(
+    col(PspPayout.id),
+    col(PspPayout.entity_id),
+    col(PspPayout.channel_id),
+    col(PspPayout.payout_ref),
+    col(PspPayout.payout_date),
+    col(PspPayout.currency),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPayout:
+    """An imported payout with its channel's code and its lines, as the API shows it."""
+
+    row: PspPayout
+    channel: str
+    lines: list[PspPayoutLine]
+
+    @property
+    def entity_id(self) -> int:
+        return self.row.entity_id
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            **self.row.model_dump(),
+            "channel": self.channel,
+            "lines": [ln.model_dump() for ln in self.lines],
+        }
 
 
 def existing(session: Session, channel_id: int, ref: str) -> int | None:
@@ -130,7 +164,7 @@ def _check_and_post(
 
 def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
     """Store and post a payout once; a retry (or a repeat) returns what the first import did."""
-    row = (
+    new_id = (
         session.connection()
         .execute(
             text(
@@ -148,13 +182,13 @@ def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
                 "u": inp.imported_by,
             },
         )
-        .first()
+        .scalar()
     )
-    if row is None:
+    if new_id is None:
         found = existing(session, inp.channel_id, inp.payout_ref)
         assert found is not None
         return PayoutImported(payout_id=found, differences=_differences(session, found))
-    head = _Head(int(row[0]), inp.entity_id, inp.channel_id, inp.payout_ref, inp.payout_date, inp.currency)
+    head = _Head(int(new_id), inp.entity_id, inp.channel_id, inp.payout_ref, inp.payout_date, inp.currency)
     for line in inp.lines:
         status, held, reason, entry = _check_and_post(session, head, line)
         session.connection().execute(
@@ -177,63 +211,51 @@ def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
     return PayoutImported(payout_id=head.id, differences=_differences(session, head.id))
 
 
-def _differences(session: Session, payout_id: int) -> list[PayoutDifference]:
-    rows = session.connection().execute(
-        text(
-            "SELECT line_no, order_number, status, reason, held FROM psp_payout_line"
-            " WHERE payout_id = :p AND status IN ('difference', 'unmatched') ORDER BY line_no"
-        ),
-        {"p": payout_id},
+def _lines(session: Session, payout_id: int) -> list[PspPayoutLine]:
+    """A payout's lines as stored, in order."""
+    # populate_existing: lines are written and decided by SQL within the same session.
+    query = (
+        select(PspPayoutLine)
+        .where(col(PspPayoutLine.payout_id) == payout_id)
+        .order_by(col(PspPayoutLine.line_no))
+        .execution_options(populate_existing=True)
     )
+    return list(session.exec(query))
+
+
+def _differences(session: Session, payout_id: int) -> list[PayoutDifference]:
     return [
         PayoutDifference(
-            line_no=r[0],
-            order_number=r[1],
-            status=r[2],
-            reason=r[3],
-            held=None if r[4] is None else Decimal(r[4]),
+            line_no=ln.line_no, order_number=ln.order_number, status=ln.status, reason=ln.reason, held=ln.held
         )
-        for r in rows
+        for ln in _lines(session, payout_id)
+        if ln.status in ("difference", "unmatched")
     ]
 
 
 def _head(session: Session, payout_id: int) -> _Head:
-    r = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT id, entity_id, channel_id, payout_ref, payout_date, currency FROM psp_payout"
-                " WHERE id = :p FOR UPDATE"
-            ),
-            {"p": payout_id},
-        )
-        .one()
+    """The payout a decision acts on, locked."""
+    return _Head._make(
+        session.connection().execute(_HEAD.where(col(PspPayout.id) == payout_id).with_for_update()).one()
     )
-    return _Head(int(r[0]), int(r[1]), int(r[2]), str(r[3]), r[4], str(r[5]))
 
 
 def resolve_line(session: Session, req: ResolvePayoutLine) -> None:
     """Accept a difference (clearing credited by what the order held, the rest to provider fees) or dismiss."""
     head = _head(session, req.payout_id)
-    line = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT order_number, gross, fees, status FROM psp_payout_line"
-                " WHERE payout_id = :p AND line_no = :n FOR UPDATE"
-            ),
-            {"p": req.payout_id, "n": req.line_no},
-        )
-        .first()
+    query = (
+        select(PspPayoutLine)
+        .where(col(PspPayoutLine.payout_id) == req.payout_id, col(PspPayoutLine.line_no) == req.line_no)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if line is None or line[3] not in ("difference", "unmatched"):
+    line = session.exec(query).first()
+    if line is None or line.status not in ("difference", "unmatched"):
         return  # decided before (a retried activity)
     entry = None
-    held = _held(session, head, str(line[0])) or Decimal(0)
-    if req.decision == "accept" and line[3] == "difference" and held > 0:
-        entry = _post(
-            session, head, req.line_no, str(line[0]), payout_line(Decimal(line[1]), Decimal(line[2]), held)
-        )
+    held = _held(session, head, line.order_number) or Decimal(0)
+    if req.decision == "accept" and line.status == "difference" and held > 0:
+        entry = _post(session, head, req.line_no, line.order_number, payout_line(line.gross, line.fees, held))
     session.connection().execute(
         text("UPDATE psp_payout_line SET status = :s, entry_id = :e WHERE payout_id = :p AND line_no = :n"),
         {
@@ -245,27 +267,16 @@ def resolve_line(session: Session, req: ResolvePayoutLine) -> None:
     )
 
 
-def payout(session: Session, payout_id: int) -> dict[str, Any] | None:
+def payout(session: Session, payout_id: int) -> StoredPayout | None:
     """A payout with its lines, as the API shows it."""
-    head = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT p.*, c.code AS channel FROM psp_payout p JOIN channel c ON c.id = p.channel_id WHERE p.id = :i"
-            ),
-            {"i": payout_id},
-        )
-        .mappings()
-        .first()
+    query = (
+        select(PspPayout, col(Channel.code))
+        .join(Channel, col(Channel.id) == col(PspPayout.channel_id))
+        .where(col(PspPayout.id) == payout_id)
+        .execution_options(populate_existing=True)
     )
-    if head is None:
+    found = session.exec(query).first()
+    if found is None:
         return None
-    lines = (
-        session.connection()
-        .execute(
-            text("SELECT * FROM psp_payout_line WHERE payout_id = :i ORDER BY line_no"), {"i": payout_id}
-        )
-        .mappings()
-        .all()
-    )
-    return {**dict(head), "lines": [dict(r) for r in lines]}
+    row, channel = found
+    return StoredPayout(row, channel, _lines(session, payout_id))

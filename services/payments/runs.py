@@ -1,32 +1,29 @@
-"""Payment runs: propose the due invoices, pay them AP -> bank-in-transit (with realised FX), bank files."""
+"""Payment runs: the house bank setting, the due invoices a run proposes, the run as stored, and its bank files.
+
+Paying a run (AP -> bank-in-transit with realised FX) is `services/payments/run_payments.py`."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import NamedTuple
 
+import sqlalchemy as sa
 from sqlalchemy import text
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.contracts.payments import (
     CloseRun,
-    PaidRun,
     PartPayment,
     PaymentRunInput,
-    PayRun,
     ProposedPayment,
     RunProposal,
 )
+from models.master import Supplier
+from models.payments import PaymentRunItem, PaymentRunRow, PaymentSetting
+from models.purchasing import SupplierInvoice
 from ports.bank_file import BankAccount, CreditTransfer, Pain001Writer, PaymentRun
-from rules.accounts import AccountRole
-from rules.bank_matching import paid_in_transit
 from rules.errors import RuleViolation
-from rules.partial_payments import booked_share, check_part
-from rules.posting_rules import PostingDraft
-from rules.realised_fx import realised_fx_posting, realised_on_payable
-from services.core import fx, ledger, open_items
-from services.core.errors import Conflict, NotFound
-from services.payments import posting
-from services.purchasing import store as po_store
+from rules.partial_payments import check_part
+from services.core.errors import NotFound
 
 SOURCE = "payment_run"
 # Only invoices approved for payment: matched, or a match exception accepted. Exceptions, waiting and
@@ -39,21 +36,17 @@ def run_workflow_id(entity_code: str, run_date: date) -> str:
     return f"PaymentRun-{entity_code}-{run_date.isoformat()}"
 
 
-def setting(session: Session, entity_id: int) -> dict[str, Any] | None:
+def setting(session: Session, entity_id: int) -> PaymentSetting | None:
     """The entity's house bank and payment-run switch, if set up."""
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_setting WHERE entity_id = :e"), {"e": entity_id})
-        .mappings()
-        .first()
-    )
-    return dict(row) if row else None
+    # populate_existing: the setting route upserts it with SQL in the same session.
+    query = select(PaymentSetting).where(col(PaymentSetting.entity_id) == entity_id)
+    return session.exec(query.execution_options(populate_existing=True)).first()
 
 
 def uses_runs(session: Session, entity_id: int) -> bool:
     """Whether the entity pays suppliers by payment runs (else each PO pays its invoices when due)."""
     found = setting(session, entity_id)
-    return bool(found and found["uses_payment_runs"])
+    return bool(found and found.uses_payment_runs)
 
 
 def _run_id(session: Session, run: PaymentRunInput) -> int:
@@ -69,29 +62,28 @@ def _run_id(session: Session, run: PaymentRunInput) -> int:
         .first()
     )
     if row is not None:
-        return int(row[0])
-    found = (
-        session.connection()
-        .execute(
-            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
-            {"e": run.entity_id, "d": run.run_date},
-        )
-        .first()
-    )
+        return int(row.id)
+    found = _run_on(session, run.entity_id, run.run_date)
     assert found is not None
-    return int(found[0])
+    return found
 
 
-_ITEMS = """
-SELECT x.id AS item_id, x.invoice_id, i.invoice_number, x.po_number, x.supplier_id, x.currency, x.amount
-  FROM payment_run_item x JOIN supplier_invoice i ON i.id = x.invoice_id
- WHERE x.run_id = :r ORDER BY x.id
-"""
-
-
-def _items(session: Session, run_id: int) -> list[ProposedPayment]:
-    rows = session.connection().execute(text(_ITEMS), {"r": run_id}).mappings().all()
-    return [ProposedPayment.model_validate(dict(r)) for r in rows]
+def proposed_payments(session: Session, run_id: int) -> list[ProposedPayment]:
+    """The run's items as the workflow sees them."""
+    return [
+        ProposedPayment.model_validate(
+            {
+                "item_id": item.id,
+                "invoice_id": item.invoice_id,
+                "invoice_number": invoice_number,
+                "po_number": item.po_number,
+                "supplier_id": item.supplier_id,
+                "currency": item.currency,
+                "amount": item.amount,
+            }
+        )
+        for item, invoice_number in items_of(session, run_id)
+    ]
 
 
 # What other runs claimed of each invoice (proposed or paid): a new run pays only the rest.
@@ -101,42 +93,74 @@ SELECT x.invoice_id, sum(x.amount) FROM payment_run_item x
 """
 
 _DUE = """
-SELECT i.id, i.invoice_number, i.supplier_id, i.currency, i.net + i.tax AS amount, po.number, s.iban, s.bic
+SELECT i.id, i.invoice_number, i.supplier_id, i.currency, i.net + i.tax AS amount, po.number AS po_number, s.iban
   FROM supplier_invoice i JOIN purchase_order po ON po.id = i.po_id JOIN supplier s ON s.id = i.supplier_id
  WHERE i.entity_id = :e AND i.status = ANY(:payable) AND i.due_date <= :d
  ORDER BY i.due_date, i.id
 """
 
 
+class _Due(NamedTuple):
+    """An invoice approved for payment and due: its gross, its PO and whether the supplier has an IBAN."""
+
+    id: int
+    invoice_number: str
+    supplier_id: int
+    currency: str
+    amount: Decimal
+    po_number: str
+    iban: str | None
+
+
+def _run_on(session: Session, entity_id: int, run_date: date) -> int | None:
+    """The id of the entity's run on that date, if proposed already."""
+    query = select(col(PaymentRunRow.id)).where(
+        col(PaymentRunRow.entity_id) == entity_id, col(PaymentRunRow.run_date) == run_date
+    )
+    return session.connection().execute(query).scalar()
+
+
+class Ended(NamedTuple):
+    """A run that ended (paid, rejected or empty), with how many invoices it held."""
+
+    id: int
+    status: str
+    items: int
+
+
+def ended(session: Session, entity_id: int, run_date: date) -> Ended | None:
+    """The entity's run on that date if it has ended (one run per entity and date)."""
+    query = (
+        sa.select(col(PaymentRunRow.id), col(PaymentRunRow.status), sa.func.count(col(PaymentRunItem.id)))
+        .outerjoin(PaymentRunItem, col(PaymentRunItem.run_id) == col(PaymentRunRow.id))
+        .where(
+            col(PaymentRunRow.entity_id) == entity_id,
+            col(PaymentRunRow.run_date) == run_date,
+            col(PaymentRunRow.status) != "proposed",
+        )
+        .group_by(col(PaymentRunRow.id))
+    )
+    found = session.connection().execute(query).first()
+    return None if found is None else Ended._make(found)
+
+
 def _claimed(session: Session, invoice_ids: list[int], run_id: int) -> dict[int, Decimal]:
     """What runs other than this one claimed of each invoice (read after the invoices are locked)."""
-    rows = session.connection().execute(text(_CLAIMED), {"ids": invoice_ids, "r": run_id}).all()
-    return {int(r[0]): Decimal(r[1]) for r in rows}
+    rows = session.connection().execute(text(_CLAIMED), {"ids": invoice_ids, "r": run_id})
+    return {int(invoice_id): Decimal(amount) for invoice_id, amount in rows}
 
 
-def _due(session: Session, entity_id: int, run_date: date, *, lock: bool) -> list[dict[str, Any]]:
+def _due(session: Session, entity_id: int, run_date: date, *, lock: bool) -> list[_Due]:
     """The entity's invoices approved for payment and due by the run date."""
     sql = _DUE + (" FOR UPDATE OF i" if lock else "")
-    rows = (
-        session.connection()
-        .execute(text(sql), {"e": entity_id, "d": run_date, "payable": list(PAYABLE)})
-        .mappings()
-    )
-    return [dict(r) for r in rows]
+    rows = session.connection().execute(text(sql), {"e": entity_id, "d": run_date, "payable": list(PAYABLE)})
+    return [_Due(*r) for r in rows]
 
 
 def check_parts(session: Session, entity_id: int, run_date: date, parts: list[PartPayment]) -> None:
     """Refuse a part payment of an invoice the run would not pay, or of more than is open on it now."""
-    due = {int(inv["id"]): inv for inv in _due(session, entity_id, run_date, lock=False)}
-    this_run = (
-        session.connection()
-        .execute(
-            text("SELECT id FROM payment_run WHERE entity_id = :e AND run_date = :d"),
-            {"e": entity_id, "d": run_date},
-        )
-        .scalar()
-    )
-    claimed = _claimed(session, list(due), int(this_run or 0))
+    due = {inv.id: inv for inv in _due(session, entity_id, run_date, lock=False)}
+    claimed = _claimed(session, list(due), _run_on(session, entity_id, run_date) or 0)
     seen: set[int] = set()
     for n, part in enumerate(parts):
         inv = due.get(part.invoice_id)
@@ -144,10 +168,8 @@ def check_parts(session: Session, entity_id: int, run_date: date, parts: list[Pa
             why = "twice" if part.invoice_id in seen else f"not approved for payment and due by {run_date}"
             raise RuleViolation(f"amounts[{n}].invoice_id", f"invoice {part.invoice_id} is {why}")
         seen.add(part.invoice_id)
-        open_now = Decimal(inv["amount"]) - claimed.get(part.invoice_id, Decimal(0))
-        check_part(
-            f"amounts[{n}].amount", part.amount, open_now, str(inv["currency"]), str(inv["invoice_number"])
-        )
+        open_now = inv.amount - claimed.get(part.invoice_id, Decimal(0))
+        check_part(f"amounts[{n}].amount", part.amount, open_now, inv.currency, inv.invoice_number)
 
 
 def propose(session: Session, run: PaymentRunInput) -> RunProposal:
@@ -156,19 +178,19 @@ def propose(session: Session, run: PaymentRunInput) -> RunProposal:
     run_id = _run_id(session, run)
     due = _due(session, run.entity_id, run.run_date, lock=True)
     # Read after the lock: a run proposed meanwhile has committed its claims.
-    claimed = _claimed(session, [int(inv["id"]) for inv in due], run_id)
+    claimed = _claimed(session, [inv.id for inv in due], run_id)
     parts = {p.invoice_id: p.amount for p in run.parts}
     left_out: dict[str, str] = {}
     for inv in due:
-        open_now = Decimal(inv["amount"]) - claimed.get(int(inv["id"]), Decimal(0))
+        open_now = inv.amount - claimed.get(inv.id, Decimal(0))
         if open_now <= 0:
             continue  # claimed in full by other runs
-        amount = parts.get(int(inv["id"]), open_now)
-        if not inv["iban"]:
-            left_out[str(inv["invoice_number"])] = "the supplier has no bank account (IBAN)"
+        amount = parts.get(inv.id, open_now)
+        if not inv.iban:
+            left_out[inv.invoice_number] = "the supplier has no bank account (IBAN)"
             continue
         if amount > open_now:
-            left_out[str(inv["invoice_number"])] = f"only {open_now} {inv['currency']} is open, not {amount}"
+            left_out[inv.invoice_number] = f"only {open_now} {inv.currency} is open, not {amount}"
             continue
         session.connection().execute(
             text(
@@ -178,15 +200,15 @@ def propose(session: Session, run: PaymentRunInput) -> RunProposal:
             ),
             {
                 "r": run_id,
-                "i": inv["id"],
-                "s": inv["supplier_id"],
-                "po": inv["number"],
-                "c": inv["currency"],
+                "i": inv.id,
+                "s": inv.supplier_id,
+                "po": inv.po_number,
+                "c": inv.currency,
                 "a": amount,
-                "e2e": f"PR{run_id}-INV{inv['id']}",
+                "e2e": f"PR{run_id}-INV{inv.id}",
             },
         )
-    return RunProposal(run_id=run_id, payments=_items(session, run_id), left_out=left_out)
+    return RunProposal(run_id=run_id, payments=proposed_payments(session, run_id), left_out=left_out)
 
 
 def close(session: Session, req: CloseRun) -> None:
@@ -201,243 +223,90 @@ def close(session: Session, req: CloseRun) -> None:
     )
 
 
-def _head(session: Session, run_id: int) -> dict[str, Any]:
-    row = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :r FOR UPDATE"), {"r": run_id})
-        .mappings()
-        .first()
+def run(session: Session, run_id: int, *, lock: bool = False) -> PaymentRunRow | None:
+    """A payment run as stored; `lock` holds it for paying."""
+    # populate_existing: the run's status and paid_at change by SQL within the same session.
+    query = (
+        select(PaymentRunRow).where(col(PaymentRunRow.id) == run_id).execution_options(populate_existing=True)
     )
-    if row is None:
+    return session.exec(query.with_for_update() if lock else query).first()
+
+
+def items_of(session: Session, run_id: int) -> list[tuple[PaymentRunItem, str]]:
+    """A run's items as stored, each with its invoice's number."""
+    query = (
+        select(PaymentRunItem, col(SupplierInvoice.invoice_number))
+        .join(SupplierInvoice, col(SupplierInvoice.id) == col(PaymentRunItem.invoice_id))
+        .where(col(PaymentRunItem.run_id) == run_id)
+        .order_by(col(PaymentRunItem.id))
+        .execution_options(populate_existing=True)
+    )
+    return [(item, number) for item, number in session.exec(query)]
+
+
+def head(session: Session, run_id: int, *, lock: bool = False) -> PaymentRunRow:
+    """A payment run, or NotFound; `lock` holds it for paying."""
+    found = run(session, run_id, lock=lock)
+    if found is None:
         raise NotFound("run_id", f"payment run {run_id} does not exist")
-    return dict(row)
+    return found
 
 
-def _booked_payable(session: Session, po_number: str, invoice_id: int) -> Decimal:
-    """What the invoice's payable was booked at in the functional currency (credit shown positive)."""
-    value = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT -COALESCE(sum(l.amount_func), 0) FROM journal_line l"
-                " JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id"
-                " WHERE e.idempotency_key = :k AND a.role = 'ap'"
-            ),
-            {"k": f"po:{po_number}:invoice:{invoice_id}:gl"},
-        )
-        .scalar()
-    )
-    return Decimal(value or 0)
+class _Transfer(NamedTuple):
+    """One payment of a run as its bank file names it: amount, invoice and the supplier's account."""
+
+    end_to_end_id: str
+    amount: Decimal
+    currency: str
+    invoice_number: str
+    po_number: str
+    name: str
+    account_holder: str | None
+    iban: str | None
+    bic: str | None
 
 
-def _post(
-    session: Session,
-    run: dict[str, Any],
-    item: ProposedPayment,
-    draft: PostingDraft,
-    key: str,
-    currency: str,
-    rate: Decimal | None,
-    memo: str,
-) -> int:
-    """Post on the run date; the AP lines carry the supplier (its open items)."""
-    return posting.post(
-        session,
-        posting.Entry(
-            entity_id=int(run["entity_id"]),
-            key=key,
-            on=run["run_date"],
-            source_type=SOURCE,
-            source_id=str(run["workflow_id"]),
-            currency=currency,
-            memo=memo,
-            fx_rate=rate,
-            partner=("supplier", str(item.supplier_id)),
-            tagged=frozenset({AccountRole.AP}),
-        ),
-        draft,
+_TRANSFERS = (
+    sa.select(
+        col(PaymentRunItem.end_to_end_id),
+        col(PaymentRunItem.amount),
+        col(PaymentRunItem.currency),
+        col(SupplierInvoice.invoice_number),
+        col(PaymentRunItem.po_number),
+        col(Supplier.name),
+        col(Supplier.account_holder),
+        col(Supplier.iban),
+        col(Supplier.bic),
     )
-
-
-def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Decimal] | None:
-    """The invoice's gross and what other runs paid of it, or None when it was paid another way meanwhile
-    (or no longer has room for this payment) and the proposed item is dropped."""
-    inv = (
-        session.connection()
-        .execute(
-            text("SELECT status, net + tax FROM supplier_invoice WHERE id = :i FOR UPDATE"),
-            {"i": item.invoice_id},
-        )
-        .one()
-    )
-    done = (
-        session.connection()
-        .execute(text("SELECT status FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
-        .scalar()
-    )
-    before = Decimal(
-        session.connection()
-        .execute(
-            text(
-                "SELECT COALESCE(sum(amount), 0) FROM payment_run_item"
-                " WHERE invoice_id = :inv AND id <> :i AND status <> 'proposed'"
-            ),
-            {"inv": item.invoice_id, "i": item.item_id},
-        )
-        .scalar_one()
-    )
-    gross = Decimal(inv[1])
-    if done == "proposed" and (inv[0] == "paid" or before + item.amount > gross):
-        session.connection().execute(text("DELETE FROM payment_run_item WHERE id = :i"), {"i": item.item_id})
-        return None
-    return gross, before
-
-
-def _realised_fx(
-    session: Session, run: dict[str, Any], item: ProposedPayment, rate: Decimal, owed: tuple[Decimal, Decimal]
-) -> Decimal:
-    """Post the realised FX of a foreign-currency payment: its proportional share of the booked payable
-    against what it cost at the payment date's rate; returns the gain (loss < 0)."""
-    functional = ledger.entity_currency(session, int(run["entity_id"]))
-    if item.currency == functional:
-        return Decimal(0)
-    gross, before = owed
-    booked = booked_share(
-        _booked_payable(session, item.po_number, item.invoice_id), gross, before, item.amount, functional
-    )
-    gain = realised_on_payable(item.amount, booked, rate, functional).gain
-    if gain:
-        fx_entry = _post(
-            session,
-            run,
-            item,
-            realised_fx_posting(gain),
-            f"payrun:{run['id']}:invoice:{item.invoice_id}:fx",
-            functional,
-            None,
-            f"realised FX on invoice {item.invoice_number}",
-        )
-        open_items.record(
-            session, fx_entry, "payment", f"fx:{item.invoice_number}", against=item.invoice_number
-        )
-    return gain
-
-
-def _pay_item(
-    session: Session, run: dict[str, Any], item: ProposedPayment, paid_on: date, actor: str
-) -> str | None:
-    """Post one payment (and its realised FX) once: "paid" when it pays the invoice off, "part_paid" when some
-    stays open, None when the invoice was paid another way meanwhile."""
-    owed = _paid_before(session, item)
-    if owed is None:
-        return None
-    rate = fx.rate(session, item.currency, ledger.entity_currency(session, int(run["entity_id"])), paid_on)
-    entry = _post(
-        session,
-        run,
-        item,
-        paid_in_transit(item.amount),
-        f"payrun:{run['id']}:invoice:{item.invoice_id}:payment",
-        item.currency,
-        rate,
-        f"payment run {run['workflow_id']}: invoice {item.invoice_number}",
-    )
-    # The payment settles the invoice's open item on AP (the close compares open items with AP).
-    open_items.record(
-        session, entry, "payment", f"payment:{item.invoice_number}", against=item.invoice_number
-    )
-    gain = _realised_fx(session, run, item, rate, owed)
-    session.connection().execute(
-        text(
-            "UPDATE payment_run_item SET status = 'paid', fx_rate = :r, realised_fx = :g, payment_entry_id = :e"
-            " WHERE id = :i AND status = 'proposed'"
-        ),
-        {"r": rate, "g": gain, "e": entry, "i": item.item_id},
-    )
-    gross, before = owed
-    settled = before + item.amount == gross
-    if settled:
-        session.connection().execute(
-            text("UPDATE supplier_invoice SET status = 'paid', paid_on = :d WHERE id = :i"),
-            {"d": paid_on, "i": item.invoice_id},
-        )
-    po = po_store.head(session, item.po_number)
-    po_store.audit(
-        session,
-        po,
-        f"po:{po.number}:invoice:{item.invoice_id}:paid"
-        if settled
-        else f"po:{po.number}:invoice:{item.invoice_id}:run:{run['id']}:part_paid",
-        "invoice.paid" if settled else "invoice.part_paid",
-        actor,
-        {"amount": str(item.amount), "journal_entry_id": entry, "payment_run": run["workflow_id"]},
-    )
-    return "paid" if settled else "part_paid"
-
-
-def pay(session: Session, req: PayRun) -> PaidRun:
-    """Post every proposed payment once and stamp the run paid; the bank files must be writable first."""
-    run = _head(session, req.run_id)
-    if run["status"] not in ("proposed", "paid"):
-        raise Conflict("run_id", f"payment run {req.run_id} is {run['status']}")
-    items = _items(session, req.run_id)
-    if run["status"] == "proposed":
-        bank_files(session, req.run_id, datetime.now(UTC))  # refuses before anything posts
-    outcome = {item.item_id: _pay_item(session, run, item, req.paid_on, req.approved_by) for item in items}
-    session.connection().execute(
-        text(
-            "UPDATE payment_run SET status = 'paid', approved_by = :a, paid_at = COALESCE(paid_at, now())"
-            " WHERE id = :r"
-        ),
-        {"a": req.approved_by, "r": req.run_id},
-    )
-    return PaidRun(
-        run_id=req.run_id,
-        paid=[item for item in items if outcome[item.item_id] == "paid"],
-        part_paid=[item for item in items if outcome[item.item_id] == "part_paid"],
-    )
+    .join(SupplierInvoice, col(SupplierInvoice.id) == col(PaymentRunItem.invoice_id))
+    .join(Supplier, col(Supplier.id) == col(PaymentRunItem.supplier_id))
+    .order_by(col(PaymentRunItem.currency), col(PaymentRunItem.id))
+)
 
 
 def bank_files(session: Session, run_id: int, created_at: datetime | None = None) -> dict[str, bytes]:
     """The run's pain.001 credit-transfer files, one per currency (message id from the run and currency)."""
-    run = (
-        session.connection()
-        .execute(text("SELECT * FROM payment_run WHERE id = :r"), {"r": run_id})
-        .mappings()
-        .first()
-    )
-    if run is None:
-        raise NotFound("run_id", f"payment run {run_id} does not exist")
-    house = setting(session, int(run["entity_id"]))
+    run = head(session, run_id)
+    house = setting(session, run.entity_id)
     if house is None:
         raise RuleViolation("entity_id", "the entity has no house bank (payment setting)")
-    rows = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT x.end_to_end_id, x.amount, x.currency, i.invoice_number, x.po_number, s.name,"
-                " s.account_holder, s.iban, s.bic FROM payment_run_item x"
-                " JOIN supplier_invoice i ON i.id = x.invoice_id JOIN supplier s ON s.id = x.supplier_id"
-                " WHERE x.run_id = :r ORDER BY x.currency, x.id"
-            ),
-            {"r": run_id},
-        )
-        .mappings()
-        .all()
-    )
-    debtor = BankAccount(str(house["account_name"]), str(house["iban"]), str(house["bic"]))
-    stamp = run["paid_at"] or created_at or datetime.now(UTC)
+    rows = [
+        _Transfer(*r)
+        for r in session.connection().execute(_TRANSFERS.where(col(PaymentRunItem.run_id) == run_id))
+    ]
+    debtor = BankAccount(house.account_name, house.iban, house.bic)
+    stamp = run.paid_at or created_at or datetime.now(UTC)
     files: dict[str, bytes] = {}
-    for currency in sorted({str(r["currency"]) for r in rows}):
+    for currency in sorted({r.currency for r in rows}):
         transfers = tuple(
             CreditTransfer(
-                end_to_end_id=str(r["end_to_end_id"]),
-                amount=Decimal(r["amount"]).quantize(Decimal("0.01")),
-                creditor=BankAccount(str(r["account_holder"] or r["name"])[:70], str(r["iban"]), r["bic"]),
-                remittance=f"Invoice {r['invoice_number']} / PO {r['po_number']}"[:140],
+                end_to_end_id=r.end_to_end_id,
+                amount=r.amount.quantize(Decimal("0.01")),
+                creditor=BankAccount((r.account_holder or r.name)[:70], str(r.iban), r.bic),
+                remittance=f"Invoice {r.invoice_number} / PO {r.po_number}"[:140],
             )
             for r in rows
-            if r["currency"] == currency
+            if r.currency == currency
         )
         files[currency] = Pain001Writer().payment_file(
             PaymentRun(
@@ -445,7 +314,7 @@ def bank_files(session: Session, run_id: int, created_at: datetime | None = None
                 created_at=stamp,
                 initiating_party=debtor.name,
                 debtor=debtor,
-                execution_date=run["run_date"],
+                execution_date=run.run_date,
                 currency=currency,
                 payments=transfers,
             )

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from rules.errors import RuleViolation
-from services.payments.bank_statements import parse_camt053, parse_mt940
+from services.payments.statement_files import parse_camt053, parse_mt940
 
 D = Decimal
 MT940 = """:20:STMT-0001
