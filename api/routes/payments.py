@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import Session
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -233,9 +233,21 @@ async def _start_once(
         return workflow_calls.pending_answer(command, named)
     if command.status == "rejected":
         return workflow_calls.outcome_answer(command)
-    answer = await workflow_calls.read_update(
-        client.get_workflow_handle(what.workflow_id), imported, subject=what.subject
-    )
+    handle = client.get_workflow_handle_for(run, what.workflow_id)
+    try:
+        answer = await workflow_calls.read_update(handle, imported, subject=what.subject)
+    except HTTPException as ended:
+        # An import with nothing for a person to decide ends as soon as it has posted, possibly before its
+        # first answer is read: its result is that answer.
+        if ended.status_code != status.HTTP_409_CONFLICT:
+            raise
+        try:
+            result = await handle.result()
+        except WorkflowFailureError:
+            raise ended from None
+        if not isinstance(result, BaseModel):
+            raise
+        answer = JSONResponse(result.model_dump(mode="json"), status_code=200)
     if answer is None or answer.status_code != 200:
         return answer or JSONResponse({**named, **dict(what.waiting)}, status_code=202)
     created = fresh and isinstance(command.result, dict) and bool(command.result.get("started"))

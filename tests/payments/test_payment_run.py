@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sepaxml  # type: ignore[import-untyped]
 import xmlschema
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api import workflow_calls
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.payments.bank import HOUSE_BANK, received_and_invoiced, supplier_bank
@@ -341,3 +343,38 @@ def test_an_mt940_statement_books_charges_once(
         "/bank-statements", json={**body, "content": "hello"}, headers=bearer(desk.token("controller"))
     )
     assert garbage.status_code == 422 and "content" in garbage.text
+
+
+def test_a_statement_that_ends_before_its_first_answer_is_read_still_answers_201(
+    temporal_dev: WorkflowEnvironment,
+    erp_worker: Worker,
+    api: TestClient,
+    engine: Engine,
+    factory: Factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A statement of charges and interest only posts by rule and ends at once. When the API reads its
+    first answer only after that (a busy API process; CI saw it), the answer is still 201 with the lines,
+    not 409 "the workflow has ended"."""
+    real_read = workflow_calls.read_update
+
+    async def read_late(handle: Any, update: Any, **kw: Any) -> Any:
+        await handle.result()  # the import has ended before the API asks for its first answer
+        return await real_read(handle, update, **kw)
+
+    monkeypatch.setattr(workflow_calls, "read_update", read_late)
+    desk = open_desk(factory)
+    assert desk.entity.id
+    day = date.today().strftime("%y%m%d")
+    content = (
+        f":20:LATE-{desk.entity.code}\n:25:{HOUSE_BANK['iban']}\n:28C:1/1\n:60F:C{day}EUR1000,00\n"
+        f":61:{day}{day[2:]}D4,20NCHGNONREF\n:86:Account fees\n:62F:C{day}EUR995,80\n-\n"
+    )
+    body = {"entity_id": desk.entity.id, "format": "mt940", "content": content}
+    first = api.post("/bank-statements", json=body, headers=bearer(desk.token("controller")))
+    assert first.status_code == 201, first.text
+    assert first.json()["duplicate"] is False
+    assert [(ln["kind"], ln["status"], D(ln["amount"])) for ln in first.json()["lines"]] == [
+        ("charge", "posted", D("-4.20"))
+    ]
+    assert _balances(engine, desk.entity.id) == {"bank": D("-4.20"), "bank_charges": D("4.20")}  # posted once
