@@ -127,32 +127,50 @@ def book(
     receipt: ExpectedReceipt,
 ) -> int:
     """Post what a matched incoming line confirms, once; returns the entry."""
-    statement_id, statement_ref = statement
     if receipt.kind == "customer_payment":
-        entry = _post(
-            session,
-            entity_id,
-            f"bank:{statement_id}:line:{line_no}:customer_payment",
-            on,
-            statement_ref,
-            receipt.currency,
-            customer_paid(received, receipt.account),
-            receipt.ref,
-        )
-        if receipt.account == R.AR:
-            open_items.record(session, entry, "payment", f"{statement_ref}:{line_no}", against=receipt.ref)
-        # A foreign-currency order was booked at its day's rate; the bank's money arrives at today's.
-        receipt_fx.realise(
-            session,
-            entity_id,
-            entry,
-            receipt.account,
-            receipt.ref,
-            receipt.currency,
-            on,
-            (SOURCE, statement_ref),
-        )
-        return entry
+        return _book_customer_payment(session, entity_id, statement, line_no, on, received, receipt)
+    return _book_payout(session, entity_id, statement[1], on, received, receipt)
+
+
+def _book_customer_payment(
+    session: Session,
+    entity_id: int,
+    statement: tuple[int, str],
+    line_no: int,
+    on: date,
+    received: Decimal,
+    receipt: ExpectedReceipt,
+) -> int:
+    """A customer's transfer: the receivable (or payment clearing) is paid, and its exchange difference realised."""
+    statement_id, statement_ref = statement
+    entry = _post(
+        session,
+        entity_id,
+        f"bank:{statement_id}:line:{line_no}:customer_payment",
+        on,
+        statement_ref,
+        receipt.currency,
+        customer_paid(received, receipt.account),
+        receipt.ref,
+    )
+    if receipt.account == R.AR:
+        open_items.record(session, entry, "payment", f"{statement_ref}:{line_no}", against=receipt.ref)
+    # A foreign-currency order was booked at its day's rate; the bank's money arrives at today's.
+    receipt_fx.realise(
+        session, entity_id, entry, receipt.account, receipt.ref, receipt.currency, on, (SOURCE, statement_ref)
+    )
+    return entry
+
+
+def _book_payout(
+    session: Session,
+    entity_id: int,
+    statement_ref: str,
+    on: date,
+    received: Decimal,
+    receipt: ExpectedReceipt,
+) -> int:
+    """A PSP payout or marketplace settlement arrives: bank in transit clears, its exchange difference realised."""
     entry = _post(
         session,
         entity_id,

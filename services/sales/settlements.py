@@ -99,21 +99,15 @@ def _set_line(session: Session, head: _Head, line_no: int, **values: Any) -> Non
     )
 
 
-def _post_line(
+def _post_settlement(
     session: Session, head: _Head, line: SettlementLineIn, order: _Order, clears: Decimal
-) -> SettlementLineResult:
-    """Post bank + fees, credit the receivable by `clears` (a rounding rest goes to fees); settle once."""
-    # The conditional update is the order-once guard; the unique index on matched lines backs it up.
-    settled = session.connection().execute(
-        text("UPDATE sales_order SET settled = true WHERE id = :o AND NOT settled"), {"o": order.id}
-    )
-    if settled.rowcount != 1:
-        raise Conflict("external_id", f"order {order.number} was settled already")
+) -> ledger.PostedEntry:
+    """Bank and fees against the order's receivable, which is credited by `clears` (a rounding rest to fees)."""
     draft = marketplace_settlement(line.gross, line.fees, head.currency)
     lines = [d if d.role != AccountRole.AR else DraftLine(d.role, -clears, d.memo) for d in draft.lines]
     if clears != line.gross:
         lines.append(DraftLine(AccountRole.MARKETPLACE_FEES, clears - line.gross, "settlement rounding"))
-    entry = ledger.post(
+    return ledger.post(
         session,
         ledger.PostingRequest(
             entity_id=head.entity_id,
@@ -135,6 +129,19 @@ def _post_line(
             ],
         ),
     )
+
+
+def _post_line(
+    session: Session, head: _Head, line: SettlementLineIn, order: _Order, clears: Decimal
+) -> SettlementLineResult:
+    """Post bank + fees, credit the receivable by `clears` (a rounding rest goes to fees); settle once."""
+    # The conditional update is the order-once guard; the unique index on matched lines backs it up.
+    settled = session.connection().execute(
+        text("UPDATE sales_order SET settled = true WHERE id = :o AND NOT settled"), {"o": order.id}
+    )
+    if settled.rowcount != 1:
+        raise Conflict("external_id", f"order {order.number} was settled already")
+    entry = _post_settlement(session, head, line, order, clears)
     open_items.record(
         session, entry.entry_id, "settlement", f"{head.reference}:{line.line_no}", against=order.number
     )
