@@ -25,6 +25,7 @@ from api.routes import (
     open_items,
     operations,
     orders,
+    payment_imports,
     payments,
     policy,
     pricing,
@@ -133,6 +134,7 @@ ROUTERS = [
     imports.router,
     operations.router,
     payments.router,
+    payment_imports.router,
 ]
 
 
