@@ -217,9 +217,8 @@ class MonthEndCloseWorkflow:
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept a difference (with a reason), approve the close, or send it back for another round."""
         signoff = self._signoff
-        if signoff.opening:
-            # The inbox shows a task as soon as its row is written; wait until this workflow has it too.
-            await workflow.wait_condition(lambda: signoff.opening == 0)
+        # The inbox shows a task as soon as its row is written; wait until this workflow has it too.
+        await signoff.tasks.seen(req.task_id)
         signoff.check_decision(req)  # the validator let a task being opened through unchecked
         task, acting_for = signoff.tasks.authorize(req)
         await close_decided(self._signoff.tasks, task, req, acting_for, **ACT)

@@ -56,8 +56,6 @@ class SignOffStage:
 
     def __init__(self) -> None:
         self.tasks = TaskBook()
-        # Tasks whose open activity is under way: the inbox may show one before this workflow has its id.
-        self.opening = 0
         self.sla = SlaWatch({})
         self.approved_by: str | None = None
         self.sent_back_by: str | None = None
@@ -67,12 +65,8 @@ class SignOffStage:
         self.awaiting = False
 
     async def _open(self, spec: TaskSpec) -> TaskOpened:
-        """Open a controller task; the caller adds it to the book before anything else can run."""
-        self.opening += 1
-        try:
-            opened: TaskOpened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **ACT)
-        finally:
-            self.opening -= 1
+        """Open a controller task; the caller adds it to the book."""
+        opened: TaskOpened = await workflow.execute_activity_method(TaskActivities.open_task, spec, **ACT)
         return opened
 
     async def route_difference(self, ctx: CloseContext, round_no: int, diff: DifferenceOut) -> DifferenceOut:
@@ -200,7 +194,7 @@ class SignOffStage:
 
     def check_decision(self, req: DecisionRequest) -> None:
         """Differences are decided before the sign-off; an accepted difference says why."""
-        if req.task_id not in self.tasks.tasks and self.opening:
+        if self.tasks.not_yet_seen(req.task_id):
             return  # possibly the task being opened: the handler checks once it is in the book
         task, _ = self.tasks.authorize(req)
         open_diffs = self.tasks.of_kind(DIFFERENCE)
