@@ -31,9 +31,9 @@ class Desk:
     approver: str
 
 
-def open_desk(factory: Factory, *, tax: str = "0.19") -> Desk:
+def open_desk(factory: Factory, *, tax: str = "0.19", payment_provider: str = "ledger") -> Desk:
     """A shop with a second sales-ops user (the approver)."""
-    shop = open_shop(factory, tax=tax)
+    shop = open_shop(factory, tax=tax, payment_provider=payment_provider)
     _, approver = factory.user("sales_ops", entities=(shop.entity,))
     return Desk(shop, approver)
 
@@ -53,10 +53,17 @@ def ship_through_api(api: TestClient, shop: Shop, lines: list[dict[str, Any]], *
 
 
 async def ship_through_workflow(
-    client: Client, task_queue: str, engine: Engine, shop: Shop, sku: str, qty: str
+    client: Client,
+    task_queue: str,
+    engine: Engine,
+    shop: Shop,
+    sku: str,
+    qty: str,
+    *,
+    payment_reference: str | None = None,
 ) -> str:
     """A web order run by the order workflow on a given task queue and shipped from the first warehouse."""
-    order = priced_order(engine, shop, [(sku, qty)])
+    order = priced_order(engine, shop, [(sku, qty)], payment_reference=payment_reference)
     handle = await client.start_workflow(
         OrderWorkflow.run, order, id=f"Order-{order.order_number}", task_queue=task_queue
     )

@@ -19,6 +19,8 @@ CANCELLABLE: tuple[ReturnStage, ...] = ("requested", "approval", "awaiting_goods
 # A refund the provider refused waits for sales ops' decision (before: the return closed and the task only
 # informed); returns recorded before this branch still close at once when they replay.
 FAILED_REFUND_DECIDED = "failed-refund-decided"
+# An expired return waits for a failed refund's decision after letting go of its lock (the decision takes it).
+FINISH_OUTSIDE_LOCK = "return-expiry-finishes-outside-lock"
 REFUND_FAILED = "refund_failed"
 FAILED_PENDING = "sales_ops: the refund failed (retry, bank transfer or write-off)"
 FROM_TEMPORAL_ACTOR = "temporal"

@@ -13,7 +13,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.returns.rma.cancellation import CancellationStage
     from workflows.returns.rma.effects import Effects
     from workflows.returns.rma.exchange import ExchangeStage
-    from workflows.returns.rma.facts import DONE, REFUND_FAILED, WORKFLOW_TYPE, ReturnFacts
+    from workflows.returns.rma.facts import (
+        DONE,
+        FINISH_OUTSIDE_LOCK,
+        REFUND_FAILED,
+        WORKFLOW_TYPE,
+        ReturnFacts,
+    )
     from workflows.returns.rma.goods import GoodsStage
     from workflows.returns.rma.refund import RefundStage
 
@@ -66,8 +72,13 @@ class ReturnWorkflow:
             await workflow.wait_condition(self.goods.arrived_or_cancelled, timeout=self.goods.time_left())
         except TimeoutError:
             async with self.lock:
-                if await self.goods.expire():
-                    return await self._finish()
+                expired = await self.goods.expire()
+                if expired and not workflow.patched(FINISH_OUTSIDE_LOCK):
+                    return (
+                        await self._finish()
+                    )  # held the lock a failed refund's decision needs: it never came
+            if expired:
+                return await self._finish()
         await workflow.wait_condition(lambda: facts.stage in DONE)
         return await self._finish()
 
