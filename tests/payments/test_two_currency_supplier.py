@@ -6,7 +6,9 @@ realised loss of 10.00); PO 2 of 10 shirts (USD 100.00 = PLN 400.00) and PO 3 of
 at 5.20. The close revalues the USD 100.00 to PLN 390.00 (a gain of 10.00) and the GBP 80.00 to PLN 416.00
 (a loss of 16.00): AP ends at -806.00, exactly the two open invoices at the closing rates. The realised loss
 of PO 1 belongs to the USD balance alone (counted against the GBP balance too, the GBP loss would shrink to
-6.00 and AP end at -796.00). A second round of the same close (after a send-back) books nothing more."""
+6.00 and AP end at -796.00). The open items, restated by the revaluation, agree with the AP control account,
+and the aging shows USD 100.00 and GBP 80.00 owed to the supplier and nothing in PLN (the realised loss moved
+only PO 1's functional value). A second round of the same close (after a send-back) books nothing more."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,6 +22,7 @@ from temporalio.worker import Worker
 
 from rules.periods import period_bounds, period_of
 from services.close.postings import revalue_fx
+from services.core.open_items_reports import aging, reconciliation
 from tests.factories import Factory
 from tests.payments.bank import HOUSE_BANK, balances, open_task, supplier_bank
 from tests.purchasing.buyer_desk import Desk, bearer, create_po, decide, eventually, open_desk, wait_stage
@@ -175,6 +178,16 @@ async def test_a_supplier_owed_in_usd_and_gbp_is_revalued_once_per_currency(
             ).scalar_one()
         )
     assert ap_at_month_end == D("-806.00")  # 390.00 + 416.00: the open invoices at the closing rates
+    with Session(engine) as s:
+        ap = next(side for side in reconciliation(s, entity, month_end) if side["side"] == "ap")
+        aged = aging(s, [entity], "ap", month_end)
+    # The open items, restated by the revaluation, agree with the control account.
+    assert (ap["open_items"], ap["difference"], ap["unrecorded"]) == (D("806.00"), 0, []), ap
+    # Aged per currency: what is owed in USD and GBP, and no PLN row for PO 1's realised loss.
+    assert sorted((r["counterparty"], r["currency"], r["total"]) for r in aged) == [
+        (desk.supplier.code, "GBP", D("80.00")),
+        (desk.supplier.code, "USD", D("100.00")),
+    ]
 
     # Sent back and closed again: the second round finds everything revalued already.
     second = _revalue(engine, desk, period, 2)
