@@ -7,8 +7,8 @@ AP clerk's run dated on the due date pays 40 % (USD 49.40 at 24.50 = CZK 1,210.3
 74.10 itself, at its own rate like any payment it makes (74.10 x 24.045 = 1,781.7345 -> 1,781.73), and books
 the cent by which that falls short of the remaining share of the payable (2,969.56 - 1,187.82 = 1,781.74) as
 realised FX, so AP ends at zero; the invoice is paid, nothing of it stays open, and the PO closes. A later run
-finds nothing to pay. (Before, the PO took the run's part for the whole invoice: it closed with USD 74.10
-still owed and nobody to pay it.)"""
+finds nothing to pay. (Before, the PO took the run's part for the whole invoice: it closed as paid with USD
+74.10 still owed, until some later run happened to pay it.)"""
 
 from datetime import date, timedelta
 from decimal import Decimal
