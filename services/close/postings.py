@@ -158,36 +158,60 @@ def grni_open(session: Session, entity_id: int, as_of: date) -> list[dict[str, A
     return [{"source_type": r[0], "source_id": r[1], "open_value": f"{Decimal(r[2]):.2f}"} for r in rows]
 
 
-# Foreign-currency open items per partner, what realised exchange differences already moved on them (posted
-# in the functional currency, so not in `open_items`), and what this period's revaluations already booked.
+# Foreign-currency open items per partner and currency, what realised exchange differences already moved on them
+# (posted in the functional currency, so not in `open_items`), and what this period's revaluations already booked.
+# A partner owed in two currencies is revalued per currency, so each functional amount belongs to one of them:
+# a realised difference to the currency of the payment (or receipt) it was realised on, on the same account and
+# partner (a run's `payrun:{run}:invoice:{id}:fx` sits next to its `...:payment`, the PO's own payment likewise,
+# a receipt's `je:{receipt entry}:{role}:realised_fx` names the receipt); one that names no payment (a manual
+# journal) to the partner's first open currency, so it still counts once. A revaluation line names its currency
+# last in its memo (`_line_memo`).
 _OPEN_ITEMS = """
 WITH open_items AS (
   SELECT a.role, l.partner_type, l.partner_id, l.currency, sum(l.amount) AS amount, sum(l.amount_func) AS func
     FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
    WHERE l.entity_id = :e AND a.role = ANY(CAST(:roles AS text[])) AND l.currency <> :func AND e.posting_date <= :d
    GROUP BY a.role, l.partner_type, l.partner_id, l.currency HAVING sum(l.amount) <> 0),
-realised AS (
-  SELECT a.role, l.partner_type, l.partner_id, sum(l.amount_func) AS func
+realised_lines AS (
+  SELECT a.role, l.partner_type, l.partner_id, paid.currency, l.amount_func AS func
     FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
+    LEFT JOIN LATERAL (
+      SELECT min(pl.currency) AS currency FROM journal_entry p JOIN journal_line pl ON pl.entry_id = p.id
+       WHERE (p.idempotency_key = regexp_replace(e.idempotency_key, :fx_tail, :payment_tail)
+              OR p.id = CAST(substring(e.idempotency_key FROM :receipt_ref) AS bigint))
+         AND pl.account_id = l.account_id AND pl.currency <> :func
+         AND pl.partner_type IS NOT DISTINCT FROM l.partner_type AND pl.partner_id IS NOT DISTINCT FROM l.partner_id
+    ) paid ON true
    WHERE l.entity_id = :e AND a.role = ANY(CAST(:roles AS text[])) AND l.currency = :func AND e.posting_date <= :d
      AND e.source_type <> :src
      AND EXISTS (SELECT 1 FROM journal_line g JOIN account ga ON ga.id = g.account_id
-                  WHERE g.entry_id = e.id AND ga.role = 'fx_gain_loss')
-   GROUP BY a.role, l.partner_type, l.partner_id),
+                  WHERE g.entry_id = e.id AND ga.role = 'fx_gain_loss')),
+realised AS (
+  SELECT r.role, r.partner_type, r.partner_id,
+         COALESCE(r.currency, (SELECT min(f.currency) FROM open_items f
+                                WHERE f.role = r.role AND f.partner_type IS NOT DISTINCT FROM r.partner_type
+                                  AND f.partner_id IS NOT DISTINCT FROM r.partner_id)) AS currency,
+         sum(r.func) AS func
+    FROM realised_lines r GROUP BY 1, 2, 3, 4),
 booked AS (
-  SELECT a.role, l.partner_type, l.partner_id, sum(l.amount_func) AS func
+  SELECT a.role, l.partner_type, l.partner_id, right(l.memo, 3) AS currency, sum(l.amount_func) AS func
     FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
    WHERE l.entity_id = :e AND e.source_type = :src AND e.source_id = :sid AND e.posting_date <= :d
      AND a.role = ANY(CAST(:roles AS text[]))
-   GROUP BY a.role, l.partner_type, l.partner_id)
+   GROUP BY 1, 2, 3, 4)
 SELECT o.role, o.partner_type, o.partner_id, o.currency, o.amount, o.func + COALESCE(r.func, 0) AS func,
        COALESCE(b.func, 0) AS booked
   FROM open_items o LEFT JOIN booked b ON b.role = o.role AND b.partner_type IS NOT DISTINCT FROM o.partner_type
-   AND b.partner_id IS NOT DISTINCT FROM o.partner_id
+   AND b.partner_id IS NOT DISTINCT FROM o.partner_id AND b.currency = o.currency
   LEFT JOIN realised r ON r.role = o.role AND r.partner_type IS NOT DISTINCT FROM o.partner_type
-   AND r.partner_id IS NOT DISTINCT FROM o.partner_id
+   AND r.partner_id IS NOT DISTINCT FROM o.partner_id AND r.currency = o.currency
  ORDER BY o.role, o.partner_type, o.partner_id, o.currency
 """
+
+
+def _line_memo(memo: str, currency: str) -> str:
+    """A revaluation line's memo: the currency it revalues comes last (a later round reads it back)."""
+    return f"{memo} {currency}"
 
 
 def revalue_fx(
@@ -207,6 +231,10 @@ def revalue_fx(
             "src": SOURCE_FX,
             "sid": source_id,
             "roles": list(REVALUED),
+            # How a realised difference names its payment (see _OPEN_ITEMS); bound, as the colons are SQL's.
+            "fx_tail": ":fx$",
+            "payment_tail": ":payment",
+            "receipt_ref": "^je:([0-9]+):",
         }
         rows = list(session.connection().execute(text(_OPEN_ITEMS), params).all())
     lines: list[LineIn] = []
@@ -233,7 +261,9 @@ def revalue_fx(
             if d.role == AccountRole.FX_GAIN_LOSS:
                 gain_loss += d.amount
             else:
-                lines.append(LineIn(d.role, d.amount, f"{d.memo} {r.currency}", r.partner_type, r.partner_id))
+                lines.append(
+                    LineIn(d.role, d.amount, _line_memo(d.memo, r.currency), r.partner_type, r.partner_id)
+                )
     entry_id: int | None = None
     if lines:
         lines.append(LineIn(AccountRole.FX_GAIN_LOSS, gain_loss, "unrealised FX result"))

@@ -5,7 +5,9 @@ the items copy the entry's partner-tagged control lines (so they agree with the 
 keyed by entry, role and partner (a retried activity records nothing twice), and a new item is allocated at
 once against the partner's opposite open items (the named document first, then oldest due). Rows are never
 updated: the open amount is the item's amount less its allocations. A posting that reaches the control
-account without a document (a manual journal, a repair) therefore shows as a reconciliation difference."""
+account without a document (a manual journal, a repair) therefore shows as a reconciliation difference.
+A realised exchange difference of a supplier payment moves only the functional value of the documents it was
+realised on: `record_exchange_difference` records it in their currency with nothing owed (migration 0025)."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -232,6 +234,49 @@ def record(
     return out
 
 
+def record_exchange_difference(
+    session: Session, entry_id: int, document_ref: str, currency: str
+) -> list[int]:
+    """Record a realised exchange difference (its AP/AR lines, in the functional currency) as items of the
+    documents' `currency` it was realised on, with nothing owed in that currency (amount 0) and the difference as
+    their functional value: the control account still adds up to the items, and the difference never shows as
+    open nor settles another document of the partner (an item in the functional currency would do both)."""
+    out: list[int] = []
+    for r in session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all():
+        # Keyed like `record` (by the line's own currency): an entry is recorded one way, once.
+        key = f"je:{entry_id}:{r.role}:{r.partner_type}:{r.partner_id}:{r.currency}"
+        counterparty, _ = _counterparty(session, r.partner_type, r.partner_id)
+        session.connection().execute(
+            text(
+                """
+            INSERT INTO open_item (entity_id, side, partner_type, partner_id, counterparty, document_type,
+                                   document_ref, document_date, due_date, currency, amount, amount_func,
+                                   journal_entry_id, idempotency_key)
+            VALUES (:e, :s, :pt, :p, :cp, 'payment', :ref, :dd, :dd, :c, 0, :af, :je, :k)
+            ON CONFLICT (idempotency_key) DO NOTHING
+            """
+            ),
+            {
+                "e": r.entity_id,
+                "s": r.role,
+                "pt": r.partner_type,
+                "p": r.partner_id,
+                "cp": counterparty,
+                "ref": document_ref,
+                "dd": r.posting_date,
+                "c": currency,
+                "af": r.amount_func,
+                "je": entry_id,
+                "k": key,
+            },
+        )
+        found = session.connection().execute(
+            text("SELECT id FROM open_item WHERE idempotency_key = :k"), {"k": key}
+        )
+        out.append(int(found.scalar_one()))
+    return out
+
+
 def backfill(session: Session, entity_id: int | None = None) -> int:
     """Record every partner-tagged AP/AR entry (of one entity, or all) without an open item yet, oldest first."""
     rows = (
@@ -262,4 +307,12 @@ def backfill(session: Session, entity_id: int | None = None) -> int:
     return len(rows)
 
 
-__all__ = ["OPEN_AMOUNT", "Recorded", "backfill", "open_amount", "partner_balance", "record"]
+__all__ = [
+    "OPEN_AMOUNT",
+    "Recorded",
+    "backfill",
+    "open_amount",
+    "partner_balance",
+    "record",
+    "record_exchange_difference",
+]

@@ -19,23 +19,7 @@ from services.core import fx, ledger, open_items
 from services.core.errors import Conflict
 from services.payments import posting, runs
 from services.purchasing import store as po_store
-
-
-def _booked_payable(session: Session, po_number: str, invoice_id: int) -> Decimal:
-    """What the invoice's payable was booked at in the functional currency (credit shown positive)."""
-    value = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT -COALESCE(sum(l.amount_func), 0) FROM journal_line l"
-                " JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id"
-                " WHERE e.idempotency_key = :k AND a.role = 'ap'"
-            ),
-            {"k": f"po:{po_number}:invoice:{invoice_id}:gl"},
-        )
-        .scalar()
-    )
-    return Decimal(value or 0)
+from services.purchasing.invoice_posting import booked_payable
 
 
 def _post(
@@ -108,7 +92,7 @@ def _realised_fx(
         return Decimal(0)
     gross, before = owed
     booked = booked_share(
-        _booked_payable(session, item.po_number, item.invoice_id), gross, before, item.amount, functional
+        booked_payable(session, item.po_number, item.invoice_id), gross, before, item.amount, functional
     )
     gain = realised_on_payable(item.amount, booked, rate, functional).gain
     if gain:
@@ -122,9 +106,7 @@ def _realised_fx(
             None,
             f"realised FX on invoice {item.invoice_number}",
         )
-        open_items.record(
-            session, fx_entry, "payment", f"fx:{item.invoice_number}", against=item.invoice_number
-        )
+        open_items.record_exchange_difference(session, fx_entry, f"fx:{item.invoice_number}", item.currency)
     return gain
 
 

@@ -84,7 +84,8 @@ class PaymentRunWorkflow:
             PayRun(run_id=proposal.run_id, approved_by=decided.actor, paid_on=run.run_date),
             **_ACT,
         )
-        # Only the invoices paid off: a PO whose invoice was paid in part keeps waiting for the rest.
+        # Only the invoices paid off: a PO whose invoice was paid in part keeps waiting for the rest (a later
+        # run pays it, or the PO itself on the due date when it pays its own invoices).
         for payment in paid.paid:
             await self._tell_po(
                 payment.po_number, PaidByRun(invoice_id=payment.invoice_id, run_id=paid.run_id)

@@ -33,7 +33,7 @@ class Payments:
         return inv.status == "approved" and inv.due is not None and now >= at(inv.due) and not self.by_runs()
 
     async def pay(self, inv: InvoiceState, now: datetime) -> None:
-        """Pay the invoice from the bank (AP cleared) on the day it fell due."""
+        """Pay the invoice from the bank (AP cleared) on the day it fell due: what payment runs left open of it."""
         await self.fx.act(
             PurchasingActivities.pay,
             PaymentRequest(number=self.facts.po.number, invoice_id=inv.invoice_id, paid_on=now.date()),
