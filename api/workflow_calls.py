@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from temporalio.client import (
     Client,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -181,9 +182,17 @@ async def send_update(
 
 
 async def read_update(
-    handle: WorkflowHandle[Any, Any], update: Any, *, subject: str, default_field: str = "request"
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    *,
+    subject: str,
+    default_field: str = "request",
+    ended: Any = None,
 ) -> JSONResponse | None:
-    """A read-only update (sync: wait until the workflow has done its intake); None when it took too long."""
+    """A read-only update (sync: wait until the workflow has done its intake); None when it took too long.
+
+    `ended` is a query giving the same answer: a workflow with nothing left to wait for (an empty payment run,
+    a sale at the counter) may end before its first answer is read, and the command it carried was applied."""
     timeout = timedelta(seconds=get_settings().update_timeout_seconds)
     try:
         result = await handle.execute_update(update, rpc_timeout=timeout)
@@ -194,8 +203,20 @@ async def read_update(
             return refusal(exc.cause, default_field)
         raise
     except RPCError as exc:
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+        if exc.status not in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
+            # Busy, unavailable, cancelled: the document exists either way; the caller answers 202 naming it.
+            return None
+        result = await _after_the_end(handle, ended)
+        if result is None:
             raise HTTPException(status.HTTP_409_CONFLICT, f"the {subject}'s workflow has ended") from exc
-        # Busy, unavailable, cancelled: the document exists either way; the caller answers 202 naming it.
-        return None
     return JSONResponse(result.model_dump(mode="json"), status_code=200)
+
+
+async def _after_the_end(handle: WorkflowHandle[Any, Any], ended: Any) -> Any:
+    """The answer an ended workflow still gives by its query, or None (no query, or it has none to give)."""
+    if ended is None:
+        return None
+    try:
+        return await handle.query(ended)
+    except (RPCError, WorkflowQueryFailedError):
+        return None

@@ -24,6 +24,7 @@ class StartOnce:
     subject: str
     default_field: str
     waiting: tuple[tuple[str, Any], ...] = (("status", "pending"),)
+    ended: Any = None  # a query with the first answer's type, for a workflow that ends before it is read
 
 
 class Started(NamedTuple):
@@ -62,7 +63,7 @@ async def start_once(
         return workflow_calls.outcome_answer(command)
     handle = client.get_workflow_handle_for(run, what.workflow_id)
     try:
-        answer = await workflow_calls.read_update(handle, imported, subject=what.subject)
+        answer = await workflow_calls.read_update(handle, imported, subject=what.subject, ended=what.ended)
     except HTTPException as ended:
         # An import with nothing for a person to decide ends as soon as it has posted, possibly before its
         # first answer is read: its result is that answer.

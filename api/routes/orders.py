@@ -161,7 +161,11 @@ async def _start_and_wait(client: Client, order: Any, who: Principal, may_wait: 
         return workflow_calls.outcome_answer(row)
     created = fresh and isinstance(row.result, dict) and bool(row.result.get("started"))
     answer = await workflow_calls.read_update(
-        client.get_workflow_handle(workflow_id), OrderWorkflow.sync, subject="order", default_field="order"
+        client.get_workflow_handle(workflow_id),
+        OrderWorkflow.sync,
+        subject="order",
+        default_field="order",
+        ended=OrderWorkflow.status,
     )
     if answer is None:
         # Started durably; intake is still at work (a busy system). Follow the order by its number.

@@ -110,7 +110,12 @@ async def start_run(
         PaymentRunWorkflow.run,
         run,
         StartOnce(
-            workflow_id, body.entity_id, "payment run", "run_date", (("stage", "proposing"), ("proposed", 0))
+            workflow_id,
+            body.entity_id,
+            "payment run",
+            "run_date",
+            (("stage", "proposing"), ("proposed", 0)),
+            ended=PaymentRunWorkflow.status,
         ),
         PaymentRunWorkflow.proposed,
     )

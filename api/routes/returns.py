@@ -106,7 +106,7 @@ async def start_return(client: Client, rma: ReturnInput, username: str) -> JSONR
         return workflow_calls.outcome_answer(row)
     handle = client.get_workflow_handle(workflow_id)
     answer = await workflow_calls.read_update(
-        handle, ReturnWorkflow.sync, subject="return", default_field="return"
+        handle, ReturnWorkflow.sync, subject="return", default_field="return", ended=ReturnWorkflow.status
     )
     if answer is None:
         url = f"/returns/{rma.rma_number}"

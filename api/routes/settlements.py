@@ -119,7 +119,11 @@ async def _matching(
     the report repeats another one."""
     handle = client.get_workflow_handle(workflow_id)
     answer = await workflow_calls.read_update(
-        handle, SettlementWorkflow.matched, subject="settlement", default_field="settlement"
+        handle,
+        SettlementWorkflow.matched,
+        subject="settlement",
+        default_field="settlement",
+        ended=SettlementWorkflow.status,
     )
     if answer is None:
         return JSONResponse({**named, "status": "pending"}, status_code=202)
