@@ -34,3 +34,11 @@ def settle_credit(decision: Decision, amount: Decimal) -> PostingDraft:
     to = R.REFUNDS_PAYABLE if decision == "bank_transfer" else R.REFUND_WRITE_OFF
     memo = "refund by bank transfer" if decision == "bank_transfer" else "refund written off"
     return balanced((DraftLine(R.AR, amount, memo), DraftLine(to, -amount, memo)))
+
+
+def paid_by_transfer(amount: Decimal) -> PostingDraft:
+    """The bank shows the transfer to the customer going out: the payable to the customer moves to the bank."""
+    if amount <= 0:
+        raise RuleViolation("amount", f"a refund paid by transfer must be positive, got {amount}")
+    memo = "refund paid by bank transfer"
+    return balanced((DraftLine(R.REFUNDS_PAYABLE, amount, memo), DraftLine(R.BANK, -amount, memo)))

@@ -143,13 +143,13 @@ class StatementLineOut(BaseModel):
     kind: Literal["payment", "charge", "interest", "other"] = Field(examples=["payment"])
     status: Literal["matched", "posted", "unmatched", "dismissed"] = Field(examples=["matched"])
     entry_id: int | None = Field(default=None, examples=[311])
-    matched_to: Literal["run_payment", "psp_payout", "settlement", "customer_payment"] | None = Field(
-        default=None, examples=["psp_payout"]
-    )
+    matched_to: (
+        Literal["run_payment", "psp_payout", "settlement", "customer_payment", "refund_transfer"] | None
+    ) = Field(default=None, examples=["psp_payout"])
     matched_ref: str | None = Field(
         default=None,
         max_length=80,
-        description="the payout, settlement or order it matched",
+        description="the payout, settlement, order or credit note (a refund paid by transfer) it matched",
         examples=["po_1"],
     )
 

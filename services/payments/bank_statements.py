@@ -29,7 +29,7 @@ from rules.bank_matching import (
     transit_cleared,
 )
 from rules.posting_rules import PostingDraft
-from services.payments import bank_receipts, posting
+from services.payments import bank_receipts, posting, refund_transfers
 
 SOURCE = "bank_statement"
 
@@ -128,6 +128,8 @@ def import_statement(session: Session, inp: StatementInput) -> StatementImported
             booked = _book_receipt(session, run, line)
         elif kind == "payment":
             booked = _book_run_payment(session, run, line)
+            if booked.status == "unmatched":
+                booked = _book_refund_transfer(session, run, line, booked)
         elif kind in ("charge", "interest"):
             booked = _book_by_rule(session, run, line, kind)
         else:
@@ -210,6 +212,23 @@ def _book_run_payment(session: Session, run: _Import, line: StatementLineIn) -> 
     booked.status, booked.item_id, booked.matched_to = "matched", paid.item_id, "run_payment"
     booked.matched_ref = paid.end_to_end_id
     return booked
+
+
+def _book_refund_transfer(
+    session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked
+) -> _Booked:
+    """Money out that no run paid: a refund sales ops decided to pay the customer by transfer."""
+    paid = refund_transfers.book(session, run.inp.entity_id, run.statement_id, line)
+    if paid is None:
+        return unmatched
+    if isinstance(paid, str):
+        return _Booked(reason=paid)  # the line names a refund owed by transfer: say why it did not match
+    return _Booked(
+        status="matched",
+        entry=paid.entry_id,
+        matched_to=refund_transfers.MATCHED_TO,
+        matched_ref=paid.credit_note,
+    )
 
 
 def _book_by_rule(session: Session, run: _Import, line: StatementLineIn, kind: str) -> _Booked:

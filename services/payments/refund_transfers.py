@@ -1,0 +1,96 @@
+"""Refunds paid by bank transfer: a refund the provider refused, which sales ops decided to pay by transfer, is
+owed to the customer in refunds payable (`services/payments/failed_refunds.py`) until the bank statement shows
+the transfer going out with the credit note's number in its reference; that line moves the payable to the bank,
+once. A transfer nobody owes any more (paid already, or never decided) stays unmatched and opens the statement's
+task like any other line."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from models.contracts.payments import StatementLineIn
+from rules.accounts import AccountRole
+from rules.bank_matching import ExpectedReceipt, match_receipt, reference_words
+from rules.failed_refunds import paid_by_transfer
+from services.payments import posting
+
+R = AccountRole
+MATCHED_TO = "refund_transfer"
+
+# Locks the named credit notes first, so two statements showing one transfer clear it once.
+_LOCK = "SELECT 1 FROM credit_note WHERE number = ANY(:w) ORDER BY id FOR UPDATE"
+# What each named credit note's return still owes its customer in refunds payable: the transfer decision less
+# the transfers the bank already showed (both posted with the return as their source), at the rate it booked.
+_OWED = """
+SELECT cn.number, ra.rma_number, l.currency, -sum(l.amount) AS owed, max(l.fx_rate) AS rate, min(l.partner_id)
+  FROM credit_note cn
+  JOIN return_authorisation ra ON ra.id = cn.return_id
+  JOIN journal_entry e ON e.entity_id = :e AND e.source_type = 'return' AND e.source_id = ra.rma_number
+  JOIN journal_line l ON l.entry_id = e.id AND l.period = e.period
+  JOIN account a ON a.id = l.account_id AND a.role = 'refunds_payable'
+ WHERE ra.entity_id = :e AND cn.number = ANY(:w)
+ GROUP BY cn.number, ra.rma_number, l.currency
+HAVING sum(l.amount) < 0
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Owed:
+    """A return's refund still owed by transfer."""
+
+    rma_number: str
+    rate: Decimal
+    customer: str
+    expected: ExpectedReceipt
+
+
+@dataclass(frozen=True, slots=True)
+class RefundTransfer:
+    """A matched outgoing transfer: the credit note it paid and the entry that cleared its payable."""
+
+    credit_note: str
+    entry_id: int
+
+
+def book(
+    session: Session, entity_id: int, statement_id: int, line: StatementLineIn
+) -> RefundTransfer | str | None:
+    """Clear the refund payable the line's reference names when currency and amount agree; else why not (None:
+    the line names no refund owed by transfer)."""
+    texts = [line.reference, line.description]
+    words = reference_words(texts)
+    conn = session.connection()
+    conn.execute(text(_LOCK), {"w": words})
+    owed = [
+        _Owed(
+            str(rma),
+            Decimal(rate),
+            str(customer),
+            ExpectedReceipt(MATCHED_TO, str(cn), Decimal(amount), str(cur)),
+        )
+        for cn, rma, cur, amount, rate, customer in conn.execute(text(_OWED), {"e": entity_id, "w": words})
+    ]
+    if not owed:
+        return None
+    match = match_receipt(-line.amount, line.currency, texts, [o.expected for o in owed])
+    if match.receipt is None:
+        return match.reason
+    paid = next(o for o in owed if o.expected is match.receipt)
+    entry = posting.post(
+        session,
+        posting.Entry(
+            entity_id,
+            f"bank:{statement_id}:line:{line.line_no}:refund",
+            line.booking_date,
+            "return",
+            paid.rma_number,
+            line.currency,
+            fx_rate=paid.rate,
+            partner=("customer", paid.customer),
+            tagged=frozenset({R.REFUNDS_PAYABLE}),
+        ),
+        paid_by_transfer(-line.amount),
+    )
+    return RefundTransfer(match.receipt.ref, entry)

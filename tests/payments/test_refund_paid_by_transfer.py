@@ -1,0 +1,113 @@
+"""A customer returns a lamp (35.70 with tax) paid by a card whose account has since been closed: the provider
+refuses the refund, and sales ops decide to pay the customer by bank transfer. The shop then owes the customer
+35.70 in refunds payable. The treasurer sends the transfer from the house bank with the credit note's number in
+the reference; the next bank statement shows it going out, and that line clears refunds payable to the bank.
+The same transfer on a later statement (the bank listed it twice) finds nothing owed and waits on a person, as
+does a transfer of the wrong amount, whose reason names the credit note and both amounts."""
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from temporalio.worker import Worker
+
+from tests.factories import Factory
+from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053
+from tests.purchasing.buyer_desk import eventually
+from tests.returns.desk import raise_return, ship_through_api
+from tests.sales.shop import add_item, bearer, open_shop, receive
+
+D = Decimal
+
+
+def _refund_task(api: TestClient, token: str, rma: str) -> int | None:
+    found = [
+        t["id"]
+        for t in api.get("/tasks", headers=bearer(token)).json()
+        if t["kind"] == "refund_failed" and t["subject_id"] == rma
+    ]
+    return found[0] if found else None
+
+
+def _import(api: TestClient, token: str, entity: int, ref: str, entries: list[Entry]) -> Any:
+    statement = camt053(ref, HOUSE_BANK["iban"], entries)
+    return api.post(
+        "/bank-statements",
+        json={"entity_id": entity, "format": "camt053", "content": statement},
+        headers=bearer(token),
+    )
+
+
+def test_a_refund_sales_ops_decided_to_pay_by_transfer_is_cleared_by_the_bank_statement(
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory, payment_provider="sandbox")
+    entity = shop.entity.id or 0
+    settings = api.put(
+        f"/payment-settings/{entity}",
+        json={**HOUSE_BANK, "uses_payment_runs": False},
+        headers=bearer(shop.controller),
+    )
+    assert settings.status_code == 200, settings.text
+    lamp = add_item(factory, shop, "lamp", "30.00")
+    receive(engine, lamp, shop.wh1, "5", "12.00")
+    number = ship_through_api(
+        api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails"
+    )
+    raised = raise_return(api, shop.sales, number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
+    assert raised.status_code == 201, raised.text
+    rma = str(raised.json()["rma_number"])
+    received = api.post(
+        f"/returns/{rma}/receipt",
+        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
+        headers=bearer(shop.warehouse),
+    )
+    assert received.status_code == 200, received.text
+    task = eventually(lambda: _refund_task(api, shop.sales, rma), "the failed refund's task")
+    decided = api.post(
+        f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
+    )
+    assert decided.status_code == 200, decided.text
+    eventually(lambda: balances(engine, entity).get("refunds_payable") == D("-35.70") or None, "refund owed")
+    bank_before = balances(engine, entity).get("bank", D(0))
+
+    credit_note = f"CN-{rma}"
+    wrong = _import(
+        api,
+        shop.controller,
+        entity,
+        f"ST-{rma}-A",
+        [Entry("-37.50", text=f"Refund {credit_note}", code="ESCT")],
+    )
+    assert wrong.status_code == 201, wrong.text
+    [line] = wrong.json()["lines"]
+    assert line["status"] == "unmatched"
+    assert credit_note in line["description"] and "35.70" in line["description"], line
+    assert balances(engine, entity)["refunds_payable"] == D("-35.70")  # nothing moved
+
+    paid = _import(
+        api,
+        shop.controller,
+        entity,
+        f"ST-{rma}-B",
+        [Entry("-35.70", text=f"Refund {credit_note}", code="ESCT")],
+    )
+    assert paid.status_code == 201, paid.text
+    [line] = paid.json()["lines"]
+    assert (line["status"], line["matched_to"]) == ("matched", "refund_transfer"), line
+    after = balances(engine, entity)
+    assert "refunds_payable" not in after  # the customer is paid
+    assert after.get("bank", D(0)) - bank_before == D("-35.70")
+
+    again = _import(
+        api,
+        shop.controller,
+        entity,
+        f"ST-{rma}-C",
+        [Entry("-35.70", text=f"Refund {credit_note}", code="ESCT")],
+    )
+    assert again.status_code == 201, again.text
+    [line] = again.json()["lines"]
+    assert line["status"] == "unmatched", line  # nothing owed any more: a person looks at it
+    assert balances(engine, entity) == after
