@@ -3,7 +3,10 @@
 The services that post an AP/AR journal entry call `record` in the same transaction with the entry's id:
 the items copy the entry's partner-tagged control lines (so they agree with the ledger when written), are
 keyed by entry, role and partner (a retried activity records nothing twice), and a new item is allocated at
-once against the partner's opposite open items (the named document first, then oldest due). Rows are never
+once against the partner's opposite open items (the named document first, then oldest due). A realised
+exchange difference restates a foreign-currency document in the functional currency only: its item is in the
+document's currency with nothing in it (amount 0, the difference in amount_func), so it is never open and never
+listed, while the items still add up to the control account. Rows are never
 updated: the open amount is the item's amount less its allocations. A posting that reaches the control
 account without a document (a manual journal, a repair) therefore shows as a reconciliation difference."""
 
@@ -181,11 +184,15 @@ def record(
     *,
     due_date: date | None = None,
     against: str | None = None,
+    restates: str | None = None,
 ) -> list[Recorded]:
-    """Record a posted entry's AP/AR lines as open items (once) and allocate the new ones."""
+    """Record a posted entry's AP/AR lines as open items (once) and allocate the new ones; `restates` names the
+    currency of the documents a realised exchange difference (an entry in the functional currency) belongs to."""
     out: list[Recorded] = []
     rows = session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all()
     for r in rows:
+        # Nothing of a restated document's own currency moves: only its functional value (never allocated).
+        currency, amount = (restates, Decimal(0)) if restates else (r.currency, r.amount)
         key = f"je:{entry_id}:{r.role}:{r.partner_type}:{r.partner_id}:{r.currency}"
         counterparty, days = _counterparty(session, r.partner_type, r.partner_id)
         new_id = (
@@ -210,8 +217,8 @@ def record(
                     "ref": document_ref,
                     "dd": r.posting_date,
                     "due": due_date or r.posting_date + timedelta(days=days),
-                    "c": r.currency,
-                    "a": r.amount,
+                    "c": currency,
+                    "a": amount,
                     "af": r.amount_func,
                     "je": entry_id,
                     "k": key,
@@ -220,7 +227,7 @@ def record(
             .scalar()
         )
         if new_id is not None:
-            left = _allocate(session, int(new_id), r.posting_date, against)
+            left = _allocate(session, int(new_id), r.posting_date, against) if amount else Decimal(0)
             out.append(Recorded(int(new_id), True, left))
         else:
             found = int(

@@ -79,8 +79,9 @@ def realise(
         realised_fx_posting(gain, role),
     )
     if role == AccountRole.AR:
-        # The receivable's open items must add up to the control account in the functional currency.
-        open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order)
+        # The receivable's open items must add up to the control account in the functional currency; the
+        # difference is the order's own (in its currency nothing moves), so it is never open on its own.
+        open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order, restates=currency)
     return gain
 
 
