@@ -2,7 +2,8 @@
 
 The receivable (AR) and the card money in payment clearing are booked at the rate of the day they are
 posted; the payout, settlement or bank receipt that clears them (or the provider's chargeback that takes the
-card money back, and the decision that moves it out of dispute clearing) posts at its own day's rate. After the
+card money back, and the decision that moves it out of dispute clearing; or a refund to the card, and a credit
+note on a marketplace order's receivable) posts at its own day's rate. After the
 receipt is posted, the order's position on the account before it and what the receipt credited are read
 from the ledger (in the channel's currency and in the functional one), `rules/realised_fx.py` measures the
 difference, and it is posted in the functional currency against `fx_gain_loss`: the order's account ends at
