@@ -58,9 +58,14 @@ def realise(
         .one()
     )
     held, held_func, cleared, received_func = (Decimal(v) for v in row)
-    if cleared <= 0 or held <= 0:
+    if cleared < 0 and held < 0:
+        # Money owed back (clearing below zero: taken back after a payout) is withheld now: the mirror of a
+        # receipt, where a higher rate costs more.
+        gain = -realised_on_receivable(-cleared, -held, -held_func, -received_func, functional).gain
+    elif cleared <= 0 or held <= 0:
         return Decimal(0)
-    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    else:
+        gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
     if not gain:
         return gain
     source_type, source_id = source
