@@ -4,7 +4,8 @@ each line posts.
 A capture line pays card money out (the order's clearing is credited); a chargeback or refund line is money
 the provider keeps back from the payout because it took it from the order after paying the order out (the
 order's clearing went below zero when the chargeback or refund was posted, and the withheld line debits it
-back). Amounts here are signed: a withheld line's gross counts negative."""
+back), or paid to the customer for a refund the shop owed after the card refund failed (refunds payable).
+Amounts here are signed: a withheld line's gross counts negative."""
 
 from decimal import Decimal
 
@@ -37,9 +38,12 @@ def check(reported: Decimal, held: Decimal, currency: str) -> LineCheck:
     return LineCheck(mirrored.verdict, difference)
 
 
-def payout_line(gross: Decimal, fees: Decimal, clears: Decimal) -> PostingDraft:
+def payout_line(
+    gross: Decimal, fees: Decimal, clears: Decimal, against: AccountRole = R.PAYMENT_CLEARING
+) -> PostingDraft:
     """Gross (signed) less fees goes to bank in transit, fees to bank charges, clearing credited by what it held
-    (`clears`, signed like `gross`: a withheld line debits clearing).
+    (`clears`, signed like `gross`: a withheld line debits clearing; or debits refunds payable, `against`, when
+    the provider pays a refund the shop owed the customer after the card refund failed).
 
     `clears` differs from `gross` only by a rounding rest within tolerance or a difference a person accepted;
     that rest is a provider charge (or a credit to it) like the fees."""
@@ -48,7 +52,7 @@ def payout_line(gross: Decimal, fees: Decimal, clears: Decimal) -> PostingDraft:
             DraftLine(R.BANK_IN_TRANSIT, gross - fees, "payment provider payout"),
             DraftLine(R.BANK_CHARGES, fees + clears - gross, "payment provider fees"),
             DraftLine(
-                R.PAYMENT_CLEARING,
+                against,
                 -clears,
                 "card captures paid out" if gross >= 0 else "withheld by the payment provider",
             ),

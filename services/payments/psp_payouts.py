@@ -112,8 +112,16 @@ def _held(session: Session, head: _Head, order_number: str) -> Decimal | None:
     )
 
 
-def _post(session: Session, head: _Head, line_no: int, order_number: str, draft: PostingDraft) -> int:
-    """One entry per paid-out order, keyed by payout and line: a retry posts nothing twice."""
+def _post(
+    session: Session,
+    head: _Head,
+    line_no: int,
+    order_number: str,
+    draft: PostingDraft,
+    payee: str | None = None,
+) -> int:
+    """One entry per paid-out order, keyed by payout and line: a retry posts nothing twice. A refund paid to
+    the customer `payee` out of refunds payable carries the customer there, as the payable was booked."""
     entry = posting.post(
         session,
         posting.Entry(
@@ -124,8 +132,8 @@ def _post(session: Session, head: _Head, line_no: int, order_number: str, draft:
             head.payout_ref,
             head.currency,
             memo=f"payment provider payout {head.payout_ref}",
-            partner=("order", order_number),
-            tagged=frozenset({AccountRole.PAYMENT_CLEARING}),
+            partner=("customer", payee) if payee else ("order", order_number),
+            tagged=frozenset({AccountRole.REFUNDS_PAYABLE if payee else AccountRole.PAYMENT_CLEARING}),
         ),
         draft,
     )
@@ -148,14 +156,32 @@ def _post(session: Session, head: _Head, line_no: int, order_number: str, draft:
     return entry
 
 
-# What the order's recorded chargebacks (not won) or approved refunds took back, less what earlier payouts of
-# the channel already withheld for them: the most a payout may withhold for the order now.
+# What the returns of an order put in refunds payable (a failed card refund to be paid to the customer).
+_PAYABLE_BOOKED = """
+SELECT COALESCE(-sum(l.amount), 0) FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+  JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = 'refunds_payable' AND l.currency = :c AND e.source_type = 'return'
+   AND e.source_id IN (SELECT r.rma_number FROM return_authorisation r JOIN sales_order o ON o.id = r.order_id
+                        WHERE o.number = :n AND o.channel_id = :ch)
+"""
+# What payouts of the channel paid of it (their refund lines for the order that debited refunds payable).
+_PAYABLE_PAID = """
+SELECT COALESCE(sum(l.amount), 0) FROM journal_line l JOIN account a ON a.id = l.account_id
+ WHERE a.role = 'refunds_payable' AND l.entry_id IN (
+       SELECT pl.entry_id FROM psp_payout_line pl JOIN psp_payout p ON p.id = pl.payout_id
+        WHERE p.channel_id = :ch AND pl.order_number = :n AND pl.kind = 'refund' AND pl.entry_id IS NOT NULL)
+"""
+_CUSTOMER = "SELECT cu.code FROM sales_order o JOIN customer cu ON cu.id = o.customer_id WHERE o.number = :n"
+# What the order's recorded chargebacks (not won), or its approved refunds and the refunds the shop owes its
+# customer after a failed card refund, took back, less what earlier payouts of the channel already withheld for
+# them: the most a payout may withhold for the order now.
 _TAKEN_BACK = {
     "chargeback": """
         SELECT COALESCE(sum(amount), 0) FROM psp_chargeback
          WHERE channel_id = :ch AND order_number = :n AND currency = :c AND status <> 'won'""",
-    "refund": """
-        SELECT COALESCE(sum(p.amount), 0) FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
+    "refund": f"""
+        SELECT COALESCE(sum(p.amount), 0) + ({_PAYABLE_BOOKED})
+          FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
          WHERE o.number = :n AND o.channel_id = :ch AND p.kind = 'refund' AND p.status = 'approved'
            AND p.currency = :c""",
 }
@@ -173,7 +199,14 @@ def _unexplained(session: Session, head: _Head, order_number: str, lines: Sequen
         withheld = sum((ln.gross for ln in lines if ln.kind == kind), Decimal(0))
         if not withheld:
             continue
-        params = {"ch": head.channel_id, "n": order_number, "c": head.currency, "k": kind, "p": head.id}
+        params = {
+            "e": head.entity_id,
+            "ch": head.channel_id,
+            "n": order_number,
+            "c": head.currency,
+            "k": kind,
+            "p": head.id,
+        }
         taken = Decimal(conn.execute(text(_TAKEN_BACK[kind]), params).scalar_one())
         before = Decimal(conn.execute(text(_WITHHELD_BEFORE), params).scalar_one())
         if withheld > taken - before:
@@ -194,27 +227,51 @@ class _Checked:
     entry: int | None = None
 
 
+def _payable(session: Session, head: _Head, order_number: str) -> tuple[Decimal, str]:
+    """What the shop still owes the order's customer in refunds payable (its failed card refunds decided
+    'bank transfer', less what payouts paid of them), and the customer's code."""
+    conn = session.connection()
+    params = {"e": head.entity_id, "ch": head.channel_id, "n": order_number, "c": head.currency}
+    booked = Decimal(conn.execute(text(_PAYABLE_BOOKED), params).scalar_one())
+    paid = Decimal(conn.execute(text(_PAYABLE_PAID), params).scalar_one())
+    return booked - paid, str(conn.execute(text(_CUSTOMER), params).scalar_one())
+
+
 def _check_and_post(session: Session, head: _Head, lines: Sequence[PayoutLineIn]) -> list[_Checked]:
-    """The lines of one order, in order: all posted when together they report what it holds in clearing."""
+    """The lines of one order, in order: all posted when together they report what it holds in clearing (less
+    what the provider pays the customer of refunds the shop owes, for refund lines)."""
     order_number = lines[0].order_number
     held = _held(session, head, order_number)
     if held is None:
         return [_Checked("unmatched", None, f"no order {order_number} on this channel") for _ in lines]
+    payable, payee = (
+        _payable(session, head, order_number)
+        if any(ln.kind == "refund" for ln in lines)
+        else (Decimal(0), "")
+    )
     reported = sum((signed(ln.kind, ln.gross) for ln in lines), Decimal(0))
     reason = _unexplained(session, head, order_number, lines)
-    if not reason and check(reported, held, head.currency).verdict != "settle":
+    if not reason and check(reported, held - payable, head.currency).verdict != "settle":
+        owed = f" and owes its customer {payable} in refunds payable" if payable else ""
         reason = (
-            f"order {order_number} holds {held} {head.currency} in payment clearing,"
+            f"order {order_number} holds {held} {head.currency} in payment clearing{owed},"
             f" the payout reports {reported}"
         )
     if reason:
         return [_Checked("difference", held, reason) for _ in lines]
     out: list[_Checked] = []
+    rest = held - payable - reported
     for n, line in enumerate(lines, start=1):
         gross = signed(line.kind, line.gross)
         # A rounding rest within tolerance is cleared with the order's last line.
-        clears = gross + (held - reported if n == len(lines) else Decimal(0))
-        entry = _post(session, head, line.line_no, order_number, payout_line(gross, line.fees, clears))
+        clears = gross + (rest if n == len(lines) else Decimal(0))
+        if line.kind == "refund" and 0 < line.gross <= payable:
+            # The provider paid the customer a refund the shop owed after the card refund failed.
+            payable -= line.gross
+            draft = payout_line(gross, line.fees, clears, AccountRole.REFUNDS_PAYABLE)
+            entry = _post(session, head, line.line_no, order_number, draft, payee=payee)
+        else:
+            entry = _post(session, head, line.line_no, order_number, payout_line(gross, line.fees, clears))
         out.append(_Checked("matched", held, entry=entry))
     return out
 
