@@ -31,7 +31,7 @@ class OpenItem(SQLModel, table=True):
         CheckConstraint(
             f"document_type IN ({', '.join(repr(t) for t in DOCUMENT_TYPES)})", name="open_item_type"
         ),
-        # A realised exchange difference moves only the functional value (migration 0025).
+        # A realised exchange difference moves only the functional value of a foreign-currency document.
         CheckConstraint("amount <> 0 OR amount_func <> 0", name="open_item_amount"),
         Index("open_item_partner", "entity_id", "side", "partner_type", "partner_id", "currency"),
     )

@@ -16,6 +16,8 @@ LINE_STATUSES = ("matched", "posted", "unmatched", "dismissed")
 MATCHED_TO = ("run_payment", "psp_payout", "settlement", "customer_payment")
 PAYOUT_STATUSES = ("in_transit", "cleared")
 PAYOUT_LINE_STATUSES = ("matched", "difference", "unmatched", "accepted", "dismissed")
+# Captures paid out, or a chargeback or refund the provider withheld from the payout.
+PAYOUT_LINE_KINDS = ("capture", "chargeback", "refund")
 # A chargeback is disputed until decided: accepted (a loss at once), or contested until won or lost.
 CHARGEBACK_STATUSES = ("disputed", "contested", "accepted", "won", "lost")
 
@@ -155,11 +157,13 @@ class PspPayoutLine(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("payout_id", "line_no", name="psp_payout_line_key"),
         CheckConstraint(_in("status", PAYOUT_LINE_STATUSES), name="psp_payout_line_status"),
+        CheckConstraint(_in("kind", PAYOUT_LINE_KINDS), name="psp_payout_line_kind"),
     )
     id: int | None = Field(default=None, primary_key=True)
     payout_id: int = Field(foreign_key="psp_payout.id", index=True)
     line_no: int
     order_number: str = Field(max_length=80)
+    kind: str = Field(default="capture", max_length=20, sa_column_kwargs={"server_default": "capture"})
     gross: Decimal = money()
     fees: Decimal = money()
     held: Decimal | None = money(None, nullable=True)

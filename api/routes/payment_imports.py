@@ -157,7 +157,7 @@ async def import_payout(
         currency=currency,
         imported_by=who.username,
         lines=[
-            PayoutLineIn(line_no=i, order_number=ln.order_number, gross=ln.gross, fees=ln.fees)
+            PayoutLineIn(line_no=i, order_number=ln.order_number, gross=ln.gross, fees=ln.fees, kind=ln.kind)
             for i, ln in enumerate(body.lines, start=1)
         ],
     )

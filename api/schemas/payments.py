@@ -17,6 +17,7 @@ from models.contracts.bounds import (
     PlanDate,
     PositiveAmount,
 )
+from models.contracts.payments import PayoutLineKind
 
 # A statement file of a few thousand lines; larger files are split by the bank per day anyway.
 MAX_STATEMENT_CHARS = 2_000_000
@@ -167,11 +168,17 @@ class StatementOut(BaseModel):
 
 
 class PayoutLineBody(Body):
-    """One order in a payment provider's payout: the captured gross and the fee the provider kept."""
+    """One order in a payment provider's payout: the captured gross (or what the provider withheld for a
+    chargeback or a refund it took from the order after paying it out) and the fee the provider kept."""
 
     order_number: str = Field(min_length=1, max_length=80, examples=["SO-000123"])
     gross: PositiveAmount = Field(examples=["35.70"])
     fees: Amount = Field(examples=["0.54"])
+    kind: PayoutLineKind = Field(
+        default="capture",
+        description="capture: paid out; chargeback, refund: withheld from the payout (the payout is that much less)",
+        examples=["capture"],
+    )
 
 
 class PayoutBody(Body):
@@ -199,6 +206,7 @@ class PayoutLineOut(BaseModel):
 
     line_no: int = Field(examples=[1])
     order_number: str = Field(max_length=80, examples=["SO-000123"])
+    kind: PayoutLineKind = Field(examples=["capture"])
     gross: Decimal = Field(examples=["35.70"])
     fees: Decimal = Field(examples=["0.54"])
     held: Decimal | None = Field(default=None, description="what the order held in payment clearing")
@@ -218,7 +226,10 @@ class PayoutOut(BaseModel):
     payout_ref: str = Field(max_length=35, examples=["po_2026_11_30"])
     payout_date: date = Field(examples=["2026-11-30"])
     currency: str = Field(max_length=3, examples=["EUR"])
-    reported_net: Decimal = Field(description="gross less fees of every line", examples=["35.16"])
+    reported_net: Decimal = Field(
+        description="gross less fees of every line (a withheld line's gross counts negative)",
+        examples=["35.16"],
+    )
     in_transit: Decimal = Field(description="posted to bank in transit", examples=["35.16"])
     status: Literal["in_transit", "cleared"] = Field(examples=["in_transit"])
     duplicate: bool = Field(examples=[False])

@@ -138,13 +138,19 @@ class ResolveLine(Contract):
     actor: str
 
 
+# What a payout line is: card captures paid out, or money the provider keeps back from the payout because it
+# took it from the order after paying it out (a chargeback, a refund to the card).
+PayoutLineKind = Literal["capture", "chargeback", "refund"]
+
+
 class PayoutLineIn(Contract):
-    """One order in a payment provider's payout: the captured gross and the provider's fee."""
+    """One order in a payment provider's payout: the captured gross (or the amount withheld) and the fee."""
 
     line_no: int
     order_number: str
     gross: Decimal
     fees: Decimal
+    kind: PayoutLineKind = "capture"
 
 
 class PayoutInput(Contract):

@@ -3,11 +3,12 @@
 The services that post an AP/AR journal entry call `record` in the same transaction with the entry's id:
 the items copy the entry's partner-tagged control lines (so they agree with the ledger when written), are
 keyed by entry, role and partner (a retried activity records nothing twice), and a new item is allocated at
-once against the partner's opposite open items (the named document first, then oldest due). Rows are never
+once against the partner's opposite open items (the named document first, then oldest due). A realised
+exchange difference restates a foreign-currency document in the functional currency only: its item is in the
+document's currency with nothing in it (amount 0, the difference in amount_func), so it is never open and never
+listed, while the items still add up to the control account. Rows are never
 updated: the open amount is the item's amount less its allocations. A posting that reaches the control
-account without a document (a manual journal, a repair) therefore shows as a reconciliation difference.
-A realised exchange difference of a supplier payment moves only the functional value of the documents it was
-realised on: `record_exchange_difference` records it in their currency with nothing owed (migration 0025)."""
+account without a document (a manual journal, a repair) therefore shows as a reconciliation difference."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -183,11 +184,15 @@ def record(
     *,
     due_date: date | None = None,
     against: str | None = None,
+    restates: str | None = None,
 ) -> list[Recorded]:
-    """Record a posted entry's AP/AR lines as open items (once) and allocate the new ones."""
+    """Record a posted entry's AP/AR lines as open items (once) and allocate the new ones; `restates` names the
+    currency of the documents a realised exchange difference (an entry in the functional currency) belongs to."""
     out: list[Recorded] = []
     rows = session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all()
     for r in rows:
+        # Nothing of a restated document's own currency moves: only its functional value (never allocated).
+        currency, amount = (restates, Decimal(0)) if restates else (r.currency, r.amount)
         key = f"je:{entry_id}:{r.role}:{r.partner_type}:{r.partner_id}:{r.currency}"
         counterparty, days = _counterparty(session, r.partner_type, r.partner_id)
         new_id = (
@@ -212,8 +217,8 @@ def record(
                     "ref": document_ref,
                     "dd": r.posting_date,
                     "due": due_date or r.posting_date + timedelta(days=days),
-                    "c": r.currency,
-                    "a": r.amount,
+                    "c": currency,
+                    "a": amount,
                     "af": r.amount_func,
                     "je": entry_id,
                     "k": key,
@@ -222,7 +227,7 @@ def record(
             .scalar()
         )
         if new_id is not None:
-            left = _allocate(session, int(new_id), r.posting_date, against)
+            left = _allocate(session, int(new_id), r.posting_date, against) if amount else Decimal(0)
             out.append(Recorded(int(new_id), True, left))
         else:
             found = int(
@@ -231,49 +236,6 @@ def record(
                 .scalar_one()
             )
             out.append(Recorded(found, False, open_amount(session, found)))
-    return out
-
-
-def record_exchange_difference(
-    session: Session, entry_id: int, document_ref: str, currency: str
-) -> list[int]:
-    """Record a realised exchange difference (its AP/AR lines, in the functional currency) as items of the
-    documents' `currency` it was realised on, with nothing owed in that currency (amount 0) and the difference as
-    their functional value: the control account still adds up to the items, and the difference never shows as
-    open nor settles another document of the partner (an item in the functional currency would do both)."""
-    out: list[int] = []
-    for r in session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all():
-        # Keyed like `record` (by the line's own currency): an entry is recorded one way, once.
-        key = f"je:{entry_id}:{r.role}:{r.partner_type}:{r.partner_id}:{r.currency}"
-        counterparty, _ = _counterparty(session, r.partner_type, r.partner_id)
-        session.connection().execute(
-            text(
-                """
-            INSERT INTO open_item (entity_id, side, partner_type, partner_id, counterparty, document_type,
-                                   document_ref, document_date, due_date, currency, amount, amount_func,
-                                   journal_entry_id, idempotency_key)
-            VALUES (:e, :s, :pt, :p, :cp, 'payment', :ref, :dd, :dd, :c, 0, :af, :je, :k)
-            ON CONFLICT (idempotency_key) DO NOTHING
-            """
-            ),
-            {
-                "e": r.entity_id,
-                "s": r.role,
-                "pt": r.partner_type,
-                "p": r.partner_id,
-                "cp": counterparty,
-                "ref": document_ref,
-                "dd": r.posting_date,
-                "c": currency,
-                "af": r.amount_func,
-                "je": entry_id,
-                "k": key,
-            },
-        )
-        found = session.connection().execute(
-            text("SELECT id FROM open_item WHERE idempotency_key = :k"), {"k": key}
-        )
-        out.append(int(found.scalar_one()))
     return out
 
 
@@ -314,5 +276,4 @@ __all__ = [
     "open_amount",
     "partner_balance",
     "record",
-    "record_exchange_difference",
 ]

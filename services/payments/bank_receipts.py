@@ -48,8 +48,7 @@ SELECT COALESCE(sum(l.amount), 0) FROM journal_line l JOIN journal_entry e ON e.
    AND EXISTS (SELECT 1 FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
                 WHERE o.number = :n AND p.kind = 'capture' AND p.method = 'transfer')
 """
-# What the order owes in its own currency: a realised exchange difference (an open item in the functional
-# currency) is not money the customer still has to send.
+# What the order owes in its own currency (a realised exchange difference moves only its functional value).
 _OWED = """
 SELECT COALESCE(sum(amount), 0) FROM open_item
  WHERE entity_id = :e AND side = 'ar' AND partner_type = 'order' AND partner_id = :n AND currency = :c

@@ -1,10 +1,14 @@
 """PSP payouts: a payment provider's report of card captures paid out, less fees, per channel.
 
-Each line names an order; what the order holds in payment clearing (its captures less refunds) is checked
-against the reported gross (`rules/psp_payouts.py`). A matched line posts clearing -> bank in transit with
-the fee, and the bank statement later moves the payout from bank in transit to the bank. A line for an
-unknown order, or whose gross differs, posts nothing and waits for a person (accept or dismiss)."""
+Each line names an order; what the order holds in payment clearing (its captures less refunds and chargebacks)
+is checked against what the payout's lines of that order report (`rules/psp_payouts.py`): captures paid out,
+and chargebacks or refunds the provider withheld from the payout because it took them back after paying the
+order out (a withheld chargeback must match the order's recorded chargebacks, a withheld refund its refunds).
+Matched lines post clearing -> bank in transit with the fee, and the bank statement later moves the payout
+from bank in transit to the bank. Lines of an unknown order, or that report another amount, post nothing and
+wait for a person (accept or dismiss)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +29,7 @@ from models.master import Channel
 from models.payments import PspPayout, PspPayoutLine
 from rules.accounts import AccountRole
 from rules.posting_rules import PostingDraft
-from rules.psp_payouts import check, payout_line
+from rules.psp_payouts import WITHHELD, check, payout_line, signed
 from services.payments import posting, receipt_fx
 
 SOURCE = "psp_payout"
@@ -108,8 +112,16 @@ def _held(session: Session, head: _Head, order_number: str) -> Decimal | None:
     )
 
 
-def _post(session: Session, head: _Head, line_no: int, order_number: str, draft: PostingDraft) -> int:
-    """One entry per paid-out order, keyed by payout and line: a retry posts nothing twice."""
+def _post(
+    session: Session,
+    head: _Head,
+    line_no: int,
+    order_number: str,
+    draft: PostingDraft,
+    payee: str | None = None,
+) -> int:
+    """One entry per paid-out order, keyed by payout and line: a retry posts nothing twice. A refund paid to
+    the customer `payee` out of refunds payable carries the customer there, as the payable was booked."""
     entry = posting.post(
         session,
         posting.Entry(
@@ -120,8 +132,8 @@ def _post(session: Session, head: _Head, line_no: int, order_number: str, draft:
             head.payout_ref,
             head.currency,
             memo=f"payment provider payout {head.payout_ref}",
-            partner=("order", order_number),
-            tagged=frozenset({AccountRole.PAYMENT_CLEARING}),
+            partner=("customer", payee) if payee else ("order", order_number),
+            tagged=frozenset({AccountRole.REFUNDS_PAYABLE if payee else AccountRole.PAYMENT_CLEARING}),
         ),
         draft,
     )
@@ -144,22 +156,133 @@ def _post(session: Session, head: _Head, line_no: int, order_number: str, draft:
     return entry
 
 
-def _check_and_post(
-    session: Session, head: _Head, line: PayoutLineIn
-) -> tuple[str, Decimal | None, str, int | None]:
-    """(status, held, reason, entry) of one line: posted when the order holds its gross in clearing."""
-    held = _held(session, head, line.order_number)
+# What the returns of an order put in refunds payable (a failed card refund to be paid to the customer).
+_PAYABLE_BOOKED = """
+SELECT COALESCE(-sum(l.amount), 0) FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id
+  JOIN account a ON a.id = l.account_id
+ WHERE e.entity_id = :e AND a.role = 'refunds_payable' AND l.currency = :c AND e.source_type = 'return'
+   AND e.source_id IN (SELECT r.rma_number FROM return_authorisation r JOIN sales_order o ON o.id = r.order_id
+                        WHERE o.number = :n AND o.channel_id = :ch)
+"""
+# What payouts of the channel paid of it (their refund lines for the order that debited refunds payable).
+_PAYABLE_PAID = """
+SELECT COALESCE(sum(l.amount), 0) FROM journal_line l JOIN account a ON a.id = l.account_id
+ WHERE a.role = 'refunds_payable' AND l.entry_id IN (
+       SELECT pl.entry_id FROM psp_payout_line pl JOIN psp_payout p ON p.id = pl.payout_id
+        WHERE p.channel_id = :ch AND pl.order_number = :n AND pl.kind = 'refund' AND pl.entry_id IS NOT NULL)
+"""
+_CUSTOMER = "SELECT cu.code FROM sales_order o JOIN customer cu ON cu.id = o.customer_id WHERE o.number = :n"
+# What the order's recorded chargebacks (not won), or its approved refunds and the refunds the shop owes its
+# customer after a failed card refund, took back, less what earlier payouts of the channel already withheld for
+# them: the most a payout may withhold for the order now.
+_TAKEN_BACK = {
+    "chargeback": """
+        SELECT COALESCE(sum(amount), 0) FROM psp_chargeback
+         WHERE channel_id = :ch AND order_number = :n AND currency = :c AND status <> 'won'""",
+    "refund": f"""
+        SELECT COALESCE(sum(p.amount), 0) + ({_PAYABLE_BOOKED})
+          FROM sales_payment p JOIN sales_order o ON o.id = p.order_id
+         WHERE o.number = :n AND o.channel_id = :ch AND p.kind = 'refund' AND p.status = 'approved'
+           AND p.currency = :c""",
+}
+_WITHHELD_BEFORE = """
+SELECT COALESCE(sum(l.gross), 0) FROM psp_payout_line l JOIN psp_payout p ON p.id = l.payout_id
+ WHERE p.channel_id = :ch AND l.order_number = :n AND l.kind = :k AND l.status IN ('matched', 'accepted')
+   AND p.id <> :p
+"""
+
+
+def _unexplained(session: Session, head: _Head, order_number: str, lines: Sequence[PayoutLineIn]) -> str:
+    """Why the withheld lines of an order are not the chargebacks or refunds it recorded ('' when they are)."""
+    conn = session.connection()
+    for kind in WITHHELD:
+        withheld = sum((ln.gross for ln in lines if ln.kind == kind), Decimal(0))
+        if not withheld:
+            continue
+        params = {
+            "e": head.entity_id,
+            "ch": head.channel_id,
+            "n": order_number,
+            "c": head.currency,
+            "k": kind,
+            "p": head.id,
+        }
+        taken = Decimal(conn.execute(text(_TAKEN_BACK[kind]), params).scalar_one())
+        before = Decimal(conn.execute(text(_WITHHELD_BEFORE), params).scalar_one())
+        if withheld > taken - before:
+            return (
+                f"the payout withholds {withheld} {head.currency} for {kind}s of order {order_number},"
+                f" {taken - before} recorded and not withheld before"
+            )
+    return ""
+
+
+@dataclass(slots=True)
+class _Checked:
+    """What became of one payout line: its status, what the order held, why not posted, and its entry."""
+
+    status: str
+    held: Decimal | None
+    reason: str = ""
+    entry: int | None = None
+
+
+def refunds_owed(
+    session: Session, entity_id: int, channel_id: int, order_number: str, currency: str
+) -> Decimal:
+    """What the shop still owes an order's customer in refunds payable: its failed card refunds decided 'bank
+    transfer', less the transfers the bank showed (posted with the return as source) and what payouts paid."""
+    conn = session.connection()
+    params = {"e": entity_id, "ch": channel_id, "n": order_number, "c": currency}
+    booked = Decimal(conn.execute(text(_PAYABLE_BOOKED), params).scalar_one())
+    paid = Decimal(conn.execute(text(_PAYABLE_PAID), params).scalar_one())
+    return booked - paid
+
+
+def _payable(session: Session, head: _Head, order_number: str) -> tuple[Decimal, str]:
+    """What the shop still owes the order's customer in refunds payable, and the customer's code."""
+    owed = refunds_owed(session, head.entity_id, head.channel_id, order_number, head.currency)
+    customer = session.connection().execute(text(_CUSTOMER), {"n": order_number}).scalar_one()
+    return owed, str(customer)
+
+
+def _check_and_post(session: Session, head: _Head, lines: Sequence[PayoutLineIn]) -> list[_Checked]:
+    """The lines of one order, in order: all posted when together they report what it holds in clearing (less
+    what the provider pays the customer of refunds the shop owes, for refund lines)."""
+    order_number = lines[0].order_number
+    held = _held(session, head, order_number)
     if held is None:
-        return "unmatched", None, f"no order {line.order_number} on this channel", None
-    verdict = check(line.gross, held, head.currency)
-    if verdict.verdict != "settle":
+        return [_Checked("unmatched", None, f"no order {order_number} on this channel") for _ in lines]
+    payable, payee = (
+        _payable(session, head, order_number)
+        if any(ln.kind == "refund" for ln in lines)
+        else (Decimal(0), "")
+    )
+    reported = sum((signed(ln.kind, ln.gross) for ln in lines), Decimal(0))
+    reason = _unexplained(session, head, order_number, lines)
+    if not reason and check(reported, held - payable, head.currency).verdict != "settle":
+        owed = f" and owes its customer {payable} in refunds payable" if payable else ""
         reason = (
-            f"order {line.order_number} holds {held} {head.currency} in payment clearing,"
-            f" the payout reports {line.gross}"
+            f"order {order_number} holds {held} {head.currency} in payment clearing{owed},"
+            f" the payout reports {reported}"
         )
-        return "difference", held, reason, None
-    entry = _post(session, head, line.line_no, line.order_number, payout_line(line.gross, line.fees, held))
-    return "matched", held, "", entry
+    if reason:
+        return [_Checked("difference", held, reason) for _ in lines]
+    out: list[_Checked] = []
+    rest = held - payable - reported
+    for n, line in enumerate(lines, start=1):
+        gross = signed(line.kind, line.gross)
+        # A rounding rest within tolerance is cleared with the order's last line.
+        clears = gross + (rest if n == len(lines) else Decimal(0))
+        if line.kind == "refund" and 0 < line.gross <= payable:
+            # The provider paid the customer a refund the shop owed after the card refund failed.
+            payable -= line.gross
+            draft = payout_line(gross, line.fees, clears, AccountRole.REFUNDS_PAYABLE)
+            entry = _post(session, head, line.line_no, order_number, draft, payee=payee)
+        else:
+            entry = _post(session, head, line.line_no, order_number, payout_line(gross, line.fees, clears))
+        out.append(_Checked("matched", held, entry=entry))
+    return out
 
 
 def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
@@ -178,7 +301,7 @@ def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
                 "r": inp.payout_ref,
                 "d": inp.payout_date,
                 "c": inp.currency,
-                "net": sum((ln.gross - ln.fees for ln in inp.lines), Decimal(0)),
+                "net": sum((signed(ln.kind, ln.gross) - ln.fees for ln in inp.lines), Decimal(0)),
                 "u": inp.imported_by,
             },
         )
@@ -189,23 +312,32 @@ def import_payout(session: Session, inp: PayoutInput) -> PayoutImported:
         assert found is not None
         return PayoutImported(payout_id=found, differences=_differences(session, found))
     head = _Head(int(new_id), inp.entity_id, inp.channel_id, inp.payout_ref, inp.payout_date, inp.currency)
+    by_order: dict[str, list[PayoutLineIn]] = {}
     for line in inp.lines:
-        status, held, reason, entry = _check_and_post(session, head, line)
+        by_order.setdefault(line.order_number, []).append(line)
+    checked = {
+        line.line_no: outcome
+        for lines in by_order.values()
+        for line, outcome in zip(lines, _check_and_post(session, head, lines), strict=True)
+    }
+    for line in inp.lines:
+        done = checked[line.line_no]
         session.connection().execute(
             text(
-                "INSERT INTO psp_payout_line (payout_id, line_no, order_number, gross, fees, held, status, reason,"
-                " entry_id) VALUES (:p, :n, :o, :g, :f, :h, :s, :r, :e)"
+                "INSERT INTO psp_payout_line (payout_id, line_no, order_number, kind, gross, fees, held, status,"
+                " reason, entry_id) VALUES (:p, :n, :o, :k, :g, :f, :h, :s, :r, :e)"
             ),
             {
                 "p": head.id,
                 "n": line.line_no,
                 "o": line.order_number,
+                "k": line.kind,
                 "g": line.gross,
                 "f": line.fees,
-                "h": held,
-                "s": status,
-                "r": reason[:300],
-                "e": entry,
+                "h": done.held,
+                "s": done.status,
+                "r": done.reason[:300],
+                "e": done.entry,
             },
         )
     return PayoutImported(payout_id=head.id, differences=_differences(session, head.id))
@@ -254,8 +386,11 @@ def resolve_line(session: Session, req: ResolvePayoutLine) -> None:
         return  # decided before (a retried activity)
     entry = None
     held = _held(session, head, line.order_number) or Decimal(0)
-    if req.decision == "accept" and line.status == "difference" and held > 0:
-        entry = _post(session, head, req.line_no, line.order_number, payout_line(line.gross, line.fees, held))
+    gross = signed(line.kind, line.gross)
+    # Accepted, the line clears what the order holds when it moves clearing the same way (a capture paid out
+    # what is held, a withheld line what is owed back).
+    if req.decision == "accept" and line.status == "difference" and held and (held > 0) == (gross > 0):
+        entry = _post(session, head, req.line_no, line.order_number, payout_line(gross, line.fees, held))
     session.connection().execute(
         text("UPDATE psp_payout_line SET status = :s, entry_id = :e WHERE payout_id = :p AND line_no = :n"),
         {

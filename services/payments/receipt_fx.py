@@ -2,7 +2,8 @@
 
 The receivable (AR) and the card money in payment clearing are booked at the rate of the day they are
 posted; the payout, settlement or bank receipt that clears them (or the provider's chargeback that takes the
-card money back, and the decision that moves it out of dispute clearing) posts at its own day's rate. After the
+card money back, and the decision that moves it out of dispute clearing; or a refund to the card, and a credit
+note on a marketplace order's receivable) posts at its own day's rate. After the
 receipt is posted, the order's position on the account before it and what the receipt credited are read
 from the ledger (in the channel's currency and in the functional one), `rules/realised_fx.py` measures the
 difference, and it is posted in the functional currency against `fx_gain_loss`: the order's account ends at
@@ -57,9 +58,14 @@ def realise(
         .one()
     )
     held, held_func, cleared, received_func = (Decimal(v) for v in row)
-    if cleared <= 0 or held <= 0:
+    if cleared < 0 and held < 0:
+        # Money owed back (clearing below zero: taken back after a payout) is withheld now: the mirror of a
+        # receipt, where a higher rate costs more.
+        gain = -realised_on_receivable(-cleared, -held, -held_func, -received_func, functional).gain
+    elif cleared <= 0 or held <= 0:
         return Decimal(0)
-    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    else:
+        gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
     if not gain:
         return gain
     source_type, source_id = source
@@ -79,8 +85,9 @@ def realise(
         realised_fx_posting(gain, role),
     )
     if role == AccountRole.AR:
-        # The receivable's open items must add up to the control account in the functional currency.
-        open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order)
+        # The receivable's open items must add up to the control account in the functional currency; the
+        # difference is the order's own (in its currency nothing moves), so it is never open on its own.
+        open_items.record(session, entry, "payment", f"fx:{receipt_entry}", against=order, restates=currency)
     return gain
 
 

@@ -14,7 +14,7 @@ from models.contracts.payments import StatementLineIn
 from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, match_receipt, reference_words
 from rules.failed_refunds import paid_by_transfer
-from services.payments import posting
+from services.payments import posting, psp_payouts
 
 R = AccountRole
 MATCHED_TO = "refund_transfer"
@@ -24,14 +24,16 @@ _LOCK = "SELECT 1 FROM credit_note WHERE number = ANY(:w) ORDER BY id FOR UPDATE
 # What each named credit note's return still owes its customer in refunds payable: the transfer decision less
 # the transfers the bank already showed (both posted with the return as their source), at the rate it booked.
 _OWED = """
-SELECT cn.number, ra.rma_number, l.currency, -sum(l.amount) AS owed, max(l.fx_rate) AS rate, min(l.partner_id)
+SELECT cn.number, ra.rma_number, l.currency, -sum(l.amount) AS owed, max(l.fx_rate) AS rate, min(l.partner_id),
+       o.number AS order_number, o.channel_id
   FROM credit_note cn
   JOIN return_authorisation ra ON ra.id = cn.return_id
+  JOIN sales_order o ON o.id = ra.order_id
   JOIN journal_entry e ON e.entity_id = :e AND e.source_type = 'return' AND e.source_id = ra.rma_number
   JOIN journal_line l ON l.entry_id = e.id AND l.period = e.period
   JOIN account a ON a.id = l.account_id AND a.role = 'refunds_payable'
  WHERE ra.entity_id = :e AND cn.number = ANY(:w)
- GROUP BY cn.number, ra.rma_number, l.currency
+ GROUP BY cn.number, ra.rma_number, l.currency, o.number, o.channel_id
 HAVING sum(l.amount) < 0
 """
 
@@ -64,13 +66,13 @@ def book(
     conn = session.connection()
     conn.execute(text(_LOCK), {"w": words})
     owed = [
-        _Owed(
-            str(rma),
-            Decimal(rate),
-            str(customer),
-            ExpectedReceipt(MATCHED_TO, str(cn), Decimal(amount), str(cur)),
+        _Owed(str(rma), Decimal(rate), str(customer), ExpectedReceipt(MATCHED_TO, str(cn), left, str(cur)))
+        for cn, rma, cur, amount, rate, customer, order, channel in conn.execute(
+            text(_OWED), {"e": entity_id, "w": words}
         )
-        for cn, rma, cur, amount, rate, customer in conn.execute(text(_OWED), {"e": entity_id, "w": words})
+        # A payout may have netted the order's refund already (services/payments/psp_payouts.py).
+        if (left := min(Decimal(amount), psp_payouts.refunds_owed(session, entity_id, channel, order, cur)))
+        > 0
     ]
     if not owed:
         return None

@@ -106,7 +106,7 @@ def _realised_fx(
             None,
             f"realised FX on invoice {item.invoice_number}",
         )
-        open_items.record_exchange_difference(session, fx_entry, f"fx:{item.invoice_number}", item.currency)
+        open_items.record(session, fx_entry, "payment", f"fx:{item.invoice_number}", restates=item.currency)
     return gain
 
 

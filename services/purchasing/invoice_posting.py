@@ -150,7 +150,7 @@ def _rest_rounding(
             functional,
             f"realised FX on invoice {inv.invoice_number}",
         )
-        open_items.record_exchange_difference(session, entry, f"fx:{inv.invoice_number}", inv.currency)
+        open_items.record(session, entry, "payment", f"fx:{inv.invoice_number}", restates=inv.currency)
 
 
 def pay(session: Session, req: PaymentRequest) -> int:

@@ -17,7 +17,7 @@ from rules.returns import refund_share
 from services.core import ledger, open_items, tasks
 from services.core.events import emit
 from services.core.ledger import LineIn
-from services.payments import failed_refunds
+from services.payments import failed_refunds, receipt_fx
 from services.returns.store import RmaHead, header, lines
 from services.sales.payments import PaymentPort
 
@@ -67,6 +67,19 @@ def refund(session: Session, req: RefundRequest, port: PaymentPort) -> RefundRes
     number = f"CN-{req.rma_number}"
     entry_id = _post_credit_note(session, req, rma, method, number, net, tax)
     open_items.record(session, entry_id, "credit_note", number)
+    if method == "receivable":
+        # A foreign-currency credit note settles the receivable at its own day's rate: the difference to the
+        # rate the receivable was booked at is realised now (a fully credited order sees no settlement).
+        receipt_fx.realise(
+            session,
+            rma.entity_id,
+            entry_id,
+            AccountRole.AR,
+            rma.order_number,
+            rma.currency,
+            req.posting_date,
+            ("return", req.rma_number),
+        )
     payment_id = _pay_back(session, req, rma, port, number, net + tax) if method == "payment" else None
     _record_credit_note(session, req, rma, method, number, net, tax, entry_id, payment_id)
     emit(

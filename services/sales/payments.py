@@ -12,6 +12,7 @@ from models.contracts.sales import PaymentCall, PaymentDone, PaymentOutcome
 from rules.accounts import AccountRole
 from services.core import ledger, open_items
 from services.core.ledger import LineIn
+from services.payments import receipt_fx
 from services.sales.store import order_head
 
 
@@ -121,6 +122,20 @@ class LedgerPaymentPort:
     def refund(self, session: Session, call: PaymentCall) -> PaymentDone:
         """Dr receivable, Cr payment clearing: the mirror of a capture."""
         entry = self._post(session, call, -call.amount, f"payment refunded ({call.method})")
+        if entry is not None:
+            # A foreign-currency refund takes the money out of clearing at its own day's rate: the difference
+            # to the rate clearing carried it at is realised now (a full refund sees no payout that would).
+            entity_id = order_head(session, call.order_number).entity_id
+            receipt_fx.realise(
+                session,
+                entity_id,
+                entry,
+                AccountRole.PAYMENT_CLEARING,
+                call.order_number,
+                call.currency,
+                call.posting_date,
+                ("sales_order", call.order_number),
+            )
         return self._record(session, call, "refund", entry)
 
 

@@ -77,7 +77,7 @@ def _find_order(session: Session, channel_id: int, external_id: str) -> _Order |
 
 def _receivable(session: Session, head: _Head, order: _Order) -> Decimal:
     """What the order still owes in the settlement's currency according to its open items (a realised exchange
-    difference, an item in the functional currency, is not owed by the marketplace)."""
+    difference moves only their functional value: nothing the marketplace owes)."""
     return Decimal(
         session.connection()
         .execute(

@@ -1,0 +1,123 @@
+"""A web shop's payment provider nets refunds in its payouts. Two card orders of one lamp (30.00 + 19 % = 35.70)
+are paid out in the first payout (2 x 35.16 = 70.32 in transit): P, and F (whose card account is closed since).
+
+Both customers send the lamp back. P's refund to the card is approved: payment clearing is credited 35.70
+after P's money was paid out, so P owes the provider 35.70 (clearing -35.70). F's refund is refused by the
+issuer; sales ops decide to pay F's customer by transfer: the credit moves to refunds payable (35.70 owed to the
+customer), and the provider pays it to the customer out of the shop's balance.
+
+The second payout pays Q's capture (three lamps, 107.10 less 1.61 fees) and nets both refunds (P's and F's
+35.70 each): every line matches, no task opens; payment clearing and refunds payable end at zero and the payout
+puts 105.49 - 71.40 = 34.09 in transit (104.41 in all). Withholding P's refund again in a third payout is a
+difference for a person."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from temporalio.worker import Worker
+
+from tests.factories import Factory
+from tests.payments.bank import balances, open_task
+from tests.purchasing.buyer_desk import eventually
+from tests.returns.desk import raise_return, ship_through_api
+from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
+
+D = Decimal
+
+
+def _payout(shop: Shop, payout_id: str, lines: list[dict[str, str]]) -> dict[str, Any]:
+    return {
+        "channel": shop.web.code,
+        "payout_id": payout_id,
+        "payout_date": date.today().isoformat(),
+        "lines": lines,
+    }
+
+
+def _returned(api: TestClient, shop: Shop, order: str) -> str:
+    """The customer sends the lamp back and it is received (the refund goes to the card); the RMA number."""
+    raised = raise_return(api, shop.sales, order, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
+    assert raised.status_code == 201, raised.text
+    rma = str(raised.json()["rma_number"])
+    received = api.post(
+        f"/returns/{rma}/receipt",
+        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
+        headers=bearer(shop.warehouse),
+    )
+    assert received.status_code == 200, received.text
+    return rma
+
+
+def _stage(api: TestClient, shop: Shop, rma: str) -> str:
+    return str(api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"])
+
+
+def _refund_failed_task(api: TestClient, shop: Shop, rma: str) -> int | None:
+    found = [
+        t["id"]
+        for t in api.get("/tasks", headers=bearer(shop.sales)).json()
+        if t["kind"] == "refund_failed" and t["subject_id"] == rma
+    ]
+    return int(found[0]) if found else None
+
+
+async def test_a_payout_nets_refunds_given_to_the_card_and_refunds_payable(
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory, payment_provider="sandbox")
+    assert shop.entity.id
+    entity = shop.entity.id
+    lamp = add_item(factory, shop, "lamp", "30.00")
+    receive(engine, lamp, shop.wh1, "10", "12.00")
+    ctl = bearer(shop.controller)
+    p = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])
+    f = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails")
+    q = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "3"}])
+    lines = [{"order_number": n, "gross": "35.70", "fees": "0.54"} for n in (p, f)]
+    first = api.post("/psp-payouts", json=_payout(shop, "po-r1", lines), headers=ctl)
+    assert first.status_code == 201 and [ln["status"] for ln in first.json()["lines"]] == ["matched"] * 2
+
+    refunded = _returned(api, shop, p)
+    eventually(lambda: _stage(api, shop, refunded) == "closed" or None, "P refunded")
+    failed = _returned(api, shop, f)
+    task = eventually(lambda: _refund_failed_task(api, shop, failed), "F's failed refund task")
+    decided = api.post(
+        f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
+    )
+    assert decided.status_code == 200, decided.text
+    eventually(lambda: _stage(api, shop, failed) == "closed" or None, "F's refund payable")
+    owed = balances(engine, entity)
+    # Q's 107.10 waits for its payout, less P's 35.70 owed back; F's customer is owed 35.70.
+    assert owed["payment_clearing"] == D("71.40") and owed["refunds_payable"] == D("-35.70"), owed
+
+    second = _payout(
+        shop,
+        "po-r2",
+        [
+            {"order_number": q, "gross": "107.10", "fees": "1.61"},
+            {"order_number": p, "gross": "35.70", "fees": "0", "kind": "refund"},
+            {"order_number": f, "gross": "35.70", "fees": "0", "kind": "refund"},
+        ],
+    )
+    imported = api.post("/psp-payouts", json=second, headers={**ctl, "Idempotency-Key": "po-r2"})
+    assert imported.status_code == 201, imported.text
+    payout = imported.json()
+    assert [(ln["kind"], ln["status"]) for ln in payout["lines"]] == [
+        ("capture", "matched"),
+        ("refund", "matched"),
+        ("refund", "matched"),
+    ], payout
+    assert (D(payout["reported_net"]), D(payout["in_transit"])) == (D("34.09"), D("34.09"))
+    assert open_task(engine, f"PspPayout-{shop.web.code}-po-r2", "psp_payout_difference") is None
+    netted = balances(engine, entity)
+    assert "payment_clearing" not in netted and "refunds_payable" not in netted, netted
+    assert netted["bank_in_transit"] == D("104.41"), netted  # 70.32 + 34.09
+
+    again = _payout(shop, "po-r3", [{"order_number": p, "gross": "35.70", "fees": "0", "kind": "refund"}])
+    twice = api.post("/psp-payouts", json=again, headers=ctl)
+    assert twice.status_code == 201 and twice.json()["lines"][0]["status"] == "difference", twice.text
+    eventually(lambda: open_task(engine, f"PspPayout-{shop.web.code}-po-r3", "psp_payout_difference"), "task")
+    assert balances(engine, entity) == netted
