@@ -2,13 +2,16 @@
 
 The retailer pays suppliers by payment run and sells on its web shop (cards, and one order paid by bank
 transfer) and on a marketplace. This month: a PO of shirts (101.00) is received, invoiced and paid by the
-run (AP -> bank in transit); two card orders (35.70 each) are captured into payment clearing and paid out by
-the payment provider less 0.54 fees each (payout po-M1: 70.32 in transit); a transfer order (35.70) is
-paid into clearing; a marketplace order (35.70) is settled less 5.36 fees (30.34 in transit). The bank's
-statement then shows the supplier payment going out, the payout, the settlement and the customer's
-transfer coming in, and a 2.00 account fee. Afterwards bank in transit and payment clearing are at zero,
-the bank holds 70.32 + 30.34 + 35.70 - 101.00 - 2.00 = 33.36, AP and AR are settled and their open items
-equal the control accounts; the month-end close finds no AP or AR difference."""
+run (AP -> bank in transit); four card orders (35.70 each) are captured into payment clearing: one card was
+declined at first and the customer paid with another, and one customer returns the lamp, whose card refund
+the provider refuses (the card account is closed), so sales ops decide to pay the 35.70 by bank transfer
+(receivable -> refunds payable). The provider pays the four captures out less 0.54 fees each (payout po-M1:
+4 x 35.16 = 140.64 in transit); a transfer order (35.70) is paid into clearing; a marketplace order (35.70)
+is settled less 5.36 fees (30.34 in transit). The bank's statement then shows the supplier payment and the
+customer's refund going out, the payout, the settlement and the customer's transfer coming in, and a 2.00
+account fee. Afterwards bank in transit, payment clearing and refunds payable are at zero, the bank holds
+140.64 + 30.34 + 35.70 - 101.00 - 35.70 - 2.00 = 67.98, AP and AR are settled and their open items equal the
+control accounts; the month-end close finds no AP or AR difference."""
 
 from datetime import date
 from decimal import Decimal
@@ -33,8 +36,8 @@ from tests.payments.bank import (
     transfer_order,
 )
 from tests.purchasing.buyer_desk import decide, eventually, open_desk, wait_stage
-from tests.returns.desk import ship_through_api
-from tests.sales.shop import add_item, bearer, open_shop, receive
+from tests.returns.desk import raise_return, ship_through_api
+from tests.sales.shop import Shop, add_item, bearer, open_shop, order_body, receive
 from workflows.close.month_end import MonthEndCloseWorkflow
 
 D = Decimal
@@ -45,13 +48,64 @@ def _paid_run(api: TestClient, headers: dict[str, str], run_id: int) -> dict[str
     return found if found["status"] == "paid" else None
 
 
+def _declined_then_paid(api: TestClient, shop: Shop, sku: str) -> str:
+    """A card order declined at authorisation; the customer pays with another card and it ships."""
+    body = order_body(
+        shop, shop.web, [{"sku": sku, "qty": "1"}], payment_method="card", payment_reference="sandbox:decline"
+    )
+    created = api.post("/orders", json=body, headers=bearer(shop.sales))
+    assert created.status_code == 201 and created.json()["stage"] == "awaiting_payment", created.text
+    number = str(created.json()["order_number"])
+    paid = api.post(
+        f"/orders/{number}/payment",
+        json={"method": "card", "amount": "35.70", "reference": "tok_visa"},
+        headers=bearer(shop.sales),
+    )
+    assert paid.status_code == 200 and paid.json()["paid"] is True, paid.text
+    shipped = api.post(
+        f"/orders/{number}/warehouse-events",
+        json={"kind": "shipped", "location_id": shop.wh1.id, "carrier": "DHL", "tracking": "1234567891"},
+        headers=bearer(shop.warehouse),
+    )
+    assert shipped.status_code == 200 and shipped.json()["stage"] == "closed", shipped.text
+    return number
+
+
+def _refund_by_transfer(api: TestClient, shop: Shop, number: str) -> str:
+    """The lamp comes back, the card refund fails, sales ops decide a bank transfer; returns the credit note."""
+    raised = raise_return(api, shop.sales, number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
+    assert raised.status_code == 201, raised.text
+    rma = str(raised.json()["rma_number"])
+    received = api.post(
+        f"/returns/{rma}/receipt",
+        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
+        headers=bearer(shop.warehouse),
+    )
+    assert received.status_code == 200, received.text
+
+    def failed() -> int | None:
+        tasks = api.get("/tasks", headers=bearer(shop.sales)).json()
+        return next((t["id"] for t in tasks if t["kind"] == "refund_failed" and t["subject_id"] == rma), None)
+
+    task = eventually(failed, "the failed refund's task")
+    decided = api.post(
+        f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
+    )
+    assert decided.status_code == 200, decided.text
+    eventually(
+        lambda: api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"] == "closed" or None,
+        "closed",
+    )
+    return f"CN-{rma}"
+
+
 async def test_a_month_in_which_all_the_money_arrives(
     temporal_dev: WorkflowEnvironment, erp_worker: Worker, api: TestClient, engine: Engine, factory: Factory
 ) -> None:
     desk = open_desk(factory, price="10.10")
     assert desk.entity.id
     entity = desk.entity.id
-    shop = open_shop(factory, entity=desk.entity)
+    shop = open_shop(factory, entity=desk.entity, payment_provider="sandbox")
     ctl = bearer(desk.token("controller"))
     supplier_bank(engine, desk.supplier, "FR1420041010050500013M02606", None)
     assert (
@@ -83,6 +137,12 @@ async def test_a_month_in_which_all_the_money_arrives(
     lamp = add_item(factory, shop, "lamp", "30.00")
     receive(engine, lamp, shop.wh1, "10", "12.00")
     cards = [ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}]) for _ in range(2)]
+    cards.append(_declined_then_paid(api, shop, lamp.sku))
+    returned = ship_through_api(
+        api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails"
+    )
+    cards.append(returned)
+    credit_note = _refund_by_transfer(api, shop, returned)
     transfer = transfer_order(api, shop, lamp.sku)
     settled_marketplace_order(api, shop, lamp.sku, "MKT-M1")
     payout = api.post(
@@ -95,9 +155,10 @@ async def test_a_month_in_which_all_the_money_arrives(
         },
         headers=ctl,
     )
-    assert payout.status_code == 201 and D(payout.json()["in_transit"]) == D("70.32"), payout.text
+    assert payout.status_code == 201 and D(payout.json()["in_transit"]) == D("140.64"), payout.text
     waiting = balances(engine, entity)
-    assert waiting["bank_in_transit"] == D("-0.34")  # 70.32 + 30.34 in, 101.00 out
+    assert waiting["bank_in_transit"] == D("69.98")  # 140.64 + 30.34 in, 101.00 out
+    assert waiting["refunds_payable"] == D("-35.70")  # owed to the customer whose card refund failed
     assert waiting["payment_clearing"] == D("35.70")  # the transfer, until the bank shows it
 
     statement = camt053(
@@ -105,7 +166,8 @@ async def test_a_month_in_which_all_the_money_arrives(
         HOUSE_BANK["iban"],
         [
             Entry("-101.00", e2e=e2e, code="ESCT", text="supplier payment"),
-            Entry("70.32", text="Payout po-M1"),
+            Entry("-35.70", code="ESCT", text=f"Refund {credit_note}"),
+            Entry("140.64", text="Payout po-M1"),
             Entry("30.34", e2e="MKT-M1"),
             Entry("35.70", text=f"Payment for {transfer}"),
             Entry("-2.00", code="CHRG", text="account fee"),
@@ -117,6 +179,7 @@ async def test_a_month_in_which_all_the_money_arrives(
     assert imported.status_code == 201, imported.text
     assert [ln["matched_to"] or ln["status"] for ln in imported.json()["lines"]] == [
         "run_payment",
+        "refund_transfer",
         "psp_payout",
         "settlement",
         "customer_payment",
@@ -124,10 +187,10 @@ async def test_a_month_in_which_all_the_money_arrives(
     ]
 
     after = balances(engine, entity)
-    for clearing in ("bank_in_transit", "payment_clearing", "ap", "ar"):
+    for clearing in ("bank_in_transit", "payment_clearing", "refunds_payable", "ap", "ar"):
         assert clearing not in after, (clearing, after)
-    assert after["bank"] == D("33.36")
-    assert after["bank_charges"] == D("3.08")  # 0.54 + 0.54 + 2.00
+    assert after["bank"] == D("67.98")
+    assert after["bank_charges"] == D("4.16")  # 4 x 0.54 + 2.00
     assert after["marketplace_fees"] == D("5.36")
     recon = api.get(f"/open-items/reconciliation?entity_id={entity}", headers=ctl).json()
     for side in recon["sides"]:
