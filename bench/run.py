@@ -11,7 +11,7 @@ from bench.inbox_bench import inbox_list
 from bench.ledger_bench import bulk_posting_throughput, posting_throughput
 from bench.order_bench import order_throughput
 from bench.replenishment_bench import replenishment_plan
-from bench.stock_bench import reservations
+from bench.stock_bench import reservations, stock_ledger_inserts
 
 
 def main() -> None:
@@ -27,6 +27,7 @@ def main() -> None:
         results.append(bulk_posting_throughput(engine, entries=2_500 if args.quick else 25_000))
         results.extend(order_throughput(engine, orders=40 if args.quick else 200))
         results.append(reservations(engine, attempts=500 if args.quick else 4000))
+        results.append(stock_ledger_inserts(engine, rows=1000 if args.quick else 5000))
         results.append(inbox_list(engine, open_tasks=10_000, samples=30 if args.quick else 200))
         results.extend(close_over_million_lines(engine, lines=100_000 if args.quick else 1_000_000))
         results.append(replenishment_plan(engine, item_locations=10_000 if args.quick else 100_000))

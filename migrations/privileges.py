@@ -4,7 +4,7 @@ from alembic import op
 
 APPEND_ONLY = ("journal_entry", "journal_line", "stock_move", "audit_event")
 # Kept by database triggers only: the app role reads them.
-TRIGGER_KEPT = ("ledger_period_balance", "journal_check_batch")
+TRIGGER_KEPT = ("ledger_period_balance", "journal_check_batch", "stock_move_key")
 
 
 def grant_app_role(append_only: tuple[str, ...] = APPEND_ONLY) -> None:
@@ -20,7 +20,7 @@ def grant_app_role(append_only: tuple[str, ...] = APPEND_ONLY) -> None:
             f"DO $$ BEGIN IF to_regclass('{table}') IS NOT NULL THEN"
             f" REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {table} FROM erp_app; END IF; END $$"
         )
-    # Partitions of a ledger (0020) take writes only through their parent, whose statement triggers check them.
+    # Partitions of a ledger (0020, 0024) take writes only through their parent, whose statement triggers check them.
     parents = ", ".join(f"'{t}'" for t in append_only)
     op.execute(
         "DO $$ DECLARE part regclass; BEGIN FOR part IN SELECT inhrelid::regclass FROM pg_inherits"

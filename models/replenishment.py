@@ -215,4 +215,4 @@ class CycleCountLine(SQLModel, table=True):
     counted_qty: Decimal | None = Field(default=None, sa_type=QTY)
     difference: Decimal | None = Field(default=None, sa_type=QTY)
     value: Decimal | None = Field(default=None, sa_type=MONEY)
-    stock_move_id: int | None = Field(default=None, foreign_key="stock_move.id")
+    stock_move_id: int | None = Field(default=None, foreign_key="stock_move_key.id")

@@ -116,7 +116,7 @@ class ReturnDisposition(SQLModel, table=True):
     location_id: int | None = Field(default=None, foreign_key="location.id")
     serial: str | None = Field(default=None, max_length=80)
     value: Decimal = money()
-    stock_move_id: int | None = Field(default=None, foreign_key="stock_move.id")
+    stock_move_id: int | None = Field(default=None, foreign_key="stock_move_key.id")
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
     supplier_id: int | None = Field(default=None, foreign_key="supplier.id")
     debit_note_number: str | None = Field(default=None, max_length=60)

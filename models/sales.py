@@ -138,7 +138,7 @@ class ShipmentLine(SQLModel, table=True):
     line_no: int
     qty: Decimal = Field(sa_type=QTY)
     cost: Decimal = Field(sa_type=COST)
-    stock_move_id: int | None = Field(default=None, foreign_key="stock_move.id")
+    stock_move_id: int | None = Field(default=None, foreign_key="stock_move_key.id")
 
 
 class SalesPayment(SQLModel, table=True):

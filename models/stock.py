@@ -17,7 +17,8 @@ class StockMove(SQLModel, table=True):
         Index("stock_move_item_location", "item_id", "location_id"),
         CheckConstraint("qty <> 0 OR value <> 0", name="stock_move_nonzero"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    # From stock_move_id_seq: a composite key needs autoincrement said explicitly.
+    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": True})
     entity_id: int = Field(foreign_key="entity.id", index=True)
     item_id: int = Field(foreign_key="item.id")
     location_id: int = Field(foreign_key="location.id")
@@ -29,10 +30,22 @@ class StockMove(SQLModel, table=True):
     reason: str = Field(max_length=30)
     source_type: str = Field(max_length=40)
     source_id: str = Field(max_length=80)
-    idempotency_key: str = Field(unique=True, max_length=200)
-    posting_date: date
+    # Unique across all partitions through StockMoveKey, which a trigger fills (migration 0024).
+    idempotency_key: str = Field(max_length=200)
+    # The partition key (range partitioned, one partition per month; migration 0024).
+    posting_date: date = Field(primary_key=True)
     journal_entry_id: int | None = Field(default=None, foreign_key="journal_entry.id")
     created_at: datetime | None = created_at()
+
+
+class StockMoveKey(SQLModel, table=True):
+    """Every stock move's id and idempotency key, unique across the partitions; written by a trigger only."""
+
+    __tablename__ = "stock_move_key"
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    idempotency_key: str = Field(unique=True, max_length=200)
+    # The move's partition: a lookup by key or id reads this row, then that one partition.
+    posting_date: date
 
 
 class StockBalance(SQLModel, table=True):
@@ -67,7 +80,7 @@ class FifoLayer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(foreign_key="item.id")
     location_id: int = Field(foreign_key="location.id")
-    move_id: int = Field(foreign_key="stock_move.id")
+    move_id: int = Field(foreign_key="stock_move_key.id")
     received_on: date
     qty_in: Decimal = Field(sa_type=QTY)
     qty_remaining: Decimal = Field(sa_type=QTY)
@@ -92,7 +105,7 @@ class Reservation(SQLModel, table=True):
     created_at: datetime | None = created_at()
 
 
-__all__ = ["FifoLayer", "Reservation", "StockBalance", "StockMove", "StockWaiter", "qty"]
+__all__ = ["FifoLayer", "Reservation", "StockBalance", "StockMove", "StockMoveKey", "StockWaiter", "qty"]
 
 
 class StockWaiter(SQLModel, table=True):

@@ -46,7 +46,9 @@ WITH sold AS (
     JOIN shipment_line sl ON sl.shipment_id = s.id
     JOIN sales_order_line ol ON ol.order_id = o.id AND ol.line_no = sl.line_no
     JOIN channel c ON c.id = o.channel_id JOIN item i ON i.id = ol.item_id JOIN location l ON l.id = s.location_id
-    LEFT JOIN stock_move m ON m.id = sl.stock_move_id
+    -- Through the key table to the one partition of the move's posting date (by id alone: every partition).
+    LEFT JOIN stock_move_key k ON k.id = sl.stock_move_id
+    LEFT JOIN stock_move m ON m.id = k.id AND m.posting_date = k.posting_date
     LEFT JOIN LATERAL (SELECT su.code FROM supplier_price p JOIN supplier su ON su.id = p.supplier_id
                         WHERE p.item_id = ol.item_id ORDER BY p.valid_from DESC, p.id DESC LIMIT 1) sp ON true
    WHERE o.entity_id = :e AND s.shipped_on BETWEEN :s AND :d)

@@ -84,11 +84,7 @@ def import_opening_stock(
     item, loc = _item_and_location(session, who, sku, location_code)
     _check_tracking(sku, str(item.tracking), lot)
     key = opening_key(sku, location_code, lot)
-    done = (
-        session.connection()
-        .execute(text("SELECT id, qty, unit_cost FROM stock_move WHERE idempotency_key = :k"), {"k": key})
-        .first()
-    )
+    done = stock.move_by_key(session, key, "id, qty, unit_cost")
     if done is not None:
         if Decimal(done.qty) != qty or Decimal(done.unit_cost) != unit_cost:
             raise Conflict(

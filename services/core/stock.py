@@ -4,9 +4,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlmodel import Session
 
 from rules.accounts import AccountRole
@@ -98,17 +98,23 @@ def ensure_balance(session: Session, item_id: int, location_id: int) -> ItemLoca
     return info
 
 
+def move_by_key(session: Session, key: str, columns: str) -> Row[*tuple[Any, ...]] | None:
+    """`columns` of the move of an idempotency key, or None: the key table names its id and posting date, so
+    the read touches one partition of the stock ledger (a lookup by key alone would probe every partition)."""
+    conn = session.connection()
+    found = conn.execute(
+        text("SELECT id, posting_date FROM stock_move_key WHERE idempotency_key = :k"), {"k": key}
+    ).first()
+    if found is None:
+        return None
+    return conn.execute(
+        text(f"SELECT {columns} FROM stock_move WHERE id = :i AND posting_date = :d"),
+        {"i": found.id, "d": found.posting_date},
+    ).one()
+
+
 def _existing_move(session: Session, key: str) -> MoveOut | None:
-    row = (
-        session.connection()
-        .execute(
-            text(
-                "SELECT id, qty, value, unit_cost, journal_entry_id FROM stock_move WHERE idempotency_key = :k"
-            ),
-            {"k": key},
-        )
-        .first()
-    )
+    row = move_by_key(session, key, "id, qty, value, unit_cost, journal_entry_id")
     if row is None:
         return None
     return MoveOut(int(row[0]), Decimal(row[1]), Decimal(row[2]), Decimal(row[3]), row[4], created=False)

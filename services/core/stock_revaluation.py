@@ -12,7 +12,7 @@ from rules.accounts import AccountRole
 from rules.errors import RuleViolation
 from rules.money import allocate, quantize, quantize_cost
 from services.core.ledger import LineIn
-from services.core.stock import ItemLocation, MoveOut, ensure_balance, post_value
+from services.core.stock import ItemLocation, MoveOut, ensure_balance, move_by_key, post_value
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +34,7 @@ class RevalueIn:
 
 def revalue(session: Session, req: RevalueIn) -> MoveOut:
     """Record the value change once per key: stock ledger, balance, FIFO layers and GL move together."""
-    row = (
-        session.connection()
-        .execute(
-            text("SELECT id, value, journal_entry_id FROM stock_move WHERE idempotency_key = :k"),
-            {"k": req.idempotency_key},
-        )
-        .first()
-    )
+    row = move_by_key(session, req.idempotency_key, "id, value, journal_entry_id")
     if row is not None:
         return MoveOut(int(row[0]), Decimal(0), Decimal(row[1]), Decimal(0), row[2], created=False)
     info = ensure_balance(session, req.item_id, req.location_id)

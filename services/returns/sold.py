@@ -74,7 +74,9 @@ SELECT rl.serials FROM return_line rl JOIN return_authorisation r ON r.id = rl.r
 
 _SHIPPED_COST = """
 SELECT COALESCE(sum(-m.value), 0), COALESCE(sum(-m.qty), 0)
-  FROM shipment s JOIN shipment_line sl ON sl.shipment_id = s.id JOIN stock_move m ON m.id = sl.stock_move_id
+  FROM shipment s JOIN shipment_line sl ON sl.shipment_id = s.id
+  -- Through the key table to the one partition of the move's posting date (by id alone: every partition).
+  JOIN stock_move_key k ON k.id = sl.stock_move_id JOIN stock_move m ON m.id = k.id AND m.posting_date = k.posting_date
  WHERE s.order_id = :o AND sl.line_no = :ln
 """
 
