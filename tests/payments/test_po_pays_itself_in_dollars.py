@@ -14,13 +14,17 @@ no FX was realised: the bank was CHF 27.63 short of what really left it.)"""
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
 from activities.purchasing import PurchasingActivities
+from erp.failures import data_failure
+from models.contracts.errors import DATA
 from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest, PaymentRequest
 from services.core.open_items_reports import open_items, reconciliation
+from services.purchasing.invoice_posting import NoPaymentRate
 from tests.factories import Factory
 from tests.payments.bank import balances
 from tests.purchasing.buyer_desk import open_desk
@@ -111,6 +115,17 @@ async def test_a_po_paying_its_dollar_invoice_itself_pays_at_the_due_days_rate_a
         assert matched.status == "matched" and matched.due_date == due
         await reach(handle, "awaiting_payment")
         assert _supplier_ap(engine, entity, supplier) == D("-3346.70")  # 3,785.00 x 0.8842, the PO's rate
+
+        # A payment dated before any dollar rate was keyed has no rate: the pay activity fails for good as bad
+        # data (typed "DataError", so the PO parks on an admin task until the rate is keyed), posting nothing.
+        early = PaymentRequest(
+            number=po.number, invoice_id=matched.invoice_id, paid_on=day - timedelta(days=400)
+        )
+        with pytest.raises(NoPaymentRate) as missing:
+            PurchasingActivities(engine).pay(early)
+        failure = data_failure(missing.value)
+        assert failure is not None and failure.type == DATA and failure.non_retryable
+        assert _entries(engine, po.number) == []
 
         # The due date comes (the test server skips the 30 days): the PO pays its invoice itself and closes.
         assert await handle.result() == "closed"
