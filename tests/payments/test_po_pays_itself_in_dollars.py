@@ -23,36 +23,37 @@ from activities.purchasing import PurchasingActivities
 from erp.failures import data_failure
 from models.contracts.errors import DATA
 from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest, PaymentRequest
+from models.contracts.tasks import DecisionRequest
 from services.core.open_items_reports import open_items, reconciliation
 from services.purchasing.invoice_posting import NoPaymentRate
 from tests.factories import Factory
 from tests.payments.bank import balances
-from tests.purchasing.buyer_desk import open_desk
-from tests.purchasing.clock import issued, reach, receive, today
+from tests.purchasing.buyer_desk import draft_input, open_desk
+from tests.purchasing.clock import decide, issued, reach, receive, task_of, today
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 D = Decimal
 
 
-def _rates(engine: Engine, rates: list[tuple[date, str]]) -> None:
-    """Key USD->CHF rates (no other scenario keys dollars in francs, so no other test keys these)."""
+def _rates(engine: Engine, rates: list[tuple[date, str]], currency: str = "CHF") -> None:
+    """Key USD rates in a currency (no other scenario keys dollars in francs or Singapore dollars)."""
     with engine.begin() as c:
         for day, rate in rates:
             c.execute(
                 text(
-                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('USD', 'CHF', :d, :r)"
+                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('USD', :c, :d, :r)"
                     " ON CONFLICT DO NOTHING"
                 ),
-                {"d": day, "r": rate},
+                {"c": currency, "d": day, "r": rate},
             )
             stored = c.execute(
                 text(
-                    "SELECT rate FROM fx_rate WHERE from_currency = 'USD' AND to_currency = 'CHF' AND rate_date = :d"
+                    "SELECT rate FROM fx_rate WHERE from_currency = 'USD' AND to_currency = :c AND rate_date = :d"
                 ),
-                {"d": day},
+                {"c": currency, "d": day},
             ).scalar_one()
-            assert D(stored) == D(rate), f"another test stored USD/CHF {stored} for {day}"
+            assert D(stored) == D(rate), f"another test stored USD/{currency} {stored} for {day}"
 
 
 def _supplier_ap(engine: Engine, entity: int, supplier: int) -> Decimal:
@@ -178,3 +179,63 @@ async def test_a_po_paying_its_dollar_invoice_itself_pays_at_the_due_days_rate_a
     assert again == paid_entry
     assert balances(engine, entity) == done
     assert len(_entries(engine, po.number)) == 2
+
+
+async def test_a_payment_day_without_a_rate_parks_the_po_until_the_rate_is_keyed_and_an_admin_retries(
+    time_skipping: WorkflowEnvironment, engine: Engine, factory: Factory, task_queue: str
+) -> None:
+    """A Singapore shop's buyer dates a dollar PO a week ahead, on the day its rate 1.3520 is keyed (USD 378.50
+    booked at SGD 511.73: 378.50 x 1.3520 = 511.732); the invoice is due at once, and no rate is keyed on or before
+    today: the PO stops in needs_attention on an admin task (nothing retries). The treasurer keys today's 1.3475,
+    the admin retries, and the PO pays SGD 510.03 (378.50 x 1.3475 = 510.02875) for a realised gain of 1.70."""
+    env = time_skipping
+    day = await today(env)
+    ordered = day + timedelta(days=7)
+    desk = open_desk(factory, price="37.85", currency="SGD", supplier_currency="USD")
+    admin, _ = factory.user("admin", entities=(desk.entity,))
+    assert desk.entity.id is not None and desk.supplier.id is not None
+    entity, supplier = desk.entity.id, desk.supplier.id
+    _rates(engine, [(ordered, "1.3520")], "SGD")
+    async with build_worker(env.client, engine, task_queue):
+        po = draft_input(engine, desk, "10", order_date=ordered)
+        handle = await env.client.start_workflow(
+            PurchaseOrderWorkflow.run, po, id=po.workflow_id, task_queue=task_queue
+        )
+        approval = await task_of(engine, po.number, "po_approval")
+        await decide(handle, desk, "approver", ["approver"], approval["id"], "approve", revision=1)
+        await reach(handle, "issued")
+        await receive(env, handle, desk, f"DN-{po.number}", "10")
+        matched = await handle.execute_update(
+            PurchaseOrderWorkflow.submit_invoice,
+            InvoiceRequest(
+                invoice_number=f"INV-{po.number}",
+                invoice_date=day,
+                currency="USD",
+                lines=[InvoiceLineIn(line_no=1, qty=D(10), price=D("37.85"))],
+                entered_by=desk.name("clerk"),
+            ),
+        )
+        assert matched.status == "matched" and matched.due_date == day
+
+        # Due today, and no dollar rate is known for today: the PO waits on the admin, nothing retrying.
+        stuck = await task_of(engine, po.number, "needs_attention")
+        assert stuck["candidate_role"] == "admin" and stuck["details"]["step"] == "PurchasingActivities.pay"
+        assert "no exchange rate USD->SGD" in stuck["details"]["error"], stuck["details"]
+        status = await reach(handle, "needs_attention")
+        assert status.pending_on == "admin"
+        assert list((await handle.describe()).raw_description.pending_activities) == []
+        assert _entries(engine, po.number) == []
+
+        _rates(engine, [(day, "1.3475")], "SGD")
+        await handle.execute_update(
+            PurchaseOrderWorkflow.decide,
+            DecisionRequest(
+                task_id=stuck["id"], decision="retry", actor=admin.username, actor_roles=["admin"]
+            ),
+        )
+        assert await handle.result() == "closed"
+
+    done = balances(engine, entity)
+    assert done["bank"] == D("-510.03")  # 378.50 x 1.3475, today's rate keyed after the stop
+    assert done["fx_gain_loss"] == D("-1.70")  # booked at 511.73, paid 510.03: a gain
+    assert "ap" not in done and _supplier_ap(engine, entity, supplier) == 0
