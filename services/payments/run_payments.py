@@ -12,14 +12,30 @@ from models.payments import PaymentRunRow
 from models.purchasing import SupplierInvoice
 from rules.accounts import AccountRole
 from rules.bank_matching import paid_in_transit
-from rules.partial_payments import booked_share
 from rules.posting_rules import PostingDraft
-from rules.realised_fx import realised_fx_posting, realised_on_payable
 from services.core import fx, ledger, open_items
 from services.core.errors import Conflict
 from services.payments import posting, runs
 from services.purchasing import store as po_store
-from services.purchasing.invoice_posting import booked_payable
+from services.purchasing.invoice_posting import PaymentOfPayable, realise_fx
+
+
+def _entry(
+    run: PaymentRunRow, item: ProposedPayment, key: str, currency: str, rate: Decimal | None, memo: str
+) -> posting.Entry:
+    """Posted on the run date; the AP lines carry the supplier (its open items)."""
+    return posting.Entry(
+        entity_id=run.entity_id,
+        key=key,
+        on=run.run_date,
+        source_type=runs.SOURCE,
+        source_id=run.workflow_id,
+        currency=currency,
+        memo=memo,
+        fx_rate=rate,
+        partner=("supplier", str(item.supplier_id)),
+        tagged=frozenset({AccountRole.AP}),
+    )
 
 
 def _post(
@@ -32,23 +48,8 @@ def _post(
     rate: Decimal | None,
     memo: str,
 ) -> int:
-    """Post on the run date; the AP lines carry the supplier (its open items)."""
-    return posting.post(
-        session,
-        posting.Entry(
-            entity_id=run.entity_id,
-            key=key,
-            on=run.run_date,
-            source_type=runs.SOURCE,
-            source_id=run.workflow_id,
-            currency=currency,
-            memo=memo,
-            fx_rate=rate,
-            partner=("supplier", str(item.supplier_id)),
-            tagged=frozenset({AccountRole.AP}),
-        ),
-        draft,
-    )
+    """Post a draft of the run once (by its key)."""
+    return posting.post(session, _entry(run, item, key, currency, rate, memo), draft)
 
 
 def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Decimal] | None:
@@ -85,29 +86,21 @@ def _paid_before(session: Session, item: ProposedPayment) -> tuple[Decimal, Deci
 def _realised_fx(
     session: Session, run: PaymentRunRow, item: ProposedPayment, rate: Decimal, owed: tuple[Decimal, Decimal]
 ) -> Decimal:
-    """Post the realised FX of a foreign-currency payment: its proportional share of the booked payable
-    against what it cost at the payment date's rate; returns the gain (loss < 0)."""
-    functional = ledger.entity_currency(session, run.entity_id)
-    if item.currency == functional:
-        return Decimal(0)
+    """Post the realised FX of a foreign-currency payment on the run date (the PO's own payment posts it the
+    same way); returns the gain (loss < 0)."""
     gross, before = owed
-    booked = booked_share(
-        booked_payable(session, item.po_number, item.invoice_id), gross, before, item.amount, functional
+    paid = PaymentOfPayable(
+        item.po_number, item.invoice_id, item.invoice_number, item.currency, gross, before, item.amount, rate
     )
-    gain = realised_on_payable(item.amount, booked, rate, functional).gain
-    if gain:
-        fx_entry = _post(
-            session,
-            run,
-            item,
-            realised_fx_posting(gain),
-            f"payrun:{run.id}:invoice:{item.invoice_id}:fx",
-            functional,
-            None,
-            f"realised FX on invoice {item.invoice_number}",
-        )
-        open_items.record(session, fx_entry, "payment", f"fx:{item.invoice_number}", restates=item.currency)
-    return gain
+    where = _entry(
+        run,
+        item,
+        f"payrun:{run.id}:invoice:{item.invoice_id}:fx",
+        item.currency,
+        None,
+        f"realised FX on invoice {item.invoice_number}",
+    )
+    return realise_fx(session, paid, where)
 
 
 def _pay_item(

@@ -4,11 +4,12 @@ booked at CZK 2,969.56 (123.50 x 24.045 = 2,969.5575) and falls due in 30 days. 
 switches the entity to payment runs (the PO, created before, keeps paying itself on its due date), and the
 AP clerk's run dated on the due date pays 40 % (USD 49.40 at 24.50 = CZK 1,210.30 against its share of
 1,187.82 of the booked payable: a realised loss of 22.48). On the due date the PO pays the remaining USD
-74.10 itself, at its own rate like any payment it makes (74.10 x 24.045 = 1,781.7345 -> 1,781.73), and books
-the cent by which that falls short of the remaining share of the payable (2,969.56 - 1,187.82 = 1,781.74) as
-realised FX, so AP ends at zero; the invoice is paid, nothing of it stays open, and the PO closes. A later run
-finds nothing to pay. (Before, the PO took the run's part for the whole invoice: it closed as paid with USD
-74.10 still owed, until some later run happened to pay it.)"""
+74.10 itself, at that day's rate like the run (74.10 x 24.50 = 1,815.45), and books what that costs more than
+the remaining share of the payable (2,969.56 - 1,187.82 = 1,781.74) as realised FX, a loss of 33.71, so AP
+ends at zero; the invoice is paid, nothing of it stays open, and the PO closes. A later run finds nothing to
+pay. (Before, the PO took the run's part for the whole invoice: it closed as paid with USD 74.10 still owed,
+until some later run happened to pay it. And until the PO's own payment realised FX, the rest left the bank at
+the PO's 24.045, CZK 1,781.73, with only the cent to 1,781.74 realised.)"""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -163,10 +164,10 @@ async def test_a_po_pays_itself_what_a_payment_run_left_open_of_its_invoice(
         assert await later.result() == "empty"  # nothing is left to pay
 
     done = balances(engine, entity)
-    assert "ap" not in done  # -2,969.56 + 1,210.30 - 22.48 + 1,781.73 + 0.01
+    assert "ap" not in done  # -2,969.56 + 1,210.30 - 22.48 + 1,815.45 - 33.71
     assert done["bank_in_transit"] == D("-1210.30")
-    assert done["bank"] == D("-1781.73")  # 74.10 x 24.045, the PO's rate
-    assert done["fx_gain_loss"] == D("22.47")  # the run's loss of 22.48 less the PO's cent
+    assert done["bank"] == D("-1815.45")  # 74.10 x 24.50, the due date's rate
+    assert done["fx_gain_loss"] == D("56.19")  # the run's loss of 22.48 and the PO's of 33.71
     with Session(engine) as s:
         still_open = open_items(s, [entity], "ap", due)
     # Nothing is owed to the supplier: no document of it, and no exchange difference, shows as open.
