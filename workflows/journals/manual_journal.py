@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.journals import check_maker_is_not_checker
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, refusal
 
 WORKFLOW_TYPE = "ManualJournal"
 APPROVAL = "journal_approval"
@@ -163,13 +163,7 @@ class ManualJournalWorkflow:
         if req.decision == "approve":
             self._posted = posted
         self._decision = req.decision
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="posted" if req.decision == "approve" else "rejected",
-        )
+        return decided(task, req, acting_for, "posted" if req.decision == "approve" else "rejected")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
     from workflows import retry
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
 
 ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": retry.TRANSIENT}
 
@@ -78,13 +78,7 @@ class LineTasks(Generic[Imported]):
         await resolve(line_no)
         await self.close(task, req, acting_for)
         self.result = self.with_open_ids(self.answered())
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.stage,
-        )
+        return decided(task, req, acting_for, self.stage)
 
     def take(self, req: DecisionRequest) -> tuple[OpenTask, str | None, int]:
         """The decided task (forgotten now, so a second decision meanwhile is refused), whom the actor acts

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, parse_payload, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, parse_payload, refusal
 
 WORKFLOW_TYPE = "CycleCount"
 COUNT = "cycle_count"
@@ -123,13 +123,7 @@ class CycleCountWorkflow:
             self._result = result
         else:
             self._cancelled_by = req.actor
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="posted" if req.decision == "submit" else "cancelled",
-        )
+        return decided(task, req, acting_for, "posted" if req.decision == "submit" else "cancelled")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
     from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
     from workflows.sla import SlaWatch, Subject, wait_with_sla
 
@@ -214,13 +214,7 @@ class ReplenishmentRunWorkflow:
         task, acting_for = self._book.authorize(req)
         await close_decided(self._book, task, req, acting_for, **_ACT)
         self._decided[task.task_id] = req
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self._stage,
-        )
+        return decided(task, req, acting_for, self._stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.contracts.tasks import AuditRecord, DecisionRequest, DecisionResult
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, close_decided
+    from workflows.inbox import OpenTask, close_decided, decided
     from workflows.purchasing.po import approval, inbound, invoices
     from workflows.purchasing.po.approval import ApprovalStage
     from workflows.purchasing.po.effects import Effects
@@ -182,13 +182,7 @@ class PurchaseOrderWorkflow:
             else:
                 await self._refresh_stage()
             fx.wake()
-            return DecisionResult(
-                task_id=task.task_id,
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                stage=self.facts.stage,
-            )
+            return decided(task, req, acting_for, self.facts.stage)
 
     @decide.validator
     def _validate_decide(self, req: DecisionRequest) -> None:
