@@ -193,10 +193,11 @@ class MonthEndCloseWorkflow:
     def _set_stage(self, stage: str) -> None:
         self._stage = stage
         pending = CONTROLLER if stage == "sign_off" else "nothing"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            pending,
             f"Close {self._inp.entity_code} {self._inp.period}: {stage}, waiting on {pending};"
-            f" round {self._signoff.round}, {len(self._signoff.tasks.tasks)} open tasks"
+            f" round {self._signoff.round}, {len(self._signoff.tasks.tasks)} open tasks",
         )
 
     @workflow.query

@@ -104,10 +104,7 @@ class ManualJournalWorkflow:
 
     async def _reverse_on(self, on: date, inp: JournalInput, outcome: JournalOutcome) -> JournalOutcome:
         """Wait for the reversal date on a durable timer, then post the reversal."""
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set("awaiting_reversal"), sa.PENDING_ON.value_set("timer")]
-        )
-        workflow.set_current_details(f"Journal {inp.number}: posted; reverses on {on}")
+        sa.show_stage("awaiting_reversal", "timer", f"Journal {inp.number}: posted; reverses on {on}")
         # Midnight UTC of the reversal date: a durable timer, so a worker restart does not lose it.
         due = datetime.combine(on, time(), UTC)
         if due > workflow.now():
@@ -124,10 +121,7 @@ class ManualJournalWorkflow:
         )
 
     async def _end(self, outcome: JournalOutcome) -> JournalOutcome:
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set(outcome.stage), sa.PENDING_ON.value_set("nothing")]
-        )
-        workflow.set_current_details(f"Journal {outcome.number}: {outcome.stage}")
+        sa.show_stage(outcome.stage, "nothing", f"Journal {outcome.number}: {outcome.stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 

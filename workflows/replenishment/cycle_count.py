@@ -92,8 +92,7 @@ class CycleCountWorkflow:
         if self._cancelled_by is not None:
             await workflow.execute_activity_method(ReplenishmentActivities.cancel_count, inp, **_ACT)
         stage = "posted" if self._result is not None else "cancelled"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set("nothing")])
-        workflow.set_current_details(f"Count {inp.number}: {stage}")
+        sa.show_stage(stage, "nothing", f"Count {inp.number}: {stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result
 

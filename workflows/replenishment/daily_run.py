@@ -196,10 +196,11 @@ class ReplenishmentRunWorkflow:
     def _set_stage(self, stage: str) -> None:
         self._stage = stage
         pending = "buyer" if stage == "buyer_review" else "nothing"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            pending,
             f"Replenishment {self._inp.entity_code} {self._inp.run_date}: {stage}, waiting on {pending};"
-            f" {len(self._book.tasks)} drafts to review"
+            f" {len(self._book.tasks)} drafts to review",
         )
 
     @workflow.query

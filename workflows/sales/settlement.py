@@ -122,13 +122,12 @@ class SettlementWorkflow:
         self._task_lines[opened.task_id] = line.line_no
 
     def _stage(self, stage: str) -> None:
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(_AR_ROLE if self._tasks.tasks else "nothing")]
-        )
         result = self._result
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            _AR_ROLE if self._tasks.tasks else "nothing",
             f"Settlement: {stage}; {len(result.lines) if result else 0} lines,"
-            f" {len(self._tasks.tasks)} waiting on {_AR_ROLE}"
+            f" {len(self._tasks.tasks)} waiting on {_AR_ROLE}",
         )
 
     @workflow.update
