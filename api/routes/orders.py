@@ -33,6 +33,7 @@ from services.sales.views import OrderSummary, list_orders, order_detail, order_
 from workflows.sales.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(401))
+_ORDERS = workflow_calls.DocumentUpdates("order")
 
 
 def _json(value: Any) -> Any:
@@ -53,23 +54,6 @@ def _visible(session: SessionDep, who: Principal, number: str) -> OrderSummary:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {number} not found")
     check_entity(who, header.entity_id)
     return header
-
-
-async def send_update(
-    client: Client, header: OrderSummary, who: Principal, update: Any, arg: Any, update_id: str, what: str
-) -> JSONResponse:
-    """Send an update to the order's workflow as a command (its outcome, or 202 with the command's URL)."""
-    return await workflow_calls.send_update(
-        client,
-        update,
-        arg,
-        workflow_id=header.workflow_id,
-        update_id=update_id,
-        subject="order",
-        username=who.username,
-        entity_id=header.entity_id,
-        default_field=what,
-    )
 
 
 @router.post(
@@ -231,7 +215,7 @@ async def cancel_order(
             status.HTTP_409_CONFLICT, f"order {number} has shipped; cancel it through a return: POST /returns"
         )
     req = CancelRequest(actor=who.username, reason=body.reason)
-    return await send_update(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
+    return await _ORDERS.send(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
 
 
 @router.post(
@@ -253,7 +237,7 @@ async def pay_order(
     payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
     # A new payment after a declined one is a new update (the body is in the id); a resend is the same one.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
-    return await send_update(
+    return await _ORDERS.send(
         client, header, who, OrderWorkflow.pay, payment, f"pay-{number}-{fingerprint}", "amount"
     )
 
@@ -278,6 +262,6 @@ async def warehouse_event(
     event = WarehouseEvent(**body.model_dump())
     # Without the warehouse's event id, the event's content is its identity: the same report twice is one.
     identity = body.event_id or hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:24]
-    return await send_update(
+    return await _ORDERS.send(
         client, header, who, OrderWorkflow.warehouse_event, event, f"wh-{number}-{identity}", body.kind
     )

@@ -49,6 +49,7 @@ from services.sales.intake import Caller
 from workflows.returns.rma import ReturnWorkflow
 
 router = APIRouter(prefix="/returns", tags=["returns"], responses=responses(401, 422))
+_RETURNS = workflow_calls.DocumentUpdates("return")
 
 sales_ops = Depends(require("sales_ops"))
 warehouse = Depends(require("warehouse"))
@@ -286,16 +287,8 @@ async def post_receipt(
     parts = resolve_parts(session, header(session, rma_number), asks)
     session.close()
     req = ReceiptRequest(received_by=who.username, parts=parts, note=body.note)
-    return await workflow_calls.send_update(
-        client,
-        ReturnWorkflow.receive,
-        req,
-        workflow_id=head.workflow_id,
-        update_id=f"receipt-{rma_number}",
-        subject="return",
-        username=who.username,
-        entity_id=head.entity_id,
-        default_field="return",
+    return await _RETURNS.send(
+        client, head, who, ReturnWorkflow.receive, req, f"receipt-{rma_number}", "return"
     )
 
 
@@ -318,14 +311,6 @@ async def cancel_return(
     req = CancelReturn(actor=who.username, reason=body.reason)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
     digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
-    return await workflow_calls.send_update(
-        client,
-        ReturnWorkflow.cancel,
-        req,
-        workflow_id=head.workflow_id,
-        update_id=f"cancel-{rma_number}-{digest}",
-        subject="return",
-        username=who.username,
-        entity_id=head.entity_id,
-        default_field="return",
+    return await _RETURNS.send(
+        client, head, who, ReturnWorkflow.cancel, req, f"cancel-{rma_number}-{digest}", "return"
     )
