@@ -3,11 +3,9 @@
 import asyncio
 import hashlib
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from temporalio.client import Client
@@ -16,7 +14,7 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
 from api.intake_gate import gate as intake_gate
-from api.schemas.base import PathKey, many
+from api.schemas.base import PathKey, exact_json, many
 from api.schemas.sales import (
     OrderAnswer,
     OrderBody,
@@ -34,11 +32,6 @@ from workflows.sales.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(401))
 _ORDERS = workflow_calls.DocumentUpdates("order")
-
-
-def _json(value: Any) -> Any:
-    """JSON-ready data with Decimals as exact strings (never floats)."""
-    return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
 INTAKE_ROLES = ("sales_ops",)
@@ -95,7 +88,7 @@ async def create_order(
     session.close()  # do not hold a connection while the workflow runs
     if existing is not None and existing.status in ("closed", "cancelled"):
         return JSONResponse(
-            _json(
+            exact_json(
                 {
                     "order_number": order.order_number,
                     "workflow_id": existing.workflow_id,
@@ -178,7 +171,7 @@ def get_orders(
 ) -> list[dict[str, Any]]:
     """Order headers of your entities, newest first, filtered by status or channel, paged."""
     rows = list_orders(session, sorted(who.entity_ids), status_, channel, limit, offset)
-    return _json(rows)  # type: ignore[no-any-return]
+    return exact_json(rows)  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -190,7 +183,7 @@ def get_orders(
 def get_order(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """One order: lines, allocations, shipments, payments, postings and tasks."""
     header = _visible(session, who, number)
-    return _json(order_detail(session, header))  # type: ignore[no-any-return]
+    return exact_json(order_detail(session, header))  # type: ignore[no-any-return]
 
 
 @router.post(
