@@ -1,11 +1,10 @@
 """One access log line per API request: method, path, status, duration, actor and command id when known."""
 
 import logging
-import time
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.request_context import request_facts
+from api.request_context import Answer, request_facts
 
 log = logging.getLogger("erp.access")
 
@@ -20,23 +19,15 @@ class AccessLogMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        began = time.perf_counter()
-        status = 500
+        answer = Answer(send)
         facts: dict[str, str] = {}
         token = request_facts.set(facts)
-
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, record)
+            await self.app(scope, receive, answer.send)
         finally:
             request_facts.reset(token)
-            method, path = scope["method"], scope["path"]
-            duration_ms = round((time.perf_counter() - began) * 1000, 1)
+            method, path, status = scope["method"], scope["path"], answer.status
+            duration_ms = round(answer.seconds * 1000, 1)
             log.info(
                 "%s %s %s %.1f ms",
                 method,

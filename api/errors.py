@@ -1,5 +1,6 @@
 """Map business errors to HTTP answers that name the field and the reason, and document them per operation."""
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -115,28 +116,30 @@ def database_unavailable() -> JSONResponse:
     )
 
 
+# The refusals services and rules raise (each names its field and says why): the status and type they answer with.
+_REFUSALS: tuple[tuple[type[RuleViolation], int, str], ...] = (
+    (NotFound, 404, "not_found"),
+    (Conflict, 409, "conflict"),
+    (InsufficientStock, 409, "insufficient_stock"),
+    (PeriodClosed, 409, "period_closed"),
+    (RuleViolation, 422, "rule_violation"),
+)
+
+
+def _refusal(code: int, kind: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """The handler of one kind of refusal: `code`, naming the refused field."""
+
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RuleViolation)
+        return JSONResponse(_detail(exc.field, exc.reason, kind), status_code=code)
+
+    return refused
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on the app."""
-
-    @app.exception_handler(NotFound)
-    async def not_found(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(_detail(exc.field, exc.reason, "not_found"), status_code=404)
-
-    @app.exception_handler(Conflict)
-    async def conflict(_: Request, exc: Conflict) -> JSONResponse:
-        return JSONResponse(_detail(exc.field, exc.reason, "conflict"), status_code=409)
-
-    @app.exception_handler(InsufficientStock)
-    async def short(_: Request, exc: InsufficientStock) -> JSONResponse:
-        return JSONResponse(_detail(exc.field, exc.reason, "insufficient_stock"), status_code=409)
-
-    @app.exception_handler(PeriodClosed)
-    async def closed(_: Request, exc: PeriodClosed) -> JSONResponse:
-        return JSONResponse(_detail(exc.field, exc.reason, "period_closed"), status_code=409)
-
-    @app.exception_handler(RuleViolation)
-    async def rule(_: Request, exc: RuleViolation) -> JSONResponse:
-        return JSONResponse(_detail(exc.field, exc.reason, "rule_violation"), status_code=422)
+    for refusal, code, kind in _REFUSALS:
+        app.add_exception_handler(refusal, _refusal(code, kind))
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:

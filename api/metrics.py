@@ -1,11 +1,10 @@
 """Prometheus metrics of the API: request counts and latencies per route template and status."""
 
-import time
-
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.request_context import Answer
 from erp.db import app_engine
 from services.close.business_metrics import stage_figures, task_figures
 from services.core.commands import pending_summary
@@ -74,18 +73,10 @@ class MetricsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
-        status = 500
-
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = Answer(send)
         try:
-            await self.app(scope, receive, record)
+            await self.app(scope, receive, answer.send)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - start)
+            REQUESTS.labels(scope["method"], route, str(answer.status)).inc()
+            LATENCY.labels(scope["method"], route).observe(answer.seconds)

@@ -4,8 +4,9 @@ command's URL when the answer did not come in time (the relay delivers it; GET /
 503 with Retry-After, having written nothing, when the command cannot be stored."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import HTTPException, status
 from fastapi.responses import JSONResponse
@@ -26,6 +27,7 @@ from erp.command_delivery import deliver, refusal_body, spec_for
 from erp.db import app_engine
 from erp.settings import get_settings
 from services.core import commands
+from services.core.auth import Principal
 from services.core.commands import CommandRow, Kind
 
 
@@ -179,6 +181,81 @@ async def send_update(
         default_field=default_field,
     )
     return pending_answer(row) if row.status == "pending" else outcome_answer(row)
+
+
+async def start_document(
+    client: Client,
+    who: Principal,
+    run: Any,
+    inp: BaseModel,
+    *,
+    workflow_id: str,
+    entity_id: int,
+    subject: str,
+    named: dict[str, Any],
+    created: BaseModel | None = None,
+    default_field: str = "request",
+) -> JSONResponse:
+    """Start a document's workflow as a stored command: 201 with `created` (else `named`), 202 naming the
+    document while its start is pending, or the stored refusal."""
+    row, _ = await submit(
+        "start",
+        client,
+        run,
+        inp,
+        workflow_id=workflow_id,
+        update_id=None,
+        subject=subject,
+        username=who.username,
+        entity_id=entity_id,
+        default_field=default_field,
+    )
+    if row.status == "pending":
+        return pending_answer(row, named)
+    if row.status == "rejected":
+        return outcome_answer(row)
+    return JSONResponse(named if created is None else created.model_dump(mode="json"), status_code=201)
+
+
+class Document(Protocol):
+    """A document a route sends an update to: its workflow and its entity."""
+
+    @property
+    def workflow_id(self) -> str: ...
+
+    @property
+    def entity_id(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class DocumentUpdates:
+    """Updates to one kind of document's workflow (`subject`: how answers name it), sent as commands in the
+    caller's name."""
+
+    subject: str
+
+    async def send(
+        self,
+        client: Client,
+        doc: Document,
+        who: Principal,
+        update: Any,
+        arg: BaseModel | None,
+        update_id: str,
+        default_field: str = "request",
+    ) -> JSONResponse:
+        """The update as a command: its outcome (200 or a refusal), or 202 with the command's URL."""
+        return await send_update(
+            client,
+            update,
+            arg,
+            workflow_id=doc.workflow_id,
+            update_id=update_id,
+            subject=self.subject,
+            username=who.username,
+            entity_id=doc.entity_id,
+            default_field=default_field,
+        )
 
 
 async def read_update(

@@ -1,12 +1,8 @@
 """Temporal Schedules of the reconciliation (documents whose workflow ended): one per entity, every 15 minutes."""
 
-from collections.abc import Sequence
 from datetime import timedelta
 
-from temporalio.client import Client
-
 from erp.entity_schedules import EntitySchedule
-from models.contracts.close import EntityInfo
 from models.contracts.reconcile import ReconcileInput
 from workflows.operations.reconcile import ReconciliationWorkflow
 
@@ -26,12 +22,6 @@ SCHEDULE = EntitySchedule(
     launcher_id=lambda e: f"Reconcile-{e.entity_code}",
 )
 
-
-def schedule_id(entity_code: str) -> str:
-    """The schedule of one entity's reconciliation."""
-    return SCHEDULE.schedule_id(entity_code)
-
-
-async def ensure_schedules(client: Client, entities: Sequence[EntityInfo], task_queue: str) -> dict[str, str]:
-    """Ensure every entity's reconciliation schedule; returns entity code -> created/updated."""
-    return await SCHEDULE.ensure_all(client, entities, task_queue)
+# What the CLI and the tests call: the schedule id of an entity, ensure one entity's schedule, ensure every one's.
+schedule_id = SCHEDULE.schedule_id
+ensure_schedules = SCHEDULE.ensure_all

@@ -1,6 +1,5 @@
 """Temporal Schedules of the month-end close: one per entity, created or updated idempotently."""
 
-from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,15 +28,10 @@ CLOSE = EntitySchedule(
     launcher_id=lambda e: f"CloseLauncher-{e.entity_code}",
 )
 
-
-def schedule_id(entity_code: str) -> str:
-    """The schedule of one entity's close."""
-    return CLOSE.schedule_id(entity_code)
-
-
-async def ensure_schedule(client: Client, entity: EntityInfo, task_queue: str) -> str:
-    """Create or update the entity's close schedule (keeps an operator's pause)."""
-    return await CLOSE.ensure(client, entity, task_queue)
+# What the CLI and the tests call: the schedule id of an entity, ensure one entity's schedule, ensure every one's.
+schedule_id = CLOSE.schedule_id
+ensure_schedule = CLOSE.ensure
+ensure_schedules = CLOSE.ensure_all
 
 
 def active_entities(engine: Engine) -> list[EntityInfo]:
@@ -47,11 +41,6 @@ def active_entities(engine: Engine) -> list[EntityInfo]:
             text("SELECT id, code, currency, time_zone FROM entity WHERE NOT archived ORDER BY code")
         ).all()
     return [EntityInfo(entity_id=r[0], entity_code=r[1], currency=r[2], time_zone=r[3]) for r in rows]
-
-
-async def ensure_schedules(client: Client, entities: Sequence[EntityInfo], task_queue: str) -> dict[str, str]:
-    """Ensure every entity's close schedule; returns entity code -> created/updated."""
-    return await CLOSE.ensure_all(client, entities, task_queue)
 
 
 def fire_time(entity: EntityInfo, period: str) -> datetime:

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import DATA
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
     from workflows.retry import UNTIL_DONE
     from workflows.sla import SlaWatch, wait_with_sla
     from workflows.sla import Subject as SlaSubject
@@ -190,13 +190,7 @@ class Attention:
         if self.stuck == 0:
             await self._show(None)
         self.decided.add(task.task_id)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.stage(stage()),
-        )
+        return decided(task, req, acting_for, self.stage(stage()))
 
     async def _show(self, reason: str | None) -> None:
         """Record the stage through the workflow; a stage row that cannot be written must not hide the task."""

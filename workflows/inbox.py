@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.tasks import TaskActivities
 from models.contracts.errors import CONFLICT, FORBIDDEN, INVALID
-from models.contracts.tasks import DecisionRequest, TaskClose
+from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose
 
 A = TypeVar("A")
 R = TypeVar("R")
@@ -118,6 +118,17 @@ async def close_decided(
         await act(TaskActivities.close_task, close)
     else:
         await workflow.execute_activity_method(TaskActivities.close_task, close, **options)
+
+
+def decided(task: OpenTask, req: DecisionRequest, acting_for: str | None, stage: str) -> DecisionResult:
+    """The answer of the `decide` update: the task decided, by whom and for whom, and the stage it left."""
+    return DecisionResult(
+        task_id=task.task_id,
+        decision=req.decision,
+        decided_by=req.actor,
+        acting_for=acting_for,
+        stage=stage,
+    )
 
 
 def _may_act(task: OpenTask, username: str, roles: list[str]) -> bool:

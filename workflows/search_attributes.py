@@ -42,6 +42,12 @@ def code_or(key: SearchAttributeKey[str], fallback: str) -> SearchAttributeUpdat
     return key.value_set(workflow.info().typed_search_attributes.get(key) or fallback)
 
 
+def show_stage(stage: str, pending_on: str, details: str) -> None:
+    """In workflow code: the stage and whom it waits on (ErpStage, ErpPendingOn), and the details the Web UI shows."""
+    workflow.upsert_search_attributes([STAGE.value_set(stage), PENDING_ON.value_set(pending_on)])
+    workflow.set_current_details(details)
+
+
 def scheduled_or_now() -> datetime:
     """In workflow code: the schedule's nominal fire time (right for backfills), else the workflow's now."""
     return workflow.info().typed_search_attributes.get(SCHEDULED_START) or workflow.now()

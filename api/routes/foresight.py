@@ -1,7 +1,5 @@
 """Foresight: the 13-week cash forecast (JSON, CSV, drill-down), the exception radar, master-data quality."""
 
-import csv
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -12,6 +10,7 @@ from sqlalchemy import text
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
+from api.downloads import csv_download
 from api.errors import responses
 from api.schemas.base import Body, Id, QueryId
 from api.schemas.foresight import (
@@ -89,16 +88,7 @@ def cash_csv(
     check_entity(who, entity_id)
     day = _day("as_of", as_of)
     rows = foresight_cash.csv_rows(foresight_cash.cash_forecast(session, entity_id, day, by))
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="cash-forecast-{day}-{by}.csv"'},
-    )
+    return csv_download(rows, f"cash-forecast-{day}-{by}")
 
 
 @router.get(

@@ -65,25 +65,18 @@ async def _start(session: Session, client: Client, who: Principal, ask: JournalA
     )
     session.commit()
     session.close()  # do not hold a connection while the workflow starts
-    row, _ = await workflow_calls.submit(
-        "start",
+    return await workflow_calls.start_document(
         client,
+        who,
         ManualJournalWorkflow.run,
         inp,
         workflow_id=inp.workflow_id,
-        update_id=None,
-        subject="manual journal",
-        username=who.username,
         entity_id=inp.entity_id,
+        subject="manual journal",
+        named={"number": number, "workflow_id": inp.workflow_id},
+        created=JournalAccepted(number=number, workflow_id=inp.workflow_id, status="approval"),
         default_field="journal",
     )
-    named = {"number": number, "workflow_id": inp.workflow_id}
-    if row.status == "pending":
-        return workflow_calls.pending_answer(row, named)
-    if row.status == "rejected":
-        return workflow_calls.outcome_answer(row)
-    answer = JournalAccepted(number=number, workflow_id=inp.workflow_id, status="approval")
-    return JSONResponse(answer.model_dump(mode="json"), status_code=201)
 
 
 @router.post(
@@ -239,22 +232,15 @@ async def create_intercompany_charge(
     # Refusals answer 409/422 naming the field.
     intercompany.check_charge(session, intercompany.charge_of(inp))
     session.close()
-    row, _ = await workflow_calls.submit(
-        "start",
+    return await workflow_calls.start_document(
         client,
+        who,
         IntercompanyChargeWorkflow.run,
         inp,
         workflow_id=workflow_id,
-        update_id=None,
-        subject="intercompany charge",
-        username=who.username,
         entity_id=body.seller_entity_id,
+        subject="intercompany charge",
+        named={"reference": body.reference, "workflow_id": workflow_id},
+        created=IntercompanyAccepted(reference=body.reference, workflow_id=workflow_id, status="posted"),
         default_field="reference",
     )
-    named = {"reference": body.reference, "workflow_id": workflow_id}
-    if row.status == "pending":
-        return workflow_calls.pending_answer(row, named)
-    if row.status == "rejected":
-        return workflow_calls.outcome_answer(row)
-    answer = IntercompanyAccepted(reference=body.reference, workflow_id=workflow_id, status="posted")
-    return JSONResponse(answer.model_dump(mode="json"), status_code=201)

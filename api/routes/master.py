@@ -1,10 +1,11 @@
 """Master data endpoints: entities, locations, items, suppliers, prices, customers, channels, accounts,
 tax and FX rates, fiscal periods."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi import APIRouter, HTTPException, status
-from sqlmodel import Session, select
+from pydantic import BaseModel
+from sqlmodel import Session, SQLModel, select
 
 from api.routes.crud import crud_router
 from api.schemas import master as s
@@ -30,101 +31,44 @@ def _create_entity(session: Session, who: Principal, data: dict[str, Any]) -> m.
     return entity
 
 
-router = APIRouter()
+class _Master(NamedTuple):
+    """One master-data resource: without an update body a record is never edited nor archived, a newer one
+    takes over (prices, rates, periods)."""
+
+    path: str
+    table: type[SQLModel]
+    create: type[BaseModel]
+    update: type[BaseModel] | None
+    write_roles: tuple[str, ...]
+    entity_scoped: bool
+
+
 MASTER = "admin"
-for sub in (
-    crud_router(
-        path="/entities",
-        table=m.Entity,
-        create=s.EntityCreate,
-        update=s.EntityUpdate,
-        write_roles=(MASTER,),
-        entity_scoped=False,
-        after_create=_create_entity,
-    ),
-    crud_router(
-        path="/locations",
-        table=m.Location,
-        create=s.LocationCreate,
-        update=s.LocationUpdate,
-        write_roles=(MASTER,),
-        entity_scoped=True,
-    ),
-    crud_router(
-        path="/items",
-        table=m.Item,
-        create=s.ItemCreate,
-        update=s.ItemUpdate,
-        write_roles=(MASTER, "buyer"),
-        entity_scoped=False,
-    ),
-    crud_router(
-        path="/suppliers",
-        table=m.Supplier,
-        create=s.SupplierCreate,
-        update=s.SupplierUpdate,
-        write_roles=(MASTER, "buyer"),
-        entity_scoped=False,
-    ),
-    crud_router(
-        path="/supplier-prices",
-        table=m.SupplierPrice,
-        create=s.SupplierPriceCreate,
-        update=None,
-        write_roles=(MASTER, "buyer"),
-        entity_scoped=False,
-        archivable=False,
-    ),
-    crud_router(
-        path="/customers",
-        table=m.Customer,
-        create=s.CustomerCreate,
-        update=s.CustomerUpdate,
-        write_roles=(MASTER, "sales_ops"),
-        entity_scoped=False,
-    ),
-    crud_router(
-        path="/channels",
-        table=m.Channel,
-        create=s.ChannelCreate,
-        update=s.ChannelUpdate,
-        write_roles=(MASTER,),
-        entity_scoped=True,
-    ),
-    crud_router(
-        path="/accounts",
-        table=m.Account,
-        create=s.AccountCreate,
-        update=s.AccountUpdate,
-        write_roles=(MASTER, "controller"),
-        entity_scoped=True,
-    ),
-    crud_router(
-        path="/tax-rates",
-        table=m.TaxRate,
-        create=s.TaxRateCreate,
-        update=None,
-        write_roles=(MASTER, "controller"),
-        entity_scoped=False,
-        archivable=False,
-    ),
-    crud_router(
-        path="/fx-rates",
-        table=m.FxRate,
-        create=s.FxRateCreate,
-        update=None,
-        write_roles=(MASTER, "controller"),
-        entity_scoped=False,
-        archivable=False,
-    ),
-    crud_router(
-        path="/fiscal-periods",
-        table=m.FiscalPeriod,
-        create=s.FiscalPeriodCreate,
-        update=None,
-        write_roles=(MASTER, "controller"),
-        entity_scoped=True,
-        archivable=False,
-    ),
-):
-    router.include_router(sub)
+_RESOURCES = (
+    _Master("/entities", m.Entity, s.EntityCreate, s.EntityUpdate, (MASTER,), False),
+    _Master("/locations", m.Location, s.LocationCreate, s.LocationUpdate, (MASTER,), True),
+    _Master("/items", m.Item, s.ItemCreate, s.ItemUpdate, (MASTER, "buyer"), False),
+    _Master("/suppliers", m.Supplier, s.SupplierCreate, s.SupplierUpdate, (MASTER, "buyer"), False),
+    _Master("/supplier-prices", m.SupplierPrice, s.SupplierPriceCreate, None, (MASTER, "buyer"), False),
+    _Master("/customers", m.Customer, s.CustomerCreate, s.CustomerUpdate, (MASTER, "sales_ops"), False),
+    _Master("/channels", m.Channel, s.ChannelCreate, s.ChannelUpdate, (MASTER,), True),
+    _Master("/accounts", m.Account, s.AccountCreate, s.AccountUpdate, (MASTER, "controller"), True),
+    _Master("/tax-rates", m.TaxRate, s.TaxRateCreate, None, (MASTER, "controller"), False),
+    _Master("/fx-rates", m.FxRate, s.FxRateCreate, None, (MASTER, "controller"), False),
+    _Master("/fiscal-periods", m.FiscalPeriod, s.FiscalPeriodCreate, None, (MASTER, "controller"), True),
+)
+
+router = APIRouter()
+for res in _RESOURCES:
+    router.include_router(
+        crud_router(
+            path=res.path,
+            table=res.table,
+            create=res.create,
+            update=res.update,
+            write_roles=res.write_roles,
+            entity_scoped=res.entity_scoped,
+            archivable=res.update is not None,
+            after_create=_create_entity if res.table is m.Entity else None,
+        )
+    )

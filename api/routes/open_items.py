@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import SessionDep, check_entity, require
+from api.downloads import csv_download
 from api.errors import responses
-from api.routes.reports import CSV, Format, _csv
+from api.routes.reports import CSV, Format
 from api.schemas.base import MAX_ID
 from api.schemas.open_items import AgingReport, OpenItemList, OpenItemReconciliation, Side
 from models.contracts.bounds import DATE_CEILING, DATE_FLOOR
@@ -54,7 +55,7 @@ def list_open_items(
     day = as_of or date.today()
     items = open_items_reports.open_items(session, _entities(who, entity_id), side, day, counterparty)
     if format == "csv":
-        return _csv(items, f"open-items-{side}-{day}")
+        return csv_download(items, f"open-items-{side}-{day}")
     return {"side": side, "as_of": day, "items": items}
 
 
@@ -77,7 +78,7 @@ def aging(
     rows = open_items_reports.aging(session, _entities(who, entity_id), side, day)
     if format == "csv":
         columns = ["entity_id", "counterparty", "currency", *LABELS, "total"]
-        return _csv([{c: r[c] for c in columns} for r in rows], f"aging-{side}-{day}")
+        return csv_download([{c: r[c] for c in columns} for r in rows], f"aging-{side}-{day}")
     return {"side": side, "as_of": day, "rows": rows}
 
 

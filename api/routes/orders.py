@@ -3,11 +3,9 @@
 import asyncio
 import hashlib
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 from temporalio.client import Client
@@ -16,7 +14,7 @@ from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
 from api.intake_gate import gate as intake_gate
-from api.schemas.base import PathKey, many
+from api.schemas.base import PathKey, exact_json, many
 from api.schemas.sales import (
     OrderAnswer,
     OrderBody,
@@ -33,11 +31,7 @@ from services.sales.views import OrderSummary, list_orders, order_detail, order_
 from workflows.sales.order import OrderWorkflow
 
 router = APIRouter(prefix="/orders", tags=["orders"], responses=responses(401))
-
-
-def _json(value: Any) -> Any:
-    """JSON-ready data with Decimals as exact strings (never floats)."""
-    return jsonable_encoder(value, custom_encoder={Decimal: str})
+_ORDERS = workflow_calls.DocumentUpdates("order")
 
 
 INTAKE_ROLES = ("sales_ops",)
@@ -53,23 +47,6 @@ def _visible(session: SessionDep, who: Principal, number: str) -> OrderSummary:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {number} not found")
     check_entity(who, header.entity_id)
     return header
-
-
-async def send_update(
-    client: Client, header: OrderSummary, who: Principal, update: Any, arg: Any, update_id: str, what: str
-) -> JSONResponse:
-    """Send an update to the order's workflow as a command (its outcome, or 202 with the command's URL)."""
-    return await workflow_calls.send_update(
-        client,
-        update,
-        arg,
-        workflow_id=header.workflow_id,
-        update_id=update_id,
-        subject="order",
-        username=who.username,
-        entity_id=header.entity_id,
-        default_field=what,
-    )
 
 
 @router.post(
@@ -111,7 +88,7 @@ async def create_order(
     session.close()  # do not hold a connection while the workflow runs
     if existing is not None and existing.status in ("closed", "cancelled"):
         return JSONResponse(
-            _json(
+            exact_json(
                 {
                     "order_number": order.order_number,
                     "workflow_id": existing.workflow_id,
@@ -198,7 +175,7 @@ def get_orders(
 ) -> list[dict[str, Any]]:
     """Order headers of your entities, newest first, filtered by status or channel, paged."""
     rows = list_orders(session, sorted(who.entity_ids), status_, channel, limit, offset)
-    return _json(rows)  # type: ignore[no-any-return]
+    return exact_json(rows)  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -210,7 +187,7 @@ def get_orders(
 def get_order(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """One order: lines, allocations, shipments, payments, postings and tasks."""
     header = _visible(session, who, number)
-    return _json(order_detail(session, header))  # type: ignore[no-any-return]
+    return exact_json(order_detail(session, header))  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -235,7 +212,7 @@ async def cancel_order(
             status.HTTP_409_CONFLICT, f"order {number} has shipped; cancel it through a return: POST /returns"
         )
     req = CancelRequest(actor=who.username, reason=body.reason)
-    return await send_update(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
+    return await _ORDERS.send(client, header, who, OrderWorkflow.cancel, req, f"cancel-{number}", "order")
 
 
 @router.post(
@@ -257,7 +234,7 @@ async def pay_order(
     payment = PaymentReceived(method=body.method, amount=body.amount, reference=body.reference)
     # A new payment after a declined one is a new update (the body is in the id); a resend is the same one.
     fingerprint = hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:16]
-    return await send_update(
+    return await _ORDERS.send(
         client, header, who, OrderWorkflow.pay, payment, f"pay-{number}-{fingerprint}", "amount"
     )
 
@@ -282,6 +259,6 @@ async def warehouse_event(
     event = WarehouseEvent(**body.model_dump())
     # Without the warehouse's event id, the event's content is its identity: the same report twice is one.
     identity = body.event_id or hashlib.sha256(body.model_dump_json().encode()).hexdigest()[:24]
-    return await send_update(
+    return await _ORDERS.send(
         client, header, who, OrderWorkflow.warehouse_event, event, f"wh-{number}-{identity}", body.kind
     )

@@ -2,12 +2,14 @@
 payouts and chargebacks, each imported once through its workflow."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlmodel import Session
+from temporalio.client import Client
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
@@ -46,34 +48,45 @@ class _Stored(Protocol):
     def fields(self) -> dict[str, Any]: ...
 
 
-def _stored_answer(
-    read: Callable[[Session, int], _Stored | None],
-    out: type[BaseModel],
-    stored_id: int,
-    *,
-    duplicate: bool,
-) -> JSONResponse:
-    """201 with what an import stored, or 200 when it had been imported before (`duplicate`)."""
-    with Session(app_engine()) as reader:
-        found = read(reader, stored_id)
-    assert found is not None
-    answer = out.model_validate({**found.fields(), "duplicate": duplicate})
-    return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
+@dataclass(frozen=True)
+class _Import:
+    """One kind of imported document: its reader, its answer, the field of its id in the workflow's first
+    answer, and its name in a 404."""
+
+    read: Callable[[Session, int], _Stored | None]
+    out: type[BaseModel]
+    id_field: str
+    what: str
+
+    def answer(self, stored_id: int, *, duplicate: bool) -> JSONResponse:
+        """201 with what an import stored, or 200 when it had been imported before (`duplicate`)."""
+        with Session(app_engine()) as reader:
+            found = self.read(reader, stored_id)
+        assert found is not None
+        answer = self.out.model_validate({**found.fields(), "duplicate": duplicate})
+        return JSONResponse(answer.model_dump(mode="json"), status_code=200 if duplicate else 201)
+
+    async def start(
+        self, client: Client, who: Principal, run: Any, inp: Any, once: StartOnce, first: Any
+    ) -> Any:
+        """Start the import's workflow once and answer with what it stored, or the answer while it works."""
+        started = await start_once(client, who, run, inp, once, first)
+        if isinstance(started, JSONResponse):
+            return started
+        return self.answer(int(started.body[self.id_field]), duplicate=not started.created)
+
+    def one(self, session: Session, who: Principal, stored_id: int) -> dict[str, Any]:
+        """One imported document by id: 404 when unknown or another entity's, never a duplicate."""
+        found = self.read(session, stored_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"{self.what} {stored_id} not found")
+        check_entity(who, found.entity_id)
+        return {**found.fields(), "duplicate": False}
 
 
-def _one_stored(
-    read: Callable[[Session, int], _Stored | None],
-    session: Session,
-    who: Any,
-    stored_id: int,
-    what: str,
-) -> dict[str, Any]:
-    """One imported document by id: 404 when unknown or another entity's, never a duplicate."""
-    found = read(session, stored_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} {stored_id} not found")
-    check_entity(who, found.entity_id)
-    return {**found.fields(), "duplicate": False}
+_STATEMENT = _Import(bank_statements.statement, StatementOut, "statement_id", "statement")
+_PAYOUT = _Import(psp_payouts.payout, PayoutOut, "payout_id", "payout")
+_CHARGEBACK = _Import(chargebacks.chargeback, ChargebackOut, "chargeback_id", "chargeback")
 
 
 @router.post(
@@ -93,23 +106,15 @@ async def import_statement(
     statement = statement_files.as_input(parse(body.content), body.entity_id, code, body.format, who.username)
     known = bank_statements.existing(session, body.entity_id, statement.statement_ref)
     if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
-        return _stored_answer(bank_statements.statement, StatementOut, known, duplicate=True)
+        return _STATEMENT.answer(known, duplicate=True)
     session.close()
-    started = await start_once(
+    return await _STATEMENT.start(
         client,
         who,
         BankStatementWorkflow.run,
         statement,
         StartOnce(statement.workflow_id, body.entity_id, "bank statement", "content"),
         BankStatementWorkflow.imported,
-    )
-    if isinstance(started, JSONResponse):
-        return started
-    return _stored_answer(
-        bank_statements.statement,
-        StatementOut,
-        int(started.body["statement_id"]),
-        duplicate=not started.created,
     )
 
 
@@ -121,7 +126,7 @@ async def import_statement(
 )
 def get_statement(statement_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """An imported statement."""
-    return _one_stored(bank_statements.statement, session, who, statement_id, "statement")
+    return _STATEMENT.one(session, who, statement_id)
 
 
 def _card_channel(session: SessionDep, who: Principal, channel: str) -> tuple[int, int, str]:
@@ -163,20 +168,15 @@ async def import_payout(
     )
     known = psp_payouts.existing(session, payout.channel_id, payout.payout_ref)
     if known is not None:  # imported before (its workflow may have ended): the same answer, nothing changes
-        return _stored_answer(psp_payouts.payout, PayoutOut, known, duplicate=True)
+        return _PAYOUT.answer(known, duplicate=True)
     session.close()
-    started = await start_once(
+    return await _PAYOUT.start(
         client,
         who,
         PspPayoutWorkflow.run,
         payout,
         StartOnce(payout.workflow_id, payout.entity_id, "payout", "payout_id"),
         PspPayoutWorkflow.imported,
-    )
-    if isinstance(started, JSONResponse):
-        return started
-    return _stored_answer(
-        psp_payouts.payout, PayoutOut, int(started.body["payout_id"]), duplicate=not started.created
     )
 
 
@@ -188,7 +188,7 @@ async def import_payout(
 )
 def get_payout(payout_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """An imported payment provider payout."""
-    return _one_stored(psp_payouts.payout, session, who, payout_id, "payout")
+    return _PAYOUT.one(session, who, payout_id)
 
 
 @router.post(
@@ -219,24 +219,16 @@ async def record_chargeback(
     )
     known = chargebacks.existing(session, channel_id, body.chargeback_id)
     if known is not None:  # recorded before (its workflow may have ended): the same answer, nothing changes
-        return _stored_answer(chargebacks.chargeback, ChargebackOut, known, duplicate=True)
+        return _CHARGEBACK.answer(known, duplicate=True)
     chargebacks.check(session, inp)  # before anything starts
     session.close()
-    started = await start_once(
+    return await _CHARGEBACK.start(
         client,
         who,
         ChargebackWorkflow.run,
         inp,
         StartOnce(inp.workflow_id, entity_id, "chargeback", "chargeback_id"),
         ChargebackWorkflow.recorded_chargeback,
-    )
-    if isinstance(started, JSONResponse):
-        return started
-    return _stored_answer(
-        chargebacks.chargeback,
-        ChargebackOut,
-        int(started.body["chargeback_id"]),
-        duplicate=not started.created,
     )
 
 
@@ -272,4 +264,4 @@ def list_chargebacks(
 )
 def get_chargeback(chargeback_id: PathId, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """A recorded chargeback and where its dispute stands."""
-    return _one_stored(chargebacks.chargeback, session, who, chargeback_id, "chargeback")
+    return _CHARGEBACK.one(session, who, chargeback_id)

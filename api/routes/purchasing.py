@@ -7,9 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlmodel import Session
-from temporalio.client import Client
 
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
@@ -45,6 +43,7 @@ from services.purchasing.reads import po_detail, po_list
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 router = APIRouter(tags=["procure-to-pay"], responses=responses(401))
+_POS = workflow_calls.DocumentUpdates("purchase order")
 buyer = Depends(require("buyer"))
 warehouse = Depends(require("warehouse"))
 ap_clerk = Depends(require("ap_clerk"))
@@ -78,17 +77,6 @@ async def create_po(
     session.close()
     # The start is a stored command: once it is stored the PO exists for the client, whatever dies next.
     # The workflow's first activity persists the PO row.
-    row, _ = await workflow_calls.submit(
-        "start",
-        client,
-        PurchaseOrderWorkflow.run,
-        po,
-        workflow_id=po.workflow_id,
-        update_id=None,
-        subject="purchase order",
-        username=who.username,
-        entity_id=po.entity_id,
-    )
     named = {
         "number": po.number,
         "workflow_id": po.workflow_id,
@@ -98,11 +86,16 @@ async def create_po(
         # Over a category budget: the PO needs the review level as well (the reason, or null).
         "over_budget": po.policy.budget_over,
     }
-    if row.status == "pending":
-        return workflow_calls.pending_answer(row, named)
-    if row.status == "rejected":
-        return workflow_calls.outcome_answer(row)
-    return JSONResponse(named, status_code=201)
+    return await workflow_calls.start_document(
+        client,
+        who,
+        PurchaseOrderWorkflow.run,
+        po,
+        workflow_id=po.workflow_id,
+        entity_id=po.entity_id,
+        subject="purchase order",
+        named=named,
+    )
 
 
 @router.get(
@@ -148,31 +141,14 @@ def get_po(number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str,
     return detail
 
 
-def _visible_po(session: Session, who: Principal, number: str, *, keep_open: bool = False) -> tuple[str, int]:
-    """The PO's workflow id and entity, or 404 when it does not exist or belongs to another entity."""
+def _visible_po(session: Session, who: Principal, number: str, *, keep_open: bool = False) -> po_store.PoHead:
+    """The PO's header, or 404 when it does not exist or belongs to another entity."""
     po = po_store.find(session, number)
     if po is None or not who.sees(po.entity_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"purchase order {number} not found")
     if not keep_open:
         session.close()  # do not hold a connection while the workflow works
-    return po.workflow_id, po.entity_id
-
-
-async def _update(
-    client: Client, po: tuple[str, int], who: Principal, update: Any, arg: BaseModel, update_id: str
-) -> JSONResponse:
-    """Send an update to the PO's workflow as a command (its outcome, or 202 with the command's URL)."""
-    workflow_id, entity_id = po
-    return await workflow_calls.send_update(
-        client,
-        update,
-        arg,
-        workflow_id=workflow_id,
-        update_id=update_id,
-        subject="purchase order",
-        username=who.username,
-        entity_id=entity_id,
-    )
+    return po
 
 
 @router.post(
@@ -201,7 +177,9 @@ async def receive(
         received_on=received_on,
         lines=[ReceiptLineIn(**line.model_dump()) for line in body.lines],
     )
-    return await _update(client, po, who, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}")
+    return await _POS.send(
+        client, po, who, PurchaseOrderWorkflow.receive, req, f"receipt-{body.delivery_note}"
+    )
 
 
 @router.post(
@@ -222,7 +200,7 @@ async def confirm(
     req = ConfirmationRequest(
         confirmed_date=body.confirmed_date, reference=body.reference, lines=body.lines, actor=who.username
     )
-    return await _update(client, po, who, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
+    return await _POS.send(client, po, who, PurchaseOrderWorkflow.confirm, req, f"confirm-{body.reference}")
 
 
 @router.post(
@@ -242,7 +220,7 @@ async def cancel(
     po = _visible_po(session, who, number)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
     digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
-    return await _update(
+    return await _POS.send(
         client,
         po,
         who,
@@ -269,7 +247,7 @@ async def submit_invoice(
     refused = _invoice_refusal(session, body, found.supplier_id)
     if refused is not None:
         return refused
-    po = (found.workflow_id, found.entity_id)
+    po = found
     session.close()
     req = InvoiceRequest(
         invoice_number=body.invoice_number,
@@ -282,7 +260,7 @@ async def submit_invoice(
         basis=body.basis,
         entered_by=who.username,
     )
-    return await _update(
+    return await _POS.send(
         client,
         po,
         who,

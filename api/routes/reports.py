@@ -1,14 +1,11 @@
 """Reports as JSON (and CSV where people export): statements, stock, margin, suppliers, working capital, KPIs."""
 
-import csv
-import io
-from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 
 from api.deps import SessionDep, check_entity, require
+from api.downloads import csv_download
 from api.errors import responses
 from api.schemas.base import QueryId
 from api.schemas.reports import (
@@ -38,22 +35,8 @@ CSV: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _csv(rows: Sequence[dict[str, Any]], name: str) -> Response:
-    """Rows as a CSV download (columns from the first row)."""
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
-
-
 def _answer(body: dict[str, Any], rows_key: str, fmt: str, name: str) -> Any:
-    return _csv(body[rows_key], name) if fmt == "csv" else body
+    return csv_download(body[rows_key], name) if fmt == "csv" else body
 
 
 @router.get(
@@ -129,7 +112,11 @@ def stock_valuation(
     spreadsheet."""
     check_entity(who, entity_id)
     rows = stock_reports.stock_valuation(session, entity_id, period)
-    return _csv(rows, f"stock-valuation-{period}") if format == "csv" else {"period": period, "lines": rows}
+    return (
+        csv_download(rows, f"stock-valuation-{period}")
+        if format == "csv"
+        else {"period": period, "lines": rows}
+    )
 
 
 @router.get(

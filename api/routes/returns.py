@@ -2,7 +2,6 @@
 
 import hashlib
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
@@ -17,7 +16,7 @@ from temporalio.client import (
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
-from api.schemas.base import PathKey, many
+from api.schemas.base import PathKey, exact_json, many
 from api.schemas.returns import (
     ChannelPolicyBody,
     ChannelPolicyView,
@@ -49,15 +48,11 @@ from services.sales.intake import Caller
 from workflows.returns.rma import ReturnWorkflow
 
 router = APIRouter(prefix="/returns", tags=["returns"], responses=responses(401, 422))
+_RETURNS = workflow_calls.DocumentUpdates("return")
 
 sales_ops = Depends(require("sales_ops"))
 warehouse = Depends(require("warehouse"))
 controller = Depends(require("controller"))
-
-
-def _json(value: Any) -> Any:
-    """JSON-ready data with Decimals as exact strings (never floats)."""
-    return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
 @router.post(
@@ -131,7 +126,7 @@ def get_returns(
     offset: int = Query(0, ge=0),
 ) -> list[dict[str, Any]]:
     """Return headers of your entities, newest first, by stage or order, paged."""
-    return _json(list_returns(session, sorted(who.entity_ids), stage, order_number, limit, offset))  # type: ignore[no-any-return]
+    return exact_json(list_returns(session, sorted(who.entity_ids), stage, order_number, limit, offset))  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -147,7 +142,7 @@ def get_rates(
     days: int = Query(30, ge=1, le=3650),
 ) -> list[dict[str, Any]]:
     """Returned vs sold units over the last days per SKU, channel or promotion; each line carries only the chosen key."""
-    return _json(rates(session, sorted(who.entity_ids), by, days, date.today()))  # type: ignore[no-any-return]
+    return exact_json(rates(session, sorted(who.entity_ids), by, days, date.today()))  # type: ignore[no-any-return]
 
 
 @router.get(
@@ -160,7 +155,7 @@ def get_alerts(
 ) -> list[dict[str, Any]]:
     """Return-rate spikes raised when a SKU's rate on a channel passed the channel's threshold in its window, newest
     first."""
-    return _json(alerts(session, sorted(who.entity_ids), limit))  # type: ignore[no-any-return]
+    return exact_json(alerts(session, sorted(who.entity_ids), limit))  # type: ignore[no-any-return]
 
 
 def _policy_row(session: Session, table: str, key: str, key_id: int) -> dict[str, Any] | None:
@@ -198,7 +193,7 @@ def put_channel_policy(
         session, who, "ChannelReturnPolicy.update", "Channel", str(channel_id), before, after, entity_id
     )
     session.commit()
-    return _json(stored)
+    return exact_json(stored)
 
 
 @router.put(
@@ -260,7 +255,7 @@ def _visible(session: SessionDep, who: Principal, rma_number: str) -> ReturnSumm
 def get_return(rma_number: PathKey, session: SessionDep, who: PrincipalDep) -> dict[str, Any]:
     """One return: lines, dispositions, credit note, postings, stock moves, documents sent and tasks."""
     head = _visible(session, who, rma_number)
-    return _json(return_detail(session, head))  # type: ignore[no-any-return]
+    return exact_json(return_detail(session, head))  # type: ignore[no-any-return]
 
 
 @router.post(
@@ -286,16 +281,8 @@ async def post_receipt(
     parts = resolve_parts(session, header(session, rma_number), asks)
     session.close()
     req = ReceiptRequest(received_by=who.username, parts=parts, note=body.note)
-    return await workflow_calls.send_update(
-        client,
-        ReturnWorkflow.receive,
-        req,
-        workflow_id=head.workflow_id,
-        update_id=f"receipt-{rma_number}",
-        subject="return",
-        username=who.username,
-        entity_id=head.entity_id,
-        default_field="return",
+    return await _RETURNS.send(
+        client, head, who, ReturnWorkflow.receive, req, f"receipt-{rma_number}", "return"
     )
 
 
@@ -318,14 +305,6 @@ async def cancel_return(
     req = CancelReturn(actor=who.username, reason=body.reason)
     # The same request retried replays its answer; a different one reaches the workflow (409 when it is over).
     digest = hashlib.sha256(f"{who.username}\n{body.reason}".encode()).hexdigest()[:16]
-    return await workflow_calls.send_update(
-        client,
-        ReturnWorkflow.cancel,
-        req,
-        workflow_id=head.workflow_id,
-        update_id=f"cancel-{rma_number}-{digest}",
-        subject="return",
-        username=who.username,
-        entity_id=head.entity_id,
-        default_field="return",
+    return await _RETURNS.send(
+        client, head, who, ReturnWorkflow.cancel, req, f"cancel-{rma_number}-{digest}", "return"
     )

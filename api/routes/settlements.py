@@ -1,11 +1,9 @@
 """Marketplace payout reports: matched to shipped orders, fees posted, receivables cleared."""
 
 import json
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 from temporalio.client import Client
@@ -13,6 +11,7 @@ from temporalio.client import Client
 from api import workflow_calls
 from api.deps import PrincipalDep, SessionDep, TemporalDep, check_entity, require
 from api.errors import responses
+from api.schemas.base import exact_json
 from api.schemas.sales import PayoutReportBody, SettlementView
 from models.contracts.sales import SettlementInput, SettlementLineIn, SettlementResult
 from models.sales import MarketplaceSettlement, SettlementLine
@@ -24,11 +23,6 @@ from services.sales import settlements
 from workflows.sales.settlement import SettlementWorkflow
 
 router = APIRouter(prefix="/settlements", tags=["settlements"], responses=responses(401))
-
-
-def _json(value: Any) -> Any:
-    """JSON-ready data with Decimals as exact strings (never floats)."""
-    return jsonable_encoder(value, custom_encoder={Decimal: str})
 
 
 finance = Depends(require("sales_ops", "controller"))
@@ -151,4 +145,4 @@ def get_settlement(settlement_id: int, session: SessionDep, who: PrincipalDep) -
         .where(col(SettlementLine.settlement_id) == settlement_id)
         .order_by(col(SettlementLine.line_no))
     )
-    return _json({**head.model_dump(), "lines": [line.model_dump() for line in lines]})  # type: ignore[no-any-return]
+    return exact_json({**head.model_dump(), "lines": [line.model_dump() for line in lines]})  # type: ignore[no-any-return]

@@ -29,6 +29,7 @@ from workflows.replenishment.cycle_count import CycleCountWorkflow
 from workflows.replenishment.transfer import TransferOrderWorkflow
 
 router = APIRouter(tags=["transfers and counts"], responses=responses(401))
+_TRANSFERS = workflow_calls.DocumentUpdates("transfer")
 warehouse = Depends(require("warehouse", "buyer"))
 Number = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")]
 
@@ -71,28 +72,6 @@ class CountBody(Body):
     item_ids: list[Id] = Field(min_length=1, max_length=1000)
 
 
-async def _start(
-    client: Client, run: Any, arg: Any, who: Principal, named: dict[str, Any], subject: str
-) -> JSONResponse:
-    """Start the document's workflow as a stored command: 201, or 202 naming it while its start is pending."""
-    row, _ = await workflow_calls.submit(
-        "start",
-        client,
-        run,
-        arg,
-        workflow_id=arg.workflow_id,
-        update_id=None,
-        subject=subject,
-        username=who.username,
-        entity_id=arg.entity_id,
-    )
-    if row.status == "pending":
-        return workflow_calls.pending_answer(row, named)
-    if row.status == "rejected":
-        return workflow_calls.outcome_answer(row)
-    return JSONResponse(named, status_code=201)
-
-
 @router.post(
     "/transfers",
     status_code=201,
@@ -121,7 +100,16 @@ async def create_transfer(
     session.close()
     inp = inp.model_copy(update={"number": number, "workflow_id": f"TO-{number}"})
     named = {"number": number, "workflow_id": inp.workflow_id, "status": "draft"}
-    return await _start(client, TransferOrderWorkflow.run, inp, who, named, "transfer")
+    return await workflow_calls.start_document(
+        client,
+        who,
+        TransferOrderWorkflow.run,
+        inp,
+        workflow_id=inp.workflow_id,
+        entity_id=inp.entity_id,
+        subject="transfer",
+        named=named,
+    )
 
 
 def _transfer(session: Session, who: Principal, number: str) -> TransferOrder:
@@ -148,22 +136,6 @@ def get_transfer(number: PathKey, session: SessionDep, who: PrincipalDep) -> dic
     return {**head.model_dump(), "lines": [line.model_dump() for line in lines]}
 
 
-async def _update(
-    client: Client, head: TransferOrder, who: Principal, update: Any, arg: Any, update_id: str
-) -> JSONResponse:
-    """Send an update to the transfer's workflow as a command (its outcome, or 202 with the command's URL)."""
-    return await workflow_calls.send_update(
-        client,
-        update,
-        arg,
-        workflow_id=head.workflow_id,
-        update_id=update_id,
-        subject="transfer",
-        username=who.username,
-        entity_id=head.entity_id,
-    )
-
-
 async def _step(
     session: Session, who: Principal, client: Client, number: str, body: StepBody, update: Any, name: str
 ) -> JSONResponse:
@@ -171,7 +143,7 @@ async def _step(
     head = _transfer(session, who, number)
     session.close()
     step = TransferStep(number=number, actor=who.username, on=body.on or date.today())
-    return await _update(client, head, who, update, step, f"{name}-{number}")
+    return await _TRANSFERS.send(client, head, who, update, step, f"{name}-{number}")
 
 
 @router.post(
@@ -234,7 +206,16 @@ async def create_count(
     session.close()
     inp = inp.model_copy(update={"number": number, "workflow_id": f"CC-{number}"})
     named = {"number": number, "workflow_id": inp.workflow_id, "status": "open"}
-    return await _start(client, CycleCountWorkflow.run, inp, who, named, "cycle count")
+    return await workflow_calls.start_document(
+        client,
+        who,
+        CycleCountWorkflow.run,
+        inp,
+        workflow_id=inp.workflow_id,
+        entity_id=inp.entity_id,
+        subject="cycle count",
+        named=named,
+    )
 
 
 @router.get(

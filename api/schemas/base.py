@@ -1,9 +1,11 @@
 """Request bodies forbid unknown fields (no mass assignment of status, amounts or approver)."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import Path, Query
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlmodel import SQLModel
 
@@ -80,3 +82,8 @@ def record_model(
 def many(model: type[BaseModel]) -> Any:
     """`list[model]` as a response model (built at run time, so type checkers accept a created model)."""
     return list[model]  # type: ignore[valid-type]
+
+
+def exact_json(value: Any) -> Any:
+    """JSON-ready data with Decimals as exact strings (never floats)."""
+    return jsonable_encoder(value, custom_encoder={Decimal: str})

@@ -74,6 +74,11 @@ def account_balances(session: Session, entity_id: int, period: str) -> list[Acco
     return _balances_of(_rows(session, entity_id, period))
 
 
+def _heading(entity_id: int, code: str, currency: str, period: str) -> dict[str, Any]:
+    """What every report of one entity's period starts with."""
+    return {"entity_id": entity_id, "entity_code": code, "currency": currency, "period": period}
+
+
 def _trial_balance_of(
     entity_id: int, code: str, currency: str, period: str, rows: list[Any]
 ) -> dict[str, Any]:
@@ -95,10 +100,7 @@ def _trial_balance_of(
     debit = sum((Decimal(r.debits) for r in rows), Decimal(0))
     credit = sum((Decimal(r.credits) for r in rows), Decimal(0))
     return {
-        "entity_id": entity_id,
-        "entity_code": code,
-        "currency": currency,
-        "period": period,
+        **_heading(entity_id, code, currency, period),
         "lines": lines,
         "total_debit": money(debit),
         "total_credit": money(credit),
@@ -140,26 +142,14 @@ def profit_and_loss_report(session: Session, entity_id: int, period: str) -> dic
     """The entity's P&L for the period."""
     code, currency = _entity(session, entity_id)
     pnl = profit_and_loss(account_balances(session, entity_id, period))
-    return {
-        "entity_id": entity_id,
-        "entity_code": code,
-        "currency": currency,
-        "period": period,
-        **pnl_json(pnl),
-    }
+    return {**_heading(entity_id, code, currency, period), **pnl_json(pnl)}
 
 
 def balance_sheet_report(session: Session, entity_id: int, period: str) -> dict[str, Any]:
     """The entity's balance sheet at period end."""
     code, currency = _entity(session, entity_id)
     bs = balance_sheet(account_balances(session, entity_id, period))
-    return {
-        "entity_id": entity_id,
-        "entity_code": code,
-        "currency": currency,
-        "period": period,
-        **bs_json(bs),
-    }
+    return {**_heading(entity_id, code, currency, period), **bs_json(bs)}
 
 
 def statements(session: Session, entity_id: int, period: str) -> dict[str, Any]:

@@ -1,8 +1,6 @@
 """Read models of returns for the API: the RMA with lines, dispositions, credit note, postings, moves, tasks."""
 
-from dataclasses import asdict, dataclass
-from datetime import date
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -15,29 +13,15 @@ def _rows(session: Session, sql: str, **params: Any) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class ReturnSummary:
-    """The RMA header as GET /returns/{rma} shows it, with its order, channel and customer."""
+    """The RMA header as GET /returns/{rma} shows it (`shown`: its columns, with its order, channel and customer),
+    and the keys the routes act on."""
 
     id: int
     rma_number: str
     workflow_id: str
     entity_id: int
     order_number: str
-    channel: str
-    customer: str
-    currency: str
-    refund_method: str
-    stage: str
-    pending_on: str | None
-    requested_by: str
-    requested_on: date
-    goods_due: date | None
-    approved_by: str | None
-    value: Decimal
-    refunded: Decimal
-    refunded_early: bool
-    credit_note_number: str | None
-    exchange_order_number: str | None
-    closed_reason: str | None
+    shown: dict[str, Any]
 
 
 _SUMMARY = """
@@ -53,31 +37,16 @@ SELECT r.id, r.rma_number, r.workflow_id, r.entity_id, o.number AS order_number,
 
 def return_header(session: Session, rma_number: str) -> ReturnSummary | None:
     """The RMA header with its order, channel and customer, or None."""
-    row = session.connection().execute(text(_SUMMARY), {"n": rma_number}).first()
+    row = session.connection().execute(text(_SUMMARY), {"n": rma_number}).mappings().first()
     if row is None:
         return None
     return ReturnSummary(
-        id=int(row[0]),
-        rma_number=str(row[1]),
-        workflow_id=str(row[2]),
-        entity_id=int(row[3]),
-        order_number=str(row[4]),
-        channel=str(row[5]),
-        customer=str(row[6]),
-        currency=str(row[7]),
-        refund_method=str(row[8]),
-        stage=str(row[9]),
-        pending_on=row[10],
-        requested_by=str(row[11]),
-        requested_on=row[12],
-        goods_due=row[13],
-        approved_by=row[14],
-        value=Decimal(row[15]),
-        refunded=Decimal(row[16]),
-        refunded_early=bool(row[17]),
-        credit_note_number=row[18],
-        exchange_order_number=row[19],
-        closed_reason=row[20],
+        id=int(row["id"]),
+        rma_number=str(row["rma_number"]),
+        workflow_id=str(row["workflow_id"]),
+        entity_id=int(row["entity_id"]),
+        order_number=str(row["order_number"]),
+        shown=dict(row),
     )
 
 
@@ -85,7 +54,7 @@ def return_detail(session: Session, head: ReturnSummary) -> dict[str, Any]:
     """Everything GET /returns/{rma} shows."""
     rid, number = head.id, head.rma_number
     return {
-        **asdict(head),
+        **head.shown,
         "lines": _rows(
             session,
             """

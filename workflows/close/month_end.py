@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.close.calendar import local_date
     from workflows.close.options import ACT, HEAVY, WORKFLOW_TYPE
     from workflows.close.signoff import CONTROLLER, SignOffStage
-    from workflows.inbox import close_decided
+    from workflows.inbox import close_decided, decided
 
 
 def close_workflow_id(entity_code: str, period: str) -> str:
@@ -193,10 +193,11 @@ class MonthEndCloseWorkflow:
     def _set_stage(self, stage: str) -> None:
         self._stage = stage
         pending = CONTROLLER if stage == "sign_off" else "nothing"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            pending,
             f"Close {self._inp.entity_code} {self._inp.period}: {stage}, waiting on {pending};"
-            f" round {self._signoff.round}, {len(self._signoff.tasks.tasks)} open tasks"
+            f" round {self._signoff.round}, {len(self._signoff.tasks.tasks)} open tasks",
         )
 
     @workflow.query
@@ -223,13 +224,7 @@ class MonthEndCloseWorkflow:
         task, acting_for = signoff.tasks.authorize(req)
         await close_decided(self._signoff.tasks, task, req, acting_for, **ACT)
         self._signoff.decided(task, req)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self._stage,
-        )
+        return decided(task, req, acting_for, self._stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -17,7 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.journals import check_maker_is_not_checker
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, refusal
 
 WORKFLOW_TYPE = "ManualJournal"
 APPROVAL = "journal_approval"
@@ -104,10 +104,7 @@ class ManualJournalWorkflow:
 
     async def _reverse_on(self, on: date, inp: JournalInput, outcome: JournalOutcome) -> JournalOutcome:
         """Wait for the reversal date on a durable timer, then post the reversal."""
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set("awaiting_reversal"), sa.PENDING_ON.value_set("timer")]
-        )
-        workflow.set_current_details(f"Journal {inp.number}: posted; reverses on {on}")
+        sa.show_stage("awaiting_reversal", "timer", f"Journal {inp.number}: posted; reverses on {on}")
         # Midnight UTC of the reversal date: a durable timer, so a worker restart does not lose it.
         due = datetime.combine(on, time(), UTC)
         if due > workflow.now():
@@ -124,10 +121,7 @@ class ManualJournalWorkflow:
         )
 
     async def _end(self, outcome: JournalOutcome) -> JournalOutcome:
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set(outcome.stage), sa.PENDING_ON.value_set("nothing")]
-        )
-        workflow.set_current_details(f"Journal {outcome.number}: {outcome.stage}")
+        sa.show_stage(outcome.stage, "nothing", f"Journal {outcome.number}: {outcome.stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return outcome
 
@@ -163,13 +157,7 @@ class ManualJournalWorkflow:
         if req.decision == "approve":
             self._posted = posted
         self._decision = req.decision
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="posted" if req.decision == "approve" else "rejected",
-        )
+        return decided(task, req, acting_for, "posted" if req.decision == "approve" else "rejected")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

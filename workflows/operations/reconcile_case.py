@@ -12,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.reconcile import CaseInput, case_task_key
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
 
 WORKFLOW_TYPE = "ReconciliationCase"
 OPTIONS = ["acknowledge"]
@@ -89,13 +89,7 @@ class ReconciliationCaseWorkflow:
         task, acting_for = self._book.authorize(req)
         await close_decided(self._book, task, req, acting_for, **_ACT)
         self._acknowledged_by = req.actor
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="acknowledged",
-        )
+        return decided(task, req, acting_for, "acknowledged")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -21,8 +21,7 @@ class BankStatementWorkflow:
 
     @workflow.init
     def __init__(self, inp: StatementInput) -> None:
-        self.result: StatementImported | None = None
-        self.tasks = LineTasks()
+        self.tasks: LineTasks[StatementImported] = LineTasks()
 
     @workflow.run
     async def run(self, inp: StatementInput) -> StatementImported:
@@ -53,38 +52,31 @@ class BankStatementWorkflow:
                 ),
                 line.line_no,
             )
-        self.result = imported.model_copy(update={"open_tasks": self.tasks.open_ids})
-        workflow.set_current_details(
-            f"Statement {inp.statement_ref}: {len(imported.unmatched)} lines match nothing and wait on {ROLE}"
+        return await self.tasks.wait_all_decided(
+            imported,
+            f"Statement {inp.statement_ref}: {len(imported.unmatched)} lines match nothing and wait on {ROLE}",
         )
-        await self.tasks.all_decided()
-        return self.result
 
     @workflow.update
     async def imported(self) -> StatementImported:
         """Read-only: the statement once imported (the API answers the import with it)."""
-        await workflow.wait_condition(lambda: self.result is not None)
-        assert self.result is not None
-        return self.result
+        return await self.tasks.imported()
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Book the line as a bank charge or interest, or dismiss it (a person found it elsewhere)."""
-        assert self.result is not None
-        result = self.result
+        statement_id = self.tasks.answered().statement_id
 
         async def resolve(line_no: int) -> None:
             await workflow.execute_activity_method(
                 PaymentActivities.resolve_line,
                 ResolveLine(
-                    statement_id=result.statement_id, line_no=line_no, decision=req.decision, actor=req.actor
+                    statement_id=statement_id, line_no=line_no, decision=req.decision, actor=req.actor
                 ),
                 **ACT,
             )
 
-        decided = await self.tasks.decide(req, resolve)
-        self.result = self.result.model_copy(update={"open_tasks": self.tasks.open_ids})
-        return decided
+        return await self.tasks.decide(req, resolve)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

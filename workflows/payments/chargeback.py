@@ -14,7 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.chargebacks import DISPUTE_OPTIONS, RULING_OPTIONS
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
 
 WORKFLOW_TYPE = "Chargeback"
 DISPUTE_KIND = "chargeback_dispute"
@@ -110,13 +110,7 @@ class ChargebackWorkflow:
         )
         await close_decided(self.book, task, req, acting_for, **_ACT)
         self.stage = {"accept": "accepted", "contest": "contested"}.get(req.decision, req.decision)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.stage,
-        )
+        return decided(task, req, acting_for, self.stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

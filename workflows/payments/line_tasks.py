@@ -6,25 +6,29 @@ then close_task), so recorded histories replay."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskSpec
     from workflows import retry
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
 
 ACT: dict[str, Any] = {"start_to_close_timeout": timedelta(seconds=30), "retry_policy": retry.TRANSIENT}
 
+Imported = TypeVar("Imported", bound=BaseModel)
+
 
 @dataclass
-class LineTasks:
-    """Open tasks by id, and the line number each is about."""
+class LineTasks(Generic[Imported]):
+    """Open tasks by id, the line number each is about, and what the import answered (with its open tasks)."""
 
     book: TaskBook = field(default_factory=TaskBook)
     lines: dict[int, int] = field(default_factory=dict)
+    result: Imported | None = None
 
     async def open(self, spec: TaskSpec, line_no: int) -> None:
         """Open the task of one line (once per task key) and remember it."""
@@ -39,6 +43,28 @@ class LineTasks:
         )
         self.lines[opened.task_id] = line_no
 
+    async def wait_all_decided(self, imported: Imported, details: str) -> Imported:
+        """Show the import with its open tasks, say what it waits on, and end with it once every line is decided."""
+        self.result = self.with_open_ids(imported)
+        workflow.set_current_details(details)
+        await self.all_decided()
+        return self.result
+
+    async def imported(self) -> Imported:
+        """What the import answered, once every line's task is open (the API answers the import with it)."""
+        await workflow.wait_condition(lambda: self.result is not None)
+        assert self.result is not None
+        return self.result
+
+    def answered(self) -> Imported:
+        """What the import answered; a decision comes only after it."""
+        assert self.result is not None
+        return self.result
+
+    def with_open_ids(self, imported: Imported) -> Imported:
+        """The import's answer with the tasks open now."""
+        return imported.model_copy(update={"open_tasks": self.open_ids})
+
     def check(self, req: DecisionRequest) -> None:
         """The validator's refusal of a wrong actor or a decided task; a task being opened passes for now."""
         if self.book.not_yet_seen(req.task_id):
@@ -51,13 +77,8 @@ class LineTasks:
         task, acting_for, line_no = self.take(req)
         await resolve(line_no)
         await self.close(task, req, acting_for)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.stage,
-        )
+        self.result = self.with_open_ids(self.answered())
+        return decided(task, req, acting_for, self.stage)
 
     def take(self, req: DecisionRequest) -> tuple[OpenTask, str | None, int]:
         """The decided task (forgotten now, so a second decision meanwhile is refused), whom the actor acts

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskClose, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, refusal
 
 WORKFLOW_TYPE = "PaymentRun"
 TASK_KIND = "payment_run_approval"
@@ -160,13 +160,7 @@ class PaymentRunWorkflow:
         task, acting_for = self._authorize(req)
         await close_decided(self.book, task, req, acting_for, **_ACT)
         self.decision = req
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="approved" if req.decision == "approve" else "rejected",
-        )
+        return decided(task, req, acting_for, "approved" if req.decision == "approve" else "rejected")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

@@ -25,8 +25,7 @@ class PspPayoutWorkflow:
 
     @workflow.init
     def __init__(self, inp: PayoutInput) -> None:
-        self.result: PayoutImported | None = None
-        self.tasks = LineTasks()
+        self.tasks: LineTasks[PayoutImported] = LineTasks()
 
     @workflow.run
     async def run(self, inp: PayoutInput) -> PayoutImported:
@@ -60,38 +59,30 @@ class PspPayoutWorkflow:
                 ),
                 line.line_no,
             )
-        self.result = imported.model_copy(update={"open_tasks": self.tasks.open_ids})
-        workflow.set_current_details(
-            f"Payout {inp.payout_ref}: {len(imported.differences)} lines differ and wait on {ROLE}"
+        return await self.tasks.wait_all_decided(
+            imported, f"Payout {inp.payout_ref}: {len(imported.differences)} lines differ and wait on {ROLE}"
         )
-        await self.tasks.all_decided()
-        return self.result
 
     @workflow.update
     async def imported(self) -> PayoutImported:
         """Read-only: the payout once imported (the API answers the import with it)."""
-        await workflow.wait_condition(lambda: self.result is not None)
-        assert self.result is not None
-        return self.result
+        return await self.tasks.imported()
 
     @workflow.update
     async def decide(self, req: DecisionRequest) -> DecisionResult:
         """Accept the line (post it; the rest against what the order held goes to provider fees) or dismiss."""
-        assert self.result is not None
-        result = self.result
+        payout_id = self.tasks.answered().payout_id
 
         async def resolve(line_no: int) -> None:
             await workflow.execute_activity_method(
                 PaymentActivities.resolve_payout_line,
                 ResolvePayoutLine(
-                    payout_id=result.payout_id, line_no=line_no, decision=req.decision, actor=req.actor
+                    payout_id=payout_id, line_no=line_no, decision=req.decision, actor=req.actor
                 ),
                 **ACT,
             )
 
-        decided = await self.tasks.decide(req, resolve)
-        self.result = self.result.model_copy(update={"open_tasks": self.tasks.open_ids})
-        return decided
+        return await self.tasks.decide(req, resolve)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

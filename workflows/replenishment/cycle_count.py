@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, parse_payload, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, parse_payload, refusal
 
 WORKFLOW_TYPE = "CycleCount"
 COUNT = "cycle_count"
@@ -92,8 +92,7 @@ class CycleCountWorkflow:
         if self._cancelled_by is not None:
             await workflow.execute_activity_method(ReplenishmentActivities.cancel_count, inp, **_ACT)
         stage = "posted" if self._result is not None else "cancelled"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set("nothing")])
-        workflow.set_current_details(f"Count {inp.number}: {stage}")
+        sa.show_stage(stage, "nothing", f"Count {inp.number}: {stage}")
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._result
 
@@ -123,13 +122,7 @@ class CycleCountWorkflow:
             self._result = result
         else:
             self._cancelled_by = req.actor
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="posted" if req.decision == "submit" else "cancelled",
-        )
+        return decided(task, req, acting_for, "posted" if req.decision == "submit" else "cancelled")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

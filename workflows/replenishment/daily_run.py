@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import retry
     from workflows import search_attributes as sa
     from workflows.close.calendar import local_date
-    from workflows.inbox import OpenTask, TaskBook, close_decided
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided
     from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
     from workflows.sla import SlaWatch, Subject, wait_with_sla
 
@@ -196,10 +196,11 @@ class ReplenishmentRunWorkflow:
     def _set_stage(self, stage: str) -> None:
         self._stage = stage
         pending = "buyer" if stage == "buyer_review" else "nothing"
-        workflow.upsert_search_attributes([sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(pending)])
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            pending,
             f"Replenishment {self._inp.entity_code} {self._inp.run_date}: {stage}, waiting on {pending};"
-            f" {len(self._book.tasks)} drafts to review"
+            f" {len(self._book.tasks)} drafts to review",
         )
 
     @workflow.query
@@ -214,13 +215,7 @@ class ReplenishmentRunWorkflow:
         task, acting_for = self._book.authorize(req)
         await close_decided(self._book, task, req, acting_for, **_ACT)
         self._decided[task.task_id] = req
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self._stage,
-        )
+        return decided(task, req, acting_for, self._stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

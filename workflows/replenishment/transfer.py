@@ -85,10 +85,7 @@ class TransferOrderWorkflow:
             self._busy = False
         self._status = state.status
         pending = "warehouse" if state.status == "shipped" else "nothing"
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set(state.status), sa.PENDING_ON.value_set(pending)]
-        )
-        workflow.set_current_details(f"Transfer: {state.status}, waiting on {pending}")
+        sa.show_stage(state.status, pending, f"Transfer: {state.status}, waiting on {pending}")
         return state
 
     @workflow.update

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.tasks import DecisionRequest, DecisionResult, TaskOpened, TaskSpec
     from workflows import retry
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, TaskBook, close_decided, parse_payload, refusal
+    from workflows.inbox import OpenTask, TaskBook, close_decided, decided, parse_payload, refusal
 
 WORKFLOW_TYPE = "MarketplaceSettlement"
 _ACT: dict[str, Any] = {
@@ -122,13 +122,12 @@ class SettlementWorkflow:
         self._task_lines[opened.task_id] = line.line_no
 
     def _stage(self, stage: str) -> None:
-        workflow.upsert_search_attributes(
-            [sa.STAGE.value_set(stage), sa.PENDING_ON.value_set(_AR_ROLE if self._tasks.tasks else "nothing")]
-        )
         result = self._result
-        workflow.set_current_details(
+        sa.show_stage(
+            stage,
+            _AR_ROLE if self._tasks.tasks else "nothing",
             f"Settlement: {stage}; {len(result.lines) if result else 0} lines,"
-            f" {len(self._tasks.tasks)} waiting on {_AR_ROLE}"
+            f" {len(self._tasks.tasks)} waiting on {_AR_ROLE}",
         )
 
     @workflow.update
@@ -180,13 +179,7 @@ class SettlementWorkflow:
         self._result = self._result.model_copy(
             update={"lines": lines, "open_tasks": sorted(self._tasks.tasks)}
         )
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage="exception" if self._tasks.tasks else "posted",
-        )
+        return decided(task, req, acting_for, "exception" if self._tasks.tasks else "posted")
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

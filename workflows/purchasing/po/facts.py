@@ -10,14 +10,14 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.inbound import InboundLine
     from models.contracts.purchasing import CancelRequest, PoLine, PurchaseOrderInput
     from models.contracts.tasks import DecisionRequest
+    from workflows.from_temporal import FROM_TEMPORAL_ACTOR as FROM_TEMPORAL_ACTOR  # re-exported
+    from workflows.from_temporal import FROM_TEMPORAL_REASON as FROM_TEMPORAL_REASON  # re-exported
     from workflows.purchasing.policy import func_total, po_total
 
 WORKFLOW_TYPE = "PurchaseOrder"
 APPROVAL_OPTIONS = ["approve", "reject", "request_changes"]
 DELAY_OPTIONS = ["wait", "expedite", "cancel_remainder", "substitute"]
 TERMINAL = ("closed", "cancelled", "rejected")
-FROM_TEMPORAL_ACTOR = "temporal"
-FROM_TEMPORAL_REASON = "cancelled from Temporal"
 # Histories recorded before it replay as they ran: the stage was known only once its row was written.
 STAGE_BEFORE_RECORD = "po-stage-known-before-recorded"
 # Before it, an approver without a limit approved any amount; decisions recorded so then replay as they ran.

@@ -23,9 +23,10 @@ with workflow.unsafe.imports_passed_through():
         ReceiptRequest,
         ReceiptResult,
     )
-    from models.contracts.tasks import AuditRecord, DecisionRequest, DecisionResult
+    from models.contracts.tasks import DecisionRequest, DecisionResult
+    from workflows import from_temporal
     from workflows import search_attributes as sa
-    from workflows.inbox import OpenTask, close_decided
+    from workflows.inbox import OpenTask, close_decided, decided
     from workflows.purchasing.po import approval, inbound, invoices
     from workflows.purchasing.po.approval import ApprovalStage
     from workflows.purchasing.po.effects import Effects
@@ -182,13 +183,7 @@ class PurchaseOrderWorkflow:
             else:
                 await self._refresh_stage()
             fx.wake()
-            return DecisionResult(
-                task_id=task.task_id,
-                decision=req.decision,
-                decided_by=req.actor,
-                acting_for=acting_for,
-                stage=self.facts.stage,
-            )
+            return decided(task, req, acting_for, self.facts.stage)
 
     @decide.validator
     def _validate_decide(self, req: DecisionRequest) -> None:
@@ -282,20 +277,17 @@ class PurchaseOrderWorkflow:
             cancellable = not (facts.issued and facts.fully_received())
             if cancellable and facts.cancel_requested is None:  # a pending API cancel keeps its reason
                 await self.inbound.cancel(req)
+            po = facts.po
             await self.fx.act(
                 TaskActivities.record_audit,
-                AuditRecord(
-                    idempotency_key=f"po:{facts.po.number}:cancelled_from_temporal",
-                    actor=FROM_TEMPORAL_ACTOR,
-                    action="po.cancelled_from_temporal",
+                from_temporal.audit(
+                    f"po:{po.number}",
+                    "po",
                     subject_type="purchase_order",
-                    subject_id=facts.po.number,
-                    entity_id=facts.po.entity_id,
-                    after={
-                        "reason": FROM_TEMPORAL_REASON,
-                        "issued": facts.issued,
-                        "compensated": cancellable,
-                    },
+                    subject_id=po.number,
+                    entity_id=po.entity_id,
+                    issued=facts.issued,
+                    compensated=cancellable,
                 ),
             )
             if not cancellable:

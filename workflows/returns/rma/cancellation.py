@@ -9,7 +9,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import CONFLICT
     from models.contracts.returns import CancelReturn
-    from models.contracts.tasks import AuditRecord
+    from workflows import from_temporal
     from workflows.inbox import refusal
     from workflows.returns.rma.effects import ACT, Effects
     from workflows.returns.rma.facts import (
@@ -58,16 +58,17 @@ class CancellationStage:
                 await self.cancel(req)
             else:
                 await self.fx.close_tasks(req.actor, req.reason)
+            rma = facts.rma
             await workflow.execute_activity_method(
                 TaskActivities.record_audit,
-                AuditRecord(
-                    idempotency_key=f"{facts.key}:cancelled_from_temporal",
-                    actor=FROM_TEMPORAL_ACTOR,
-                    action="return.cancelled_from_temporal",
+                from_temporal.audit(
+                    facts.key,
+                    "return",
                     subject_type="return",
-                    subject_id=facts.rma.rma_number,
-                    entity_id=facts.rma.entity_id,
-                    after={"reason": FROM_TEMPORAL_REASON, "stage": facts.stage, "compensated": compensated},
+                    subject_id=rma.rma_number,
+                    entity_id=rma.entity_id,
+                    stage=facts.stage,
+                    compensated=compensated,
                 ),
                 **ACT,
             )

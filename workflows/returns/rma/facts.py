@@ -8,6 +8,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.contracts.returns import RefundResult, ReturnInput, ReturnStage
+    from workflows.from_temporal import FROM_TEMPORAL_ACTOR as FROM_TEMPORAL_ACTOR  # re-exported
+    from workflows.from_temporal import FROM_TEMPORAL_REASON as FROM_TEMPORAL_REASON  # re-exported
 
 WORKFLOW_TYPE = "Return"
 ORDER_WORKFLOW_TYPE = "SalesOrder"
@@ -23,8 +25,6 @@ FAILED_REFUND_DECIDED = "failed-refund-decided"
 FINISH_OUTSIDE_LOCK = "return-expiry-finishes-outside-lock"
 REFUND_FAILED = "refund_failed"
 FAILED_PENDING = "sales_ops: the refund failed (retry, bank transfer or write-off)"
-FROM_TEMPORAL_ACTOR = "temporal"
-FROM_TEMPORAL_REASON = "cancelled from Temporal"
 
 
 @dataclass

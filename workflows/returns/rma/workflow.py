@@ -8,7 +8,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.returns import ReturnsActivities
     from models.contracts.returns import CancelReturn, ReceiptRequest, ReturnInput, ReturnStatus
     from models.contracts.tasks import DecisionRequest, DecisionResult
-    from workflows.inbox import close_decided
+    from workflows.inbox import close_decided, decided
     from workflows.returns.rma.approval import ApprovalStage
     from workflows.returns.rma.cancellation import CancellationStage
     from workflows.returns.rma.effects import Effects
@@ -123,13 +123,7 @@ class ReturnWorkflow:
                 await self.refund.decided(req)
             else:
                 await self.approval.decided(req, acting_for)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.facts.stage,
-        )
+        return decided(task, req, acting_for, self.facts.stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:

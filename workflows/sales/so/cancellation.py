@@ -10,7 +10,8 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from models.contracts.errors import CONFLICT
     from models.contracts.sales import CancelRequest, LineUpdate
-    from models.contracts.tasks import AuditRecord, TaskClose
+    from models.contracts.tasks import TaskClose
+    from workflows import from_temporal
     from workflows.inbox import refusal
     from workflows.sales.so.allocation import AllocationStage
     from workflows.sales.so.effects import Effects
@@ -85,16 +86,17 @@ class CancellationStage:
                 await self._close_tasks_from_temporal()
         else:
             await self.cancel(CancelRequest(actor=FROM_TEMPORAL_ACTOR, reason=FROM_TEMPORAL_REASON), lock)
+        order = facts.order
         await self.fx.act(
             TaskActivities.record_audit,
-            AuditRecord(
-                idempotency_key=f"{facts.key}:cancelled_from_temporal",
-                actor=FROM_TEMPORAL_ACTOR,
-                action="order.cancelled_from_temporal",
+            from_temporal.audit(
+                facts.key,
+                "order",
                 subject_type="sales_order",
-                subject_id=facts.order.order_number,
-                entity_id=facts.order.entity_id,
-                after={"reason": FROM_TEMPORAL_REASON, "stage": facts.stage, "compensated": not shipped},
+                subject_id=order.order_number,
+                entity_id=order.entity_id,
+                stage=facts.stage,
+                compensated=not shipped,
             ),
         )
 

@@ -7,13 +7,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.contracts.sales import LineNeed, OrderInput, Stage
+    from workflows.from_temporal import FROM_TEMPORAL_ACTOR as FROM_TEMPORAL_ACTOR  # re-exported
+    from workflows.from_temporal import FROM_TEMPORAL_REASON as FROM_TEMPORAL_REASON  # re-exported
     from workflows.sales.lines import LineState
 
 WORKFLOW_TYPE = "SalesOrder"
 LINE_OPTIONS = ["keep_waiting", "substitute", "cancel_line"]
 ZERO = Decimal(0)
-FROM_TEMPORAL_ACTOR = "temporal"
-FROM_TEMPORAL_REASON = "cancelled from Temporal"
 # Patch: a declined authorisation leaves the order waiting for a new payment (or the hold timer), and a
 # lapsed card authorisation is renewed before shipment (new commands only on these new paths).
 PAYMENT_PATHS = "payment-decline-and-expiry"

@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from models.contracts.inbound import InboundNotice
     from models.contracts.sales import CancelRequest, OrderInput, OrderStatus, PaymentReceived, WarehouseEvent
     from models.contracts.tasks import DecisionRequest, DecisionResult
+    from workflows.inbox import decided
     from workflows.sales.so.allocation import AllocationStage
     from workflows.sales.so.backorders import BackorderDesk
     from workflows.sales.so.cancellation import CancellationStage
@@ -195,13 +196,7 @@ class OrderWorkflow:
             task, acting_for = self.fx.book.authorize(req)
             self.desk.check_decision(req)  # again: the validator let a task being opened through unchecked
             await self.desk.decide(task, req, acting_for)
-        return DecisionResult(
-            task_id=task.task_id,
-            decision=req.decision,
-            decided_by=req.actor,
-            acting_for=acting_for,
-            stage=self.facts.stage,
-        )
+        return decided(task, req, acting_for, self.facts.stage)
 
     @decide.validator
     def _check_decide(self, req: DecisionRequest) -> None:
