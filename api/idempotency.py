@@ -275,28 +275,43 @@ class IdempotencyMiddleware:
             return await receive()
 
         status = 500
+        held: list[Message] = []
         out: list[bytes] = []
+        stored = False
+
+        async def store() -> None:
+            nonlocal stored
+            stored = True
+            try:
+                await to_thread.run_sync(_finish, key, user, status, b"".join(out))
+            except (OperationalError, InterfaceError):
+                # The answer is still sent; the claim stays "in progress" and a retry takes it over once stale.
+                log.warning(
+                    "idempotency key %s: answer %s not stored, the database is unavailable", key, status
+                )
 
         async def capture(message: Message) -> None:
+            # The answer is held until it is stored under the key: a client that retries the moment it has the
+            # answer (or lost it on the way) gets it replayed, never "still in progress".
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif message["type"] == "http.response.body":
                 out.append(message.get("body", b""))
-            await send(message)
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                await store()
+                for m in held:
+                    await send(m)
+                held.clear()
 
         token = idempotency_key.set(key)
         try:
             await self.app(scope, replay_body, capture)
         finally:
             idempotency_key.reset(token)
-            try:
-                await to_thread.run_sync(_finish, key, user, status, b"".join(out))
-            except (OperationalError, InterfaceError):
-                # The answer is sent; the claim stays "in progress" and a retry takes it over once stale.
-                log.warning(
-                    "idempotency key %s: answer %s not stored, the database is unavailable", key, status
-                )
+            if not stored:
+                await store()  # the route failed before its whole answer: what it had is stored as it was
 
 
 async def _read_body(receive: Receive) -> bytes | None:
