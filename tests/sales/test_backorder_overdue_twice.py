@@ -3,6 +3,9 @@ order is overdue again. The second task must be a new one they can decide: it re
 the inbox handed back the task already decided, and nobody could decide the order again (found while the
 order workflow was recorded branch by branch). Here they cancel the line's rest on the second task."""
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,20 @@ def _tasks(engine: Engine, workflow_id: str) -> list[tuple[int, str]]:
     return [(int(r[0]), str(r[1])) for r in rows]
 
 
+async def _knows(handle: WorkflowHandle[Any, OrderStatus], task_id: int) -> bool:
+    return task_id in (await handle.query(OrderWorkflow.status)).open_tasks
+
+
+async def until_async(probe: Callable[[], Awaitable[bool]], what: str, timeout: float = 30.0) -> None:
+    """Poll an async probe (real time) until it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await probe():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def _open(engine: Engine, workflow_id: str) -> list[int]:
     return [task_id for task_id, status in _tasks(engine, workflow_id) if status == "open"]
 
@@ -40,6 +57,10 @@ def _open(engine: Engine, workflow_id: str) -> list[int]:
 async def _decide(
     handle: WorkflowHandle[Any, OrderStatus], task_id: int, decision: str, **payload: Any
 ) -> None:
+    # Decide once the order knows its task: a decision that has to wait for the task's opening waits on a
+    # bounded timer, which the time-skipping test server mishandles inside an update ("invalid history builder
+    # state for action"; the dev server is fine: tests/workflows/test_decision_before_the_workflow_knows_its_task).
+    await until_async(lambda: _knows(handle, task_id), f"the order to know task {task_id}")
     req = DecisionRequest(
         task_id=task_id, decision=decision, actor="sales_ops-1", actor_roles=["sales_ops"], payload=payload
     )
