@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session
 
+from erp.migrate import add_partitions_ahead
 from rules.accounts import AccountRole
 from rules.periods import period_bounds
 from services.core import stock
@@ -190,3 +191,30 @@ def test_a_move_in_a_month_without_partition_lands_in_the_default_until_the_mont
             {"k": later},
         ).scalars()
         assert list(journal) == [f"journal_line_{month.replace('-', '_')}"]
+
+
+def test_every_migration_run_adds_the_partitions_of_the_months_ahead(
+    database_url: str, engine: Engine, owner_engine: Engine, factory: Factory
+) -> None:
+    """Years from now, `erp migrate` at a deployment adds the coming months' partitions of both ledgers; a
+    month whose moves already sit in the default partition is left for an owner to move first."""
+    entity = factory.entity()
+    loc, item = factory.location(entity), factory.item()
+    assert entity.id and loc.id and item.id
+    # A move of a month with no partition yet, that the run must not break by adding its partition.
+    base = 2040 + uuid.uuid4().int % 50
+    early = f"early:{item.sku}"
+    _move(engine, item.id, loc.id, "1", early, date(base, 3, 10))
+
+    added = add_partitions_ahead(database_url, today=date(base, 1, 20), months=3)
+    assert added == [f"{base}-01", f"{base}-02", f"{base}-04"]  # March waits for its moves to be moved
+    with owner_engine.connect() as c:
+        for p in added:
+            suffix = p.replace("-", "_")
+            tables = c.execute(
+                text("SELECT to_regclass(:j) IS NOT NULL AND to_regclass(:s) IS NOT NULL"),
+                {"j": f"journal_line_{suffix}", "s": f"stock_move_{suffix}"},
+            ).scalar_one()
+            assert tables, p
+    assert _partition_of(engine, early) == "stock_move_default"
+    assert add_partitions_ahead(database_url, today=date(base, 1, 20), months=3) == []  # once
