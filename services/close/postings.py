@@ -214,6 +214,28 @@ def _line_memo(memo: str, currency: str) -> str:
     return f"{memo} {currency}"
 
 
+def _foreign_open_items(
+    session: Session, entity_id: int, period: str, currency: str, source_id: str
+) -> list[Any]:
+    """The open foreign-currency items per role, partner and currency, with what earlier rounds booked."""
+    # Without a foreign-currency AP/AR (or intercompany) line there is nothing to revalue: the period balances tell at once.
+    if not _has_foreign_open_items(session, entity_id, period, currency):
+        return []
+    params = {
+        "e": entity_id,
+        "func": currency,
+        "d": period_bounds(period)[1],
+        "src": SOURCE_FX,
+        "sid": source_id,
+        "roles": list(REVALUED),
+        # How a realised difference names its payment (see _OPEN_ITEMS); bound, as the colons are SQL's.
+        "fx_tail": ":fx$",
+        "payment_tail": ":payment",
+        "receipt_ref": "^je:([0-9]+):",
+    }
+    return list(session.connection().execute(text(_OPEN_ITEMS), params).all())
+
+
 def revalue_fx(
     session: Session, entity_id: int, entity_code: str, period: str, currency: str, round_no: int
 ) -> dict[str, Any]:
@@ -221,22 +243,7 @@ def revalue_fx(
     (reversed on day 1)."""
     _, end = period_bounds(period)
     source_id = f"{entity_code}-{period}"
-    # Without a foreign-currency AP/AR (or intercompany) line there is nothing to revalue: the period balances tell at once.
-    rows: list[Any] = []
-    if _has_foreign_open_items(session, entity_id, period, currency):
-        params = {
-            "e": entity_id,
-            "func": currency,
-            "d": end,
-            "src": SOURCE_FX,
-            "sid": source_id,
-            "roles": list(REVALUED),
-            # How a realised difference names its payment (see _OPEN_ITEMS); bound, as the colons are SQL's.
-            "fx_tail": ":fx$",
-            "payment_tail": ":payment",
-            "receipt_ref": "^je:([0-9]+):",
-        }
-        rows = list(session.connection().execute(text(_OPEN_ITEMS), params).all())
+    rows = _foreign_open_items(session, entity_id, period, currency, source_id)
     lines: list[LineIn] = []
     items: list[dict[str, Any]] = []
     gain_loss = Decimal(0)

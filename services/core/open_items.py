@@ -176,6 +176,14 @@ def _allocate(session: Session, item_id: int, on: date, against: str | None) -> 
     return remaining
 
 
+_INSERT_ITEM = """
+INSERT INTO open_item (entity_id, side, partner_type, partner_id, counterparty, document_type, document_ref,
+                       document_date, due_date, currency, amount, amount_func, journal_entry_id, idempotency_key)
+VALUES (:e, :s, :pt, :p, :cp, :dt, :ref, :dd, :due, :c, :a, :af, :je, :k)
+ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
+"""
+
+
 def record(
     session: Session,
     entry_id: int,
@@ -198,15 +206,7 @@ def record(
         new_id = (
             session.connection()
             .execute(
-                text(
-                    """
-                INSERT INTO open_item (entity_id, side, partner_type, partner_id, counterparty, document_type,
-                                       document_ref, document_date, due_date, currency, amount, amount_func,
-                                       journal_entry_id, idempotency_key)
-                VALUES (:e, :s, :pt, :p, :cp, :dt, :ref, :dd, :due, :c, :a, :af, :je, :k)
-                ON CONFLICT (idempotency_key) DO NOTHING RETURNING id
-                """
-                ),
+                text(_INSERT_ITEM),
                 {
                     "e": r.entity_id,
                     "s": r.role,

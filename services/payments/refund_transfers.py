@@ -14,7 +14,7 @@ from models.contracts.payments import StatementLineIn
 from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, match_receipt, reference_words
 from rules.failed_refunds import paid_by_transfer
-from services.payments import posting, psp_payouts
+from services.payments import order_clearing, posting
 
 R = AccountRole
 MATCHED_TO = "refund_transfer"
@@ -70,8 +70,10 @@ def book(
         for cn, rma, cur, amount, rate, customer, order, channel in conn.execute(
             text(_OWED), {"e": entity_id, "w": words}
         )
-        # A payout may have netted the order's refund already (services/payments/psp_payouts.py).
-        if (left := min(Decimal(amount), psp_payouts.refunds_owed(session, entity_id, channel, order, cur)))
+        # A payout may have netted the order's refund already (services/payments/order_clearing.py).
+        if (
+            left := min(Decimal(amount), order_clearing.refunds_owed(session, entity_id, channel, order, cur))
+        )
         > 0
     ]
     if not owed:
