@@ -93,7 +93,7 @@ def _load(
     # Fresh statistics, as autovacuum would give them a minute later; only the owner may ANALYZE.
     owner = make_engine(engine.url.render_as_string(hide_password=False))
     with owner.connect() as c:
-        c.execute(text("ANALYZE journal_entry, journal_line, stock_move"))
+        c.execute(text("ANALYZE journal_entry, journal_line, stock_move, stock_move_key, open_item"))
         c.commit()
     owner.dispose()
     return elapsed
