@@ -14,9 +14,14 @@ EXTRA_CELLS = "extra_cells"
 def parse_csv(text: str) -> list[dict[str, Any]]:
     """Records of a CSV with a header row; empty cells are left out so the schema's defaults apply."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restkey=EXTRA_CELLS, strict=True)
-    if reader.fieldnames is None:
+    try:
+        # The header row is read here, and a broken one raises like any other row.
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise RuleViolation("csv", f"the header row: {exc}") from exc
+    if header is None:
         return []
-    if any(not (name or "").strip() for name in reader.fieldnames):
+    if any(not (name or "").strip() for name in header):
         raise RuleViolation("csv", "every column of the header row needs a name")
     rows: list[dict[str, Any]] = []
     try:

@@ -118,6 +118,9 @@ def test_suppliers_and_customers_from_csv_report_the_failing_line_and_field(
     ]
     bad_header = api.post("/imports/customers", json={"csv": "code,name\n"}, headers=bearer(sales))
     assert bad_header.status_code == 422 and bad_header.json()["detail"][0]["loc"][-1] == "csv"
+    # A header row the csv module cannot read (a bare carriage return) is bad input too, not a server error.
+    broken = api.post("/imports/customers", json={"csv": "code\rname,tax_id\nC1,X\n"}, headers=bearer(sales))
+    assert broken.status_code == 422 and broken.json()["detail"][0]["loc"][-1] == "csv", broken.text
 
 
 def test_opening_stock_posts_once_through_the_stock_ledger_and_the_books_agree(

@@ -26,6 +26,14 @@ def test_surplus_cells_are_kept_under_their_own_name_and_a_headless_file_has_no_
     assert unnamed.value.field == "csv"
 
 
+def test_a_broken_header_row_is_refused_naming_the_csv_not_a_server_error() -> None:
+    """A header with a bare carriage return or an unclosed quote (the API fuzzer sent both) is bad input."""
+    for text in ("sku\rname,price\n1,2\n", 'sku,"name\n'):
+        with pytest.raises(RuleViolation) as broken:
+            parse_csv(text)
+        assert broken.value.field == "csv" and "header row" in broken.value.reason
+
+
 def test_an_existing_record_differs_only_where_a_value_really_changes() -> None:
     existing = {"sku": "APP-1", "name": "Tee", "list_price": Decimal("19.9000"), "archived": False}
     assert differing_fields(existing, {"sku": "APP-1", "name": "Tee", "list_price": Decimal("19.90")}) == []
