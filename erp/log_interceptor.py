@@ -130,6 +130,8 @@ class _WorkflowLog(WorkflowInboundInterceptor):
         except asyncio.CancelledError:
             _decision("workflow_cancelled", "workflow cancelled")
             raise
+        except GeneratorExit:
+            raise  # the worker evicted the run from its cache (outside the workflow's loop): not an ending
         except BaseException as exc:
             _decision(
                 "workflow_ended",
