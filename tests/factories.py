@@ -76,11 +76,8 @@ class Factory:
     def channel(self, entity: Entity, kind: str = "web", **kw: Any) -> Channel:
         """A sales channel of the entity."""
         assert entity.id is not None
-        return self._save(
-            Channel(
-                entity_id=entity.id, code=f"CH{_uid()}", name=kind, kind=kind, currency=entity.currency, **kw
-            )
-        )
+        kw.setdefault("currency", entity.currency)
+        return self._save(Channel(entity_id=entity.id, code=f"CH{_uid()}", name=kind, kind=kind, **kw))
 
     def user(
         self, *roles: str, entities: tuple[Entity, ...] = (), limit: Decimal | None = None

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from tests.factories import Factory
@@ -40,11 +40,9 @@ def _sold(api: TestClient, shop: Shop, sku: str) -> tuple[str, str]:
 async def test_euros_that_clear_a_receivable_leave_nothing_open_in_zloty(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
-    shop = open_shop(factory, entity=factory.entity("PLN"))
+    shop = open_shop(factory, entity=factory.entity("PLN"), sells_in="EUR")
     assert shop.entity.id
     entity = shop.entity.id
-    with engine.begin() as c:
-        c.execute(text("UPDATE channel SET currency = 'EUR' WHERE id = :m"), {"m": shop.market.id})
     ctl = bearer(shop.controller)
     today = date.today()
     tomorrow = today + timedelta(days=1)

@@ -25,6 +25,30 @@ def supplier_bank(engine: Engine, supplier: Supplier, iban: str, bic: str | None
         )
 
 
+def key_rates(engine: Engine, to_currency: str, rates: list[tuple[str, date, str]]) -> None:
+    """Key (from currency, day, rate) rates into one currency; a different rate another test stored for the same
+    pair and day fails here, naming it (scenarios pick currency pairs no other test keys)."""
+    with engine.begin() as c:
+        for from_currency, day, rate in rates:
+            params = {"f": from_currency, "t": to_currency, "d": day, "r": rate}
+            c.execute(
+                text(
+                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES (:f, :t, :d, :r)"
+                    " ON CONFLICT DO NOTHING"
+                ),
+                params,
+            )
+            stored = c.execute(
+                text(
+                    "SELECT rate FROM fx_rate WHERE from_currency = :f AND to_currency = :t AND rate_date = :d"
+                ),
+                params,
+            ).scalar_one()
+            assert D(stored) == D(rate), (
+                f"another test stored {from_currency}/{to_currency} {stored} for {day}"
+            )
+
+
 def received_and_invoiced(
     api: TestClient, engine: Engine, desk: Desk, supplier: Supplier, currency: str, price: str
 ) -> str:

@@ -54,15 +54,9 @@ def _gain(engine: Engine, entity_id: int, source_type: str) -> Decimal:
 async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_to_zero(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
-    shop = open_shop(factory, entity=factory.entity("NOK"))
+    shop = open_shop(factory, entity=factory.entity("NOK"), sells_in="EUR")
     assert shop.entity.id
     entity = shop.entity.id
-    # Both channels sell in euros (a new shop's channels sell in the entity's currency).
-    with engine.begin() as c:
-        c.execute(
-            text("UPDATE channel SET currency = 'EUR' WHERE id = ANY(:ids)"),
-            {"ids": [shop.web.id, shop.market.id]},
-        )
     ctl = bearer(shop.controller)
     today = date.today()
     tomorrow, later = today + timedelta(days=1), today + timedelta(days=2)

@@ -14,13 +14,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from tests.factories import Factory
 from tests.payments.bank import balances
 from tests.purchasing.buyer_desk import eventually
-from tests.returns.desk import raise_return, ship_through_api
+from tests.returns.desk import return_stage, returned_and_received, ship_through_api
 from tests.sales.shop import add_item, bearer, open_shop, receive
 
 D = Decimal
@@ -29,11 +29,9 @@ D = Decimal
 async def test_a_refund_withheld_at_a_later_rate_realises_its_difference(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
-    shop = open_shop(factory, entity=factory.entity("HUF"))
+    shop = open_shop(factory, entity=factory.entity("HUF"), sells_in="EUR")
     assert shop.entity.id
     entity = shop.entity.id
-    with engine.begin() as c:
-        c.execute(text("UPDATE channel SET currency = 'EUR' WHERE id = :w"), {"w": shop.web.id})
     ctl = bearer(shop.controller)
     today = date.today()
 
@@ -61,19 +59,8 @@ async def test_a_refund_withheld_at_a_later_rate_realises_its_difference(
     assert paid.status_code == 201 and paid.json()["lines"][0]["status"] == "matched", paid.text
     assert balances(engine, entity)["fx_gain_loss"] == D("-357.00")
 
-    raised = raise_return(api, shop.sales, w, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-    eventually(
-        lambda: api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"] == "closed" or None,
-        "refunded",
-    )
+    rma = returned_and_received(api, shop, w)
+    eventually(lambda: return_stage(api, shop, rma) == "closed" or None, "refunded")
     refunded = balances(engine, entity)
     # V's 28,560.00 waits for its payout; W owes the provider 14,637.00; nothing realised by the refund.
     assert refunded["payment_clearing"] == D("13923.00") and refunded["fx_gain_loss"] == D("-357.00"), (

@@ -36,7 +36,7 @@ from tests.payments.bank import (
     transfer_order,
 )
 from tests.purchasing.buyer_desk import decide, eventually, open_desk, wait_stage
-from tests.returns.desk import raise_return, ship_through_api
+from tests.returns.desk import failed_refund_task, return_stage, returned_and_received, ship_through_api
 from tests.sales.shop import Shop, add_item, bearer, open_shop, order_body, receive
 from workflows.close.month_end import MonthEndCloseWorkflow
 
@@ -73,29 +73,13 @@ def _declined_then_paid(api: TestClient, shop: Shop, sku: str) -> str:
 
 def _refund_by_transfer(api: TestClient, shop: Shop, number: str) -> str:
     """The lamp comes back, the card refund fails, sales ops decide a bank transfer; returns the credit note."""
-    raised = raise_return(api, shop.sales, number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-
-    def failed() -> int | None:
-        tasks = api.get("/tasks", headers=bearer(shop.sales)).json()
-        return next((t["id"] for t in tasks if t["kind"] == "refund_failed" and t["subject_id"] == rma), None)
-
-    task = eventually(failed, "the failed refund's task")
+    rma = returned_and_received(api, shop, number)
+    task = eventually(lambda: failed_refund_task(api, shop, rma), "the failed refund's task")
     decided = api.post(
         f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
     )
     assert decided.status_code == 200, decided.text
-    eventually(
-        lambda: api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"] == "closed" or None,
-        "closed",
-    )
+    eventually(lambda: return_stage(api, shop, rma) == "closed" or None, "closed")
     return f"CN-{rma}"
 
 

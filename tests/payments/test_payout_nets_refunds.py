@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 from tests.factories import Factory
 from tests.payments.bank import balances, open_task
 from tests.purchasing.buyer_desk import eventually
-from tests.returns.desk import raise_return, ship_through_api
+from tests.returns.desk import failed_refund_task, return_stage, returned_and_received, ship_through_api
 from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
 
 D = Decimal
@@ -35,33 +35,6 @@ def _payout(shop: Shop, payout_id: str, lines: list[dict[str, str]]) -> dict[str
         "payout_date": date.today().isoformat(),
         "lines": lines,
     }
-
-
-def _returned(api: TestClient, shop: Shop, order: str) -> str:
-    """The customer sends the lamp back and it is received (the refund goes to the card); the RMA number."""
-    raised = raise_return(api, shop.sales, order, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-    return rma
-
-
-def _stage(api: TestClient, shop: Shop, rma: str) -> str:
-    return str(api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"])
-
-
-def _refund_failed_task(api: TestClient, shop: Shop, rma: str) -> int | None:
-    found = [
-        t["id"]
-        for t in api.get("/tasks", headers=bearer(shop.sales)).json()
-        if t["kind"] == "refund_failed" and t["subject_id"] == rma
-    ]
-    return int(found[0]) if found else None
 
 
 async def test_a_payout_nets_refunds_given_to_the_card_and_refunds_payable(
@@ -80,15 +53,15 @@ async def test_a_payout_nets_refunds_given_to_the_card_and_refunds_payable(
     first = api.post("/psp-payouts", json=_payout(shop, "po-r1", lines), headers=ctl)
     assert first.status_code == 201 and [ln["status"] for ln in first.json()["lines"]] == ["matched"] * 2
 
-    refunded = _returned(api, shop, p)
-    eventually(lambda: _stage(api, shop, refunded) == "closed" or None, "P refunded")
-    failed = _returned(api, shop, f)
-    task = eventually(lambda: _refund_failed_task(api, shop, failed), "F's failed refund task")
+    refunded = returned_and_received(api, shop, p)
+    eventually(lambda: return_stage(api, shop, refunded) == "closed" or None, "P refunded")
+    failed = returned_and_received(api, shop, f)
+    task = eventually(lambda: failed_refund_task(api, shop, failed), "F's failed refund task")
     decided = api.post(
         f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
     )
     assert decided.status_code == 200, decided.text
-    eventually(lambda: _stage(api, shop, failed) == "closed" or None, "F's refund payable")
+    eventually(lambda: return_stage(api, shop, failed) == "closed" or None, "F's refund payable")
     owed = balances(engine, entity)
     # Q's 107.10 waits for its payout, less P's 35.70 owed back; F's customer is owed 35.70.
     assert owed["payment_clearing"] == D("71.40") and owed["refunds_payable"] == D("-35.70"), owed

@@ -11,7 +11,7 @@ gain/loss, as a payment run posts it). The supplier's AP ends at zero, the open 
 pay activity retried posts nothing twice. (Before, the bank was credited at the PO's rate, CHF 3,346.70, and
 no FX was realised: the bank was CHF 27.63 short of what really left it.)"""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,33 +27,13 @@ from models.contracts.tasks import DecisionRequest
 from services.core.open_items_reports import open_items, reconciliation
 from services.purchasing.invoice_posting import NoPaymentRate
 from tests.factories import Factory
-from tests.payments.bank import balances
+from tests.payments.bank import balances, key_rates
 from tests.purchasing.buyer_desk import draft_input, open_desk
 from tests.purchasing.clock import decide, issued, reach, receive, task_of, today
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 D = Decimal
-
-
-def _rates(engine: Engine, rates: list[tuple[date, str]], currency: str = "CHF") -> None:
-    """Key USD rates in a currency (no other scenario keys dollars in francs or Singapore dollars)."""
-    with engine.begin() as c:
-        for day, rate in rates:
-            c.execute(
-                text(
-                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('USD', :c, :d, :r)"
-                    " ON CONFLICT DO NOTHING"
-                ),
-                {"c": currency, "d": day, "r": rate},
-            )
-            stored = c.execute(
-                text(
-                    "SELECT rate FROM fx_rate WHERE from_currency = 'USD' AND to_currency = :c AND rate_date = :d"
-                ),
-                {"c": currency, "d": day},
-            ).scalar_one()
-            assert D(stored) == D(rate), f"another test stored USD/{currency} {stored} for {day}"
 
 
 def _supplier_ap(engine: Engine, entity: int, supplier: int) -> Decimal:
@@ -91,9 +71,15 @@ async def test_a_po_paying_its_dollar_invoice_itself_pays_at_the_due_days_rate_a
     env = time_skipping
     day = await today(env)
     due = day + timedelta(days=30)
-    _rates(
+    # USD->CHF: no other scenario keys dollars in francs (or, below, in Singapore dollars).
+    key_rates(
         engine,
-        [(day - timedelta(days=1), "0.8842"), (day + timedelta(days=10), "0.8790"), (due, "0.8915")],
+        "CHF",
+        [
+            ("USD", day - timedelta(days=1), "0.8842"),
+            ("USD", day + timedelta(days=10), "0.8790"),
+            ("USD", due, "0.8915"),
+        ],
     )
     desk = open_desk(factory, price="37.85", terms="NET30", currency="CHF", supplier_currency="USD")
     assert desk.entity.id is not None and desk.supplier.id is not None
@@ -195,7 +181,7 @@ async def test_a_payment_day_without_a_rate_parks_the_po_until_the_rate_is_keyed
     admin, _ = factory.user("admin", entities=(desk.entity,))
     assert desk.entity.id is not None and desk.supplier.id is not None
     entity, supplier = desk.entity.id, desk.supplier.id
-    _rates(engine, [(ordered, "1.3520")], "SGD")
+    key_rates(engine, "SGD", [("USD", ordered, "1.3520")])
     async with build_worker(env.client, engine, task_queue):
         po = draft_input(engine, desk, "10", order_date=ordered)
         handle = await env.client.start_workflow(
@@ -226,7 +212,7 @@ async def test_a_payment_day_without_a_rate_parks_the_po_until_the_rate_is_keyed
         assert list((await handle.describe()).raw_description.pending_activities) == []
         assert _entries(engine, po.number) == []
 
-        _rates(engine, [(day, "1.3475")], "SGD")
+        key_rates(engine, "SGD", [("USD", day, "1.3475")])
         await handle.execute_update(
             PurchaseOrderWorkflow.decide,
             DecisionRequest(

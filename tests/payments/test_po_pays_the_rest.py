@@ -27,7 +27,7 @@ from services.core.open_items_reports import open_items, reconciliation
 from services.payments.runs import run_workflow_id
 from tests.factories import Factory
 from tests.histories import save, should_record
-from tests.payments.bank import HOUSE_BANK, balances, open_task, supplier_bank
+from tests.payments.bank import HOUSE_BANK, balances, key_rates, open_task, supplier_bank
 from tests.purchasing.buyer_desk import Desk, open_desk
 from tests.purchasing.clock import issued, reach, receive, today, until
 from worker import build_worker
@@ -37,26 +37,6 @@ from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 D = Decimal
 HISTORIES = Path(__file__).parents[1] / "purchasing" / "histories"
 HISTORY = HISTORIES / "purchase_order_rest_paid_after_a_part_run.json"
-
-
-def _rates(engine: Engine, rates: list[tuple[date, str]]) -> None:
-    """Key USD->CZK rates (no other scenario trades in CZK, so no other test keys these)."""
-    with engine.begin() as c:
-        for day, rate in rates:
-            c.execute(
-                text(
-                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES ('USD', 'CZK', :d, :r)"
-                    " ON CONFLICT DO NOTHING"
-                ),
-                {"d": day, "r": rate},
-            )
-            stored = c.execute(
-                text(
-                    "SELECT rate FROM fx_rate WHERE from_currency = 'USD' AND to_currency = 'CZK' AND rate_date = :d"
-                ),
-                {"d": day},
-            ).scalar_one()
-            assert D(stored) == D(rate), f"another test stored USD/CZK {stored} for {day}"
 
 
 def _switch_to_runs(engine: Engine, desk: Desk) -> None:
@@ -116,7 +96,8 @@ async def test_a_po_pays_itself_what_a_payment_run_left_open_of_its_invoice(
     env = time_skipping
     day = await today(env)
     due = day + timedelta(days=30)
-    _rates(engine, [(day - timedelta(days=1), "24.0450"), (due, "24.5000")])
+    # USD->CZK: no other scenario trades in CZK.
+    key_rates(engine, "CZK", [("USD", day - timedelta(days=1), "24.0450"), ("USD", due, "24.5000")])
     desk = open_desk(factory, price="12.35", terms="NET30", currency="CZK", supplier_currency="USD")
     assert desk.entity.id is not None
     entity = desk.entity.id

@@ -15,19 +15,10 @@ from temporalio.worker import Worker
 from tests.factories import Factory
 from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053
 from tests.purchasing.buyer_desk import eventually
-from tests.returns.desk import raise_return, ship_through_api
+from tests.returns.desk import failed_refund_task, returned_and_received, ship_through_api
 from tests.sales.shop import add_item, bearer, open_shop, receive
 
 D = Decimal
-
-
-def _refund_task(api: TestClient, token: str, rma: str) -> int | None:
-    found = [
-        t["id"]
-        for t in api.get("/tasks", headers=bearer(token)).json()
-        if t["kind"] == "refund_failed" and t["subject_id"] == rma
-    ]
-    return found[0] if found else None
 
 
 def _import(api: TestClient, token: str, entity: int, ref: str, entries: list[Entry]) -> Any:
@@ -55,16 +46,8 @@ def test_a_refund_sales_ops_decided_to_pay_by_transfer_is_cleared_by_the_bank_st
     number = ship_through_api(
         api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails"
     )
-    raised = raise_return(api, shop.sales, number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-    task = eventually(lambda: _refund_task(api, shop.sales, rma), "the failed refund's task")
+    rma = returned_and_received(api, shop, number)
+    task = eventually(lambda: failed_refund_task(api, shop, rma), "the failed refund's task")
     decided = api.post(
         f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
     )

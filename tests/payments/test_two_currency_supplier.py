@@ -24,31 +24,11 @@ from rules.periods import period_bounds, period_of
 from services.close.postings import revalue_fx
 from services.core.open_items_reports import aging, reconciliation
 from tests.factories import Factory
-from tests.payments.bank import HOUSE_BANK, balances, open_task, supplier_bank
+from tests.payments.bank import HOUSE_BANK, balances, key_rates, open_task, supplier_bank
 from tests.purchasing.buyer_desk import Desk, bearer, create_po, decide, eventually, open_desk, wait_stage
 from tests.purchasing.buyer_desk import open_task as po_task
 
 D = Decimal
-
-
-def _rates(engine: Engine, rates: list[tuple[str, date, str]]) -> None:
-    """Key X->PLN rates (no other scenario trades in PLN, so no other test keys these)."""
-    with engine.begin() as c:
-        for currency, day, rate in rates:
-            c.execute(
-                text(
-                    "INSERT INTO fx_rate (from_currency, to_currency, rate_date, rate) VALUES (:c, 'PLN', :d, :r)"
-                    " ON CONFLICT DO NOTHING"
-                ),
-                {"c": currency, "d": day, "r": rate},
-            )
-            stored = c.execute(
-                text(
-                    "SELECT rate FROM fx_rate WHERE from_currency = :c AND to_currency = 'PLN' AND rate_date = :d"
-                ),
-                {"c": currency, "d": day},
-            ).scalar_one()
-            assert D(stored) == D(rate), f"another test stored {currency}/PLN {stored} for {day}"
 
 
 def _invoiced_po(
@@ -126,8 +106,9 @@ async def test_a_supplier_owed_in_usd_and_gbp_is_revalued_once_per_currency(
     # The month after today's run: on the last day of a month the closing rate gets a day of its own.
     period = period_of(today + timedelta(days=1))
     _, month_end = period_bounds(period)
-    _rates(
+    key_rates(  # into PLN: no other scenario trades in PLN
         engine,
+        "PLN",
         [
             ("USD", yesterday, "4.0000"),
             ("GBP", yesterday, "5.0000"),

@@ -118,6 +118,35 @@ def raise_return(
     )
 
 
+def returned_and_received(api: TestClient, shop: Shop, order_number: str) -> str:
+    """The customer sends line 1 (one unit) back and the warehouse restocks it, which refunds it; the RMA number."""
+    raised = raise_return(
+        api, shop.sales, order_number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}]
+    )
+    assert raised.status_code == 201, raised.text
+    rma = str(raised.json()["rma_number"])
+    received = api.post(
+        f"/returns/{rma}/receipt",
+        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
+        headers=bearer(shop.warehouse),
+    )
+    assert received.status_code == 200, received.text
+    return rma
+
+
+def return_stage(api: TestClient, shop: Shop, rma: str) -> str:
+    """The return's stage as sales ops see it."""
+    return str(api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"])
+
+
+def failed_refund_task(api: TestClient, shop: Shop, rma: str) -> int | None:
+    """The open task of the return's refund the provider refused, as sales ops see it in their inbox."""
+    tasks = api.get("/tasks", headers=bearer(shop.sales)).json()
+    return next(
+        (int(t["id"]) for t in tasks if t["kind"] == "refund_failed" and t["subject_id"] == rma), None
+    )
+
+
 def totals(engine: Engine, rma: str, order_number: str) -> dict[str, Decimal]:
     """Sum per account role of everything the return posted (goods, credit note, refund), debit > 0."""
     with engine.connect() as c:

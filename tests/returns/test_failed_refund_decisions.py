@@ -17,7 +17,7 @@ from temporalio.worker import Worker
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.purchasing.buyer_desk import eventually
-from tests.returns.desk import raise_return, ship_through_api, totals
+from tests.returns.desk import return_stage, returned_and_received, ship_through_api, totals
 from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
 
 D = Decimal
@@ -27,16 +27,7 @@ HISTORY = Path(__file__).parent / "histories" / "return_failed_refund_decided.js
 def _failed_return(api: TestClient, shop: Shop, sku: str) -> tuple[str, str]:
     """A lamp shipped and returned; its refund fails. (rma, order number)"""
     number = ship_through_api(api, shop, [{"sku": sku, "qty": "1"}], payment_reference="sandbox:refund-fails")
-    raised = raise_return(api, shop.sales, number, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-    return rma, number
+    return returned_and_received(api, shop, number), number
 
 
 def _task(api: TestClient, shop: Shop, rma: str, attempt: int = 1) -> dict[str, Any] | None:
@@ -54,10 +45,6 @@ def _task(api: TestClient, shop: Shop, rma: str, attempt: int = 1) -> dict[str, 
 def _decide(api: TestClient, shop: Shop, task_id: int, decision: str, comment: str | None = None) -> Any:
     body = {"decision": decision, **({"comment": comment} if comment else {})}
     return api.post(f"/tasks/{task_id}/decision", json=body, headers=bearer(shop.sales))
-
-
-def _stage(api: TestClient, shop: Shop, rma: str) -> str:
-    return str(api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"])
 
 
 def _receivable(engine: Engine, order_number: str) -> Decimal:
@@ -84,18 +71,18 @@ async def test_sales_ops_decide_each_refused_refund(
     first = eventually(lambda: _task(api, shop, rma), "the failed refund's task")
     assert first["options"] == ["retry", "bank_transfer", "write_off"]
     assert "card account is closed" in first["title"] and first["details"]["amount"] == "35.70"
-    assert _stage(api, shop, rma) == "refunded"  # waits on sales ops, not closed
+    assert return_stage(api, shop, rma) == "refunded"  # waits on sales ops, not closed
     assert totals(engine, rma, number)["ar"] == D("-35.70")  # the shop owes the customer
 
     retried = _decide(api, shop, first["id"], "retry")
     assert retried.status_code == 200, retried.text
     second = eventually(lambda: _task(api, shop, rma, attempt=2), "the task of the refused retry")
-    assert second["id"] != first["id"] and _stage(api, shop, rma) == "refunded"
+    assert second["id"] != first["id"] and return_stage(api, shop, rma) == "refunded"
     assert _decide(api, shop, first["id"], "retry").status_code == 409  # decided once
 
     paid = _decide(api, shop, second["id"], "bank_transfer")
     assert paid.status_code == 200, paid.text
-    eventually(lambda: _stage(api, shop, rma) == "closed" or None, "the return closed")
+    eventually(lambda: return_stage(api, shop, rma) == "closed" or None, "the return closed")
     posted = totals(engine, rma, number)
     assert posted["refunds_payable"] == D("-35.70") and "payment_clearing" not in posted
     assert _receivable(engine, number) == 0  # the card capture and the credit note's credit settled
@@ -109,7 +96,7 @@ async def test_sales_ops_decide_each_refused_refund(
     assert "refund_write_off" not in totals(engine, other, other_number)
     written = _decide(api, shop, task["id"], "write_off", "customer unreachable, card closed")
     assert written.status_code == 200, written.text
-    eventually(lambda: _stage(api, shop, other) == "closed" or None, "the second return closed")
+    eventually(lambda: return_stage(api, shop, other) == "closed" or None, "the second return closed")
     assert totals(engine, other, other_number)["refund_write_off"] == D("-35.70")
     assert _receivable(engine, other_number) == 0
 

@@ -23,7 +23,7 @@ from temporalio.worker import Worker
 from tests.factories import Factory
 from tests.payments.bank import balances
 from tests.purchasing.buyer_desk import eventually
-from tests.returns.desk import raise_return, ship_through_api
+from tests.returns.desk import return_stage, returned_and_received, ship_through_api
 from tests.sales.shop import Shop, add_item, bearer, open_shop, order_body, receive
 
 D = Decimal
@@ -47,32 +47,16 @@ def _held(
 
 def _refunded(api: TestClient, shop: Shop, order: str) -> None:
     """The customer sends one lamp back; its receipt refunds 35.70 to the card, and the return closes."""
-    raised = raise_return(api, shop.sales, order, [{"line_no": 1, "qty": "1", "reason_code": "defective"}])
-    assert raised.status_code == 201, raised.text
-    rma = str(raised.json()["rma_number"])
-    received = api.post(
-        f"/returns/{rma}/receipt",
-        json={"parts": [{"line_no": 1, "qty": "1", "disposition": "restock"}]},
-        headers=bearer(shop.warehouse),
-    )
-    assert received.status_code == 200, received.text
-    eventually(
-        lambda: api.get(f"/returns/{rma}", headers=bearer(shop.sales)).json()["stage"] == "closed" or None,
-        f"return {rma} closed",
-    )
+    rma = returned_and_received(api, shop, order)
+    eventually(lambda: return_stage(api, shop, rma) == "closed" or None, f"return {rma} closed")
 
 
 async def test_a_refund_realises_its_exchange_difference_and_a_full_refund_leaves_clearing_at_zero(
     api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
 ) -> None:
-    shop = open_shop(factory, entity=factory.entity("CZK"))
+    shop = open_shop(factory, entity=factory.entity("CZK"), sells_in="EUR")
     assert shop.entity.id
     entity = shop.entity.id
-    with engine.begin() as c:
-        c.execute(
-            text("UPDATE channel SET currency = 'EUR' WHERE id = ANY(:ids)"),
-            {"ids": [shop.web.id, shop.market.id]},
-        )
     ctl = bearer(shop.controller)
     today = date.today()
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)

@@ -66,14 +66,17 @@ def open_shop(
     market_share: Decimal | None = None,
     payment_provider: str = "ledger",
     entity: Entity | None = None,
+    sells_in: str | None = None,
 ) -> Shop:
     """Entity (a new one unless given) with two warehouses and a store, three channels, a customer, users,
-    and a sales tax rate."""
+    and a sales tax rate; the web shop and the marketplace sell in `sells_in` when given (else the entity's
+    currency)."""
     entity = entity or factory.entity()
     wh1, wh2 = factory.location(entity), factory.location(entity)
     store = factory.location(entity, kind="store")
-    web = factory.channel(entity, "web", payment_provider=payment_provider)
-    market = factory.channel(entity, "marketplace", max_share_pct=market_share)
+    currency = sells_in or entity.currency
+    web = factory.channel(entity, "web", payment_provider=payment_provider, currency=currency)
+    market = factory.channel(entity, "marketplace", max_share_pct=market_share, currency=currency)
     pos = factory.channel(entity, "pos", store_location_id=store.id)
     region = f"R{uuid.uuid4().hex[:6]}"
     customer = factory.customer(region=region)
