@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from bench.cpu import cpu_seconds
 from bench.harness import Result, percentile
 from erp.db import make_engine
 from erp.embedded import (
@@ -40,28 +41,6 @@ HEADERS = {"Authorization": f"Bearer demo-{USER}"}
 WAREHOUSE = {"Authorization": "Bearer demo-wes.warehouse"}
 # How long every order may take to finish its intake once the last answer came (a saturated system drains).
 DRAIN_SECONDS = 600.0
-
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stat(pid: int) -> list[str]:
-    """The fields of /proc/<pid>/stat after the command name (state first); [] when it is gone."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return []
-    return raw[raw.rindex(")") + 2 :].split()
-
-
-def cpu_seconds(pid: int, children: bool = False) -> float:
-    """CPU seconds a process used (user + system, with its reaped children's), plus its live children's."""
-    fields = _stat(pid)
-    own = sum(int(x) for x in fields[11:15]) / _TICK if fields else 0.0
-    if not children:
-        return own
-    kids = [int(d) for d in os.listdir("/proc") if d.isdigit() and (f := _stat(int(d))) and int(f[1]) == pid]
-    return own + sum(cpu_seconds(k) for k in kids)
 
 
 @dataclass

@@ -2,6 +2,7 @@
 of no-op activities, measured in the same run on the same Temporal dev server."""
 
 import asyncio
+import os
 import time
 import uuid
 from collections.abc import Coroutine
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.bare_workflow import BareWorkflow, noop
+from bench.cpu import child_named, cpu_seconds, postmaster_of
 from bench.harness import Result, percentile
 from erp.embedded import venv_binary
 from models.contracts.sales import OrderInput, WarehouseEvent
@@ -157,6 +159,40 @@ async def _batch(jobs: list[Coroutine[Any, Any, float]], concurrency: int) -> tu
     return list(latencies), time.perf_counter() - start
 
 
+class _Tiers:
+    """CPU seconds so far of the three tiers on this machine: this process (the client, the worker and its
+    activities), the Temporal dev server, and PostgreSQL with its backends."""
+
+    def __init__(self, engine: Engine) -> None:
+        temporal = child_named("temporal")
+        assert temporal is not None, "the dev server is not a child of this process"
+        self.pids = {"python": os.getpid(), "temporal": temporal, "postgres": postmaster_of(engine)}
+
+    def now(self) -> dict[str, float]:
+        """Each tier's CPU seconds to date."""
+        return {tier: cpu_seconds(pid, children=tier == "postgres") for tier, pid in self.pids.items()}
+
+    def per_run(self, before: dict[str, float], runs: int) -> dict[str, float]:
+        """Each tier's CPU milliseconds per run since `before`, and their total."""
+        spent = {tier: (cpu - before[tier]) * 1000 / runs for tier, cpu in self.now().items()}
+        return {**spent, "total": sum(spent.values())}
+
+
+def _cpu_result(order: dict[str, float], bare: dict[str, float]) -> Result:
+    """CPU per order against CPU per bare run: on a saturated machine throughput goes as its inverse."""
+    return Result(
+        "order-to-fulfill: CPU ms per order (this process + Temporal + PostgreSQL)",
+        order["total"],
+        "ms",
+        baseline=bare["total"],
+        baseline_name="bare workflow, CPU ms per run",
+        extra={
+            "order_ms": {k: round(v, 1) for k, v in order.items()},
+            "bare_ms": {k: round(v, 1) for k, v in bare.items()},
+        },
+    )
+
+
 async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
@@ -181,12 +217,17 @@ async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result
             await _order(client, queue, inputs[0], location_id)
             history = await client.get_workflow_handle(f"Order-{inputs[0].order_number}").fetch_history()
             steps = sum(1 for e in history.events if _is_step(e))
+            tiers = _Tiers(engine)
+            before = tiers.now()
             order_lat, order_wall = await _batch(
                 [_order(client, queue, o, location_id) for o in inputs[1:]], concurrency
             )
+            order_cpu = tiers.per_run(before, orders)
+            before = tiers.now()
             bare_lat, bare_wall = await _batch(
                 [_bare(client, bare_queue, steps) for _ in range(orders)], concurrency
             )
+            bare_cpu = tiers.per_run(before, orders)
     finally:
         await env.shutdown()
     return [
@@ -212,6 +253,7 @@ async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result
             baseline=percentile(bare_lat, 99) * 1000,
             baseline_name="bare workflow p99",
         ),
+        _cpu_result(order_cpu, bare_cpu),
     ]
 
 
