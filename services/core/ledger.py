@@ -222,6 +222,7 @@ class _Reversed(NamedTuple):
     source_type: str
     source_id: str
     memo: str
+    period: str
 
 
 _REVERSED = select(
@@ -229,6 +230,7 @@ _REVERSED = select(
     col(JournalEntry.source_type),
     col(JournalEntry.source_id),
     col(JournalEntry.memo),
+    col(JournalEntry.period),
 )
 
 
@@ -243,9 +245,9 @@ def _entry_to_reverse(session: Session, entry_id: int) -> tuple[_Reversed, Seque
         .execute(
             text(
                 "SELECT account_id, currency, amount, amount_func, memo, fx_rate, partner_type, partner_id FROM journal_line"
-                " WHERE entry_id = :i ORDER BY id"
+                " WHERE entry_id = :i AND period = :p ORDER BY id"  # the period prunes to one partition
             ),
-            {"i": entry_id},
+            {"i": entry_id, "p": head.period},
         )
         .all()
     )

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from models.foresight import DEFAULT_SETTLEMENT_DAYS
+from models.ledger import JournalEntry
 from models.open_items import OpenItem
 from rules.open_item_types import legacy_type
 
@@ -30,11 +31,13 @@ SELECT i.*, i.amount
   FROM open_item i
 """
 
+# The entry's own period, a constant the planner prunes by: joined on the entry alone, the query planned every
+# monthly partition of journal_line (3.5 ms of planning per entry at 85 partitions, for a 0.2 ms read).
 _ENTRY_LINES = """
 SELECT e.entity_id, e.posting_date, a.role, l.partner_type, l.partner_id, l.currency,
        sum(l.amount) AS amount, sum(l.amount_func) AS amount_func
   FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
- WHERE e.id = :je AND a.role IN ('ar', 'ap') AND l.partner_type IS NOT NULL
+ WHERE e.id = :je AND l.period = :period AND a.role IN ('ar', 'ap') AND l.partner_type IS NOT NULL
  GROUP BY e.entity_id, e.posting_date, a.role, l.partner_type, l.partner_id, l.currency
 HAVING sum(l.amount) <> 0
 """
@@ -197,7 +200,9 @@ def record(
     """Record a posted entry's AP/AR lines as open items (once) and allocate the new ones; `restates` names the
     currency of the documents a realised exchange difference (an entry in the functional currency) belongs to."""
     out: list[Recorded] = []
-    rows = session.connection().execute(text(_ENTRY_LINES), {"je": entry_id}).all()
+    conn = session.connection()
+    period = conn.execute(select(col(JournalEntry.period)).where(col(JournalEntry.id) == entry_id)).scalar()
+    rows = conn.execute(text(_ENTRY_LINES), {"je": entry_id, "period": period}).all()
     for r in rows:
         # Nothing of a restated document's own currency moves: only its functional value (never allocated).
         currency, amount = (restates, Decimal(0)) if restates else (r.currency, r.amount)

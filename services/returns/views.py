@@ -1,10 +1,13 @@
 """Read models of returns for the API: the RMA with lines, dispositions, credit note, postings, moves, tasks."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
+
+from rules.periods import period_of
 
 
 def _rows(session: Session, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -103,18 +106,19 @@ def _postings(session: Session, number: str) -> list[dict[str, Any]]:
         ),
         {"n": number, "k": f"return:{number}:%"},
     )
-    return [{**e._asdict(), "lines": _entry_lines(session, int(e.id))} for e in entries]
+    return [{**e._asdict(), "lines": _entry_lines(session, int(e.id), e.posting_date)} for e in entries]
 
 
-def _entry_lines(session: Session, entry_id: int) -> list[dict[str, Any]]:
+def _entry_lines(session: Session, entry_id: int, posting_date: date) -> list[dict[str, Any]]:
     """One journal entry's lines with their accounts and partners."""
     return _rows(
         session,
         """
         SELECT a.code AS account, a.role, l.amount, l.currency, l.memo, l.partner_type, l.partner_id
-          FROM journal_line l JOIN account a ON a.id = l.account_id WHERE l.entry_id = :e ORDER BY l.id
+          FROM journal_line l JOIN account a ON a.id = l.account_id WHERE l.entry_id = :e AND l.period = :p ORDER BY l.id
         """,
         e=entry_id,
+        p=period_of(posting_date),  # prunes to the entry's partition
     )
 
 
