@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from rules.accounts import AccountRole
+from rules.money import quantize
 from rules.posting_rules import DraftLine, PostingDraft, balanced
 
 R = AccountRole
@@ -57,6 +58,9 @@ class ReceiptMatch:
 
     receipt: ExpectedReceipt | None
     reason: str | None = None
+
+
+NOTHING_NAMED = "no payout, settlement or open order named by the line's reference"
 
 
 def classify(code: str | None, amount: Decimal) -> str:
@@ -136,14 +140,15 @@ def match_receipt(
     words = set(reference_words(texts))
     named = [e for e in expected if e.ref in words]
     if not named:
-        return ReceiptMatch(None, "no payout, settlement or open order named by the line's reference")
+        return ReceiptMatch(None, NOTHING_NAMED)
     for found in named:
         if found.currency == currency and abs(amount - found.amount) <= tolerance.absolute:
             return ReceiptMatch(found)
     first = named[0]
     return ReceiptMatch(
         None,
-        f"{first.kind} {first.ref} expects {first.amount} {first.currency}, the line has {amount} {currency}",
+        f"{first.kind} {first.ref} expects {quantize(first.amount, first.currency)} {first.currency},"
+        f" the line has {amount} {currency}",
     )
 
 

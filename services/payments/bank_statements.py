@@ -20,6 +20,7 @@ from models.contracts.payments import (
 )
 from models.payments import BankStatement, BankStatementLine, PaymentRunItem
 from rules.bank_matching import (
+    NOTHING_NAMED,
     OpenPayment,
     by_rule,
     classify,
@@ -130,6 +131,8 @@ def import_statement(session: Session, inp: StatementInput) -> StatementImported
             booked = _book_run_payment(session, run, line)
             if booked.status == "unmatched":
                 booked = _book_refund_transfer(session, run, line, booked)
+            if booked.status == "unmatched":
+                booked = _book_payout_debit(session, run, line, booked)
         elif kind in ("charge", "interest"):
             booked = _book_by_rule(session, run, line, kind)
         else:
@@ -161,7 +164,7 @@ def _store_header(session: Session, inp: StatementInput) -> int | None:
 
 
 def _book_receipt(session: Session, run: _Import, line: StatementLineIn) -> _Booked:
-    """Money in: a PSP payout, a marketplace settlement or a customer's transfer named by the line."""
+    """Money in, or a payout's debit: the PSP payout, settlement or customer's transfer the line names."""
     inp = run.inp
     texts = [line.reference, line.description]
     words = reference_words(texts)
@@ -229,6 +232,14 @@ def _book_refund_transfer(
         matched_to=refund_transfers.MATCHED_TO,
         matched_ref=paid.credit_note,
     )
+
+
+def _book_payout_debit(session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked) -> _Booked:
+    """Money out that names a payout whose withheld chargebacks and refunds exceeded its captures: the provider
+    collected the difference from the bank (its bank in transit is negative, and this line clears it)."""
+    booked = _book_receipt(session, run, line)
+    # A line naming a payout keeps the reason it did not match (the amount); any other keeps the first reason.
+    return unmatched if booked.reason == NOTHING_NAMED else booked
 
 
 def _book_by_rule(session: Session, run: _Import, line: StatementLineIn, kind: str) -> _Booked:

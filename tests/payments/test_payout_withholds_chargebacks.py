@@ -13,9 +13,7 @@ puts 70.33 - 50.70 + 35.16 - 35.70 = 19.09 in transit (fees 1.07 + 15.00 + 0.54 
 X lost: dispute clearing ends at zero, chargeback losses 71.40. A third payout withholding a chargeback of Y,
 which has none recorded, is a difference a person decides."""
 
-from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -23,43 +21,12 @@ from temporalio.worker import Worker
 
 from tests.factories import Factory
 from tests.payments.bank import balances, open_task
+from tests.payments.provider import chargeback, payout_body
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import ship_through_api
-from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
+from tests.sales.shop import add_item, bearer, open_shop, receive
 
 D = Decimal
-
-
-def _payout(shop: Shop, payout_id: str, lines: list[dict[str, str]]) -> dict[str, Any]:
-    return {
-        "channel": shop.web.code,
-        "payout_id": payout_id,
-        "payout_date": date.today().isoformat(),
-        "lines": lines,
-    }
-
-
-def _chargeback(
-    api: TestClient, engine: Engine, shop: Shop, ref: str, order_number: str, decision: str
-) -> dict[str, Any]:
-    """The provider's chargeback of a whole order, recorded; the controller's first decision on it."""
-    body = {
-        "channel": shop.web.code,
-        "chargeback_id": ref,
-        "order_number": order_number,
-        "amount": "35.70",
-        "reason": "fraudulent",
-        "received_on": date.today().isoformat(),
-    }
-    recorded = api.post("/psp-chargebacks", json=body, headers=bearer(shop.controller))
-    assert recorded.status_code == 201, recorded.text
-    cb: dict[str, Any] = recorded.json()
-    task = eventually(lambda: open_task(engine, cb["workflow_id"], "chargeback_dispute"), "dispute task")
-    decided = api.post(
-        f"/tasks/{task}/decision", json={"decision": decision}, headers=bearer(shop.controller)
-    )
-    assert decided.status_code == 200, decided.text
-    return cb
 
 
 async def test_a_payout_that_withholds_chargebacks_matches_them(
@@ -78,20 +45,20 @@ async def test_a_payout_that_withholds_chargebacks_matches_them(
 
     first = api.post(
         "/psp-payouts",
-        json=_payout(shop, "po-w1", [{"order_number": x, "gross": "35.70", "fees": "0.54"}]),
+        json=payout_body(shop, "po-w1", [{"order_number": x, "gross": "35.70", "fees": "0.54"}]),
         headers=ctl,
     )
     assert first.status_code == 201 and first.json()["lines"][0]["status"] == "matched", first.text
 
-    contested = _chargeback(api, engine, shop, "cb-x", x, "contest")
-    _chargeback(api, engine, shop, "cb-z", z, "accept")
+    contested = chargeback(api, engine, shop, "cb-x", x, "contest")
+    chargeback(api, engine, shop, "cb-z", z, "accept")
     eventually(lambda: open_task(engine, contested["workflow_id"], "chargeback_ruling"), "ruling task")
     eventually(lambda: balances(engine, entity).get("chargeback_loss") == D("35.70") or None, "Z accepted")
     disputed = balances(engine, entity)
     # X owes the provider what it paid out; Y waits for its payout; Z's capture went to dispute clearing.
     assert disputed["payment_clearing"] == D("35.70") and disputed["dispute_clearing"] == D("35.70"), disputed
 
-    second = _payout(
+    second = payout_body(
         shop,
         "po-w2",
         [
@@ -126,7 +93,9 @@ async def test_a_payout_that_withholds_chargebacks_matches_them(
 
     # Y had no chargeback: withholding one is a difference for a person, and nothing posts.
     before = balances(engine, entity)
-    third = _payout(shop, "po-w3", [{"order_number": y, "gross": "10.00", "fees": "0", "kind": "chargeback"}])
+    third = payout_body(
+        shop, "po-w3", [{"order_number": y, "gross": "10.00", "fees": "0", "kind": "chargeback"}]
+    )
     stray = api.post("/psp-payouts", json=third, headers=ctl)
     assert stray.status_code == 201, stray.text
     line = stray.json()["lines"][0]

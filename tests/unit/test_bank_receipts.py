@@ -46,6 +46,19 @@ def test_what_does_not_agree_stays_unmatched_with_the_reason() -> None:
     assert match_receipt(D("35.70"), "EUR", ["SO-4"], EXPECTED).receipt is None  # a word, not a substring
 
 
+def test_a_payout_that_nets_negative_is_matched_by_the_debit_that_collects_it() -> None:
+    collected = ExpectedReceipt("psp_payout", "po-9", D("-50.7000"), "EUR", 9)
+    assert match_receipt(D("-50.70"), "EUR", ["Payout po-9"], [collected]).receipt == collected
+    assert match_receipt(D("50.70"), "EUR", ["Payout po-9"], [collected]).reason == (
+        "psp_payout po-9 expects -50.70 EUR, the line has 50.70 EUR"
+    )
+    # The debit leaves the bank and clears what the payout took out of bank in transit.
+    assert _amounts(payout_arrived(D("-50.70"), D("-50.70"))) == [
+        (R.BANK, D("-50.70")),
+        (R.BANK_IN_TRANSIT, D("50.70")),
+    ]
+
+
 def test_arrivals_post_to_the_bank() -> None:
     assert _amounts(payout_arrived(D("64.71"), D("64.70"))) == [
         (R.BANK, D("64.70")),
