@@ -33,6 +33,19 @@ SELECT COALESCE(sum(l.amount) FILTER (WHERE l.currency = :c AND e.id <> :je), 0)
 """
 
 
+def _gain(
+    held: Decimal, held_func: Decimal, cleared: Decimal, received_func: Decimal, functional: str
+) -> Decimal:
+    """The realised gain (a loss < 0) of clearing `cleared` of what an account `held`; 0 when it cleared none."""
+    if cleared < 0 and held < 0:
+        # Money owed back (clearing below zero: taken back after a payout; bank in transit below zero: a payout
+        # the provider collects from the bank) is paid now: the mirror of a receipt, where a higher rate costs more.
+        return -realised_on_receivable(-cleared, -held, -held_func, -received_func, functional).gain
+    if cleared <= 0 or held <= 0:
+        return Decimal(0)
+    return realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+
+
 def realise(
     session: Session,
     entity_id: int,
@@ -58,14 +71,7 @@ def realise(
         .one()
     )
     held, held_func, cleared, received_func = (Decimal(v) for v in row)
-    if cleared < 0 and held < 0:
-        # Money owed back (clearing below zero: taken back after a payout) is withheld now: the mirror of a
-        # receipt, where a higher rate costs more.
-        gain = -realised_on_receivable(-cleared, -held, -held_func, -received_func, functional).gain
-    elif cleared <= 0 or held <= 0:
-        return Decimal(0)
-    else:
-        gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    gain = _gain(held, held_func, cleared, received_func, functional)
     if not gain:
         return gain
     source_type, source_id = source
@@ -123,9 +129,7 @@ def realise_in_transit(
         .one()
     )
     held, held_func, cleared, received_func = (Decimal(v) for v in row)
-    if cleared <= 0 or held <= 0:
-        return Decimal(0)
-    gain = realised_on_receivable(cleared, held, held_func, received_func, functional).gain
+    gain = _gain(held, held_func, cleared, received_func, functional)
     if gain:
         source_type, source_id = source
         posting.post(

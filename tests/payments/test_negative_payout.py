@@ -8,8 +8,16 @@ nothing to pay: it withholds X's chargeback and its 15.00 fee, so it nets -50.70
 shop's bank account for it. The second statement shows "-50.70 Payout po-n2": it confirms the payout, not a
 supplier payment, and clears bank in transit. Afterwards payment clearing, dispute clearing and bank in transit
 are at zero, the bank holds 35.16 - 50.70 = -15.54, bank charges are 0.54 + 15.00 = 15.54. The same
-statement imported again changes nothing; a debit naming the payout with a wrong amount stays unmatched."""
+statement imported again changes nothing; a debit naming the payout with a wrong amount stays unmatched.
 
+The same in another currency: a Romanian shop (RON) sells in euros; the controller keys the euro at 5.00 lei
+today and 5.10 tomorrow (a pair no other scenario keys). X (EUR 35.70 = 178.50 lei) is paid out today (35.16
+in transit = 175.80 lei) and the bank shows it today. X's chargeback is accepted today and the second payout,
+today, withholds it with its 15.00 fee: EUR -50.70 in transit, -253.50 lei at today's rate. The bank collects
+it tomorrow at 5.10: -258.57 lei. Paying back 50.70 euros cost 5.07 lei more than booked: a realised loss of
+5.07, and bank in transit ends at zero lei. The bank holds 175.80 - 258.57 = -82.77 lei."""
+
+from datetime import date, timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -27,10 +35,10 @@ D = Decimal
 
 
 def _import(
-    api: TestClient, ctl: dict[str, str], entity: int, ref: str, entries: list[Entry]
+    api: TestClient, ctl: dict[str, str], entity: int, ref: str, entries: list[Entry], on: date | None = None
 ) -> list[str | tuple[str, str]]:
     """Import a camt.053 statement; what each line matched, or its status and its description (why, first)."""
-    content = camt053(ref, HOUSE_BANK["iban"], entries)
+    content = camt053(ref, HOUSE_BANK["iban"], entries, on)
     imported = api.post(
         "/bank-statements", json={"entity_id": entity, "format": "camt053", "content": content}, headers=ctl
     )
@@ -86,3 +94,38 @@ async def test_a_payout_that_nets_negative_is_collected_from_the_bank_and_clears
     assert after["bank"] == D("-15.54")  # 35.16 - 50.70: the debit of the wrong amount posted nothing
     assert after["bank_charges"] == D("15.54")
     assert after["chargeback_loss"] == D("35.70")
+
+
+async def test_a_negative_payout_in_euros_collected_at_a_later_rate_realises_the_loss(
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory, entity=factory.entity("RON"), sells_in="EUR", payment_provider="sandbox")
+    assert shop.entity.id
+    entity = shop.entity.id
+    ctl = bearer(shop.controller)
+    today, tomorrow = date.today(), date.today() + timedelta(days=1)
+    for on, value in ((today, "5.00"), (tomorrow, "5.10")):
+        body = {"from_currency": "EUR", "to_currency": "RON", "rate_date": on.isoformat(), "rate": value}
+        assert api.post("/fx-rates", json=body, headers=ctl).status_code == 201
+    lamp = add_item(factory, shop, "lamp", "30.00")
+    receive(engine, lamp, shop.wh1, "5", "12.00")
+    x = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])
+    paid_out = payout_body(shop, "po-f1", [{"order_number": x, "gross": "35.70", "fees": "0.54"}])
+    assert api.post("/psp-payouts", json=paid_out, headers=ctl).status_code == 201
+    assert _import(api, ctl, entity, "ST-F1", [Entry("35.16", text="Payout po-f1")]) == ["psp_payout"]
+
+    chargeback(api, engine, shop, "cb-f1", x, "accept")
+    eventually(lambda: balances(engine, entity).get("chargeback_loss") == D("178.50") or None, "X accepted")
+    withheld = payout_body(
+        shop, "po-f2", [{"order_number": x, "gross": "35.70", "fees": "15.00", "kind": "chargeback"}]
+    )
+    assert api.post("/psp-payouts", json=withheld, headers=ctl).status_code == 201
+    assert balances(engine, entity)["bank_in_transit"] == D("-253.50")  # EUR -50.70 at 5.00
+
+    debit = [Entry("-50.70", text="Payout po-f2")]
+    assert _import(api, ctl, entity, "ST-F2", debit, tomorrow) == ["psp_payout"]
+    after = balances(engine, entity)
+    for cleared in ("payment_clearing", "dispute_clearing", "bank_in_transit"):
+        assert cleared not in after, (cleared, after)
+    assert after["bank"] == D("-82.77")  # 175.80 - 258.57
+    assert after["fx_gain_loss"] == D("5.07")  # a loss: 258.57 paid for 253.50 booked
