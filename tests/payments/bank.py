@@ -1,15 +1,16 @@
-"""Helpers for the treasury scenarios: a PO invoiced, orders paid by transfer or settled by a marketplace, a bank's
-camt.053 statement, balances per account role, open tasks."""
+"""Helpers for the treasury scenarios: a PO invoiced, a payment run paid, orders paid by transfer or settled by a
+marketplace, a bank's camt.053 statement imported, balances per account role, open tasks."""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from models.master import Supplier
-from tests.purchasing.buyer_desk import Desk, bearer, create_po, decide, wait_stage, wait_task
+from tests.purchasing.buyer_desk import Desk, bearer, create_po, decide, eventually, wait_stage, wait_task
 from tests.sales.shop import Shop, order_body
 
 D = Decimal
@@ -23,6 +24,37 @@ def supplier_bank(engine: Engine, supplier: Supplier, iban: str, bic: str | None
             text("UPDATE supplier SET iban = :i, bic = :b, account_holder = :h WHERE id = :s"),
             {"i": iban, "b": bic, "h": f"{supplier.name} Ltd", "s": supplier.id},
         )
+
+
+def pays_by_run(api: TestClient, desk: Desk) -> None:
+    """The desk's entity pays its suppliers by payment run from the house bank account (its controller says so)."""
+    setting = {**HOUSE_BANK, "uses_payment_runs": True}
+    answer = api.put(
+        f"/payment-settings/{desk.entity.id}", json=setting, headers=bearer(desk.token("controller"))
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def _paid(api: TestClient, headers: dict[str, str], run_id: int) -> dict[str, Any] | None:
+    found: dict[str, Any] = api.get(f"/payment-runs/{run_id}", headers=headers).json()
+    return found if found["status"] == "paid" else None
+
+
+def paid_run(api: TestClient, engine: Engine, desk: Desk) -> dict[str, Any]:
+    """Today's payment run of the desk's entity, proposing one invoice, started by the clerk, approved by the
+    controller; the run once paid."""
+    started = api.post(
+        "/payment-runs",
+        json={"entity_id": desk.entity.id, "run_date": date.today().isoformat()},
+        headers=bearer(desk.token("clerk")),
+    )
+    assert started.status_code == 201 and started.json()["proposed"] == 1, started.text
+    approval = eventually(
+        lambda: open_task(engine, started.json()["workflow_id"], "payment_run_approval"), "run approval"
+    )
+    assert decide(api, desk.token("controller"), approval, "approve").status_code == 200
+    ctl = bearer(desk.token("controller"))
+    return eventually(lambda: _paid(api, ctl, started.json()["run_id"]), "the run paid")
 
 
 def key_rates(engine: Engine, to_currency: str, rates: list[tuple[str, date, str]]) -> None:
@@ -119,6 +151,14 @@ def camt053(ref: str, iban: str, entries: list[Entry], on: date | None = None) -
         f"<Stmt><Id>{ref}</Id><CreDtTm>{day}T18:00:00</CreDtTm>"
         f"<Acct><Id><IBAN>{iban}</IBAN></Id></Acct>{body}</Stmt></BkToCstmrStmt></Document>"
     )
+
+
+def import_statement(api: TestClient, token: str, entity_id: int | None, statement: str) -> list[str]:
+    """POST a camt.053 statement of the entity; what each line was matched to (or its status when unmatched)."""
+    body = {"entity_id": entity_id, "format": "camt053", "content": statement}
+    imported = api.post("/bank-statements", json=body, headers=bearer(token))
+    assert imported.status_code == 201, imported.text
+    return [str(ln["matched_to"] or ln["status"]) for ln in imported.json()["lines"]]
 
 
 def balances(engine: Engine, entity_id: int) -> dict[str, Decimal]:

@@ -32,156 +32,40 @@ Group result: revenue 48.00 x 1.25 = 60.00, cost 25.00, FX gain 45.00 x 1.25 = 5
 + earnings 91.25. No plug. A second scenario: an intercompany balance in a foreign currency, revalued at
 month end, eliminates in full."""
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlalchemy import Engine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from models.master import Channel, Customer, TaxRate
-from models.sales import ChannelPrice
 from rules.periods import period_bounds
-from tests.close.closing import at_sign_off
 from tests.factories import Factory
-from tests.payments.bank import HOUSE_BANK, Entry, camt053, open_task, supplier_bank
-from tests.purchasing.buyer_desk import Desk, bearer, create_po, decide, eventually, open_desk, wait_stage
-from tests.purchasing.buyer_desk import open_task as po_task
-from workflows.close.month_end import MonthEndCloseWorkflow
+from tests.payments.bank import (
+    HOUSE_BANK,
+    Entry,
+    camt053,
+    import_statement,
+    paid_run,
+    pays_by_run,
+    supplier_bank,
+)
+from tests.payments.group import (
+    capital,
+    close,
+    closings,
+    consolidated,
+    dollar_po,
+    eu_sale,
+    intercompany_charge,
+    journal,
+    key_rate,
+    subledger_differences,
+)
+from tests.purchasing.buyer_desk import bearer, eventually, open_desk, wait_stage
 
 D = Decimal
-
-
-def _journal(api: TestClient, maker: str, checker: str, engine: Engine, body: dict[str, Any]) -> None:
-    """A manual journal keyed by one controller and approved by another."""
-    keyed = api.post("/journals", json=body, headers=bearer(maker))
-    assert keyed.status_code == 201, keyed.text
-    number = keyed.json()["number"]
-
-    def task() -> int | None:
-        with engine.connect() as c:
-            found = c.execute(
-                text(
-                    "SELECT id FROM task WHERE subject_id = :n AND kind = 'journal_approval' AND status = 'open'"
-                ),
-                {"n": number},
-            ).scalar()
-        return None if found is None else int(found)
-
-    assert decide(api, checker, eventually(task, "journal approval"), "approve").status_code == 200
-    eventually(
-        lambda: api.get(f"/journals/{number}", headers=bearer(maker)).json()["status"] == "posted" or None,
-        "journal posted",
-    )
-
-
-def _capital(entity_id: int, on: date, amount: str) -> dict[str, Any]:
-    return {
-        "entity_id": entity_id,
-        "posting_date": on.isoformat(),
-        "memo": "share capital paid in",
-        "lines": [{"account": "1000", "debit": amount}, {"account": "3000", "credit": amount}],
-    }
-
-
-def _po(api: TestClient, engine: Engine, desk: Desk, qty: str, ordered: date) -> str:
-    """A PO of shirts ordered on a date (its rate), approved, received and invoiced today."""
-    body = {
-        "entity_id": desk.entity.id,
-        "supplier_id": desk.supplier.id,
-        "order_date": ordered.isoformat(),
-        "expected_date": (date.today() + timedelta(days=7)).isoformat(),
-        "lines": [{"item_id": desk.item.id, "location_id": desk.warehouse.id, "qty": qty}],
-    }
-    number = create_po(api, desk.token("buyer"), body)
-    task = eventually(lambda: po_task(engine, number, "po_approval"), "PO approval")
-    assert decide(api, desk.token("approver"), task["id"], "approve", revision=1).status_code == 200
-    wait_stage(engine, number, "issued")
-    received = api.post(
-        f"/purchase-orders/{number}/receipts",
-        headers=bearer(desk.token("receiver")),
-        json={"delivery_note": f"DN-{number}", "lines": [{"line_no": 1, "qty": qty}]},
-    )
-    assert received.status_code == 200, received.text
-    invoice = api.post(
-        "/supplier-invoices",
-        headers=bearer(desk.token("clerk")),
-        json={
-            "po_number": number,
-            "supplier_id": desk.supplier.id,
-            "invoice_number": f"US-{number}",
-            "invoice_date": date.today().isoformat(),
-            "currency": "USD",
-            "lines": [{"line_no": 1, "qty": qty, "price": "12.50"}],
-        },
-    )
-    assert invoice.status_code == 200 and invoice.json()["status"] == "matched", invoice.text
-    wait_stage(engine, number, "awaiting_payment")
-    return number
-
-
-def _eu_marketplace(factory: Factory, desk: Desk) -> tuple[Channel, Customer]:
-    """A marketplace of the UK entity selling in EUR, the shirt at EUR 30.00, a customer taxed at 20 %."""
-    assert desk.entity.id is not None and desk.item.id is not None
-    region = f"R{uuid.uuid4().hex[:6]}"
-    channel = Channel(
-        entity_id=desk.entity.id,
-        code=f"EU{uuid.uuid4().hex[:6]}",
-        name="EU marketplace",
-        kind="marketplace",
-        currency="EUR",
-    )
-    customer = Customer(
-        code=f"C{uuid.uuid4().hex[:6]}", name="Jana Keller", currency="EUR", tax_region=region
-    )
-    with Session(factory.engine, expire_on_commit=False) as s:
-        s.add_all([channel, customer])
-        s.add(TaxRate(region=region, tax_class="standard", rate=D("0.20"), valid_from=date(2000, 1, 1)))
-        s.flush()
-        assert channel.id is not None
-        s.add(
-            ChannelPrice(
-                channel_id=channel.id,
-                item_id=desk.item.id,
-                price=D("30.00"),
-                currency="EUR",
-                valid_from=date(2000, 1, 1),
-            )
-        )
-        s.commit()
-    return channel, customer
-
-
-def _paid_run(api: TestClient, headers: dict[str, str], run_id: int) -> dict[str, Any] | None:
-    found: dict[str, Any] = api.get(f"/payment-runs/{run_id}", headers=headers).json()
-    return found if found["status"] == "paid" else None
-
-
-def _closings(api: TestClient, token: str, entity_id: int, period: str) -> dict[str, Decimal]:
-    """Closing balance per account role at period end (debit > 0), zero balances dropped."""
-    answer = api.get(
-        "/reports/trial-balance", params={"entity_id": entity_id, "period": period}, headers=bearer(token)
-    )
-    assert answer.status_code == 200, answer.text
-    tb = answer.json()
-    assert tb["balanced"] is True and tb["total_debit"] == tb["total_credit"], tb
-    return {ln["role"]: D(ln["closing"]) for ln in tb["lines"] if D(ln["closing"])}
-
-
-async def _close(
-    temporal_dev: WorkflowEnvironment, api: TestClient, token: str, entity_id: int, period: str
-) -> Any:
-    started = api.post("/close/runs", json={"entity_id": entity_id, "period": period}, headers=bearer(token))
-    assert started.status_code == 202, started.text
-    handle = temporal_dev.client.get_workflow_handle_for(
-        MonthEndCloseWorkflow.run, started.json()["workflow_id"]
-    )
-    await at_sign_off(handle)
-    return api.get(f"/close/runs/{entity_id}/{period}", headers=bearer(token)).json()
 
 
 async def test_a_group_month_in_three_currencies_adds_up_to_the_cent(
@@ -197,40 +81,22 @@ async def test_a_group_month_in_three_currencies_adds_up_to_the_cent(
     assert uk.id is not None and de.id is not None
     group = factory.user("controller", entities=(uk, de))[1]
     checker = factory.user("controller", entities=(uk, de))[1]
-
-    def rate(pair: str, on: date, value: str) -> None:
-        source, target = pair.split("->")
-        body = {"from_currency": source, "to_currency": target, "rate_date": on.isoformat(), "rate": value}
-        answer = api.post("/fx-rates", json=body, headers=bearer(group))
-        assert answer.status_code == 201, answer.text
-
     for pair, on, value in (
         ("USD->GBP", eve, "0.80"),
         ("USD->GBP", first, "0.78"),
         ("GBP->EUR", eve, "1.20"),
         ("GBP->EUR", first, "1.25"),
     ):
-        rate(pair, on, value)
-    _journal(api, group, checker, engine, _capital(uk.id, eve, "10000.00"))
-    _journal(api, group, checker, engine, _capital(de.id, eve, "20000.00"))
+        key_rate(api, engine, group, pair, on, value)
+    journal(api, group, checker, engine, capital(uk.id, eve, "10000.00"))
+    journal(api, group, checker, engine, capital(de.id, eve, "20000.00"))
 
     # Buying: PO 1 paid by the run at the month's rate, PO 2 still owed at month end.
     supplier_bank(engine, desk.supplier, "GB29NWBK60161331926819", "NWBKGB2L")
-    ctl = bearer(desk.token("controller"))
-    setting = {**HOUSE_BANK, "uses_payment_runs": True}
-    assert api.put(f"/payment-settings/{uk.id}", json=setting, headers=ctl).status_code == 200
-    po1 = _po(api, engine, desk, "100", eve)
-    started = api.post(
-        "/payment-runs",
-        json={"entity_id": uk.id, "run_date": today.isoformat()},
-        headers=bearer(desk.token("clerk")),
-    )
-    assert started.status_code == 201 and started.json()["proposed"] == 1, started.text
-    approval = eventually(
-        lambda: open_task(engine, started.json()["workflow_id"], "payment_run_approval"), "run"
-    )
-    assert decide(api, desk.token("controller"), approval, "approve").status_code == 200
-    run = eventually(lambda: _paid_run(api, ctl, started.json()["run_id"]), "the run paid")
+    ctl = desk.token("controller")
+    pays_by_run(api, desk)
+    po1 = dollar_po(api, engine, desk, "100", eve)
+    run = paid_run(api, engine, desk)
     # USD 1,250.00 booked at 0.80 = 1,000.00, paid at 0.78 = 975.00: a gain of 25.00.
     assert [(i["currency"], D(i["amount"]), D(i["fx_rate"]), D(i["realised_fx"])) for i in run["items"]] == [
         ("USD", D("1250.00"), D("0.78"), D("25.00"))
@@ -242,65 +108,23 @@ async def test_a_group_month_in_three_currencies_adds_up_to_the_cent(
         HOUSE_BANK["iban"],
         [Entry("-1250.00", e2e=run["items"][0]["end_to_end_id"], code="XBCT", currency="USD")],
     )
-    imported = api.post(
-        "/bank-statements", json={"entity_id": uk.id, "format": "camt053", "content": statement}, headers=ctl
-    )
-    assert imported.status_code == 201, imported.text
-    assert [ln["matched_to"] for ln in imported.json()["lines"]] == ["run_payment"]
-    _po(api, engine, desk, "40", eve)
+    assert import_statement(api, ctl, uk.id, statement) == ["run_payment"]
+    dollar_po(api, engine, desk, "40", eve)
 
     # Selling: two shirts to an EU customer in EUR, left unpaid at month end.
-    channel, customer = _eu_marketplace(factory, desk)
-    sales = factory.user("sales_ops", entities=(uk,))[1]
-    body = {
-        "channel": channel.code,
-        "external_id": uuid.uuid4().hex[:10],
-        "customer": customer.code,
-        "lines": [{"sku": desk.item.sku, "qty": "2"}],
-    }
-    order = api.post("/orders", json=body, headers=bearer(sales))
-    assert order.status_code == 201, order.text
-    shipped = api.post(
-        f"/orders/{order.json()['order_number']}/warehouse-events",
-        json={"kind": "shipped", "location_id": desk.warehouse.id, "carrier": "DPD"},
-        headers=bearer(desk.token("receiver")),
-    )
-    assert shipped.status_code == 200, shipped.text
+    eu_sale(api, factory, desk, "2")
 
     # The intercompany charge on the 1st: GBP 2,000.00, which DE books at 1.25.
-    charge = {
-        "reference": f"IC-{period}-{uk.code}",
-        "seller_entity_id": uk.id,
-        "buyer_entity_id": de.id,
-        "posting_date": first.isoformat(),
-        "currency": "GBP",
-        "amount": "2000.00",
-        "seller_account": "4000",
-        "buyer_account": "6200",
-        "memo": "management services",
-    }
-    sent = api.post("/intercompany/charges", json=charge, headers=bearer(group))
-    assert sent.status_code == 201, sent.text
-
-    def posted_charge() -> list[Any] | None:
-        sides = api.get(
-            "/journal-entries",
-            params={"source_type": "intercompany", "source_id": charge["reference"]},
-            headers=bearer(group),
-        ).json()
-        return sides if len(sides) == 2 else None
-
-    eventually(posted_charge, "both sides of the charge")
+    intercompany_charge(api, group, uk, de, first, "GBP", "2000.00")
 
     # Month end: the closing rate, then the close of each entity.
-    rate("USD->GBP", last, "0.76")
-    uk_close = await _close(temporal_dev, api, group, uk.id, period)
-    de_close = await _close(temporal_dev, api, group, de.id, period)
+    key_rate(api, engine, group, "USD->GBP", last, "0.76")
+    uk_close = await close(temporal_dev, api, group, uk.id, period)
+    de_close = await close(temporal_dev, api, group, de.id, period)
     for run_view in (uk_close, de_close):
-        checks = {d["check_name"] for d in run_view["differences"]}
-        assert not checks & {"ap_subledger_vs_control", "ar_subledger_vs_control"}, run_view["differences"]
+        assert not subledger_differences(run_view), run_view["differences"]
 
-    assert _closings(api, group, uk.id, period) == {
+    assert closings(api, group, uk.id, period) == {
         "bank": D("9025.00"),  # 10,000.00 paid in, USD 1,250.00 out at 0.78 = 975.00; in transit cleared
         "inventory": D("1380.00"),  # 140 shirts at 10.00, 2 sold
         "ar": D("57.60"),  # EUR 72.00 at 0.80
@@ -312,14 +136,16 @@ async def test_a_group_month_in_three_currencies_adds_up_to_the_cent(
         "cogs": D("20.00"),
         "fx_gain_loss": D("-45.00"),  # realised 25.00 + unrealised 20.00
     }
-    assert _closings(api, group, de.id, period) == {
+    assert closings(api, group, de.id, period) == {
         "bank": D("20000.00"),
         "accrued_expense": D("2500.00"),  # GBP 2,000.00 at 1.25
         "ic_payable": D("-2500.00"),
         "equity": D("-20000.00"),
     }
     recon = api.get(
-        "/open-items/reconciliation", params={"entity_id": uk.id, "as_of": last.isoformat()}, headers=ctl
+        "/open-items/reconciliation",
+        params={"entity_id": uk.id, "as_of": last.isoformat()},
+        headers=bearer(ctl),
     ).json()
     # Open items (with the revaluation restating them) equal the control accounts at month end.
     assert {s["side"]: (D(str(s["open_items"])), D(str(s["difference"]))) for s in recon["sides"]} == {
@@ -327,11 +153,7 @@ async def test_a_group_month_in_three_currencies_adds_up_to_the_cent(
         "ar": (D("57.60"), D(0)),
     }, recon
 
-    answer = api.get(
-        "/reports/consolidated", params={"period": period, "currency": "EUR"}, headers=bearer(group)
-    )
-    assert answer.status_code == 200, answer.text
-    report = answer.json()
+    report = consolidated(api, group, period)
     assert (report["rates"], report["average_rates"]) == (
         {uk.code: "1.2500000000", de.code: "1"},
         {uk.code: "1.2500000000", de.code: "1"},
@@ -412,17 +234,13 @@ async def test_an_intercompany_balance_in_a_foreign_currency_is_revalued_and_eli
         "both sides of the charge",
     )
 
-    await _close(temporal_dev, api, group, de.id, period)
-    assert _closings(api, group, de.id, period) == {
+    await close(temporal_dev, api, group, de.id, period)
+    assert closings(api, group, de.id, period) == {
         "accrued_expense": D("900.00"),  # last month's charge at 0.0900
         "ic_payable": D("-880.00"),  # SEK 10,000.00 at the closing 0.0880
         "fx_gain_loss": D("-20.00"),
     }
-    answer = api.get(
-        "/reports/consolidated", params={"period": period, "currency": "EUR"}, headers=bearer(group)
-    )
-    assert answer.status_code == 200, answer.text
-    report = answer.json()
+    report = consolidated(api, group, period)
     assert report["eliminations"] == {
         "intercompany": "880.00",
         "unmatched_receivable": "0.00",
