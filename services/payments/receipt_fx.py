@@ -28,7 +28,7 @@ SELECT COALESCE(sum(l.amount) FILTER (WHERE l.currency = :c AND e.id <> :je), 0)
        COALESCE(-sum(l.amount) FILTER (WHERE l.currency = :c AND e.id = :je), 0),
        COALESCE(-sum(l.amount_func) FILTER (WHERE e.id = :je), 0)
   FROM journal_line l JOIN journal_entry e ON e.id = l.entry_id JOIN account a ON a.id = l.account_id
- WHERE e.entity_id = :e AND a.role = :role AND l.partner_type = 'order' AND l.partner_id = :n
+ WHERE e.entity_id = :e AND a.role = :role AND l.partner_type = :pt AND l.partner_id = :n
    AND e.idempotency_key <> :fx
 """
 
@@ -55,9 +55,11 @@ def realise(
     currency: str,
     on: date,
     source: tuple[str, str],
+    partner_type: str = "order",
 ) -> Decimal:
     """Post the realised FX of a receipt entry on the order's `role` account once (keyed by the receipt);
-    returns the gain (a loss < 0; 0 in the functional currency or when the receipt cleared nothing)."""
+    returns the gain (a loss < 0; 0 in the functional currency or when the receipt cleared nothing). With
+    `partner_type` "customer", `order` names the customer whose account it is (refunds payable)."""
     functional = ledger.entity_currency(session, entity_id)
     if currency == functional:
         return Decimal(0)
@@ -66,7 +68,15 @@ def realise(
         session.connection()
         .execute(
             text(_POSITION),
-            {"c": currency, "je": receipt_entry, "e": entity_id, "role": role.value, "n": order, "fx": key},
+            {
+                "c": currency,
+                "je": receipt_entry,
+                "e": entity_id,
+                "role": role.value,
+                "pt": partner_type,
+                "n": order,
+                "fx": key,
+            },
         )
         .one()
     )
@@ -84,8 +94,8 @@ def realise(
             source_type,
             source_id,
             functional,
-            memo=f"realised FX on order {order}",
-            partner=("order", order),
+            memo=f"realised FX on {partner_type} {order}",
+            partner=(partner_type, order),
             tagged=frozenset({role}),
         ),
         realised_fx_posting(gain, role),

@@ -14,7 +14,7 @@ from models.contracts.payments import StatementLineIn
 from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, match_receipt, reference_words
 from rules.failed_refunds import paid_by_transfer
-from services.payments import order_clearing, posting
+from services.payments import order_clearing, posting, receipt_fx
 
 R = AccountRole
 MATCHED_TO = "refund_transfer"
@@ -22,9 +22,9 @@ MATCHED_TO = "refund_transfer"
 # Locks the named credit notes first, so two statements showing one transfer clear it once.
 _LOCK = "SELECT 1 FROM credit_note WHERE number = ANY(:w) ORDER BY id FOR UPDATE"
 # What each named credit note's return still owes its customer in refunds payable: the transfer decision less
-# the transfers the bank already showed (both posted with the return as their source), at the rate it booked.
+# the transfers the bank already showed (both posted with the return as their source).
 _OWED = """
-SELECT cn.number, ra.rma_number, l.currency, -sum(l.amount) AS owed, max(l.fx_rate) AS rate, min(l.partner_id),
+SELECT cn.number, ra.rma_number, l.currency, -sum(l.amount) AS owed, min(l.partner_id),
        o.number AS order_number, o.channel_id
   FROM credit_note cn
   JOIN return_authorisation ra ON ra.id = cn.return_id
@@ -43,7 +43,6 @@ class _Owed:
     """A return's refund still owed by transfer."""
 
     rma_number: str
-    rate: Decimal
     customer: str
     expected: ExpectedReceipt
 
@@ -66,8 +65,8 @@ def book(
     conn = session.connection()
     conn.execute(text(_LOCK), {"w": words})
     owed = [
-        _Owed(str(rma), Decimal(rate), str(customer), ExpectedReceipt(MATCHED_TO, str(cn), left, str(cur)))
-        for cn, rma, cur, amount, rate, customer, order, channel in conn.execute(
+        _Owed(str(rma), str(customer), ExpectedReceipt(MATCHED_TO, str(cn), left, str(cur)))
+        for cn, rma, cur, amount, customer, order, channel in conn.execute(
             text(_OWED), {"e": entity_id, "w": words}
         )
         # A payout may have netted the order's refund already (services/payments/order_clearing.py).
@@ -82,19 +81,31 @@ def book(
     if match.receipt is None:
         return match.reason
     paid = next(o for o in owed if o.expected is match.receipt)
+    source = ("return", paid.rma_number)
+    # At the day's rate: the bank pays what the currency costs today; the difference from the rate the payable
+    # was booked at is realised against fx_gain_loss (the payable ends at zero in the functional currency).
     entry = posting.post(
         session,
         posting.Entry(
             entity_id,
             f"bank:{statement_id}:line:{line.line_no}:refund",
             line.booking_date,
-            "return",
-            paid.rma_number,
+            *source,
             line.currency,
-            fx_rate=paid.rate,
             partner=("customer", paid.customer),
             tagged=frozenset({R.REFUNDS_PAYABLE}),
         ),
         paid_by_transfer(-line.amount),
+    )
+    receipt_fx.realise(
+        session,
+        entity_id,
+        entry,
+        R.REFUNDS_PAYABLE,
+        paid.customer,
+        line.currency,
+        line.booking_date,
+        source,
+        partner_type="customer",
     )
     return RefundTransfer(match.receipt.ref, entry)
