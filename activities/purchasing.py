@@ -31,12 +31,14 @@ from models.contracts.purchasing import (
     ReceiptResult,
     ResolveMatch,
     SaveRevision,
+    SelfPayCheck,
     StageChange,
     SubstituteRequest,
     WindowQuery,
 )
 from rules.errors import RuleViolation
 from services.core.errors import Conflict
+from services.payments import runs as payment_runs
 from services.purchasing import (
     invoice_matching,
     invoice_posting,
@@ -154,6 +156,12 @@ class PurchasingActivities:
         with business_errors(), session_scope(self.engine) as s:
             return invoice_posting.pay(s, req)
 
+    @activity.defn(name="purchasing.pays_itself")
+    def pays_itself(self, req: SelfPayCheck) -> bool:
+        """Whether the PO pays an invoice itself now that its entity stopped using payment runs."""
+        with session_scope(self.engine) as s:
+            return payment_runs.pays_itself(s, po_store.head(s, req.number).entity_id, req.invoice_id)
+
     @activity.defn(name="purchasing.raise_delay")
     def raise_delay(self, req: DelayRaised) -> None:
         """Open the inbound exception of a late delivery."""
@@ -212,6 +220,7 @@ class PurchasingActivities:
             self.resolve_match,
             self.landed_cost,
             self.pay,
+            self.pays_itself,
             self.raise_delay,
             self.resolve_delay,
             self.prepare_substitute,

@@ -278,6 +278,13 @@ class PaymentRequest(Contract):
     paid_on: date
 
 
+class SelfPayCheck(Contract):
+    """May a PO whose invoices payment runs pay now pay this one itself (the entity stopped using runs)?"""
+
+    number: str
+    invoice_id: int
+
+
 class DelayRaised(Contract):
     """Raise the inbound exception of a missed expected date."""
 

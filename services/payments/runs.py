@@ -49,6 +49,21 @@ def uses_runs(session: Session, entity_id: int) -> bool:
     return bool(found and found.uses_payment_runs)
 
 
+def pays_itself(session: Session, entity_id: int, invoice_id: int) -> bool:
+    """Whether a PO created while its entity paid by runs pays this invoice itself now: the entity no longer
+    uses runs, and no run still waiting for approval claims the invoice (that run pays it, or is rejected)."""
+    if uses_runs(session, entity_id):
+        return False
+    claimed = session.connection().execute(
+        text(
+            "SELECT 1 FROM payment_run_item i JOIN payment_run r ON r.id = i.run_id"
+            " WHERE i.invoice_id = :i AND i.status = 'proposed' AND r.status = 'proposed' LIMIT 1"
+        ),
+        {"i": invoice_id},
+    )
+    return claimed.first() is None
+
+
 def _run_id(session: Session, run: PaymentRunInput) -> int:
     row = (
         session.connection()

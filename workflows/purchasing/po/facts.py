@@ -26,6 +26,9 @@ LIMIT_REQUIRED = "po-approver-needs-a-limit"
 TASK_SLA = "po-task-service-levels"
 # An entity paying by payment runs: the run pays the invoice and signals; the PO's due-date payment stands down.
 PAID_BY_RUNS = "po-paid-by-payment-runs"
+# A PO whose invoices runs pay checks on the due date (then daily) whether its entity still uses runs, and pays
+# itself when it stopped: before, it waited for a run that would never come.
+RUNS_STOPPED = "po-pays-itself-when-runs-stop"
 # An invoice whose wait for its receipt ran out gets a task of its own (it reused the decided one).
 DEADLINE_OWN_TASK = "po-deadline-exception-own-task"
 
@@ -56,6 +59,7 @@ class InvoiceState:
     received_mark: Decimal = Decimal(0)
     attempt: int = 1
     invoiced: dict[int, Decimal] = field(default_factory=dict)
+    runs_check: datetime | None = None  # the next look at whether runs still pay it (a runs PO, past due)
 
 
 @dataclass

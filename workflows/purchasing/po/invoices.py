@@ -161,7 +161,7 @@ class InvoiceStage:
         for inv_id in sorted(self.invoices):
             inv = self.invoices[inv_id]
             if self.payments.is_due(inv, now):
-                await self.payments.pay(inv, now)
+                await self.payments.settle_due(inv, now)
             elif inv.status == "waiting" and inv.wait_until is not None and now >= inv.wait_until:
                 if workflow.patched(DEADLINE_OWN_TASK):
                     # A new key: the first exception's task is decided, and the task service hands back
