@@ -7,7 +7,7 @@ fixes the rate (SAP's "exchange rate fixed" on a PO), so no exchange difference 
 invoice. The difference to the market is realised at payment, whoever pays: the money leaves the bank at the
 payment date's rate (`fx.rate`, the latest rate keyed on or before that day), and what that costs more or less
 than the payable's booked value is realised FX (`realise_fx`, the one posting of it, shared with the payment
-runs of services/payments/run_payments.py). Tested, hand-computed, by tests/payments/test_fx_month.py (a run:
+runs of services/payments/run_payments.py). Tested, hand-computed, by tests/payments/test_group_money_month.py (a run:
 USD ordered at 0.80, invoiced on a 0.78 day, booked at 0.80 and paid at 0.78 for a realised gain of 25.00) and
 tests/payments/test_po_pays_itself_in_dollars.py (the PO paying its own invoice).
 
