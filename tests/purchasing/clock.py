@@ -11,7 +11,15 @@ from sqlalchemy import Engine
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts.purchasing import PoStatus, PurchaseOrderInput, ReceiptLineIn, ReceiptRequest
+from models.contracts.purchasing import (
+    InvoiceLineIn,
+    InvoiceRequest,
+    MatchOutcome,
+    PoStatus,
+    PurchaseOrderInput,
+    ReceiptLineIn,
+    ReceiptRequest,
+)
 from models.contracts.tasks import DecisionRequest, DecisionResult
 from tests.purchasing.buyer_desk import Desk, draft_input, open_task
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
@@ -117,5 +125,21 @@ async def receive(
             received_by=desk.name("receiver"),
             received_on=await today(env),
             lines=[ReceiptLineIn(line_no=1, qty=D(qty))],
+        ),
+    )
+
+
+async def invoiced(
+    env: WorkflowEnvironment, handle: WorkflowHandle[Any, str], desk: Desk, number: str, qty: str, price: str
+) -> MatchOutcome:
+    """The clerk enters the supplier's goods invoice for line 1 (EUR, dated today on the workflow clock)."""
+    return await handle.execute_update(
+        PurchaseOrderWorkflow.submit_invoice,
+        InvoiceRequest(
+            invoice_number=number,
+            invoice_date=await today(env),
+            currency="EUR",
+            lines=[InvoiceLineIn(line_no=1, qty=D(qty), price=D(price))],
+            entered_by=desk.name("clerk"),
         ),
     )

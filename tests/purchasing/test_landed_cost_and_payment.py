@@ -13,14 +13,14 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
+from models.contracts.purchasing import InvoiceRequest
 from rules.accounts import AccountRole
 from services.core import stock
 from services.core.invariants import check_books
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.purchasing.buyer_desk import account_totals, open_desk
-from tests.purchasing.clock import issued, reach, receive, today
+from tests.purchasing.clock import invoiced, issued, reach, receive, today
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.search_attributes import DUE_DATE
@@ -68,16 +68,7 @@ async def test_freight_trues_up_the_estimate_and_invoices_are_paid_when_due(
             ),
         )
         assert freight.status == "matched"
-        goods = await handle.execute_update(
-            PurchaseOrderWorkflow.submit_invoice,
-            InvoiceRequest(
-                invoice_number=f"G-{po.number}",
-                invoice_date=day,
-                currency="EUR",
-                lines=[InvoiceLineIn(line_no=1, qty=D(10), price=D("10.00"))],
-                entered_by=desk.name("clerk"),
-            ),
-        )
+        goods = await invoiced(env, handle, desk, f"G-{po.number}", "10", "10.00")
         assert goods.status == "matched" and goods.due_date == day + timedelta(days=30)
         status = await reach(handle, "awaiting_payment")
         assert set(status.invoices.values()) == {"approved"}

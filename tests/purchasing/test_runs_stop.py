@@ -14,14 +14,12 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from temporalio.testing import WorkflowEnvironment
 
-from models.contracts.purchasing import InvoiceLineIn, InvoiceRequest
 from tests.factories import Factory
 from tests.histories import save, should_record
 from tests.payments.bank import HOUSE_BANK
 from tests.purchasing.buyer_desk import account_totals, open_desk
-from tests.purchasing.clock import issued, reach, receive, today
+from tests.purchasing.clock import invoiced, issued, reach, receive, today
 from worker import build_worker
-from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 
 D = Decimal
 HISTORY = Path(__file__).parent / "histories" / "purchase_order_pays_itself_when_runs_stop.json"
@@ -68,16 +66,7 @@ async def test_a_po_waiting_for_a_run_pays_itself_once_runs_are_switched_off(
         assert po.paid_by_runs
         await receive(env, handle, desk, f"DN-{po.number}", "10")
         day = await today(env)
-        goods = await handle.execute_update(
-            PurchaseOrderWorkflow.submit_invoice,
-            InvoiceRequest(
-                invoice_number=f"G-{po.number}",
-                invoice_date=day,
-                currency="EUR",
-                lines=[InvoiceLineIn(line_no=1, qty=D(10), price=D("10.00"))],
-                entered_by=desk.name("clerk"),
-            ),
-        )
+        goods = await invoiced(env, handle, desk, f"G-{po.number}", "10", "10.00")
         due = day + timedelta(days=30)
         assert goods.status == "matched" and goods.due_date == due
         await reach(handle, "awaiting_payment")
