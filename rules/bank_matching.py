@@ -171,3 +171,10 @@ def customer_paid(amount: Decimal, account: AccountRole = R.AR) -> PostingDraft:
             DraftLine(account, -amount, "customer payment received"),
         )
     )
+
+
+def intercompany_settled(bank: Decimal, role: AccountRole) -> PostingDraft:
+    """Money between two entities of the group for an intercompany charge: the bank moves by `bank` (paid out
+    < 0, received > 0) and the intercompany payable or receivable (`role`) by the opposite."""
+    memo = "intercompany transfer"
+    return balanced((DraftLine(R.BANK, bank, memo), DraftLine(role, -bank, memo)))

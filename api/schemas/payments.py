@@ -145,12 +145,16 @@ class StatementLineOut(BaseModel):
     status: Literal["matched", "posted", "unmatched", "dismissed"] = Field(examples=["matched"])
     entry_id: int | None = Field(default=None, examples=[311])
     matched_to: (
-        Literal["run_payment", "psp_payout", "settlement", "customer_payment", "refund_transfer"] | None
+        Literal[
+            "run_payment", "psp_payout", "settlement", "customer_payment", "refund_transfer", "intercompany"
+        ]
+        | None
     ) = Field(default=None, examples=["psp_payout"])
     matched_ref: str | None = Field(
         default=None,
         max_length=80,
-        description="the payout, settlement, order or credit note (a refund paid by transfer) it matched",
+        description="the payout, settlement, order, credit note (a refund paid by transfer) or intercompany"
+        " charge it matched",
         examples=["po_1"],
     )
 

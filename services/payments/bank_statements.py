@@ -5,7 +5,7 @@ into the import's input in `services/payments/statement_files.py`."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import text
@@ -30,7 +30,7 @@ from rules.bank_matching import (
     transit_cleared,
 )
 from rules.posting_rules import PostingDraft
-from services.payments import bank_receipts, posting, refund_transfers
+from services.payments import bank_receipts, intercompany_transfers, posting, refund_transfers
 
 SOURCE = "bank_statement"
 
@@ -92,6 +92,26 @@ def _unmatched(session: Session, statement_id: int) -> list[UnmatchedLine]:
     ]
 
 
+class _Transfer(Protocol):
+    """A statement line matched as a transfer: what it paid and the entry that cleared it."""
+
+    @property
+    def reference(self) -> str: ...
+
+    @property
+    def entry_id(self) -> int: ...
+
+
+class _TransferKind(Protocol):
+    """A module that books one kind of transfer a statement line may name (refunds, intercompany)."""
+
+    MATCHED_TO: str
+
+    def book(
+        self, session: Session, entity_id: int, statement_id: int, line: StatementLineIn
+    ) -> _Transfer | str | None: ...
+
+
 @dataclass
 class _Booked:
     """What became of one statement line: matched, posted by rule, or unmatched with the reason."""
@@ -127,12 +147,16 @@ def import_statement(session: Session, inp: StatementInput) -> StatementImported
         kind = classify(line.code, line.amount)
         if kind == "other" and line.amount > 0:
             booked = _book_receipt(session, run, line)
+            if booked.status == "unmatched":
+                booked = _book_transfer(session, run, line, booked, intercompany_transfers)
         elif kind == "payment":
             booked = _book_run_payment(session, run, line)
             if booked.status == "unmatched":
-                booked = _book_refund_transfer(session, run, line, booked)
+                booked = _book_transfer(session, run, line, booked, refund_transfers)
             if booked.status == "unmatched":
                 booked = _book_payout_debit(session, run, line, booked)
+            if booked.status == "unmatched":
+                booked = _book_transfer(session, run, line, booked, intercompany_transfers)
         elif kind in ("charge", "interest"):
             booked = _book_by_rule(session, run, line, kind)
         else:
@@ -217,20 +241,18 @@ def _book_run_payment(session: Session, run: _Import, line: StatementLineIn) -> 
     return booked
 
 
-def _book_refund_transfer(
-    session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked
+def _book_transfer(
+    session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked, kind: _TransferKind
 ) -> _Booked:
-    """Money out that no run paid: a refund sales ops decided to pay the customer by transfer."""
-    paid = refund_transfers.book(session, run.inp.entity_id, run.statement_id, line)
+    """Money that no run, payout or settlement explains: a refund sales ops decided to pay by transfer, or
+    money between two entities of the group for an intercompany charge (`kind` is the module that books it)."""
+    paid = kind.book(session, run.inp.entity_id, run.statement_id, line)
     if paid is None:
         return unmatched
     if isinstance(paid, str):
-        return _Booked(reason=paid)  # the line names a refund owed by transfer: say why it did not match
+        return _Booked(reason=paid)  # the line names what it pays: say why it did not match
     return _Booked(
-        status="matched",
-        entry=paid.entry_id,
-        matched_to=refund_transfers.MATCHED_TO,
-        matched_ref=paid.credit_note,
+        status="matched", entry=paid.entry_id, matched_to=kind.MATCHED_TO, matched_ref=paid.reference
     )
 
 

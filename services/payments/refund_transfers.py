@@ -49,9 +49,9 @@ class _Owed:
 
 @dataclass(frozen=True, slots=True)
 class RefundTransfer:
-    """A matched outgoing transfer: the credit note it paid and the entry that cleared its payable."""
+    """A matched outgoing transfer: the credit note it paid (its reference) and the entry that cleared its payable."""
 
-    credit_note: str
+    reference: str
     entry_id: int
 
 
