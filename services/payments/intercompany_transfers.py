@@ -20,17 +20,19 @@ from services.payments import posting, receipt_fx
 
 R = AccountRole
 MATCHED_TO = "intercompany"
-SOURCE = "intercompany"
+# Not the charge's own source type: consolidation eliminates the income and expense of entries of that type, and
+# an exchange difference realised on the transfer is the group's own gain or loss (IAS 21), never eliminated.
+SOURCE = "intercompany_transfer"
 
 # Two statements naming one charge clear it once: the references a line names are locked first.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('intercompany:' || w)) FROM unnest(CAST(:w AS text[])) w ORDER BY w"
-# What is open of each named charge on this side: the charge and the transfers that paid it (all posted with the
-# charge's reference as their source), in the charge's currency; realised differences (functional) do not count.
+# What is open of each named charge on this side: the charge and the transfers that paid it (both posted with the
+# charge's reference as their source id), in the charge's currency; realised differences (functional) do not count.
 _OPEN = """
 SELECT e.source_id, l.partner_id, l.currency, sum(l.amount)
   FROM journal_entry e JOIN journal_line l ON l.entry_id = e.id AND l.period = e.period
   JOIN account a ON a.id = l.account_id
- WHERE e.entity_id = :e AND e.source_type = 'intercompany' AND e.source_id = ANY(:w) AND a.role = :role
+ WHERE e.entity_id = :e AND e.source_type IN ('intercompany', :src) AND e.source_id = ANY(:w) AND a.role = :role
    AND l.partner_type = 'entity' AND e.idempotency_key NOT LIKE :fx
  GROUP BY e.source_id, l.partner_id, l.currency
 """
@@ -57,7 +59,7 @@ def book(
     conn = session.connection()
     conn.execute(text(_LOCK), {"w": words})
     found = conn.execute(
-        text(_OPEN), {"e": entity_id, "w": words, "role": role.value, "fx": "%:realised_fx"}
+        text(_OPEN), {"e": entity_id, "w": words, "role": role.value, "src": SOURCE, "fx": "%:realised_fx"}
     ).all()
     # A payable is open below zero, a receivable above.
     sign = -1 if role == R.IC_PAYABLE else 1

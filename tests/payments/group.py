@@ -167,9 +167,9 @@ def eu_sale(api: TestClient, factory: Factory, desk: Desk, qty: str) -> str:
 
 def intercompany_charge(
     api: TestClient, token: str, seller: Entity, buyer: Entity, on: date, currency: str, amount: str
-) -> None:
+) -> str:
     """The seller charges the buyer for management services (seller's revenue 4000, buyer's expense 6200);
-    waits until both sides are posted."""
+    waits until both sides are posted; returns the charge's reference."""
     charge = {
         "reference": f"IC-{on:%Y-%m}-{seller.code}",
         "seller_entity_id": seller.id,
@@ -193,6 +193,7 @@ def intercompany_charge(
         return sides if len(sides) == 2 else None
 
     eventually(posted, "both sides of the charge")
+    return str(charge["reference"])
 
 
 def closings(api: TestClient, token: str, entity_id: int, period: str) -> dict[str, Decimal]:

@@ -12,11 +12,13 @@ UK, as in the three-currency month: PO 1 of 100 shirts at USD 12.50, ordered on 
 is paid by the run at 0.78 (GBP 975.00): a realised gain of 1,000.00 - 975.00 = 25.00, and UK's statement clears
 the 975.00 in transit to the bank. PO 2 of 40 shirts (USD 500.00 = GBP 400.00) is still owed at month end; an EU
 marketplace sells 2 shirts at EUR 30.00 + 20 % tax (EUR 72.00 at 0.80 = GBP 57.60: revenue 48.00, tax 9.60, cost
-20.00), unpaid. On the 1st UK charges DE GBP 2,000.00 for management services (DE books EUR 2,500.00 at 1.25).
-The close revalues the USD 500.00 payable at 0.76 = 380.00 (unrealised gain 20.00). UK's trial balance: bank
-10,000.00 - 975.00 = 9,025.00, inventory 138 x 10.00 = 1,380.00, receivable 57.60, intercompany receivable
-2,000.00, payable -380.00, tax -9.60, capital -10,000.00, revenue -(48.00 + 2,000.00) = -2,048.00, cost 20.00,
-FX -(25.00 + 20.00) = -45.00: zero.
+20.00), unpaid. On the 1st UK charges DE GBP 2,000.00 for management services (DE books EUR 2,500.00 at 1.25),
+and DE transfers the GBP 2,000.00 the same day with the charge's reference: DE's statement shows it going out
+(EUR 2,500.00 at 1.25, no exchange difference), UK's shows it coming in, and both intercompany accounts end at
+zero. The close revalues the USD 500.00 payable at 0.76 = 380.00 (unrealised gain 20.00). UK's trial balance:
+bank 10,000.00 - 975.00 + 2,000.00 = 11,025.00, inventory 138 x 10.00 = 1,380.00, receivable 57.60, payable
+-380.00, tax -9.60, capital -10,000.00, revenue -(48.00 + 2,000.00) = -2,048.00, cost 20.00, FX -(25.00 +
+20.00) = -45.00: zero.
 
 DE, where every cent arrives: a PO of 10 shirts at EUR 10.10 (101.00) from its EUR supplier is received, invoiced
 and paid by the run (AP -> bank in transit). The web shop sells a lamp at 30.00 + 19 % tax = 35.70 (cost 12.00; 10
@@ -26,20 +28,22 @@ at 12.00, credit note 35.70), its card refund is refused (the card account is cl
 by bank transfer (receivable -> refunds payable). The provider pays the four captures out less 0.54 fees each
 (payout: 4 x 35.16 = 140.64 in transit, fees 2.16); a transfer order (35.70) waits in payment clearing; a
 marketplace order (35.70) is settled less 5.36 fees (30.34 in transit). DE's statement then shows the supplier
-payment (-101.00) and the customer's refund (-35.70) going out, the payout (140.64), the settlement (30.34) and the
-customer's transfer (35.70) coming in, and a 2.00 account fee: the bank gets 140.64 + 30.34 + 35.70 - 101.00 -
-35.70 - 2.00 = 67.98, and bank in transit, payment clearing, refunds payable, AP and AR are at zero. Six lamps
+payment (-101.00), the customer's refund (-35.70) and the intercompany transfer (-2,500.00) going out, the payout
+(140.64), the settlement (30.34) and the customer's transfer (35.70) coming in, and a 2.00 account fee: the bank
+gets 140.64 + 30.34 + 35.70 - 101.00 - 35.70 - 2.00 = 67.98 less the 2,500.00, and bank in transit, payment
+clearing, refunds payable, the intercompany payable, AP and AR are at zero. Six lamps
 sold, one returned: revenue 6 x 30.00 = 180.00 less returns 30.00 = 150.00, tax 5 x 5.70 = 28.50, cost 5 x 12.00 =
 60.00; inventory 101.00 + 5 x 12.00 = 161.00; bank charges 2.16 + 2.00 = 4.16, marketplace fees 5.36. DE's trial
-balance: bank 20,000.00 + 67.98 = 20,067.98, inventory 161.00, goods received not invoiced -120.00, tax -28.50,
-intercompany payable -2,500.00, capital -20,000.00, revenue -180.00, returns 30.00, cost 60.00, management services
-2,500.00, bank charges 4.16, marketplace fees 5.36: zero. Everything at DE is in euros: no realised FX.
+balance: bank 20,000.00 + 67.98 - 2,500.00 = 17,567.98, inventory 161.00, goods received not invoiced -120.00,
+tax -28.50, capital -20,000.00, revenue -180.00, returns 30.00, cost 60.00, management services 2,500.00, bank
+charges 4.16, marketplace fees 5.36: zero. Everything at DE is in euros: no realised FX.
 
-The group in EUR (UK at 1.25, its capital at the eve's 1.20): bank 9,025.00 x 1.25 + 20,067.98 = 11,281.25 +
-20,067.98 = 31,349.23; inventory 1,380.00 x 1.25 + 161.00 = 1,725.00 + 161.00 = 1,886.00; receivable 72.00;
+The group in EUR (UK at 1.25, its capital at the eve's 1.20): bank 11,025.00 x 1.25 + 17,567.98 = 13,781.25 +
+17,567.98 = 31,349.23; inventory 1,380.00 x 1.25 + 161.00 = 1,725.00 + 161.00 = 1,886.00; receivable 72.00;
 payable 475.00; goods received not invoiced 120.00; tax 12.00 + 28.50 = 40.50; capital 12,000.00 + 20,000.00 =
-32,000.00; CTA 10,000.00 x (1.25 - 1.20) = 500.00. The intercompany 2,500.00 (2,000.00 x 1.25 against DE's
-2,500.00) is eliminated from both sides and from revenue and cost. Group result: revenue 60.00 + 150.00 = 210.00,
+32,000.00; CTA 10,000.00 x (1.25 - 1.20) = 500.00. The intercompany balances were paid, so nothing is left to
+eliminate on the balance sheet; the charge's 2,500.00 (2,000.00 x 1.25 against DE's 2,500.00) is eliminated from
+revenue and cost. Group result: revenue 60.00 + 150.00 = 210.00,
 cost of sales 25.00 + 60.00 = 85.00, fees 4.16 + 5.36 = 9.52, FX gain 45.00 x 1.25 = 56.25: 210.00 - 85.00 -
 9.52 + 56.25 = 171.73. Assets 31,349.23 + 1,886.00 + 72.00 = 33,307.23 = liabilities 475.00 + 120.00 + 40.50 =
 635.50 + capital 32,000.00 + CTA 500.00 + earnings 171.73. No plug."""
@@ -142,9 +146,10 @@ def _uk_buys_in_dollars(api: TestClient, engine: Engine, desk: Desk, eve: date) 
     dollar_po(api, engine, desk, "40", eve)
 
 
-def _de_collects_and_pays(api: TestClient, engine: Engine, factory: Factory, desk: Desk) -> None:
+def _de_collects_and_pays(api: TestClient, engine: Engine, factory: Factory, desk: Desk, charge: str) -> None:
     """DE's month: the EUR supplier paid by the run, the web shop's card orders (a decline, a failed refund paid
-    by transfer), a transfer order, a settled marketplace order, the PSP payout and the statement clearing it all."""
+    by transfer), a transfer order, a settled marketplace order, the PSP payout, the intercompany `charge` paid,
+    and the statement clearing it all."""
     entity, code, ctl = desk.entity.id, desk.entity.code, desk.token("controller")
     assert entity is not None
     shop = open_shop(factory, entity=desk.entity, payment_provider="sandbox")
@@ -191,6 +196,7 @@ def _de_collects_and_pays(api: TestClient, engine: Engine, factory: Factory, des
         [
             Entry("-101.00", e2e=run["items"][0]["end_to_end_id"], code="ESCT", text="supplier payment"),
             Entry("-35.70", code="ESCT", text=f"Refund {credit_note}"),
+            Entry("-2000.00", code="ESCT", text=f"Intercompany {charge}", currency="GBP"),
             Entry("140.64", text=f"Payout po-{code}"),
             Entry("30.34", e2e=f"MKT-{code}"),
             Entry("35.70", text=f"Payment for {transfer}"),
@@ -200,6 +206,7 @@ def _de_collects_and_pays(api: TestClient, engine: Engine, factory: Factory, des
     assert import_statement(api, ctl, entity, statement) == [
         "run_payment",
         "refund_transfer",
+        "intercompany",
         "psp_payout",
         "settlement",
         "customer_payment",
@@ -231,8 +238,12 @@ async def test_a_group_month_in_which_all_the_money_moves_adds_up_to_the_cent(
 
     _uk_buys_in_dollars(api, engine, uk_desk, eve)
     eu_sale(api, factory, uk_desk, "2")
-    intercompany_charge(api, group, uk, de, first, "GBP", "2000.00")
-    _de_collects_and_pays(api, engine, factory, de_desk)
+    charge = intercompany_charge(api, group, uk, de, first, "GBP", "2000.00")
+    _de_collects_and_pays(api, engine, factory, de_desk, charge)
+    arrived = camt053(
+        f"ST-{uk.code}-IC", HOUSE_BANK["iban"], [Entry("2000.00", text=f"From DE {charge}", currency="GBP")]
+    )
+    assert import_statement(api, uk_desk.token("controller"), uk.id, arrived) == ["intercompany"]
 
     # After the statements: every clearing account at zero, open items equal to the control accounts.
     for entity in (uk.id, de.id):
@@ -251,10 +262,11 @@ async def test_a_group_month_in_which_all_the_money_moves_adds_up_to_the_cent(
         assert not subledger_differences(close_run), close_run["differences"]
 
     assert closings(api, group, uk.id, period) == {
-        "bank": D("9025.00"),  # 10,000.00 paid in, USD 1,250.00 out at 0.78 = 975.00; in transit cleared
+        "bank": D(
+            "11025.00"
+        ),  # 10,000.00 in, USD 1,250.00 out at 0.78 = 975.00, the intercompany 2,000.00 in
         "inventory": D("1380.00"),  # 140 shirts at 10.00, 2 sold
         "ar": D("57.60"),  # EUR 72.00 at 0.80
-        "ic_receivable": D("2000.00"),
         "ap": D("-380.00"),  # USD 500.00 at the closing 0.76
         "sales_tax_payable": D("-9.60"),  # EUR 12.00 at 0.80
         "equity": D("-10000.00"),
@@ -263,11 +275,12 @@ async def test_a_group_month_in_which_all_the_money_moves_adds_up_to_the_cent(
         "fx_gain_loss": D("-45.00"),  # realised 25.00 + unrealised 20.00
     }
     assert closings(api, group, de.id, period) == {
-        "bank": D("20067.98"),  # 20,000.00 + 140.64 + 30.34 + 35.70 - 101.00 - 35.70 - 2.00
+        "bank": D(
+            "17567.98"
+        ),  # 20,000.00 + 140.64 + 30.34 + 35.70 - 101.00 - 35.70 - 2.00 - GBP 2,000.00 x 1.25
         "inventory": D("161.00"),  # 10 shirts at 10.10, 5 lamps at 12.00
         "grni": D("-120.00"),  # the 10 lamps put in stock
         "sales_tax_payable": D("-28.50"),  # 5 x 5.70
-        "ic_payable": D("-2500.00"),  # GBP 2,000.00 at 1.25
         "equity": D("-20000.00"),
         "revenue": D("-180.00"),  # 6 lamps sold at 30.00
         "sales_returns": D("30.00"),  # 1 returned
@@ -293,7 +306,7 @@ async def test_a_group_month_in_which_all_the_money_moves_adds_up_to_the_cent(
         {uk.code: "1.2500000000", de.code: "1"},
     ), report
     assert report["eliminations"] == {
-        "intercompany": "2500.00",
+        "intercompany": "0.00",  # paid: no intercompany balance left
         "unmatched_receivable": "0.00",
         "unmatched_payable": "0.00",
         "intercompany_revenue": "2500.00",
@@ -302,7 +315,7 @@ async def test_a_group_month_in_which_all_the_money_moves_adds_up_to_the_cent(
     assert report["cta"] == "500.00"  # 10,000.00 x (1.25 - 1.20)
     bs = report["balance_sheet"]
     assert {r["name"]: r["amount"] for r in bs["rows"]} == {
-        "bank": "31349.23",  # 9,025.00 x 1.25 + 20,067.98
+        "bank": "31349.23",  # 11,025.00 x 1.25 + 17,567.98
         "inventory": "1886.00",  # 1,380.00 x 1.25 + 161.00
         "ar": "72.00",
         "ap": "475.00",  # 380.00 x 1.25
