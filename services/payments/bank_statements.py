@@ -5,7 +5,7 @@ into the import's input in `services/payments/statement_files.py`."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import text
@@ -31,6 +31,7 @@ from rules.bank_matching import (
 )
 from rules.posting_rules import PostingDraft
 from services.payments import bank_receipts, intercompany_transfers, posting, refund_transfers
+from services.payments.transfers import TransferKind
 
 SOURCE = "bank_statement"
 
@@ -90,26 +91,6 @@ def _unmatched(session: Session, statement_id: int) -> list[UnmatchedLine]:
         for ln in _lines(session, statement_id)
         if ln.status == "unmatched"
     ]
-
-
-class _Transfer(Protocol):
-    """A statement line matched as a transfer: what it paid and the entry that cleared it."""
-
-    @property
-    def reference(self) -> str: ...
-
-    @property
-    def entry_id(self) -> int: ...
-
-
-class _TransferKind(Protocol):
-    """A module that books one kind of transfer a statement line may name (refunds, intercompany)."""
-
-    MATCHED_TO: str
-
-    def book(
-        self, session: Session, entity_id: int, statement_id: int, line: StatementLineIn
-    ) -> _Transfer | str | None: ...
 
 
 @dataclass
@@ -242,7 +223,7 @@ def _book_run_payment(session: Session, run: _Import, line: StatementLineIn) -> 
 
 
 def _book_transfer(
-    session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked, kind: _TransferKind
+    session: Session, run: _Import, line: StatementLineIn, unmatched: _Booked, kind: TransferKind
 ) -> _Booked:
     """Money that no run, payout or settlement explains: a refund sales ops decided to pay by transfer, or
     money between two entities of the group for an intercompany charge (`kind` is the module that books it)."""

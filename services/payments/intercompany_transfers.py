@@ -7,7 +7,6 @@ statement day's rate and realise the difference from the charge's booked value (
 intercompany accounts end at zero in each entity's currency and consolidation has nothing left to eliminate
 but the charge's revenue and cost."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -17,6 +16,7 @@ from models.contracts.payments import StatementLineIn
 from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, intercompany_settled, match_receipt, reference_words
 from services.payments import posting, receipt_fx
+from services.payments.transfers import Transfer
 
 R = AccountRole
 MATCHED_TO = "intercompany"
@@ -38,17 +38,7 @@ SELECT e.source_id, l.partner_id, l.currency, sum(l.amount)
 """
 
 
-@dataclass(frozen=True, slots=True)
-class IntercompanyTransfer:
-    """A matched transfer: the charge it paid (or received) and the entry that cleared it."""
-
-    reference: str
-    entry_id: int
-
-
-def book(
-    session: Session, entity_id: int, statement_id: int, line: StatementLineIn
-) -> IntercompanyTransfer | str | None:
+def book(session: Session, entity_id: int, statement_id: int, line: StatementLineIn) -> Transfer | str | None:
     """Clear the intercompany payable (money out) or receivable (money in) of the charge the line names when
     currency and amount agree with what is open; else why not (None: the line names no open charge)."""
     texts = [line.reference, line.description]
@@ -100,4 +90,4 @@ def book(
         (SOURCE, reference),
         partner_type="entity",
     )
-    return IntercompanyTransfer(reference, entry)
+    return Transfer(reference, entry)

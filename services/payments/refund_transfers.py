@@ -15,6 +15,7 @@ from rules.accounts import AccountRole
 from rules.bank_matching import ExpectedReceipt, match_receipt, reference_words
 from rules.failed_refunds import paid_by_transfer
 from services.payments import order_clearing, posting, receipt_fx
+from services.payments.transfers import Transfer
 
 R = AccountRole
 MATCHED_TO = "refund_transfer"
@@ -47,17 +48,7 @@ class _Owed:
     expected: ExpectedReceipt
 
 
-@dataclass(frozen=True, slots=True)
-class RefundTransfer:
-    """A matched outgoing transfer: the credit note it paid (its reference) and the entry that cleared its payable."""
-
-    reference: str
-    entry_id: int
-
-
-def book(
-    session: Session, entity_id: int, statement_id: int, line: StatementLineIn
-) -> RefundTransfer | str | None:
+def book(session: Session, entity_id: int, statement_id: int, line: StatementLineIn) -> Transfer | str | None:
     """Clear the refund payable the line's reference names when currency and amount agree; else why not (None:
     the line names no refund owed by transfer)."""
     texts = [line.reference, line.description]
@@ -108,4 +99,4 @@ def book(
         source,
         partner_type="customer",
     )
-    return RefundTransfer(match.receipt.ref, entry)
+    return Transfer(match.receipt.ref, entry)
