@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 from temporalio import activity
 
+from activities.heartbeat import heartbeats
 from erp.db import session_scope
 from models.contracts.close import (
     BeginClose,
@@ -73,11 +74,13 @@ class CloseActivities:
             return close_runs.begin(s, req)
 
     @activity.defn(name="close.soft_close")
+    @heartbeats
     def soft_close(self, step: StepInput) -> StepResult:
         """Cut-off: from now on only closers post into the period."""
         return self._set_status(step, PeriodStatus.SOFT_CLOSED, "soft_close")
 
     @activity.defn(name="close.accruals")
+    @heartbeats
     def accruals(self, step: StepInput) -> StepResult:
         """Post requested accruals with day-1 reversals, and list goods received not invoiced."""
         with session_scope(self.engine) as s:
@@ -89,6 +92,7 @@ class CloseActivities:
             )
 
     @activity.defn(name="close.reconcile")
+    @heartbeats
     def reconcile(self, step: StepInput) -> ReconResult:
         """Stock ledger vs inventory GL, AP and AR subledgers vs control: store every difference."""
         with session_scope(self.engine) as s:
@@ -106,6 +110,7 @@ class CloseActivities:
             close_runs.link_task(s, link.run_id, link.round, link.check_name, link.task_id)
 
     @activity.defn(name="close.fx_revalue")
+    @heartbeats
     def fx_revalue(self, step: StepInput) -> StepResult:
         """Revalue open foreign-currency payables and receivables at the closing rate."""
         with session_scope(self.engine) as s:
@@ -116,6 +121,7 @@ class CloseActivities:
             return _record(s, step, "fx_revaluation", "ok", found)
 
     @activity.defn(name="close.trial_balance")
+    @heartbeats
     def trial_balance(self, step: StepInput) -> StepResult:
         """The trial balance must balance before anyone signs off."""
         with session_scope(self.engine) as s:
@@ -149,11 +155,13 @@ class CloseActivities:
             close_runs.next_round(s, req.run_id, req.round)
 
     @activity.defn(name="close.hard_close")
+    @heartbeats
     def hard_close(self, step: StepInput) -> StepResult:
         """Lock the period: nothing dated in it can be posted any more (the database refuses it)."""
         return self._set_status(step, PeriodStatus.CLOSED, "hard_close")
 
     @activity.defn(name="close.statements")
+    @heartbeats
     def statements(self, req: FinishClose) -> CloseResult:
         """Build the statements snapshot, store it with the close-cycle duration, and finish the run."""
         with session_scope(self.engine) as s:
