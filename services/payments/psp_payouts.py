@@ -116,16 +116,18 @@ def _post(
         ),
         draft,
     )
-    # A foreign-currency channel's captures were booked at their day's rate: the difference is realised now.
+    # A foreign-currency channel's captures were booked at their day's rate: the difference is realised now; so
+    # is a refund owed to the customer (booked on the day sales ops decided it) that the provider paid.
     receipt_fx.realise(
         session,
         head.entity_id,
         entry,
-        AccountRole.PAYMENT_CLEARING,
-        order_number,
+        AccountRole.REFUNDS_PAYABLE if payee else AccountRole.PAYMENT_CLEARING,
+        payee or order_number,
         head.currency,
         head.payout_date,
         (SOURCE, head.payout_ref),
+        partner_type="customer" if payee else "order",
     )
     in_transit = sum((d.amount for d in draft.lines if d.role == AccountRole.BANK_IN_TRANSIT), Decimal(0))
     session.connection().execute(

@@ -9,9 +9,15 @@ customer), and the provider pays it to the customer out of the shop's balance.
 The second payout pays Q's capture (three lamps, 107.10 less 1.61 fees) and nets both refunds (P's and F's
 35.70 each): every line matches, no task opens; payment clearing and refunds payable end at zero and the payout
 puts 105.49 - 71.40 = 34.09 in transit (104.41 in all). Withholding P's refund again in a third payout is a
-difference for a person."""
+difference for a person.
 
-from datetime import date
+In another currency: a Moroccan shop (MAD) sells in euros; the controller keys the euro at 10.80 dirhams today
+and 11.00 tomorrow (a pair no other scenario keys). F's lamp (EUR 35.70 = 385.56 dirhams) is paid out today, F's
+card refund fails and sales ops decide today to pay the customer: refunds payable -385.56. Tomorrow's payout
+pays the customer the 35.70 out of the shop's balance, at 11.00 = 392.70: a realised loss of 7.14, and refunds
+payable ends at zero dirhams."""
+
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -94,3 +100,38 @@ async def test_a_payout_nets_refunds_given_to_the_card_and_refunds_payable(
     assert twice.status_code == 201 and twice.json()["lines"][0]["status"] == "difference", twice.text
     eventually(lambda: open_task(engine, f"PspPayout-{shop.web.code}-po-r3", "psp_payout_difference"), "task")
     assert balances(engine, entity) == netted
+
+
+async def test_a_refund_owed_in_euros_that_a_later_payout_pays_realises_the_difference(
+    api: TestClient, erp_worker: Worker, engine: Engine, factory: Factory
+) -> None:
+    shop = open_shop(factory, entity=factory.entity("MAD"), sells_in="EUR", payment_provider="sandbox")
+    assert shop.entity.id
+    entity = shop.entity.id
+    ctl = bearer(shop.controller)
+    today, tomorrow = date.today(), date.today() + timedelta(days=1)
+    for on, value in ((today, "10.80"), (tomorrow, "11.00")):
+        body = {"from_currency": "EUR", "to_currency": "MAD", "rate_date": on.isoformat(), "rate": value}
+        keyed = api.post("/fx-rates", json=body, headers=ctl)
+        assert keyed.status_code == 201, keyed.text
+    lamp = add_item(factory, shop, "lamp", "30.00")
+    receive(engine, lamp, shop.wh1, "5", "12.00")
+    f = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails")
+    paid_out = _payout(shop, "po-m1", [{"order_number": f, "gross": "35.70", "fees": "0.54"}])
+    assert api.post("/psp-payouts", json=paid_out, headers=ctl).status_code == 201
+    failed = returned_and_received(api, shop, f)
+    task = eventually(lambda: failed_refund_task(api, shop, failed), "F's failed refund task")
+    decided = api.post(
+        f"/tasks/{task}/decision", json={"decision": "bank_transfer"}, headers=bearer(shop.sales)
+    )
+    assert decided.status_code == 200, decided.text
+    eventually(lambda: balances(engine, entity).get("refunds_payable") == D("-385.56") or None, "refund owed")
+    fx_before = balances(engine, entity).get("fx_gain_loss", D(0))
+
+    refund = {"order_number": f, "gross": "35.70", "fees": "0", "kind": "refund"}
+    netted = {**_payout(shop, "po-m2", [refund]), "payout_date": tomorrow.isoformat()}
+    imported = api.post("/psp-payouts", json=netted, headers=ctl)
+    assert imported.status_code == 201 and imported.json()["lines"][0]["status"] == "matched", imported.text
+    after = balances(engine, entity)
+    assert "refunds_payable" not in after, after  # zero dirhams, not 7.14
+    assert after.get("fx_gain_loss", D(0)) - fx_before == D("7.14")  # a loss: 392.70 paid for 385.56 owed
