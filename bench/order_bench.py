@@ -193,6 +193,15 @@ def _cpu_result(order: dict[str, float], bare: dict[str, float]) -> Result:
     )
 
 
+async def _timed_batch(
+    jobs: list[Coroutine[Any, Any, float]], concurrency: int, tiers: _Tiers
+) -> tuple[list[float], float, dict[str, float]]:
+    """A batch's latencies, its wall time and each tier's CPU per job."""
+    before = tiers.now()
+    latencies, wall = await _batch(jobs, concurrency)
+    return latencies, wall, tiers.per_run(before, len(jobs))
+
+
 async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=venv_binary("temporal"),
@@ -218,16 +227,12 @@ async def _measure(engine: Engine, orders: int, concurrency: int) -> list[Result
             history = await client.get_workflow_handle(f"Order-{inputs[0].order_number}").fetch_history()
             steps = sum(1 for e in history.events if _is_step(e))
             tiers = _Tiers(engine)
-            before = tiers.now()
-            order_lat, order_wall = await _batch(
-                [_order(client, queue, o, location_id) for o in inputs[1:]], concurrency
+            order_lat, order_wall, order_cpu = await _timed_batch(
+                [_order(client, queue, o, location_id) for o in inputs[1:]], concurrency, tiers
             )
-            order_cpu = tiers.per_run(before, orders)
-            before = tiers.now()
-            bare_lat, bare_wall = await _batch(
-                [_bare(client, bare_queue, steps) for _ in range(orders)], concurrency
+            bare_lat, bare_wall, bare_cpu = await _timed_batch(
+                [_bare(client, bare_queue, steps) for _ in range(orders)], concurrency, tiers
             )
-            bare_cpu = tiers.per_run(before, orders)
     finally:
         await env.shutdown()
     return [

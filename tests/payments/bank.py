@@ -2,7 +2,7 @@
 marketplace, a bank's camt.053 statement imported, balances per account role, open tasks."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +55,18 @@ def paid_run(api: TestClient, engine: Engine, desk: Desk) -> dict[str, Any]:
     assert decide(api, desk.token("controller"), approval, "approve").status_code == 200
     ctl = bearer(desk.token("controller"))
     return eventually(lambda: _paid(api, ctl, started.json()["run_id"]), "the run paid")
+
+
+def key_days(api: TestClient, token: str, pair: str, rates: list[str]) -> list[date]:
+    """Key through the API, as a controller, a rate of a pair ("EUR->RON") for today and each following day;
+    the days, today first. Each scenario keys a pair no other one keys (rates are shared by every entity)."""
+    source, target = pair.split("->")
+    days = [date.today() + timedelta(days=n) for n in range(len(rates))]
+    for on, value in zip(days, rates, strict=True):
+        body = {"from_currency": source, "to_currency": target, "rate_date": on.isoformat(), "rate": value}
+        keyed = api.post("/fx-rates", json=body, headers=bearer(token))
+        assert keyed.status_code == 201, keyed.text
+    return days
 
 
 def key_rates(engine: Engine, to_currency: str, rates: list[tuple[str, date, str]]) -> None:

@@ -18,7 +18,6 @@ customer's transfer (35.70 x 11.70 = 417.69 against the 410.55 held in clearing:
 clearing, the receivable and bank in transit end at zero kroner; the bank holds 411.37 + 359.19 + 417.69 =
 1,188.25, and the realised gains are 3.57 + 3.57 + 3.51 + 3.07 + 7.14 = 20.86."""
 
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +26,7 @@ from sqlalchemy import Engine, text
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import Entry, balances, camt053, open_task, transfer_order
+from tests.payments.bank import Entry, balances, camt053, key_days, open_task, transfer_order
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import ship_through_api
 from tests.sales.shop import add_item, bearer, open_shop, order_body, receive
@@ -58,12 +57,7 @@ async def test_euros_received_at_a_later_rate_realise_the_difference_and_clear_t
     assert shop.entity.id
     entity = shop.entity.id
     ctl = bearer(shop.controller)
-    today = date.today()
-    tomorrow, later = today + timedelta(days=1), today + timedelta(days=2)
-    for on, value in ((today, "11.50"), (tomorrow, "11.60"), (later, "11.70")):
-        body = {"from_currency": "EUR", "to_currency": "NOK", "rate_date": on.isoformat(), "rate": value}
-        keyed = api.post("/fx-rates", json=body, headers=ctl)
-        assert keyed.status_code == 201, keyed.text
+    _, tomorrow, later = key_days(api, shop.controller, "EUR->NOK", ["11.50", "11.60", "11.70"])
     lamp = add_item(factory, shop, "lamp", "30.00")
     receive(engine, lamp, shop.wh1, "10", "12.00")
 

@@ -10,7 +10,7 @@ zero dollars. DE's statement shows the 1,000.00 arriving: its receivable ends at
 difference (the euro is its currency). The same statement again changes nothing; another statement naming the
 charge finds nothing open."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import Entry, balances, camt053
+from tests.payments.bank import Entry, balances, camt053, key_days
 from tests.purchasing.buyer_desk import bearer, eventually
 
 D = Decimal
@@ -50,11 +50,7 @@ async def test_an_intercompany_charge_paid_by_transfer_clears_both_sides_and_rea
     de, ca = factory.entity("EUR"), factory.entity("CAD")
     assert de.id is not None and ca.id is not None
     group = factory.user("controller", entities=(de, ca))[1]
-    today, tomorrow = date.today(), date.today() + timedelta(days=1)
-    for on, value in ((today, "1.50"), (tomorrow, "1.52")):
-        body = {"from_currency": "EUR", "to_currency": "CAD", "rate_date": on.isoformat(), "rate": value}
-        keyed = api.post("/fx-rates", json=body, headers=bearer(group))
-        assert keyed.status_code == 201, keyed.text
+    today, tomorrow = key_days(api, group, "EUR->CAD", ["1.50", "1.52"])
     reference = f"IC-{de.code}-{ca.code}"
     charge = {
         "reference": reference,

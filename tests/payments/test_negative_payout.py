@@ -17,7 +17,7 @@ today, withholds it with its 15.00 fee: EUR -50.70 in transit, -253.50 lei at to
 it tomorrow at 5.10: -258.57 lei. Paying back 50.70 euros cost 5.07 lei more than booked: a realised loss of
 5.07, and bank in transit ends at zero lei. The bank holds 175.80 - 258.57 = -82.77 lei."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053
+from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053, key_days
 from tests.payments.provider import chargeback, payout_body
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import ship_through_api
@@ -103,10 +103,7 @@ async def test_a_negative_payout_in_euros_collected_at_a_later_rate_realises_the
     assert shop.entity.id
     entity = shop.entity.id
     ctl = bearer(shop.controller)
-    today, tomorrow = date.today(), date.today() + timedelta(days=1)
-    for on, value in ((today, "5.00"), (tomorrow, "5.10")):
-        body = {"from_currency": "EUR", "to_currency": "RON", "rate_date": on.isoformat(), "rate": value}
-        assert api.post("/fx-rates", json=body, headers=ctl).status_code == 201
+    _, tomorrow = key_days(api, shop.controller, "EUR->RON", ["5.00", "5.10"])
     lamp = add_item(factory, shop, "lamp", "30.00")
     receive(engine, lamp, shop.wh1, "5", "12.00")
     x = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}])

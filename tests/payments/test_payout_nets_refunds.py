@@ -17,7 +17,7 @@ card refund fails and sales ops decide today to pay the customer: refunds payabl
 pays the customer the 35.70 out of the shop's balance, at 11.00 = 392.70: a realised loss of 7.14, and refunds
 payable ends at zero dirhams."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import balances, open_task
+from tests.payments.bank import balances, key_days, open_task
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import failed_refund_task, return_stage, returned_and_received, ship_through_api
 from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
@@ -109,11 +109,7 @@ async def test_a_refund_owed_in_euros_that_a_later_payout_pays_realises_the_diff
     assert shop.entity.id
     entity = shop.entity.id
     ctl = bearer(shop.controller)
-    today, tomorrow = date.today(), date.today() + timedelta(days=1)
-    for on, value in ((today, "10.80"), (tomorrow, "11.00")):
-        body = {"from_currency": "EUR", "to_currency": "MAD", "rate_date": on.isoformat(), "rate": value}
-        keyed = api.post("/fx-rates", json=body, headers=ctl)
-        assert keyed.status_code == 201, keyed.text
+    _, tomorrow = key_days(api, shop.controller, "EUR->MAD", ["10.80", "11.00"])
     lamp = add_item(factory, shop, "lamp", "30.00")
     receive(engine, lamp, shop.wh1, "5", "12.00")
     f = ship_through_api(api, shop, [{"sku": lamp.sku, "qty": "1"}], payment_reference="sandbox:refund-fails")

@@ -11,7 +11,7 @@ and 117.50 tomorrow (a pair no other scenario keys). The lamp (EUR 35.70) is sol
 dinars, and the 17.85 more than the payable was booked at is a realised loss; refunds payable ends at zero
 dinars."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from temporalio.worker import Worker
 
 from tests.factories import Factory
-from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053
+from tests.payments.bank import HOUSE_BANK, Entry, balances, camt053, key_days
 from tests.purchasing.buyer_desk import eventually
 from tests.returns.desk import failed_refund_task, returned_and_received, ship_through_api
 from tests.sales.shop import Shop, add_item, bearer, open_shop, receive
@@ -117,11 +117,7 @@ def test_a_refund_in_euros_paid_by_transfer_a_day_later_realises_the_difference(
 ) -> None:
     shop = open_shop(factory, entity=factory.entity("RSD"), sells_in="EUR", payment_provider="sandbox")
     entity = shop.entity.id or 0
-    today, tomorrow = date.today(), date.today() + timedelta(days=1)
-    for on, value in ((today, "117.00"), (tomorrow, "117.50")):
-        body = {"from_currency": "EUR", "to_currency": "RSD", "rate_date": on.isoformat(), "rate": value}
-        keyed = api.post("/fx-rates", json=body, headers=bearer(shop.controller))
-        assert keyed.status_code == 201, keyed.text
+    _, tomorrow = key_days(api, shop.controller, "EUR->RSD", ["117.00", "117.50"])
     rma = _refund_owed(api, engine, factory, shop, "-4176.90")
     fx_before = balances(engine, entity).get("fx_gain_loss", D(0))
     bank_before = balances(engine, entity).get("bank", D(0))
