@@ -21,14 +21,11 @@ from erp.sandbox_runner import GuardedSandboxRunner
 from models.contracts.purchasing import (
     CancelRequest,
     ConfirmationRequest,
-    InvoiceLineIn,
-    InvoiceRequest,
-    MatchOutcome,
 )
 from tests.factories import Factory
 from tests.histories import save, should_record
-from tests.purchasing.buyer_desk import Desk, open_desk, open_task
-from tests.purchasing.clock import decide, issued, reach, receive, start, task_of, today, until
+from tests.purchasing.buyer_desk import open_desk, open_task
+from tests.purchasing.clock import decide, invoiced, issued, reach, receive, start, task_of, today, until
 from worker import build_worker
 from workflows.purchasing.purchase_order import PurchaseOrderWorkflow
 from workflows.registry import WORKFLOWS
@@ -46,22 +43,6 @@ async def _replays(path: Path) -> None:
     )
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
-
-
-async def _invoice(
-    env: WorkflowEnvironment, handle: WorkflowHandle[Any, str], desk: Desk, number: str, qty: str, price: str
-) -> MatchOutcome:
-    """The AP clerk enters a goods invoice for line 1."""
-    return await handle.execute_update(
-        PurchaseOrderWorkflow.submit_invoice,
-        InvoiceRequest(
-            invoice_number=number,
-            invoice_date=await today(env),
-            currency="EUR",
-            lines=[InvoiceLineIn(line_no=1, qty=D(qty), price=D(price))],
-            entered_by=desk.name("clerk"),
-        ),
-    )
 
 
 async def _delayed(
@@ -147,7 +128,7 @@ async def test_an_escalated_approval_revised_confirmed_partly_received_and_the_r
             await handle.execute_update(
                 PurchaseOrderWorkflow.cancel, CancelRequest(actor=desk.name("buyer"), reason="season over")
             )
-            assert (await _invoice(env, handle, desk, f"INV-{po.number}", "4", "10.00")).status == "matched"
+            assert (await invoiced(env, handle, desk, f"INV-{po.number}", "4", "10.00")).status == "matched"
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), path)
     await _replays(path)
@@ -174,7 +155,7 @@ async def test_each_answer_to_a_late_delivery(
             await reach(handle, "issued")
             await _delayed(env, engine, handle, po.number)
             await receive(env, handle, desk, f"DN-{po.number}", "10")
-            await _invoice(env, handle, desk, f"INV-{po.number}", "10", "10.00")
+            await invoiced(env, handle, desk, f"INV-{po.number}", "10", "10.00")
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), paths[0])
 
@@ -183,7 +164,7 @@ async def test_each_answer_to_a_late_delivery(
             await decide(handle, desk, "buyer", ["buyer"], task_id, "expedite", payload={})
             await reach(handle, "issued")
             await receive(env, handle, desk, f"DN-{po.number}", "10")
-            await _invoice(env, handle, desk, f"INV-{po.number}", "10", "10.00")
+            await invoiced(env, handle, desk, f"INV-{po.number}", "10", "10.00")
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), paths[1])
 
@@ -192,7 +173,7 @@ async def test_each_answer_to_a_late_delivery(
             task_id = await _delayed(env, engine, handle, po.number)
             await decide(handle, desk, "buyer", ["buyer"], task_id, "cancel_remainder", payload={})
             await reach(handle, "matching")
-            await _invoice(env, handle, desk, f"INV-{po.number}", "4", "10.00")
+            await invoiced(env, handle, desk, f"INV-{po.number}", "4", "10.00")
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), paths[2])
 
@@ -203,7 +184,7 @@ async def test_each_answer_to_a_late_delivery(
                 handle, desk, "buyer", ["buyer"], task_id, "substitute", payload={"supplier_id": other.id}
             )
             status = await reach(handle, "matching")
-            await _invoice(env, handle, desk, f"INV-{po.number}", "3", "10.00")
+            await invoiced(env, handle, desk, f"INV-{po.number}", "3", "10.00")
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), paths[3])
             await env.client.get_workflow_handle(f"PO-{status.child_numbers[0]}").cancel()
@@ -222,19 +203,19 @@ async def test_match_exceptions_rejected_matched_on_arrival_and_past_the_deadlin
         async with build_worker(env.client, engine, task_queue):
             po, handle = await issued(env, engine, desk, task_queue)
             await receive(env, handle, desk, f"DN-{po.number}", "10")
-            assert (await _invoice(env, handle, desk, f"A-{po.number}", "10", "11.00")).status == "exception"
+            assert (await invoiced(env, handle, desk, f"A-{po.number}", "10", "11.00")).status == "exception"
             task = await task_of(engine, po.number, "match_exception")
             await decide(
                 handle, desk, "clerk", ["ap_clerk"], task["id"], "reject", comment="price not agreed"
             )
             await reach(handle, "matching")
-            assert (await _invoice(env, handle, desk, f"B-{po.number}", "10", "10.15")).status == "matched"
+            assert (await invoiced(env, handle, desk, f"B-{po.number}", "10", "10.15")).status == "matched"
             assert await handle.result() == "closed"
             save(await handle.fetch_history(), paths[0])
 
             po, handle = await issued(env, engine, desk, task_queue)
             await receive(env, handle, desk, f"DN1-{po.number}", "5")
-            await _invoice(env, handle, desk, f"W-{po.number}", "10", "10.00")
+            await invoiced(env, handle, desk, f"W-{po.number}", "10", "10.00")
             task = await task_of(engine, po.number, "match_exception")
             await decide(
                 handle, desk, "clerk", ["ap_clerk"], task["id"], "wait_for_receipt", payload={"days": 7}
@@ -246,7 +227,7 @@ async def test_match_exceptions_rejected_matched_on_arrival_and_past_the_deadlin
 
             po, handle = await issued(env, engine, desk, task_queue)
             await receive(env, handle, desk, f"DN1-{po.number}", "5")
-            await _invoice(env, handle, desk, f"L-{po.number}", "10", "10.00")
+            await invoiced(env, handle, desk, f"L-{po.number}", "10", "10.00")
             task = await task_of(engine, po.number, "match_exception")
             await decide(
                 handle, desk, "clerk", ["ap_clerk"], task["id"], "wait_for_receipt", payload={"days": 3}
